@@ -1,0 +1,109 @@
+"""``.janggu``: genomarray's operations as methods of xarray objects.
+
+Thin by design: each method checks the array's kind and hands off to a function in
+``genomarray``, where the logic lives (usable without the accessor too).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pandas as pd
+import xarray as xr
+
+from genomarray import model, sequences, store, views
+
+
+@xr.register_dataarray_accessor("janggu")
+class JangguArrayAccessor:
+    """Genomics operations on a genomarray DataArray.
+
+    Examples
+    --------
+    >>> import genomarray as ga
+    >>> dna = ga.read_fasta(ga.example_path("genome.fa"), cache=False)
+    >>> roi = ga.tile(ga.read_regions(ga.example_path("roi.bed")), binsize=100)
+    >>> dna.janggu.view(roi).janggu.onehot(order=2).sizes["base"]
+    16
+    """
+
+    def __init__(self, obj: xr.DataArray) -> None:
+        self._obj = obj
+
+    @property
+    def kind(self) -> str:
+        """The array's kind: sequence_genome, coverage_track, region_view or onehot_view."""
+        return model.kind_of(self._obj)
+
+    def validate(self) -> str:
+        """Check the array against the data model; return its kind."""
+        return model.validate(self._obj)
+
+    def chrom_sizes(self) -> dict[str, int]:
+        """``{chrom: length}`` of a genome-wide array."""
+        return model.chrom_sizes(self._obj)
+
+    def regions(self) -> pd.DataFrame:
+        """The regions of a view as a BED-like DataFrame."""
+        model.validate(self._obj, (model.REGION_VIEW, model.ONEHOT_VIEW))
+        return model.regions_of(self._obj)
+
+    def view(self, regions: Any, flank: int | None = None, strand_aware: bool = True,
+             **kwargs: Any) -> xr.DataArray:
+        """View through regions: see :func:`genomarray.views.view`."""
+        return views.view(self._obj, regions, flank=flank, strand_aware=strand_aware,
+                          **kwargs)
+
+    def onehot(self, order: int = 1, dtype: str = "float32") -> xr.DataArray:
+        """One-hot of any order: see :func:`genomarray.sequences.onehot`."""
+        return sequences.onehot(self._obj, order=order, dtype=dtype)
+
+    def revcomp(self) -> xr.DataArray:
+        """Reverse complement: see :func:`genomarray.sequences.revcomp`."""
+        return sequences.revcomp(self._obj)
+
+    def to_zarr(self, path: str | os.PathLike, overwrite: bool = False,
+                progress: bool = True) -> xr.DataArray:
+        """Write to a zarr store atomically and return the store reopened lazily."""
+        store.write_zarr(self._obj, path, overwrite=overwrite, progress=progress)
+        return store.open_zarr(path)
+
+
+@xr.register_dataset_accessor("janggu")
+class JangguDatasetAccessor:
+    """Genomics operations applied to every suitable variable of a Dataset.
+
+    Examples
+    --------
+    >>> import genomarray as ga, xarray as xr
+    >>> seqs = ga.read_sequences(ga.example_path("seqs.fa"))
+    >>> xr.Dataset({"dna": seqs}).janggu.onehot(order=1)["dna"].sizes["base"]
+    4
+    """
+
+    def __init__(self, obj: xr.Dataset) -> None:
+        self._obj = obj
+
+    def _apply(self, kinds: tuple[str, ...], fn: Any) -> xr.Dataset:
+        out = {}
+        for name, var in self._obj.data_vars.items():
+            out[name] = fn(var) if model.kind_of(var) in kinds else var
+        if not any(model.kind_of(v) in kinds for v in self._obj.data_vars.values()):
+            raise ValueError(f"no variable of kind {kinds} in this Dataset")
+        return xr.Dataset(out, attrs=self._obj.attrs)
+
+    def view(self, regions: Any, flank: int | None = None,
+             strand_aware: bool = True) -> xr.Dataset:
+        """View every genome-wide variable through the same regions."""
+        return self._apply((model.SEQUENCE_GENOME, model.COVERAGE_TRACK),
+                           lambda v: views.view(v, regions, flank, strand_aware))
+
+    def onehot(self, order: int = 1, dtype: str = "float32") -> xr.Dataset:
+        """One-hot every sequence view (codes) of the Dataset."""
+        def one(var: xr.DataArray) -> xr.DataArray:
+            if var.ndim != 2 or var.attrs.get("view_of", model.SEQUENCE_GENOME) not in (
+                    model.SEQUENCE_GENOME, "sequences"):
+                return var
+            return sequences.onehot(var, order=order, dtype=dtype)
+        return self._apply((model.REGION_VIEW,), one)

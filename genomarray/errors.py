@@ -1,0 +1,61 @@
+"""Exceptions raised for bad input.
+
+Every error raised on bad input names the file (or object), the record and what was
+expected, so that a user can find the offending line without a debugger.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+class GenomarrayError(Exception):
+    """Base class of genomarray's own errors."""
+
+
+class InputError(GenomarrayError, ValueError):
+    """A file, record or argument that genomarray cannot use.
+
+    Parameters
+    ----------
+    message
+        What is wrong and what was expected.
+    source
+        The file path (or a description of the object) the bad input came from.
+    record
+        The record, line or region at fault (for example ``"line 12"`` or ``"chr1:10-5"``).
+
+    Examples
+    --------
+    >>> raise InputError("end <= start", source="roi.bed", record="line 3")
+    Traceback (most recent call last):
+    ...
+    genomarray.errors.InputError: roi.bed, line 3: end <= start
+    """
+
+    def __init__(self, message: str, source: str | os.PathLike | None = None,
+                 record: str | None = None) -> None:
+        self.source = None if source is None else str(source)
+        self.record = record
+        where = ", ".join(p for p in (self.source, record) if p)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class ChromosomeError(InputError, KeyError):
+    """A chromosome named by one input is absent from another (e.g. ``chr1`` vs ``1``)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return self.args[0]
+
+
+def missing_file(path: str | os.PathLike, what: str = "file") -> FileNotFoundError:
+    """Return a FileNotFoundError naming the missing ``what`` and its path."""
+    return FileNotFoundError(f"{what} not found: {os.fspath(path)}")
+
+
+def check_exists(path: str | os.PathLike, what: str = "file") -> str:
+    """Return ``path`` as a string, raising a clear FileNotFoundError if it is missing."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise missing_file(path, what)
+    return path

@@ -1,0 +1,91 @@
+"""Chromosome sizes from a FASTA index, a BAM header, a bigWig header or a sizes file."""
+
+from __future__ import annotations
+
+import os
+
+from genomarray.errors import InputError, check_exists
+
+
+def from_fasta(path: str | os.PathLike) -> dict[str, int]:
+    """Return ``{chrom: length}`` from a FASTA file (its ``.fai`` is created if missing).
+
+    Examples
+    --------
+    >>> from genomarray.data import example_path
+    >>> from_fasta(example_path("genome.fa"))["chr1"]
+    40000
+    """
+    from genomarray.io.fasta import open_fasta
+
+    with open_fasta(path) as fa:
+        return dict(zip(fa.references, fa.lengths, strict=True))
+
+
+def from_bam(path: str | os.PathLike) -> dict[str, int]:
+    """Return ``{chrom: length}`` from a BAM/CRAM/SAM header."""
+    import pysam
+
+    path = check_exists(path, "alignment file")
+    try:
+        with pysam.AlignmentFile(path, "r") as bam:
+            return dict(zip(bam.references, bam.lengths, strict=True))
+    except (ValueError, OSError) as err:
+        raise InputError(f"cannot read the alignment header ({err})", source=path) from err
+
+
+def from_bigwig(path: str | os.PathLike) -> dict[str, int]:
+    """Return ``{chrom: length}`` from a bigWig header."""
+    import pyBigWig
+
+    path = check_exists(path, "bigWig file")
+    bw = pyBigWig.open(path)
+    if bw is None or not bw.isBigWig():
+        raise InputError("not a bigWig file", source=path)
+    try:
+        return {str(k): int(v) for k, v in bw.chroms().items()}
+    finally:
+        bw.close()
+
+
+def from_sizes_file(path: str | os.PathLike) -> dict[str, int]:
+    """Return ``{chrom: length}`` from a two-column ``chrom<TAB>length`` file."""
+    path = check_exists(path, "chromosome sizes file")
+    sizes: dict[str, int] = {}
+    with open(path) as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            parts = line.split()
+            try:
+                sizes[parts[0]] = int(parts[1])
+            except (IndexError, ValueError) as err:
+                raise InputError("expected 'chrom<TAB>length'", source=path,
+                                 record=f"line {lineno}") from err
+    return sizes
+
+
+def chrom_sizes(source: str | os.PathLike | dict) -> dict[str, int]:
+    """Return chromosome sizes from any supported source, chosen by file extension.
+
+    Parameters
+    ----------
+    source
+        A dict (returned as is), a FASTA (``.fa``, ``.fasta``, ``.fna``, optionally
+        ``.gz``), BAM/CRAM/SAM, bigWig (``.bw``, ``.bigwig``) or ``chrom<TAB>length`` file.
+
+    Examples
+    --------
+    >>> chrom_sizes({"chr1": 10})
+    {'chr1': 10}
+    """
+    if isinstance(source, dict):
+        return {str(k): int(v) for k, v in source.items()}
+    name = os.fspath(source).lower().removesuffix(".gz")
+    if name.endswith((".fa", ".fasta", ".fna", ".fas")):
+        return from_fasta(source)
+    if name.endswith((".bam", ".cram", ".sam")):
+        return from_bam(source)
+    if name.endswith((".bw", ".bigwig")):
+        return from_bigwig(source)
+    return from_sizes_file(source)

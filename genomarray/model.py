@@ -1,0 +1,309 @@
+"""The data model: dimension names, array constructors and validators.
+
+Every dimension and coordinate name is declared here once; no other module spells them
+as literals. The four array kinds of the design are built by the constructors below, which
+stamp ``attrs["source"] = "genomarray-<version>"``, and checked by :func:`validate`.
+
+=================  ==================================  ===========================
+kind               dims                                built by
+=================  ==================================  ===========================
+sequence genome    ``chrom, pos``                      :func:`sequence_genome`
+coverage track     ``chrom, pos, strand, condition``   :func:`coverage_track`
+region view        ``region, pos, ...``                :func:`region_view`
+one-hot view       ``region, pos, base``               :func:`onehot_view`
+=================  ==================================  ===========================
+
+Genome-wide arrays carry no ``pos`` coordinate: ``pos`` is padded to the longest
+chromosome and a coordinate of genome length would cost O(bases) memory to open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from genomarray._version import __version__
+
+# -- dimensions -------------------------------------------------------------------------
+CHROM = "chrom"
+POS = "pos"
+STRAND = "strand"
+CONDITION = "condition"
+REGION = "region"
+BASE = "base"
+
+# -- coordinates ------------------------------------------------------------------------
+CHROM_LENGTH = "chrom_length"  # on CHROM: length of each chromosome in bp
+REGION_CHROM = "chrom"  # on REGION (a non-dimension coordinate: the region's chromosome)
+REGION_START = "start"
+REGION_END = "end"
+REGION_STRAND = "region_strand"  # ``strand`` is taken by the dimension
+REGION_NAME = "name"
+REGION_COORDS = (REGION_CHROM, REGION_START, REGION_END, REGION_STRAND, REGION_NAME)
+
+# -- attributes -------------------------------------------------------------------------
+SOURCE = "source"
+ALPHABET = "alphabet"
+ORDER = "order"
+RESOLUTION = "resolution"
+NORMALIZERS = "normalizers"
+BINSIZE = "binsize"
+STEPSIZE = "stepsize"
+FLANK = "flank"
+STRAND_AWARE = "strand_aware"
+KIND = "genomarray_kind"
+
+# -- the array kinds --------------------------------------------------------------------
+SEQUENCE_GENOME = "sequence_genome"
+COVERAGE_TRACK = "coverage_track"
+REGION_VIEW = "region_view"
+ONEHOT_VIEW = "onehot_view"
+
+STRANDS_STRANDED = ("+", "-")
+STRAND_UNSTRANDED = "."
+
+SPECS: dict[str, tuple[str, ...]] = {
+    SEQUENCE_GENOME: (CHROM, POS),
+    COVERAGE_TRACK: (CHROM, POS, STRAND, CONDITION),
+    ONEHOT_VIEW: (REGION, POS, BASE),
+}
+"""Required dims of each array kind (a region view has ``region, pos`` then its source's
+trailing dims)."""
+
+
+def source_stamp() -> str:
+    """Return the ``attrs["source"]`` value stamped on every array genomarray builds."""
+    return f"genomarray-{__version__}"
+
+
+def _chrom_coords(chroms: Sequence[str], lengths: Sequence[int]) -> dict[str, Any]:
+    chroms = [str(c) for c in chroms]
+    lengths = np.asarray(lengths, dtype=np.int64)
+    if len(chroms) != len(lengths):
+        raise ValueError(f"{len(chroms)} chromosome names but {len(lengths)} lengths")
+    if len(set(chroms)) != len(chroms):
+        dup = pd.Series(chroms)[pd.Series(chroms).duplicated()].tolist()
+        raise ValueError(f"duplicate chromosome names: {dup}")
+    return {CHROM: np.array(chroms, dtype=object),
+            CHROM_LENGTH: (CHROM, lengths)}
+
+
+def sequence_genome(codes: Any, chroms: Sequence[str], lengths: Sequence[int],
+                    alphabet: str = "dna", **attrs: Any) -> xr.DataArray:
+    """Build a genome-wide sequence array ``(chrom, pos)`` of uint8 codes.
+
+    Parameters
+    ----------
+    codes
+        numpy or dask array of shape ``(n_chrom, max_length)``, uint8 codes as in
+        :mod:`genomarray.encode` (positions past a chromosome's end hold the unknown code).
+    chroms, lengths
+        Chromosome names and lengths in bp.
+    alphabet
+        ``"dna"`` or ``"protein"``.
+    **attrs
+        Extra attributes (``path`` of the FASTA, for example).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = sequence_genome(np.zeros((1, 4), np.uint8), ["chr1"], [4])
+    >>> g.dims
+    ('chrom', 'pos')
+    """
+    da = xr.DataArray(codes, dims=(CHROM, POS), coords=_chrom_coords(chroms, lengths),
+                      name="sequence",
+                      attrs={KIND: SEQUENCE_GENOME, ALPHABET: alphabet,
+                             SOURCE: source_stamp(), **attrs})
+    validate(da, SEQUENCE_GENOME)
+    return da
+
+
+def coverage_track(values: Any, chroms: Sequence[str], lengths: Sequence[int],
+                   strands: Sequence[str], conditions: Sequence[str], resolution: int = 1,
+                   normalizers: Sequence[str] = (), **attrs: Any) -> xr.DataArray:
+    """Build a genome-wide coverage track ``(chrom, pos, strand, condition)``.
+
+    ``pos`` counts bins of ``resolution`` bp, padded to the longest chromosome.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = coverage_track(np.zeros((1, 10, 1, 2), np.float32), ["chr1"], [10], ["."],
+    ...                    ["rep1", "rep2"])
+    >>> t.sizes["condition"]
+    2
+    """
+    coords = _chrom_coords(chroms, lengths)
+    coords[STRAND] = np.array(list(strands), dtype=object)
+    coords[CONDITION] = np.array([str(c) for c in conditions], dtype=object)
+    da = xr.DataArray(values, dims=(CHROM, POS, STRAND, CONDITION), coords=coords,
+                      name="coverage",
+                      attrs={KIND: COVERAGE_TRACK, RESOLUTION: int(resolution),
+                             NORMALIZERS: list(normalizers), SOURCE: source_stamp(), **attrs})
+    validate(da, COVERAGE_TRACK)
+    return da
+
+
+def region_coords(regions: pd.DataFrame) -> dict[str, Any]:
+    """Return the per-region coordinates of a view from a regions DataFrame."""
+    n = len(regions)
+    strand = regions["strand"] if "strand" in regions else pd.Series(["."] * n)
+    name = regions["name"] if "name" in regions else pd.Series(["."] * n)
+    return {
+        REGION_CHROM: (REGION, regions["chrom"].astype(str).to_numpy(dtype=object)),
+        REGION_START: (REGION, regions["start"].to_numpy(dtype=np.int64)),
+        REGION_END: (REGION, regions["end"].to_numpy(dtype=np.int64)),
+        REGION_STRAND: (REGION, strand.astype(str).to_numpy(dtype=object)),
+        REGION_NAME: (REGION, name.astype(str).to_numpy(dtype=object)),
+    }
+
+
+def region_view(values: Any, regions: pd.DataFrame, trailing_dims: Sequence[str] = (),
+                coords: dict[str, Any] | None = None, name: str | None = "view",
+                **attrs: Any) -> xr.DataArray:
+    """Build a region view ``(region, pos, *trailing_dims)``.
+
+    ``pos`` is the bin offset inside each window; per-region coordinates ``chrom``,
+    ``start``, ``end``, ``region_strand``, ``name`` come from ``regions`` (tile
+    coordinates, without flank).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> roi = pd.DataFrame({"chrom": ["chr1"], "start": [0], "end": [4]})
+    >>> region_view(np.zeros((1, 4), np.uint8), roi).dims
+    ('region', 'pos')
+    """
+    all_coords = region_coords(regions)
+    all_coords[POS] = np.arange(np.shape(values)[1], dtype=np.int64)
+    all_coords.update(coords or {})
+    da = xr.DataArray(values, dims=(REGION, POS, *trailing_dims), coords=all_coords, name=name,
+                      attrs={KIND: REGION_VIEW, SOURCE: source_stamp(), **attrs})
+    validate(da, REGION_VIEW)
+    return da
+
+
+def regions_of(view: xr.DataArray | xr.Dataset) -> pd.DataFrame:
+    """Return the regions of a view as a BED-like DataFrame.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> roi = pd.DataFrame({"chrom": ["chr1"], "start": [0], "end": [4]})
+    >>> regions_of(region_view(np.zeros((1, 4), np.uint8), roi))["end"].tolist()
+    [4]
+    """
+    return pd.DataFrame({
+        "chrom": view[REGION_CHROM].values.astype(str),
+        "start": view[REGION_START].values,
+        "end": view[REGION_END].values,
+        "name": view[REGION_NAME].values.astype(str),
+        "strand": view[REGION_STRAND].values.astype(str),
+    })
+
+
+def onehot_view(values: Any, like: xr.DataArray, labels: Sequence[str], order: int,
+                **attrs: Any) -> xr.DataArray:
+    """Build a one-hot view ``(region, pos, base)`` sharing the regions of ``like``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> roi = pd.DataFrame({"chrom": ["chr1"], "start": [0], "end": [4]})
+    >>> codes = region_view(np.zeros((1, 4), np.uint8), roi)
+    >>> onehot_view(np.zeros((1, 4, 4), np.uint8), codes, list("ACGT"), 1).sizes["base"]
+    4
+    """
+    coords = {k: like[k].variable for k in REGION_COORDS}
+    coords[POS] = np.arange(np.shape(values)[1], dtype=np.int64)
+    coords[BASE] = np.array(list(labels), dtype=object)
+    keep = {k: v for k, v in like.attrs.items() if k not in (KIND, ORDER)}
+    da = xr.DataArray(values, dims=(REGION, POS, BASE), coords=coords, name="onehot",
+                      attrs={**keep, KIND: ONEHOT_VIEW, ORDER: int(order),
+                             SOURCE: source_stamp(), **attrs})
+    validate(da, ONEHOT_VIEW)
+    return da
+
+
+def kind_of(arr: xr.DataArray) -> str:
+    """Return the kind of ``arr`` (from its attrs, else guessed from its dims).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> kind_of(sequence_genome(np.zeros((1, 4), np.uint8), ["chr1"], [4]))
+    'sequence_genome'
+    """
+    kind = arr.attrs.get(KIND)
+    if kind:
+        return kind
+    dims = tuple(arr.dims)
+    if dims == SPECS[SEQUENCE_GENOME]:
+        return SEQUENCE_GENOME
+    if dims == SPECS[COVERAGE_TRACK]:
+        return COVERAGE_TRACK
+    if dims == SPECS[ONEHOT_VIEW]:
+        return ONEHOT_VIEW
+    if dims[:2] == (REGION, POS):
+        return REGION_VIEW
+    raise ValueError(f"not a genomarray array: dims {dims} match none of "
+                     f"{[*SPECS.values(), (REGION, POS, '...')]}")
+
+
+def validate(arr: xr.DataArray, kind: str | Sequence[str] | None = None) -> str:
+    """Check that ``arr`` is a well-formed array of ``kind`` (any kind if None).
+
+    Returns the kind. Raises ``ValueError`` naming what is missing or wrong, so a wrong
+    array fails at the public function that received it, not deep inside dask.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> validate(xr.DataArray(np.zeros(3), dims="x"))
+    Traceback (most recent call last):
+    ...
+    ValueError: not a genomarray array: dims ('x',) match none of ...
+    """
+    if not isinstance(arr, xr.DataArray):
+        raise TypeError(f"expected an xarray.DataArray, got {type(arr).__name__}")
+    found = kind_of(arr)
+    allowed = [kind] if isinstance(kind, str) else list(kind or [])
+    if allowed and found not in allowed:
+        raise ValueError(f"expected a {' or '.join(allowed)} array, got a {found} "
+                         f"with dims {tuple(arr.dims)}")
+    if found in SPECS and tuple(arr.dims) != SPECS[found]:
+        raise ValueError(f"a {found} must have dims {SPECS[found]}, got {tuple(arr.dims)}")
+    if found in (SEQUENCE_GENOME, COVERAGE_TRACK):
+        for name in (CHROM, CHROM_LENGTH):
+            if name not in arr.coords:
+                raise ValueError(f"a {found} needs the coordinate {name!r}")
+        if POS in arr.coords and arr.sizes[POS] > 1_000_000 and not isinstance(
+                arr.indexes.get(POS), xr.indexes.RangeIndex):
+            raise ValueError("genome-wide arrays must not carry a materialised 'pos' "
+                             "coordinate (it costs O(genome) memory); drop it")
+    if found in (REGION_VIEW, ONEHOT_VIEW):
+        if tuple(arr.dims[:2]) != (REGION, POS):
+            raise ValueError(f"a {found} must start with dims ({REGION!r}, {POS!r}), "
+                             f"got {tuple(arr.dims)}")
+        missing = [c for c in REGION_COORDS if c not in arr.coords]
+        if missing:
+            raise ValueError(f"a {found} needs the per-region coordinates {missing}")
+    return found
+
+
+def chrom_sizes(arr: xr.DataArray | xr.Dataset) -> dict[str, int]:
+    """Return ``{chrom: length}`` of a genome-wide array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> chrom_sizes(sequence_genome(np.zeros((1, 4), np.uint8), ["chr1"], [4]))
+    {'chr1': 4}
+    """
+    return {str(c): int(n) for c, n in zip(arr[CHROM].values, arr[CHROM_LENGTH].values,
+                                           strict=True)}

@@ -1,0 +1,214 @@
+"""Sequences as arrays: the genome from a FASTA, sets of equal-length sequences, one-hot.
+
+``read_fasta`` gives the lazy ``(chrom, pos)`` genome of uint8 codes. The normal path
+writes it to a zarr store once (content-addressed cache) and reopens it lazily; with
+``cache=False`` each chunk is read from the FASTA on demand.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import partial
+from typing import Literal
+
+import dask.array as da
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from genomarray import encode, model, store
+from genomarray.errors import InputError, check_exists
+from genomarray.io import fasta
+
+
+def read_fasta(path: str | os.PathLike, alphabet: str = encode.DNA, cache: bool = True,
+               store_path: str | os.PathLike | None = None, chunk: int = store.DEFAULT_CHUNK,
+               progress: bool = True) -> xr.DataArray:
+    """Read a FASTA genome as a lazy ``(chrom, pos)`` array of uint8 codes.
+
+    Parameters
+    ----------
+    path
+        FASTA file (plain or bgzip-compressed). Its ``.fai`` index is created if missing.
+    alphabet
+        ``"dna"`` (A,C,G,T = 0..3, anything else 4) or ``"protein"`` (20 letters, else 20).
+        Lower case is upper-cased.
+    cache
+        Write the genome to a zarr store once (keyed by the FASTA's content) and reopen
+        it lazily. ``False`` reads chunks from the FASTA on demand.
+    store_path
+        Where to write the store (default: ``<output root>/cache/``). Implies ``cache``.
+    chunk
+        Chunk length along ``pos``.
+    progress
+        Show a progress bar while the store is built.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``(chrom, pos)`` uint8, dask-backed, with ``chrom_length`` on ``chrom``.
+
+    Examples
+    --------
+    >>> import genomarray as ga
+    >>> dna = ga.read_fasta(ga.example_path("genome.fa"), cache=False)
+    >>> dna.sizes["chrom"], int(dna.chrom_length.sel(chrom="chr2"))
+    (3, 30000)
+    """
+    path = os.fspath(check_exists(path, "FASTA file"))
+    encode.letters(alphabet)
+    with fasta.open_fasta(path) as fa:
+        chroms, lengths = list(fa.references), list(fa.lengths)
+
+    def build() -> xr.DataArray:
+        reader = partial(fasta.read_block, os.path.abspath(path), alphabet=alphabet)
+        codes = store.genome_array(reader, chroms, lengths, np.uint8,
+                                   fill=encode.unknown_code(alphabet), chunk=chunk)
+        return model.sequence_genome(codes, chroms, lengths, alphabet=alphabet,
+                                     path=os.path.abspath(path))
+
+    if not cache and store_path is None:
+        return build()
+    key = store.cache_key("fasta", [path], alphabet=alphabet, chunk=chunk)
+    return store.cached(key, build, path=store_path, progress=progress)
+
+
+def read_sequences(path: str | os.PathLike, fixedlen: int | None = None,
+                   alphabet: str = encode.DNA,
+                   truncate: Literal["end", "start"] = "end") -> xr.DataArray:
+    """Read a FASTA of many sequences as a ``(region, pos)`` view of codes.
+
+    Janggu's ``Bioseq.create_from_seq``: each record is one region. Sequences must have
+    equal length unless ``fixedlen`` is given, in which case longer ones are truncated
+    and shorter ones padded (with N / X) at their end.
+
+    Parameters
+    ----------
+    path
+        FASTA file of sequences.
+    fixedlen
+        Common length to truncate or pad to.
+    alphabet
+        ``"dna"`` or ``"protein"``.
+    truncate
+        Which end to cut when a sequence is longer than ``fixedlen``.
+
+    Examples
+    --------
+    >>> import genomarray as ga
+    >>> seqs = ga.read_sequences(ga.example_path("seqs.fa"))
+    >>> seqs.dims, seqs.sizes["pos"]
+    (('region', 'pos'), 200)
+    """
+    path = os.fspath(path)
+    names, codes = [], []
+    for name, seq in fasta.iter_records(path):
+        names.append(name)
+        codes.append(encode.encode(seq, alphabet))
+    lengths = np.array([len(c) for c in codes])
+    if fixedlen is None:
+        if len(set(lengths.tolist())) > 1:
+            first_bad = int(np.flatnonzero(lengths != lengths[0])[0])
+            raise InputError(f"sequences differ in length ({lengths.min()}-{lengths.max()} "
+                             "bp); pass fixedlen= to truncate or pad them",
+                             source=path, record=f"record {names[first_bad]!r}")
+        width = int(lengths[0])
+    else:
+        if fixedlen <= 0:
+            raise InputError(f"fixedlen must be positive, got {fixedlen}", source=path)
+        width = int(fixedlen)
+    out = np.full((len(codes), width), encode.unknown_code(alphabet), dtype=np.uint8)
+    for i, c in enumerate(codes):
+        c = c[-width:] if truncate == "start" and len(c) > width else c[:width]
+        out[i, : len(c)] = c
+    roi = pd.DataFrame({"chrom": names, "start": 0, "end": np.minimum(lengths, width),
+                        "name": names, "strand": "+"})
+    return model.region_view(out, roi, alphabet=alphabet, path=os.path.abspath(path),
+                             binsize=width, flank=0, resolution=1, view_of="sequences")
+
+
+def _alphabet_of(codes: xr.DataArray) -> str:
+    return str(codes.attrs.get(model.ALPHABET, encode.DNA))
+
+
+def onehot(codes: xr.DataArray, order: int = 1, dtype: str = "float32") -> xr.DataArray:
+    """One-hot encode a sequence view ``(region, pos)`` to ``(region, pos, base)``.
+
+    Computed per chunk from the uint8 codes (never stored genome-wide): a window of N
+    positions gives ``N - order + 1`` positions of ``4**order`` channels labelled
+    ``A..T``, ``AA..TT``, ... (first letter most significant). A k-mer containing an
+    unknown letter is an all-zero row.
+
+    Parameters
+    ----------
+    codes
+        A region view of sequence codes.
+    order
+        k-mer order (>= 1).
+    dtype
+        ``"float32"`` (default) or ``"uint8"`` (4x smaller).
+
+    Examples
+    --------
+    >>> import genomarray as ga
+    >>> seqs = ga.read_sequences(ga.example_path("seqs.fa"))
+    >>> onehot(seqs, order=2).sizes
+    Frozen({'region': 30, 'pos': 199, 'base': 16})
+    """
+    model.validate(codes, model.REGION_VIEW)
+    if codes.ndim != 2:
+        raise ValueError(f"onehot needs a sequence view with dims (region, pos), got "
+                         f"{codes.dims}")
+    if not isinstance(order, int | np.integer) or order < 1:
+        raise InputError(f"one-hot order must be an integer >= 1, got {order!r}")
+    alphabet = _alphabet_of(codes)
+    n_letters = len(encode.letters(alphabet))
+    n_channels = n_letters**order
+    width = max(codes.sizes[model.POS] - order + 1, 0)
+    data = codes.data
+    if isinstance(data, da.Array):
+        per_region = max(width * n_channels * np.dtype(dtype).itemsize, 1)
+        rows = max(1, min(int(store.DEFAULT_CHUNK * 1024 // per_region), codes.sizes["region"]))
+        data = data.rechunk({0: min(rows, max(data.chunks[0])), 1: -1})
+        values = data.map_blocks(encode.onehot, order=order, alphabet=alphabet, dtype=dtype,
+                                 chunks=(data.chunks[0], (width,), (n_channels,)),
+                                 new_axis=2, meta=np.empty((0, 0, 0), dtype=dtype))
+    else:
+        values = encode.onehot(np.asarray(data), order, alphabet, dtype)
+    return model.onehot_view(values, codes, encode.kmer_labels(order, alphabet), order)
+
+
+def revcomp(arr: xr.DataArray) -> xr.DataArray:
+    """Reverse-complement a DNA sequence view (codes) or one-hot view of any order.
+
+    Regions keep their coordinates; ``region_strand`` flips (``+`` <-> ``-``).
+
+    Examples
+    --------
+    >>> import genomarray as ga
+    >>> seqs = ga.read_sequences(ga.example_path("seqs.fa"))
+    >>> x = onehot(seqs, order=3)
+    >>> bool((revcomp(revcomp(x)) == x).all())
+    True
+    """
+    kind = model.validate(arr, (model.REGION_VIEW, model.ONEHOT_VIEW))
+    if _alphabet_of(arr) != encode.DNA:
+        raise ValueError("reverse complement needs a DNA array, got alphabet "
+                         f"{_alphabet_of(arr)!r}")
+    if kind == model.ONEHOT_VIEW:
+        order = int(arr.attrs[model.ORDER])
+        fn = partial(encode.revcomp_onehot, order=order, pos_axis=1)
+    else:
+        if arr.ndim != 2:
+            raise ValueError(f"revcomp of a region view needs sequence codes (region, pos), "
+                             f"got {arr.dims}")
+        fn = partial(encode.revcomp_codes, axis=1)
+    data = arr.data
+    if isinstance(data, da.Array):
+        data = data.rechunk({1: -1}).map_blocks(fn, dtype=data.dtype)
+    else:
+        data = fn(np.asarray(data))
+    flipped = {"+": "-", "-": "+"}
+    strands = [flipped.get(s, s) for s in arr[model.REGION_STRAND].values]
+    return arr.copy(data=data).assign_coords(
+        {model.REGION_STRAND: (model.REGION, np.array(strands, dtype=object))})

@@ -1,0 +1,1 @@
+"""Array transforms: normalizers, collapsers, augmentation (see the transforms issue)."""

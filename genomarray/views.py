@@ -1,0 +1,215 @@
+"""Region views: genome-wide arrays seen through a set of regions.
+
+``view(genome_array, regions)`` returns ``(region, pos, ...)``: one fixed-length window
+per region (tile plus flank), padded where it runs past a chromosome end (never shifted),
+minus-strand windows reverse-complemented (sequence) or reversed with strands swapped
+(coverage) when strand-aware.
+
+For a dask-backed array the view is lazy: one task per batch of regions, depending only
+on the chunks its windows touch, so memory is bounded by the batch and the chunk size
+whatever the genome size, and the same graph runs on threads or a ``distributed.Client``.
+For a numpy-backed array the view is computed at once (in memory in, in memory out).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import dask
+import dask.array as da
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from genomarray import encode, model, windows
+from genomarray.errors import InputError
+
+BATCH_BYTES = 64 << 20
+"""Budget per view task: window bytes plus the chunk bytes its windows touch."""
+
+
+def _layout(arr: xr.DataArray, roi: pd.DataFrame, flank: int) -> dict[str, Any]:
+    """Per-region window geometry in ``pos`` units (bins of ``resolution`` bp)."""
+    from genomarray.regions import check_chromosomes
+
+    sizes = model.chrom_sizes(arr)
+    check_chromosomes(roi, sizes, source=roi.attrs.get("source", "regions"),
+                      genome=str(arr.attrs.get("path", "the genome")))
+    res = int(arr.attrs.get(model.RESOLUTION, 1))
+    binsize = roi.attrs.get("binsize")
+    lengths = (roi["end"] - roi["start"]).to_numpy(np.int64)
+    width_bp = (int(binsize) if binsize else int(lengths.max(initial=0))) + 2 * flank
+    chrom_index = {c: i for i, c in enumerate(sizes)}
+    ci = roi["chrom"].astype(str).map(chrom_index).to_numpy(np.int64)
+    chrom_len = arr[model.CHROM_LENGTH].values.astype(np.int64)
+    chrom_bins = -(-chrom_len // res)
+    win_start = (roi["start"].to_numpy(np.int64) - flank) // res
+    win_end = -(-(roi["end"].to_numpy(np.int64) + flank) // res)
+    return {
+        "ci": ci,
+        "win_start": win_start,
+        "valid_lo": np.maximum(win_start, 0),
+        "valid_hi": np.minimum(win_end, chrom_bins[ci]),
+        "width": math.ceil(width_bp / res),
+        "binsize": binsize,
+        "resolution": res,
+    }
+
+
+def _orientation(arr: xr.DataArray, roi: pd.DataFrame, strand_aware: bool) -> dict[str, Any]:
+    minus = np.zeros(len(roi), dtype=bool)
+    if strand_aware and "strand" in roi:
+        minus = (roi["strand"].astype(str) == "-").to_numpy()
+    kind = model.kind_of(arr)
+    if kind == model.SEQUENCE_GENOME:
+        if arr.attrs.get(model.ALPHABET, encode.DNA) != encode.DNA:
+            return {"minus": np.zeros(len(roi), dtype=bool), "complement": None,
+                    "strand_axis": None}
+        return {"minus": minus, "complement": encode._COMPLEMENT_CODES, "strand_axis": None}
+    stranded = model.STRAND in arr.dims and arr.sizes[model.STRAND] == 2
+    return {"minus": minus, "complement": None, "strand_axis": 2 if stranded else None}
+
+
+def _fill_value(arr: xr.DataArray) -> Any:
+    if model.kind_of(arr) == model.SEQUENCE_GENOME:
+        return encode.unknown_code(arr.attrs.get(model.ALPHABET, encode.DNA))
+    return arr.attrs.get("fill_value", 0)
+
+
+def _assemble(geo: dict[str, Any], orient: dict[str, Any], fill: Any, dtype: Any,
+              trailing: tuple[int, ...], *chunks: np.ndarray) -> np.ndarray:
+    """Task body: concatenate the touched chunks and gather this batch's windows."""
+    if chunks:
+        flat = np.concatenate([c[0] for c in chunks], axis=0)
+    else:
+        flat = np.empty((0, *trailing), dtype=dtype)
+    out = windows.gather(flat, geo["base"], geo["win_start"], geo["valid_lo"],
+                         geo["valid_hi"], geo["width"], fill)
+    return windows.orient(out, orient["minus"], orient["complement"], orient["strand_axis"])
+
+
+def _batches(geo: dict[str, Any], chunk_len: int, row_bytes: int, budget: int) -> list[slice]:
+    """Cut regions into consecutive batches whose window + touched-chunk bytes fit budget."""
+    n = len(geo["ci"])
+    span = np.maximum(geo["valid_hi"] - geo["valid_lo"], 0)
+    touched = (span // max(chunk_len, 1) + 2) * chunk_len
+    cost = np.cumsum((geo["width"] + touched) * row_bytes)
+    out, start = [], 0
+    while start < n:
+        before = cost[start - 1] if start else 0
+        stop = max(int(np.searchsorted(cost, before + budget, side="right")), start + 1)
+        out.append(slice(start, min(stop, n)))
+        start = stop
+    return out
+
+
+def _lazy_windows(arr: xr.DataArray, geo: dict[str, Any], orient: dict[str, Any],
+                  fill: Any, budget: int) -> da.Array:
+    data = arr.data
+    trailing = tuple(arr.shape[2:])
+    data = data.rechunk({0: 1, **{i: -1 for i in range(2, data.ndim)}})
+    bounds = np.concatenate([[0], np.cumsum(data.chunks[1])]).astype(np.int64)
+    n_pos_chunks = len(data.chunks[1])
+    blocks = data.to_delayed().reshape(data.numblocks[0], n_pos_chunks)
+    row_bytes = data.dtype.itemsize * int(np.prod(trailing, dtype=np.int64))
+    pieces = []
+    for sl in _batches(geo, int(data.chunks[1][0]), row_bytes, budget):
+        ci = geo["ci"][sl]
+        lo, hi = geo["valid_lo"][sl], geo["valid_hi"][sl]
+        has = hi > lo
+        k0 = np.searchsorted(bounds, lo, side="right") - 1
+        k1 = np.searchsorted(bounds, np.maximum(hi - 1, lo), side="right") - 1
+        reps = np.where(has, k1 - k0 + 1, 0)
+        first = np.repeat(ci * n_pos_chunks + k0, reps)
+        step = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
+        needed = np.unique(first + step)
+        chunk_len = np.diff(bounds)[needed % n_pos_chunks]
+        offset = np.concatenate([[0], np.cumsum(chunk_len)[:-1]]).astype(np.int64)
+        where = np.searchsorted(needed, ci * n_pos_chunks + k0)
+        where = np.minimum(where, max(len(needed) - 1, 0))
+        base = np.where(has, offset[where] + lo - bounds[k0], 0) if len(needed) else lo * 0
+        batch_geo = {"base": base, "win_start": geo["win_start"][sl], "valid_lo": lo,
+                     "valid_hi": hi, "width": geo["width"]}
+        batch_orient = {**orient, "minus": orient["minus"][sl]}
+        task = dask.delayed(_assemble, pure=True)(
+            batch_geo, batch_orient, fill, data.dtype, trailing,
+            *[blocks[k // n_pos_chunks, k % n_pos_chunks] for k in needed])
+        pieces.append(da.from_delayed(task, shape=(sl.stop - sl.start, geo["width"], *trailing),
+                                      dtype=data.dtype,
+                                      meta=np.empty((0,) * data.ndim, dtype=data.dtype)))
+    if not pieces:
+        return da.empty((0, geo["width"], *trailing), dtype=data.dtype)
+    return da.concatenate(pieces, axis=0)
+
+
+def view(arr: xr.DataArray, regions: Any, flank: int | None = None, strand_aware: bool = True,
+         batch_bytes: int = BATCH_BYTES) -> xr.DataArray:
+    """View a genome-wide sequence or coverage array through regions.
+
+    Parameters
+    ----------
+    arr
+        A sequence genome ``(chrom, pos)`` or coverage track ``(chrom, pos, strand,
+        condition)``.
+    regions
+        Regions (a DataFrame from :func:`genomarray.regions.tile` or
+        :func:`~genomarray.regions.read_regions`, or anything ``read_regions`` accepts).
+        Windows are ``binsize + 2 * flank`` long (``binsize`` from the tiling, else the
+        longest region); shorter regions are padded at their end.
+    flank
+        Flank in bp on both sides; default: the tiling's flank, else 0. A flank that runs
+        past a chromosome end is padded (N for sequence, 0 for coverage), never shifted.
+    strand_aware
+        Reverse-complement (sequence) or reverse and swap strands (coverage) of regions on
+        the minus strand, as Janggu does.
+    batch_bytes
+        Memory budget of one lazy task (windows plus the chunks they touch).
+
+    Returns
+    -------
+    xarray.DataArray
+        ``(region, pos, ...)`` with per-region ``chrom``, ``start``, ``end``,
+        ``region_strand`` and ``name`` coordinates; lazy if ``arr`` is.
+
+    Examples
+    --------
+    >>> import genomarray as ga
+    >>> dna = ga.read_fasta(ga.example_path("genome.fa"), cache=False)
+    >>> roi = ga.tile(ga.read_regions(ga.example_path("roi.bed")), binsize=200, flank=50)
+    >>> view(dna, roi).sizes["pos"]
+    300
+    """
+    from genomarray.regions import read_regions
+
+    kind = model.validate(arr, (model.SEQUENCE_GENOME, model.COVERAGE_TRACK))
+    roi = regions if isinstance(regions, pd.DataFrame) else read_regions(regions)
+    if flank is None:
+        flank = int(roi.attrs.get("flank", 0) or 0)
+    if not isinstance(flank, int | np.integer) or flank < 0:
+        raise InputError(f"flank must be a non-negative integer, got {flank!r}")
+    roi = roi.reset_index(drop=True)
+    geo = _layout(arr, roi, int(flank))
+    orient = _orientation(arr, roi, strand_aware)
+    fill = _fill_value(arr)
+    if isinstance(arr.data, da.Array):
+        values = _lazy_windows(arr, geo, orient, fill, batch_bytes)
+    else:
+        data = np.asarray(arr.data)
+        n_pos = data.shape[1]
+        flat = data.reshape(-1, *data.shape[2:])
+        geo = {**geo, "base": geo["ci"] * n_pos + geo["valid_lo"]}
+        values = windows.orient(
+            windows.gather(flat, geo["base"], geo["win_start"], geo["valid_lo"],
+                           geo["valid_hi"], geo["width"], fill),
+            orient["minus"], orient["complement"], orient["strand_axis"])
+    trailing = tuple(arr.dims[2:])
+    keep = {k: v for k, v in arr.attrs.items()
+            if k not in (model.KIND, "cache_key", model.SOURCE)}
+    attrs = {**keep, model.BINSIZE: geo["binsize"], model.STEPSIZE: roi.attrs.get("stepsize"),
+             model.FLANK: int(flank), model.RESOLUTION: geo["resolution"],
+             model.STRAND_AWARE: bool(strand_aware), "view_of": kind}
+    attrs = {k: v for k, v in attrs.items() if v is not None}
+    return model.region_view(values, roi, trailing_dims=trailing,
+                             coords={d: arr[d].variable for d in trailing if d in arr.coords},
+                             name=arr.name, **attrs)

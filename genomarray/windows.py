@@ -1,0 +1,91 @@
+"""Numpy kernels that cut fixed-length windows out of genome-wide blocks.
+
+Kept apart from the dask graph code in :mod:`genomarray.views` so they are testable on
+plain numpy. A *flat buffer* is a ``(T, *rest)`` array holding the positions a batch needs;
+``base[i]`` is the buffer row of the first valid position of window ``i``. Positions of a
+window that are valid are contiguous in the buffer (the chunks a window touches are laid
+out consecutively), so one :func:`numpy.take` gathers a whole batch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def gather(flat: np.ndarray, base: np.ndarray, win_start: np.ndarray,
+           valid_lo: np.ndarray, valid_hi: np.ndarray, width: int,
+           fill: float | int) -> np.ndarray:
+    """Gather windows ``[win_start, win_start + width)`` from a flat buffer.
+
+    Positions outside ``[valid_lo, valid_hi)`` of each window (before a chromosome start,
+    past its end, or past a short tile's end) get ``fill``.
+
+    Parameters
+    ----------
+    flat
+        ``(T, *rest)`` buffer.
+    base
+        Buffer row of position ``valid_lo[i]`` for each window.
+    win_start, valid_lo, valid_hi
+        Genomic start of each window and its valid range (int64 arrays, one per window).
+    width
+        Window length.
+    fill
+        Padding value.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_windows, width, *rest)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> flat = np.arange(10)
+    >>> gather(flat, np.array([0]), np.array([-2]), np.array([0]), np.array([10]), 4, -1)
+    array([[-1, -1,  0,  1]])
+    """
+    n = len(base)
+    out_shape = (n, width, *flat.shape[1:])
+    if n == 0 or width == 0:
+        return np.empty(out_shape, dtype=flat.dtype)
+    pos = win_start[:, None] + np.arange(width, dtype=np.int64)[None, :]
+    valid = (pos >= valid_lo[:, None]) & (pos < valid_hi[:, None])
+    if len(flat) == 0:
+        return np.full(out_shape, fill, dtype=flat.dtype)
+    rows = base[:, None] + (np.clip(pos, valid_lo[:, None], np.maximum(valid_hi - 1, valid_lo)
+                                    [:, None]) - valid_lo[:, None])
+    np.clip(rows, 0, len(flat) - 1, out=rows)
+    out = np.take(flat, rows, axis=0)
+    if not valid.all():
+        out[~valid] = fill
+    return out
+
+
+def orient(windows: np.ndarray, minus: np.ndarray, complement: np.ndarray | None = None,
+           strand_axis: int | None = None) -> np.ndarray:
+    """Turn minus-strand windows around, in place where possible.
+
+    Rows flagged in ``minus`` are reversed along axis 1; then their values are mapped
+    through ``complement`` (sequence codes) or their ``strand_axis`` is reversed (stranded
+    coverage: ``+`` and ``-`` swap).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w = np.array([[0, 0, 1], [0, 0, 1]], np.uint8)
+    >>> orient(w, np.array([False, True]), complement=np.array([3, 2, 1, 0, 4], np.uint8))
+    array([[0, 0, 1],
+           [2, 3, 3]], dtype=uint8)
+    """
+    if not minus.any():
+        return windows
+    rows = np.flatnonzero(minus)
+    flipped = windows[rows, ::-1]
+    if complement is not None:
+        flipped = np.take(complement, flipped)
+    if strand_axis is not None:
+        flipped = np.flip(flipped, axis=strand_axis)
+    windows = windows.copy() if not windows.flags.writeable else windows
+    windows[rows] = flipped
+    return windows

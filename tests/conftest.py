@@ -1,0 +1,33 @@
+"""Shared fixtures: an isolated output root, and the example genome parsed naively."""
+
+import pytest
+
+from genomarray.data import example_path
+
+
+@pytest.fixture(autouse=True)
+def isolated_output(tmp_path_factory, monkeypatch):
+    """Every test writes caches under its own output root."""
+    root = tmp_path_factory.mktemp("output")
+    monkeypatch.setenv("GENOMARRAY_OUTPUT", str(root))
+    return root
+
+
+def parse_fasta(path: str) -> dict[str, str]:
+    """Independent FASTA parser (plain Python), upper-cased."""
+    seqs: dict[str, list[str]] = {}
+    name = None
+    with open(path) as fh:
+        for line in fh:
+            line = line.strip()
+            if line.startswith(">"):
+                name = line[1:].split()[0]
+                seqs[name] = []
+            elif line:
+                seqs[name].append(line.upper())
+    return {k: "".join(v) for k, v in seqs.items()}
+
+
+@pytest.fixture(scope="session")
+def genome_seqs() -> dict[str, str]:
+    return parse_fasta(example_path("genome.fa"))
