@@ -296,6 +296,23 @@ def validate(arr: xr.DataArray, kind: str | Sequence[str] | None = None) -> str:
     return found
 
 
+def fill_value(arr: xr.DataArray) -> Any:
+    """Return the padding value of an array: the unknown code for sequences, else 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fill_value(sequence_genome(np.zeros((1, 4), np.uint8), ["chr1"], [4]))
+    4
+    """
+    from genomarray.encode import DNA, unknown_code
+
+    if arr.attrs.get(KIND) == SEQUENCE_GENOME or arr.attrs.get("view_of") in (
+            SEQUENCE_GENOME, "sequences") and arr.ndim == 2:
+        return unknown_code(arr.attrs.get(ALPHABET, DNA))
+    return arr.attrs.get("fill_value", 0)
+
+
 def chrom_sizes(arr: xr.DataArray | xr.Dataset) -> dict[str, int]:
     """Return ``{chrom: length}`` of a genome-wide array.
 

@@ -172,6 +172,7 @@ def atomic_dir(path: str | os.PathLike, overwrite: bool = False):
                               "path or set $GENOMARRAY_OUTPUT to a writable folder")
     tmp = path.with_name(f"{path.name}.partial-{uuid.uuid4().hex[:8]}")
     try:
+        tmp.mkdir()
         yield tmp
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -258,7 +259,8 @@ def write_zarr(arr: xr.DataArray, path: str | os.PathLike, overwrite: bool = Fal
         arr = arr.chunk(spec)
     ds = _to_dataset(arr)
     name = ds.attrs["genomarray_var"]
-    encoding = {name: {"compressors": _compressors(arr.dtype)}}
+    encoding = {name: {"compressors": _compressors(arr.dtype),
+                       "fill_value": model.fill_value(arr)}}
     with atomic_dir(path, overwrite=overwrite) as tmp:
         delayed = ds.to_zarr(tmp, mode="w", encoding=encoding, compute=False,
                              consolidated=False, zarr_format=3)

@@ -71,12 +71,6 @@ def _orientation(arr: xr.DataArray, roi: pd.DataFrame, strand_aware: bool) -> di
     return {"minus": minus, "complement": None, "strand_axis": 2 if stranded else None}
 
 
-def _fill_value(arr: xr.DataArray) -> Any:
-    if model.kind_of(arr) == model.SEQUENCE_GENOME:
-        return encode.unknown_code(arr.attrs.get(model.ALPHABET, encode.DNA))
-    return arr.attrs.get("fill_value", 0)
-
-
 def _assemble(geo: dict[str, Any], orient: dict[str, Any], fill: Any, dtype: Any,
               trailing: tuple[int, ...], *chunks: np.ndarray) -> np.ndarray:
     """Task body: concatenate the touched chunks and gather this batch's windows."""
@@ -191,7 +185,7 @@ def view(arr: xr.DataArray, regions: Any, flank: int | None = None, strand_aware
     roi = roi.reset_index(drop=True)
     geo = _layout(arr, roi, int(flank))
     orient = _orientation(arr, roi, strand_aware)
-    fill = _fill_value(arr)
+    fill = model.fill_value(arr)
     if isinstance(arr.data, da.Array):
         values = _lazy_windows(arr, geo, orient, fill, batch_bytes)
     else:

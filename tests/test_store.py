@@ -1,0 +1,127 @@
+"""zarr store: round trip, empty chunks, atomic writes, the content-hash cache."""
+
+import os
+import shutil
+import tracemalloc
+
+import dask.array as da
+import numpy as np
+import pytest
+import xarray as xr
+
+import genomarray as ga
+from genomarray import model, store
+
+
+def small_genome():
+    codes = np.full((2, 10), 4, np.uint8)
+    codes[0, :10] = [0, 1, 2, 3, 0, 1, 2, 3, 0, 1]
+    codes[1, :4] = [3, 3, 3, 3]
+    return model.sequence_genome(codes, ["chrA", "chrB"], [10, 4])
+
+
+def test_roundtrip_keeps_values_coords_attrs(tmp_path):
+    g = small_genome()
+    back = ga.open_zarr(ga.write_zarr(g, tmp_path / "g.zarr", progress=False))
+    assert back.chunks is not None  # lazy
+    np.testing.assert_array_equal(back.values, g.values)
+    assert list(back["chrom"].values) == ["chrA", "chrB"]
+    assert back["chrom_length"].values.tolist() == [10, 4]
+    assert back.attrs["alphabet"] == "dna" and back.attrs["source"].startswith("genomarray-")
+    assert "pos" not in back.coords
+    assert model.validate(back) == model.SEQUENCE_GENOME
+
+
+def test_fill_only_chunks_are_not_written(tmp_path):
+    codes = da.full((2, 40), 4, dtype=np.uint8, chunks=(1, 10))
+    codes[0, :10] = 0  # only chunk (0, 0) holds data
+    g = model.sequence_genome(codes, ["a", "b"], [40, 5])
+    path = ga.write_zarr(g, tmp_path / "g.zarr", progress=False)
+    chunk_files = [f for _, _, files in os.walk(path / "sequence" / "c") for f in files]
+    assert len(chunk_files) == 1
+    np.testing.assert_array_equal(ga.open_zarr(path).values, codes.compute())
+
+
+def test_failed_build_leaves_nothing(tmp_path):
+    def reader(chrom, start, end):
+        if start >= 20:
+            raise RuntimeError("disk on fire")
+        return np.zeros(end - start, np.uint8)
+
+    codes = store.genome_array(reader, ["a"], [40], np.uint8, chunk=10)
+    g = model.sequence_genome(codes, ["a"], [40])
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        ga.write_zarr(g, tmp_path / "g.zarr", progress=False)
+    assert os.listdir(tmp_path) == []
+
+
+def test_existing_store_needs_overwrite(tmp_path):
+    path = ga.write_zarr(small_genome(), tmp_path / "g.zarr", progress=False)
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        ga.write_zarr(small_genome(), path, progress=False)
+    g2 = small_genome().copy(data=np.zeros((2, 10), np.uint8))
+    ga.write_zarr(g2, path, overwrite=True, progress=False)
+    assert int(ga.open_zarr(path).sum()) == 0
+    assert sorted(os.listdir(tmp_path)) == ["g.zarr"]
+
+
+def test_cache_builds_once_and_keys_on_content(tmp_path):
+    fa = tmp_path / "g.fa"
+    fa.write_text(">c1\nACGTACGTAC\n")
+    a = ga.read_fasta(fa, progress=False)
+    first = a.encoding["store"]
+    b = ga.read_fasta(fa, progress=False)
+    assert b.encoding["store"] == first
+    mtime = os.path.getmtime(first)
+    fa.write_text(">c1\nTTTTACGTAC\n")
+    os.remove(str(fa) + ".fai")
+    c = ga.read_fasta(fa, progress=False)
+    assert c.encoding["store"] != first
+    assert os.path.getmtime(first) == mtime
+    assert ga.encode.decode(c.values[0]) == "TTTTACGTAC"
+
+
+def test_store_path_holding_another_build_is_an_error(tmp_path):
+    fa = tmp_path / "g.fa"
+    fa.write_text(">c1\nACGT\n")
+    ga.read_fasta(fa, store_path=tmp_path / "s.zarr", progress=False)
+    fa.write_text(">c1\nTTTT\n")
+    os.remove(str(fa) + ".fai")
+    with pytest.raises(FileExistsError, match="another build"):
+        ga.read_fasta(fa, store_path=tmp_path / "s.zarr", progress=False)
+
+
+def test_concurrent_builds_of_one_key_keep_one_store(tmp_path):
+    target = tmp_path / "k.zarr"
+    with store.atomic_dir(target) as tmp1:
+        ga.write_zarr(small_genome(), tmp1 / "inner.zarr", progress=False)
+        # a second build finishes first
+        with store.atomic_dir(target) as tmp2:
+            (tmp2 / "winner").write_text("2")
+    assert os.listdir(target) == ["winner"]
+    assert os.listdir(tmp_path) == ["k.zarr"]
+
+
+def test_opening_human_sized_store_is_cheap(tmp_path):
+    lengths = [248_956_422 - 9_000_000 * i for i in range(25)]
+    codes = da.full((25, max(lengths)), 4, dtype=np.uint8, chunks=(1, 1 << 20))
+    g = model.sequence_genome(codes, [f"chr{i}" for i in range(25)], lengths)
+    g.to_dataset(name="sequence").assign_attrs(genomarray_var="sequence").to_zarr(
+        tmp_path / "h.zarr", compute=False, zarr_format=3, consolidated=False)
+    tracemalloc.start()
+    arr = ga.open_zarr(tmp_path / "h.zarr")
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert arr.sizes["pos"] == 248_956_422 and "pos" not in arr.coords
+    assert peak < 50e6, f"opening took {peak / 1e6:.0f} MB"
+    assert isinstance(arr.data, da.Array)
+
+
+def test_open_zarr_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="zarr store not found"):
+        ga.open_zarr(tmp_path / "missing.zarr")
+    xr.Dataset({"x": ("a", np.zeros(3))}).to_zarr(tmp_path / "other.zarr", zarr_format=3,
+                                                  consolidated=False)
+    with pytest.raises(ValueError, match="not a genomarray store"):
+        ga.open_zarr(tmp_path / "other.zarr")
+    shutil.rmtree(tmp_path / "other.zarr")
