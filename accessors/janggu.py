@@ -86,11 +86,17 @@ class JangguDatasetAccessor:
         self._obj = obj
 
     def _apply(self, kinds: tuple[str, ...], fn: Any) -> xr.Dataset:
-        out = {}
-        for name, var in self._obj.data_vars.items():
-            out[name] = fn(var) if model.kind_of(var) in kinds else var
-        if not any(model.kind_of(v) in kinds for v in self._obj.data_vars.values()):
-            raise ValueError(f"no variable of kind {kinds} in this Dataset")
+        def kind(var: xr.DataArray) -> str | None:
+            try:
+                return model.kind_of(var)
+            except ValueError:
+                return None
+
+        chosen = [n for n, v in self._obj.data_vars.items() if kind(v) in kinds]
+        if not chosen:
+            raise ValueError(f"no variable of kind {' or '.join(kinds)} in this Dataset "
+                             f"(variables: {list(self._obj.data_vars)})")
+        out = {n: fn(v) if n in chosen else v for n, v in self._obj.data_vars.items()}
         return xr.Dataset(out, attrs=self._obj.attrs)
 
     def view(self, regions: Any, flank: int | None = None,
