@@ -114,6 +114,25 @@ def _identity(n_channels: int, dtype: str) -> np.ndarray:
     return np.eye(n_channels + 1, n_channels, dtype=dtype)
 
 
+_PADDED_TABLE_LIMIT = 1 << 24
+"""Largest padded lookup table (bytes) built for the fast k-mer path."""
+
+
+@lru_cache(maxsize=16)
+def _padded_table(alphabet_size: int, order: int, dtype: str) -> np.ndarray:
+    """One-hot table indexed in base ``alphabet_size + 1``: rows of k-mers that contain the
+    unknown code (= ``alphabet_size``) are all zero, so no mask is needed."""
+    a1 = alphabet_size + 1
+    table = np.zeros((a1**order, alphabet_size**order), dtype=dtype)
+    digits = np.indices((a1,) * order).reshape(order, -1)  # first digit most significant
+    known = (digits < alphabet_size).all(axis=0)
+    channel = np.zeros(digits.shape[1], dtype=np.int64)
+    for d in digits:
+        channel = channel * alphabet_size + np.minimum(d, alphabet_size - 1)
+    table[np.flatnonzero(known), channel[known]] = 1
+    return table
+
+
 def kmer_index(codes: np.ndarray, order: int = 1, alphabet_size: int = 4) -> np.ndarray:
     """Return the k-mer index of every position (``alphabet_size**order`` if unknown).
 
@@ -168,9 +187,24 @@ def onehot(codes: np.ndarray, order: int = 1, alphabet: str = DNA,
     >>> onehot(encode("ACG"), order=2, dtype="uint8").argmax(-1).tolist()
     [1, 6]
     """
+    _check_order(order)
     size = len(letters(alphabet))
-    idx = kmer_index(codes, order, size)
-    return np.take(_identity(size**order, np.dtype(dtype).str), idx, axis=0)
+    dtype = np.dtype(dtype)
+    codes = np.asarray(codes)
+    if (size + 1) ** order * size**order * dtype.itemsize > _PADDED_TABLE_LIMIT:
+        idx = kmer_index(codes, order, size)
+        return np.take(_identity(size**order, dtype.str), idx, axis=0)
+    # fast path: codes clipped to the unknown code, k-mer index in base size + 1
+    n_out = max(codes.shape[-1] - order + 1, 0)
+    clipped = np.minimum(codes, size) if codes.size and codes.max() > size else codes
+    if order == 1:
+        idx = clipped
+    else:
+        idx = clipped[..., :n_out].astype(np.uint16 if (size + 1) ** order < 2**16 else np.int64)
+        for j in range(1, order):
+            idx *= size + 1
+            idx += clipped[..., j:j + n_out]
+    return np.take(_padded_table(size, order, dtype.str), idx, axis=0)
 
 
 def complement_codes(codes: np.ndarray) -> np.ndarray:

@@ -20,6 +20,9 @@ from genomarray import encode, model, store
 from genomarray.errors import InputError, check_exists
 from genomarray.io import fasta
 
+ONEHOT_CHUNK_BYTES = 8 << 20
+"""Target size of one one-hot block (kept under the allocator's 32 MB reuse limit)."""
+
 
 def read_fasta(path: str | os.PathLike, alphabet: str = encode.DNA, cache: bool = True,
                store_path: str | os.PathLike | None = None, chunk: int = store.DEFAULT_CHUNK,
@@ -168,8 +171,10 @@ def onehot(codes: xr.DataArray, order: int = 1, dtype: str = "float32") -> xr.Da
     data = codes.data
     if isinstance(data, da.Array):
         per_region = max(width * n_channels * np.dtype(dtype).itemsize, 1)
-        rows = max(1, min(int(store.DEFAULT_CHUNK * 1024 // per_region), codes.sizes["region"]))
-        data = data.rechunk({0: min(rows, max(data.chunks[0])), 1: -1})
+        rows = max(1, ONEHOT_CHUNK_BYTES // per_region)
+        if max(data.chunks[0], default=0) > rows:
+            data = data.rechunk({0: rows})
+        data = data.rechunk({1: -1})
         values = data.map_blocks(encode.onehot, order=order, alphabet=alphabet, dtype=dtype,
                                  chunks=(data.chunks[0], (width,), (n_channels,)),
                                  new_axis=2, meta=np.empty((0, 0, 0), dtype=dtype))

