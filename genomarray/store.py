@@ -196,26 +196,55 @@ def atomic_dir(path: str | os.PathLike, overwrite: bool = False):
                 raise
 
 
-def _compute(delayed: Any, progress: bool, what: str) -> None:
-    if not progress:
-        delayed.compute()
-        return
+def _distributed_client() -> Any:
     try:
         from distributed import get_client
 
-        get_client()
+        return get_client()
     except (ImportError, ValueError):
-        from dask.diagnostics import ProgressBar
+        return None
 
-        print(f"genomarray: {what}", flush=True)
-        with ProgressBar(minimum=1.0):
-            delayed.compute()
+
+def _compute(delayed: Any, progress: bool, what: str) -> None:
+    """Compute a write graph; on failure, no task is still writing when this returns.
+
+    Locally the graph runs on a thread pool of its own that is drained before an error
+    propagates (dask's shared pool would let running tasks write on into a folder that is
+    being removed). On a ``distributed.Client`` the futures are cancelled.
+    """
+    client = _distributed_client()
+    if client is not None:
+        future = client.compute(delayed)
+        try:
+            if progress:
+                from distributed import progress as dist_progress
+
+                dist_progress(future)
+            future.result()
+        except BaseException:
+            future.cancel()
+            raise
         return
-    from distributed import progress as dist_progress
+    from concurrent.futures import ThreadPoolExecutor
 
-    future = delayed.persist()
-    dist_progress(future)
-    future.compute()
+    import dask
+    from dask.diagnostics import ProgressBar
+
+    if dask.config.get("scheduler", None) in ("sync", "synchronous", "single-threaded"):
+        delayed.compute()
+        return
+    workers = dask.config.get("num_workers", None) or os.cpu_count() or 1
+    pool = ThreadPoolExecutor(workers)
+    try:
+        with dask.config.set(pool=pool, scheduler="threads"):
+            if progress:
+                print(f"genomarray: {what}", flush=True)
+                with ProgressBar(minimum=1.0):
+                    delayed.compute()
+            else:
+                delayed.compute()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def write_zarr(arr: xr.DataArray, path: str | os.PathLike, overwrite: bool = False,

@@ -23,8 +23,16 @@ _local = threading.local()
 def _open(path: str):
     import pysam
 
-    has_index = os.path.exists(path + ".fai")
-    if not has_index and not os.access(os.path.dirname(os.path.abspath(path)), os.W_OK):
+    fai = path + ".fai"
+    has_index = os.path.exists(fai)
+    writable = os.access(os.path.dirname(os.path.abspath(path)), os.W_OK)
+    if has_index and os.path.getmtime(fai) < os.path.getmtime(path):
+        if not writable:
+            raise InputError(f"the index {fai} is older than the FASTA (stale); re-index it: "
+                             f"`samtools faidx {path}`", source=path)
+        os.remove(fai)  # stale index: pysam rebuilds it below
+        has_index = False
+    if not has_index and not writable:
         raise InputError("the FASTA has no index (.fai) and its folder is read-only; "
                          f"index it where you can write: `samtools faidx {path}`, or copy it",
                          source=path)
@@ -61,14 +69,22 @@ def open_fasta(path: str | os.PathLike) -> Iterator:
 
 
 def fasta_handle(path: str):
-    """Return a cached pysam handle on ``path`` for this process and thread."""
+    """Return a cached pysam handle on ``path`` for this process and thread.
+
+    The cache is keyed on the file's identity (size, mtime), so a rewritten FASTA is
+    reopened rather than read through a stale index.
+    """
     handles = getattr(_local, "handles", None)
     if handles is None or getattr(_local, "pid", None) != os.getpid():
         handles = _local.handles = {}
         _local.pid = os.getpid()
-    fa = handles.get(path)
+    st = os.stat(check_exists(path, "FASTA file"))
+    key = (path, st.st_size, st.st_mtime_ns)
+    fa = handles.get(key)
     if fa is None:
-        fa = handles[path] = _open(check_exists(path, "FASTA file"))
+        for old in [k for k in handles if k[0] == path]:
+            handles.pop(old).close()
+        fa = handles[key] = _open(path)
     return fa
 
 
