@@ -13,12 +13,22 @@ Examples
 ('region', 'pos', 'base')
 """
 
-from genomarray import accessors as _accessors  # noqa: F401  (registers .janggu)
-from genomarray._version import __version__
-from genomarray.data import example_path
-from genomarray.encode import kmer_labels
-from genomarray.io.chromsizes import chrom_sizes
-from genomarray.model import (
+import os as _os
+
+# Installed, ``genomarray.accessors`` is the top-level ``accessors/`` folder (setuptools
+# package-dir). In a source checkout that is imported without installing (``python -m
+# pytest`` from the repository root), resolve it to the same folder.
+_root = _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))
+if not _os.path.isdir(_os.path.join(__path__[0], "accessors")) and _os.path.isfile(
+        _os.path.join(_root, "accessors", "janggu.py")):
+    __path__.append(_root)
+
+from genomarray import accessors as _accessors  # noqa: E402, F401  (registers .janggu)
+from genomarray._version import __version__  # noqa: E402
+from genomarray.data import example_path  # noqa: E402
+from genomarray.encode import kmer_labels  # noqa: E402
+from genomarray.io.chromsizes import chrom_sizes  # noqa: E402
+from genomarray.model import (  # noqa: E402
     BASE,
     CHROM,
     CONDITION,
@@ -26,10 +36,10 @@ from genomarray.model import (
     REGION,
     STRAND,
 )
-from genomarray.regions import read_regions, tile
-from genomarray.sequences import onehot, read_fasta, read_sequences, revcomp
-from genomarray.store import open_zarr, write_zarr
-from genomarray.views import view
+from genomarray.regions import read_regions, tile  # noqa: E402
+from genomarray.sequences import onehot, read_fasta, read_sequences, revcomp  # noqa: E402
+from genomarray.store import open_zarr, write_zarr  # noqa: E402
+from genomarray.views import view  # noqa: E402
 
 __all__ = [
     "BASE", "CHROM", "CONDITION", "POS", "REGION", "STRAND", "__version__", "chrom_sizes",
