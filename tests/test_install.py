@@ -21,7 +21,8 @@ def test_accessor_from_installed_wheel(tmp_path):
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)],
                    check=True)
     python = venv / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)],
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--ignore-installed",
+                    str(wheel)],
                    check=True)
     script = textwrap.dedent("""
         import genomarray as ga, genomarray.accessors as acc, xarray as xr
