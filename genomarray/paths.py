@@ -15,9 +15,8 @@ def output_root() -> Path:
 
     Examples
     --------
-    >>> import os; os.environ["GENOMARRAY_OUTPUT"] = "/tmp/ga_out"
-    >>> str(output_root())
-    '/tmp/ga_out'
+    >>> output_root().is_dir()
+    True
     """
     for var in ("GENOMARRAY_OUTPUT", "JANGGU_OUTPUT"):
         value = os.environ.get(var)

@@ -101,15 +101,15 @@ def genome_array(reader: Callable[[str, int, int], np.ndarray], chroms: Sequence
 # -- fingerprints and cache keys ---------------------------------------------------------
 
 def file_fingerprint(path: str | os.PathLike, block: int = 1 << 22) -> str:
-    """Return a hash of a file's content (BLAKE2b, streamed in 4 MB blocks).
+    """Return the SHA-256 of a file's content (streamed in 4 MB blocks).
 
     Examples
     --------
     >>> from genomarray.data import example_path
     >>> len(file_fingerprint(example_path("genome.fa")))
-    32
+    64
     """
-    digest = hashlib.blake2b(digest_size=16)
+    digest = hashlib.sha256()
     with open(path, "rb") as fh:
         while data := fh.read(block):
             digest.update(data)
@@ -128,7 +128,7 @@ def cache_key(kind: str, inputs: Sequence[str | os.PathLike], **params: Any) -> 
     payload = json.dumps({"kind": kind, "format": CACHE_FORMAT,
                           "inputs": [file_fingerprint(p) for p in inputs],
                           "params": params}, sort_keys=True, default=str)
-    return f"{kind}-{hashlib.blake2b(payload.encode(), digest_size=12).hexdigest()}"
+    return f"{kind}-{hashlib.sha256(payload.encode()).hexdigest()[:24]}"
 
 
 # -- zarr -------------------------------------------------------------------------------
@@ -337,9 +337,9 @@ def cached(key: str, build: Callable[[], xr.DataArray], path: str | os.PathLike 
     Examples
     --------
     >>> import numpy as np, os, tempfile
-    >>> os.environ["GENOMARRAY_OUTPUT"] = tempfile.mkdtemp()
     >>> make = lambda: model.sequence_genome(np.zeros((1, 8), np.uint8), ["c"], [8])
-    >>> cached("demo-1", make, progress=False).sizes["pos"]
+    >>> target = os.path.join(tempfile.mkdtemp(), "demo.zarr")
+    >>> cached("demo-1", make, path=target, progress=False).sizes["pos"]
     8
     """
     target = Path(path) if path is not None else cache_dir() / f"{key}.zarr"

@@ -1,16 +1,8 @@
-"""Shared fixtures: an isolated output root, and the example genome parsed naively."""
+"""Shared fixtures: the example genome parsed naively (output isolation: ../conftest.py)."""
 
 import pytest
 
 from genomarray.data import example_path
-
-
-@pytest.fixture(autouse=True)
-def isolated_output(tmp_path_factory, monkeypatch):
-    """Every test writes caches under its own output root."""
-    root = tmp_path_factory.mktemp("output")
-    monkeypatch.setenv("GENOMARRAY_OUTPUT", str(root))
-    return root
 
 
 def parse_fasta(path: str) -> dict[str, str]:

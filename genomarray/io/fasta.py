@@ -55,7 +55,7 @@ def open_fasta(path: str | os.PathLike) -> Iterator:
     >>> from genomarray.data import example_path
     >>> with open_fasta(example_path("genome.fa")) as fa:
     ...     fa.references
-    ('chr1', 'chr2', 'chr3')
+    ['chr1', 'chr2', 'chr3']
     """
     path = check_exists(path, "FASTA file")
     fa = _open(path)
