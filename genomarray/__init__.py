@@ -25,6 +25,7 @@ if not _os.path.isdir(_os.path.join(__path__[0], "accessors")) and _os.path.isfi
 
 from genomarray import accessors as _accessors  # noqa: E402, F401  (registers .janggu)
 from genomarray._version import __version__  # noqa: E402
+from genomarray.coverage import read_bam, read_bed, read_bigwig, read_gff  # noqa: E402
 from genomarray.data import example_path  # noqa: E402
 from genomarray.encode import kmer_labels  # noqa: E402
 from genomarray.io.chromsizes import chrom_sizes  # noqa: E402
@@ -43,6 +44,7 @@ from genomarray.views import view  # noqa: E402
 
 __all__ = [
     "BASE", "CHROM", "CONDITION", "POS", "REGION", "STRAND", "__version__", "chrom_sizes",
-    "example_path", "kmer_labels", "onehot", "open_zarr", "read_fasta", "read_regions",
-    "read_sequences", "revcomp", "tile", "view", "write_zarr",
+    "example_path", "kmer_labels", "onehot", "open_zarr", "read_bam", "read_bed",
+    "read_bigwig", "read_fasta", "read_gff", "read_regions", "read_sequences", "revcomp",
+    "tile", "view", "write_zarr",
 ]
