@@ -12,7 +12,8 @@ from typing import Any
 import pandas as pd
 import xarray as xr
 
-from genomarray import model, sequences, store, views
+from genomarray import model, predictions, sequences, store, views
+from genomarray.transforms import collapse as collapsers
 
 
 @xr.register_dataarray_accessor("janggu")
@@ -63,6 +64,18 @@ class JangguArrayAccessor:
         """Reverse complement: see :func:`genomarray.sequences.revcomp`."""
         return sequences.revcomp(self._obj)
 
+    def collapse(self, resolution: int | None, how: Any = "sum", fill: Any = None,
+                 partial: str = "pad") -> xr.DataArray:
+        """Coarser bins, or one value per region: see
+        :func:`genomarray.transforms.collapse.collapse`."""
+        return collapsers.collapse(self._obj, resolution, how=how, fill=fill, partial=partial)
+
+    def to_genome(self, chrom_sizes: Any = None, how: str | None = "mean",
+                  fill: float = 0.0, resolution: int | None = None) -> xr.DataArray:
+        """Place a view on a genome-wide track: see :func:`genomarray.predictions.to_genome`."""
+        return predictions.to_genome(self._obj, chrom_sizes=chrom_sizes, how=how, fill=fill,
+                                     resolution=resolution)
+
     def to_zarr(self, path: str | os.PathLike, overwrite: bool = False,
                 progress: bool = True) -> xr.DataArray:
         """Write to a zarr store atomically and return the store reopened lazily."""
@@ -104,6 +117,14 @@ class JangguDatasetAccessor:
         """View every genome-wide variable through the same regions."""
         return self._apply((model.SEQUENCE_GENOME, model.COVERAGE_TRACK),
                            lambda v: views.view(v, regions, flank, strand_aware))
+
+    def collapse(self, resolution: int | None, how: Any = "sum") -> xr.Dataset:
+        """Collapse every coverage view (and track) of the Dataset."""
+        def one(var: xr.DataArray) -> xr.DataArray:
+            if model.kind_of(var) == model.REGION_VIEW and var.ndim == 2:
+                return var  # sequence codes are not collapsed
+            return collapsers.collapse(var, resolution, how=how)
+        return self._apply((model.REGION_VIEW, model.COVERAGE_TRACK), one)
 
     def onehot(self, order: int = 1, dtype: str = "float32") -> xr.Dataset:
         """One-hot every sequence view (codes) of the Dataset."""

@@ -37,14 +37,16 @@ from genomarray.model import (  # noqa: E402
     REGION,
     STRAND,
 )
+from genomarray.predictions import from_array, to_genome  # noqa: E402
 from genomarray.regions import read_regions, tile  # noqa: E402
 from genomarray.sequences import onehot, read_fasta, read_sequences, revcomp  # noqa: E402
 from genomarray.store import open_zarr, write_zarr  # noqa: E402
+from genomarray.transforms.collapse import collapse  # noqa: E402
 from genomarray.views import view  # noqa: E402
 
 __all__ = [
     "BASE", "CHROM", "CONDITION", "POS", "REGION", "STRAND", "__version__", "chrom_sizes",
-    "example_path", "kmer_labels", "onehot", "open_zarr", "read_bam", "read_bed",
-    "read_bigwig", "read_fasta", "read_gff", "read_regions", "read_sequences", "revcomp",
-    "tile", "view", "write_zarr",
+    "collapse", "example_path", "from_array", "kmer_labels", "onehot", "open_zarr", "read_bam",
+    "read_bed", "read_bigwig", "read_fasta", "read_gff", "read_regions", "read_sequences",
+    "revcomp", "tile", "to_genome", "view", "write_zarr",
 ]

@@ -219,7 +219,8 @@ def view(arr: xr.DataArray, regions: Any, flank: int | None = None, strand_aware
             if k not in (model.KIND, "cache_key", model.SOURCE)}
     attrs = {**keep, model.BINSIZE: geo["binsize"], model.STEPSIZE: roi.attrs.get("stepsize"),
              model.FLANK: int(flank), model.RESOLUTION: geo["resolution"],
-             model.STRAND_AWARE: bool(strand_aware), "view_of": kind}
+             model.STRAND_AWARE: bool(strand_aware), "view_of": kind,
+             model.CHROM_SIZES: model.chrom_sizes(arr)}
     attrs = {k: v for k, v in attrs.items() if v is not None}
     return model.region_view(values, roi, trailing_dims=trailing,
                              coords={d: arr[d].variable for d in trailing if d in arr.coords},
