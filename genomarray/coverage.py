@@ -455,7 +455,7 @@ def read_bed(paths: str | os.PathLike | pd.DataFrame | Sequence[str | os.PathLik
     --------
     >>> import genomarray as ga
     >>> peaks = ga.read_bed(ga.example_path("peaks.narrowPeak"),
-    ...                     like=ga.example_path("genome.fa"), storage="memory")
+    ...                     like=ga.example_path("genome.fa"), storage="memory", progress=False)
     >>> int(peaks.sel(chrom="chr1").sum())   # 38 peaks of 200 bp on chr1
     7600
     """
@@ -471,41 +471,35 @@ def read_bed(paths: str | os.PathLike | pd.DataFrame | Sequence[str | os.PathLik
         inputs = file_list
     sizes = _sizes_from(like, next(iter(frames)))
     for src, df in frames.items():
-        intervals.check_mode(df, mode, src)
-        if len(df) == 0:
-            warnings.warn(f"{src}: no intervals; the track is all zeros", stacklevel=2)
-        unknown = sorted(set(df["chrom"].astype(str)) - set(sizes))
-        if unknown:
+        if len(df):
             from genomarray.regions import check_chromosomes
 
             check_chromosomes(df, sizes, source=src, genome=str(like))
-    options = {"mode": mode, "resolution": resolution, "minoverlap": minoverlap}
     categorical = mode.endswith("_category")
     column = category_column or ("score" if mode == "score_category" else "name")
+    options = {"mode": mode, "resolution": resolution, "minoverlap": minoverlap,
+               "category_column": column, "chrom_sizes": sizes}
     if categorical:
         if len(frames) != 1:
             raise InputError(f"mode={mode!r} reads one file (its categories are the "
                              f"conditions), got {len(frames)}")
         (src, df), = frames.items()
-        cats = intervals.categories_of(df, mode if category_column is None else
-                                       "name_category", **({"column": column}
-                                                           if category_column else {}))
+        cats = intervals.categories_of(df, mode, column)
         readers = [intervals.IntervalCoverage(_slim(df, column), categories=cats, source=src,
-                                              **({"category_column": column}
-                                                 if category_column else {}), **options)]
+                                              **options)]
         labels = list(conditions) if conditions is not None else list(cats)
     else:
         readers = [intervals.IntervalCoverage(_slim(df, column), source=src, **options)
                    for src, df in frames.items()]
-        labels = _conditions(list(frames), conditions) if inputs else (
-            list(conditions) if conditions is not None else ["regions"])
-    params = {**options, "feature": feature, "category_column": column,
-              "sizes": sorted(sizes.items())}
+        labels = (_conditions(list(frames), conditions) if inputs
+                  else list(conditions or ["regions"]))
+    params = {"mode": mode, "minoverlap": minoverlap, "feature": feature,
+              "category_column": column, "sizes": sorted(sizes.items())}
     if not inputs:
         params["frame"] = int(pd.util.hash_pandas_object(
             next(iter(frames.values())), index=False).sum())
     return build_track(readers, sizes, (".",), labels, np.float32, resolution, "intervals",
-                       inputs, {k: v for k, v in params.items() if k != "resolution"},
+                       inputs, params,
                        categorical=categorical, roi=roi,
                        store_whole_genome=store_whole_genome, storage=storage, cache=cache,
                        store_path=store_path, chunk=chunk, progress=progress,
@@ -531,7 +525,7 @@ def read_gff(path: str | os.PathLike, feature: Any = None, mode: str = "binary",
     --------
     >>> import genomarray as ga
     >>> exons = ga.read_gff(ga.example_path("genes.gtf"), feature="exon",
-    ...                     like=ga.example_path("genome.fa"), storage="memory")
+    ...                     like=ga.example_path("genome.fa"), storage="memory", progress=False)
     >>> exons.sizes["condition"]
     1
     """

@@ -483,7 +483,9 @@ def _read_bed(path: str, fmt: str) -> pd.DataFrame:
     names = _bed_names(fmt, ncol)
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
     data = dict(zip(names, columns, strict=True))
-    return _build(data, _line_of(lines), path)
+    out = _build(data, _line_of(lines), path)
+    out.attrs["has_score"] = "score" in names or fmt == "bedgraph"
+    return out
 
 
 def _bed_names(fmt: str, ncol: int) -> list[str]:

@@ -1,0 +1,438 @@
+"""bigWig reader: float32 blocks of a signal track for ``(chrom, start, end)`` in bins.
+
+:class:`BigWigReader` is a picklable callable for :func:`genomarray.store.genome_array`:
+``reader(chrom, start, end)`` returns the ``(end - start, 1)`` float32 block of bins
+``[start, end)`` of ``resolution`` bp each (bin ``p`` covers bp ``[p * resolution,
+(p + 1) * resolution)``; the last bin of a chromosome may be partial; bins past the
+chromosome end are 0). A block always equals the same slice of the whole-chromosome result.
+
+Two libraries read bigWig files here (``backend=``):
+
+- **pybigtools** (Rust; used when installed, ``backend="auto"``): per-base reads measured
+  ~2x faster than pyBigWig on 1 Mb chunks, and it reads zoom levels in one pass: binned
+  reads at resolution 50 from zoom records took 1.4 ms per Mb, against 14 ms per Mb from
+  per-base values and ~1.3 s per Mb through pyBigWig's ``stats`` (which walks the index and
+  decompresses a block once per bin).
+- **pyBigWig** (C): per-base ``values(numpy=True)``; binned reads are always computed
+  exactly from per-base values (pyBigWig's zoom ``stats`` are slower than that, and its
+  zoom ``type="sum"`` returned wrong numbers with pyBigWig 0.3.29).
+
+Handles are not picklable, so each process and thread opens its own, cached on the file's
+identity (path, size, mtime): a rewritten file is reopened, never read through a stale
+handle.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from genomarray.errors import ChromosomeError, InputError
+
+__all__ = ["HOWS", "BigWigNotFoundError", "BigWigReader", "bigwig_chrom_sizes",
+           "bigwig_zoom_levels"]
+
+HOWS = ("mean", "max", "min", "sum", "coverage")
+"""Per-bin summaries :class:`BigWigReader` computes at ``resolution > 1``."""
+
+BACKENDS = ("auto", "pybigtools", "pybigwig")
+"""Values of ``BigWigReader.backend``."""
+
+_MAGIC = 0x888FFC26
+_BLOCK_BP = 1 << 22  # exact binned reads hold at most this many bases at once
+_PYBIGTOOLS_SUMMARY = {"mean": "mean", "max": "max", "min": "min", "sum": "sum",
+                       "coverage": "bin_covered"}
+_local = threading.local()
+
+
+class BigWigNotFoundError(InputError, FileNotFoundError):
+    """A bigWig file that does not exist (both an InputError and a FileNotFoundError)."""
+
+
+# -- public API -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BigWigReader:
+    """Read a bigWig track as float32 blocks of bins: ``reader(chrom, start, end)``.
+
+    Parameters
+    ----------
+    path
+        The bigWig file.
+    resolution
+        Bin size in bp; ``start, end`` of a call count bins of this size.
+    how
+        Per-bin summary at ``resolution > 1``, one of :data:`HOWS`:
+
+        - ``"mean"``: the mean over **all** bases of the bin, uncovered bases counting as 0
+          when ``nan_to_num`` (so it equals per-base values with NaN -> 0, then averaged);
+          with ``nan_to_num=False`` the mean over the *covered* bases only, NaN where no
+          base is covered (per-base values, then ``np.nanmean``);
+        - ``"max"``, ``"min"``: over all bases with uncovered = 0 when ``nan_to_num``, over
+          the covered bases otherwise (NaN where none is);
+        - ``"sum"``: the sum of the values (uncovered add 0; NaN where none is covered and
+          not ``nan_to_num``);
+        - ``"coverage"``: the fraction of the bin's bases that the file covers (0 to 1).
+
+        A partial last bin is summarised over its real bases. At ``resolution=1`` every
+        summary is the base's value (``"coverage"``: 1 where covered, else 0).
+    nan_to_num
+        Uncovered bases (no bigWig record) read as 0; else NaN.
+    exact
+        ``False`` (default): at ``resolution > 1``, summarise from the file's zoom levels
+        when one applies (fast, approximate; see Notes). ``True``: exact statistics from
+        the per-base values.
+    backend
+        ``"auto"`` (pybigtools if installed, else pyBigWig), ``"pybigtools"`` or
+        ``"pybigwig"``. With ``"pybigwig"`` binned reads are always exact.
+
+    Notes
+    -----
+    **Zoom levels.** A bigWig stores, next to its per-base records, zoom levels: summaries
+    (covered bases, sum, sum of squares, min, max) of consecutive stretches of ``z`` bp, for
+    a few reduction levels ``z`` (pyBigWig writes 4x the mean record length, then x4 each
+    level). As in UCSC's tools and libBigWig, bins are summarised from the coarsest level
+    with ``z <= resolution // 2`` (pybigtools picks it); if there is none (``resolution``
+    below twice the finest level) the bins are computed exactly, so the result equals
+    ``exact=True``.
+
+    A zoom record does not start on bin boundaries (pyBigWig starts records at the first
+    covered base after the previous one), so a record straddling two bins is split between
+    them in proportion to its overlap, as if its signal were uniform along it. Hence, with
+    ``exact=False``:
+
+    - ``"mean"``, ``"sum"`` and ``"coverage"`` move mass between neighbouring bins (the
+      total over a long region is kept, to float32 rounding). The error grows with
+      ``z / resolution``; measured mean absolute error of ``"mean"``, relative to the mean
+      signal: 3.9 % at resolution 50 with ``z = 16`` (10 Mb track of 1-2 bp records,
+      ``benchmarks/bench_bigwig.py``); on ``sample.bw`` (``z = 64, 256``) 9.7 % at 128,
+      1.3 % at 1000, 0.5 % at 3000. ``"coverage"`` errs by < 0.2 %;
+    - ``"max"`` / ``"min"`` are taken over every record touching the bin, so they may come
+      from up to ``z`` bp outside it: ``max`` is >= the exact one, ``min`` <= it.
+
+    Zoom summaries know only covered-base counts, so "mean over covered bases" (what
+    libBigWig's and UCSC's zoom ``mean`` returns) differs from the mean over all bases by
+    the covered fraction; this reader returns the latter when ``nan_to_num`` (pybigtools'
+    ``uncovered=0``), and the former otherwise. Use ``exact=True`` where bins must match
+    per-base values exactly (e.g. targets); zoom reads suit inputs and plots.
+
+    Examples
+    --------
+    >>> from genomarray.data import example_path
+    >>> reader = BigWigReader(example_path("sample.bw"))
+    >>> reader("chr1", 0, 4).ravel().tolist()
+    [1.0, 1.0, 1.0, 1.0]
+    >>> binned = BigWigReader(example_path("sample.bw"), resolution=10, exact=True)
+    >>> binned("chr1", 0, 2).shape
+    (2, 1)
+    """
+
+    path: str
+    resolution: int = 1
+    how: str = "mean"
+    nan_to_num: bool = True
+    exact: bool = False
+    backend: str = "auto"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", os.fspath(self.path))
+        res = self.resolution
+        if isinstance(res, (bool, np.bool_)) or not isinstance(res, (int, np.integer)) \
+                or res < 1:
+            raise InputError(f"resolution must be an integer >= 1, got {res!r}",
+                             source=self.path)
+        object.__setattr__(self, "resolution", int(res))
+        if self.how not in HOWS:
+            raise InputError(f"how must be one of {', '.join(HOWS)}, got {self.how!r}",
+                             source=self.path)
+        if self.backend not in BACKENDS:
+            raise InputError(f"backend must be one of {', '.join(BACKENDS)}, got "
+                             f"{self.backend!r}", source=self.path)
+        _check_file(self.path)
+
+    def __call__(self, chrom: str, start: int, end: int) -> np.ndarray:
+        """Return bins ``[start, end)`` of ``chrom`` as float32 of shape ``(end - start, 1)``.
+
+        Raises
+        ------
+        ChromosomeError
+            ``chrom`` is not in the file (an InputError naming the file and chromosome).
+        """
+        start, end = int(start), int(end)
+        if start < 0 or end < start:
+            raise InputError(f"invalid bin range {start}-{end}", source=self.path,
+                             record=str(chrom))
+        handle = _handle(self.path, self.backend)
+        length = handle.length(chrom)
+        out = np.zeros(end - start, dtype=np.float32)
+        res = self.resolution
+        if res == 1:
+            stop = min(end, length)
+            if stop > start:
+                out[: stop - start] = self._per_base(handle.values(chrom, start, stop))
+            return out[:, None]
+
+        n_full = length // res  # bins [0, n_full) are whole; bin n_full may be partial
+        lo, hi = start, min(end, n_full)
+        if hi > lo:
+            if self._use_zoom(handle):
+                out[: hi - lo] = handle.summary(chrom, lo * res, hi * res, hi - lo,
+                                                self.how, self.nan_to_num)
+            else:
+                step = max(1, _BLOCK_BP // res)
+                for b in range(lo, hi, step):
+                    b_end = min(b + step, hi)
+                    values = handle.values(chrom, b * res, b_end * res)
+                    out[b - lo: b_end - lo] = self._reduce(values.reshape(b_end - b, res))
+        if length % res and start <= n_full < end:  # the partial last bin, exactly
+            values = handle.values(chrom, n_full * res, length)
+            out[n_full - start] = self._reduce(values[None])[0]
+        return out[:, None]
+
+    # -- helpers ---------------------------------------------------------------------
+    def _use_zoom(self, handle: _Handle) -> bool:
+        if self.exact or not handle.has_zoom_summaries:
+            return False
+        return any(z <= self.resolution // 2 for z in handle.zooms)
+
+    def _per_base(self, values: np.ndarray) -> np.ndarray:
+        if self.how == "coverage":
+            return (~np.isnan(values)).astype(np.float32)
+        if self.nan_to_num:
+            return np.nan_to_num(values, nan=0.0, copy=False)
+        return values
+
+    def _reduce(self, values: np.ndarray) -> np.ndarray:
+        """Summarise rows of per-base values (NaN = uncovered) exactly, in float64."""
+        covered = ~np.isnan(values)
+        n_cov = covered.sum(axis=1)
+        how = self.how
+        if how == "coverage":
+            return n_cov / values.shape[1]
+        if self.nan_to_num:
+            filled = np.where(covered, values, 0).astype(np.float64)
+            if how == "mean":
+                return filled.sum(axis=1) / values.shape[1]
+            if how == "sum":
+                return filled.sum(axis=1)
+            return filled.max(axis=1) if how == "max" else filled.min(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            total = np.where(covered, values, 0).astype(np.float64).sum(axis=1)
+            if how == "mean":
+                result = total / n_cov
+            elif how == "sum":
+                result = total
+            elif how == "max":
+                result = np.fmax.reduce(values, axis=1).astype(np.float64)
+            else:
+                result = np.fmin.reduce(values, axis=1).astype(np.float64)
+        result[n_cov == 0] = np.nan
+        return result
+
+
+def bigwig_chrom_sizes(path: str | os.PathLike) -> dict[str, int]:
+    """Return ``{chrom: length}`` from a bigWig header, in file order.
+
+    Raises
+    ------
+    BigWigNotFoundError
+        The file does not exist.
+    InputError
+        The file is not a bigWig.
+
+    Examples
+    --------
+    >>> from genomarray.data import example_path
+    >>> bigwig_chrom_sizes(example_path("sample.bw"))
+    {'chr1': 40000, 'chr2': 30000, 'chr3': 20000}
+    """
+    path = os.fspath(path)
+    _check_file(path)
+    return dict(_handle(path, "auto").chroms)
+
+
+def bigwig_zoom_levels(path: str | os.PathLike) -> list[int]:
+    """Return the zoom (reduction) levels of a bigWig in bp, finest first.
+
+    Read from the file header, whatever library reads the data.
+
+    Examples
+    --------
+    >>> from genomarray.data import example_path
+    >>> bigwig_zoom_levels(example_path("sample.bw"))
+    [64, 256]
+    """
+    path = os.fspath(path)
+    _check_file(path)
+    return _zoom_levels(path)
+
+
+# -- files and handles ------------------------------------------------------------------
+def _check_file(path: str) -> str:
+    """Raise unless ``path`` exists and starts with the bigWig magic number."""
+    if not os.path.exists(path):
+        raise BigWigNotFoundError("bigWig file not found", source=path)
+    if os.path.isdir(path):
+        raise InputError("expected a bigWig file, got a folder", source=path)
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if len(head) < 4 or struct.unpack("<I", head)[0] not in (
+            _MAGIC, struct.unpack(">I", struct.pack("<I", _MAGIC))[0]):
+        hint = ""
+        if head.startswith(b"\x1f\x8b"):
+            hint = " (it is gzip-compressed; a bedGraph? convert it with bedGraphToBigWig)"
+        elif head[:1] in (b"c", b"t", b"#", b"b"):
+            hint = " (it looks like text: a bedGraph or wig? convert it with bedGraphToBigWig)"
+        raise InputError(f"not a bigWig file (bad magic number){hint}", source=path)
+    return path
+
+
+def _zoom_levels(path: str) -> list[int]:
+    with open(path, "rb") as fh:
+        header = fh.read(64)
+        order = "<" if struct.unpack("<I", header[:4])[0] == _MAGIC else ">"
+        n_levels = struct.unpack(order + "H", header[6:8])[0]
+        raw = fh.read(24 * n_levels)
+    levels = [struct.unpack(order + "I", raw[24 * i: 24 * i + 4])[0] for i in range(n_levels)]
+    return sorted(levels)
+
+
+class _Handle:
+    """An open bigWig: ``chroms``, ``zooms``, ``values`` (float32, NaN uncovered)."""
+
+    has_zoom_summaries = False
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.chroms: dict[str, int] = {}
+        self.zooms: list[int] = _zoom_levels(path)
+
+    def length(self, chrom: str) -> int:
+        try:
+            return self.chroms[chrom]
+        except KeyError:
+            names = list(self.chroms)
+            shown = ", ".join(repr(c) for c in names[:10])
+            more = f", ... ({len(names)} in all)" if len(names) > 10 else ""
+            hint = ""
+            other = chrom[3:] if chrom.lower().startswith("chr") else "chr" + chrom
+            if other in self.chroms:
+                hint = (f"; did you mean {other!r}? The inputs spell chromosome names "
+                        f"differently ({chrom!r} vs {other!r})")
+            raise ChromosomeError(f"chromosome {chrom!r} is not in the bigWig{hint}. It has "
+                                  f"{shown}{more}", source=self.path, record=chrom) from None
+
+    def values(self, chrom: str, start: int, end: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def summary(self, chrom: str, start: int, end: int, bins: int, how: str,
+                nan_to_num: bool) -> np.ndarray:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - never raise from a finaliser
+            pass
+
+
+class _PyBigToolsHandle(_Handle):
+    has_zoom_summaries = True
+
+    def __init__(self, path: str) -> None:
+        import pybigtools
+
+        super().__init__(path)
+        self._file = None
+        try:
+            try:
+                self.bw = pybigtools.open(path)
+            except ValueError:  # pybigtools checks a path's extension; a file object it sniffs
+                self._file = open(path, "rb")  # noqa: SIM115 - closed in close()
+                self.bw = pybigtools.open(self._file)
+        except (ValueError, OSError) as err:
+            self.close()
+            raise InputError(f"cannot open the bigWig: {err}", source=path) from err
+        self.chroms = {str(k): int(v) for k, v in self.bw.chroms().items()}
+
+    def values(self, chrom: str, start: int, end: int) -> np.ndarray:
+        return self.bw.values(chrom, start, end, fillna=None).astype(np.float32)
+
+    def summary(self, chrom: str, start: int, end: int, bins: int, how: str,
+                nan_to_num: bool) -> np.ndarray:
+        fill: Any = 0.0 if nan_to_num or how == "coverage" else None
+        return self.bw.values(chrom, start, end, bins=bins, summary=_PYBIGTOOLS_SUMMARY[how],
+                              exact=False, uncovered=0.0 if nan_to_num else None,
+                              fillna=fill)
+
+    def close(self) -> None:
+        bw, file = getattr(self, "bw", None), getattr(self, "_file", None)
+        self.bw = self._file = None
+        if bw is not None:
+            bw.close()
+        if file is not None:
+            file.close()
+
+
+class _PyBigWigHandle(_Handle):
+    def __init__(self, path: str) -> None:
+        import pyBigWig
+
+        super().__init__(path)
+        try:
+            bw = pyBigWig.open(path)
+        except RuntimeError as err:
+            raise InputError(f"cannot open the bigWig: {err}", source=path) from err
+        if bw is None or not bw.isBigWig():
+            raise InputError("not a bigWig file", source=path)
+        self.bw = bw
+        self.chroms = {str(k): int(v) for k, v in bw.chroms().items()}
+
+    def values(self, chrom: str, start: int, end: int) -> np.ndarray:
+        return np.asarray(self.bw.values(chrom, start, end, numpy=True), dtype=np.float32)
+
+    def close(self) -> None:
+        bw = getattr(self, "bw", None)
+        if bw is not None:
+            bw.close()
+            self.bw = None
+
+
+def _backend_class(backend: str) -> type[_Handle]:
+    if backend == "pybigwig":
+        return _PyBigWigHandle
+    try:
+        import pybigtools  # noqa: F401
+    except ImportError:
+        if backend == "pybigtools":
+            raise ImportError("backend='pybigtools' needs pybigtools: "
+                              "`pip install pybigtools`") from None
+        return _PyBigWigHandle
+    return _PyBigToolsHandle
+
+
+def _handle(path: str, backend: str) -> _Handle:
+    """Return a cached open handle on ``path`` for this process and thread."""
+    handles = getattr(_local, "handles", None)
+    if handles is None or getattr(_local, "pid", None) != os.getpid():
+        handles = _local.handles = {}
+        _local.pid = os.getpid()
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise BigWigNotFoundError("bigWig file not found", source=path) from None
+    key = (path, backend, st.st_size, st.st_mtime_ns)
+    handle = handles.get(key)
+    if handle is None:
+        for old in [k for k in handles if k[0] == path and k[1] == backend]:
+            handles.pop(old).close()
+        _check_file(path)
+        handle = handles[key] = _backend_class(backend)(path)
+    return handle
