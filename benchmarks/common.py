@@ -23,8 +23,13 @@ def best_time(fn: Callable[[], object], repeat: int = 3) -> float:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MB."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process so far, in MB (``VmHWM``: unlike ru_maxrss it
+    does not carry a parent's peak across fork + exec)."""
+    try:
+        with open("/proc/self/status") as fh:
+            return next(int(x.split()[1]) for x in fh if x.startswith("VmHWM")) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def write_random_fasta(path: str, lengths: dict[str, int], seed: int = 0) -> str:
@@ -50,13 +55,14 @@ class Table:
     """Rows of (task, reference, genomarray, ratio, target) printed as one table."""
 
     title: str
+    ratio_label: str = "speed vs ref"
     rows: list[tuple[str, ...]] = field(default_factory=list)
 
     def add(self, task: str, reference: str, ours: str, ratio: float, target: str) -> None:
         self.rows.append((task, reference, ours, f"{ratio:.2f}x", target))
 
     def print(self) -> None:
-        header = ("task", "reference", "genomarray", "speed vs ref", "target")
+        header = ("task", "reference", "genomarray", self.ratio_label, "target")
         widths = [max(len(str(r[i])) for r in [header, *self.rows]) for i in range(5)]
         line = " | ".join
         print(f"\n## {self.title}  ({os.cpu_count()} cores)\n")
