@@ -209,7 +209,7 @@ def build_track(readers: Sequence[Callable], sizes: dict[str, int], strands: Seq
     >>> import numpy as np
     >>> ones = lambda chrom, start, end: np.ones((end - start, 1), np.int32)
     >>> t = build_track([ones], {"c": 10}, ["."], ["x"], np.int32, 1, "demo", [], {},
-    ...                 storage="memory")
+    ...                 storage="memory", cache=False)
     >>> int(t.sum())
     10
     """
@@ -332,7 +332,7 @@ def read_bam(paths: str | os.PathLike | Sequence[str | os.PathLike],
     labels = _conditions(paths, conditions)
     for p in paths:
         bam.check_bam(p)
-        if _mapped_reads(p) == 0:
+        if bam.mapped_reads(p) == 0:
             warnings.warn(f"{p}: no mapped reads; its condition is all zeros", stacklevel=2)
     sizes = check_same_chromosomes({p: bam.bam_chrom_sizes(p) for p in paths})
     options = {"mode": mode, "stranded": stranded, "min_mapq": min_mapq,
@@ -348,16 +348,6 @@ def read_bam(paths: str | os.PathLike | Sequence[str | os.PathLike],
                        store_whole_genome=store_whole_genome, storage=storage, cache=cache,
                        store_path=store_path, chunk=chunk, progress=progress,
                        attrs={"reader": "bam", "mode": mode})
-
-
-def _mapped_reads(path: str) -> int:
-    import pysam
-
-    with pysam.AlignmentFile(path, "rb") as fh:
-        try:
-            return int(fh.mapped)
-        except ValueError:  # no index statistics
-            return -1
 
 
 def _sizes_from(like: Any, what: str) -> dict[str, int]:

@@ -127,6 +127,7 @@ def test_two_conditions_and_names(tmp_path):
         ga.read_bam([BAM, other], conditions=["a"])
 
 
+@pytest.mark.filterwarnings("ignore:.*no mapped reads")
 def test_chromosome_naming_mismatch_between_bams(tmp_path):
     renamed = tmp_path / "nochr.bam"
     header = pysam.AlignmentFile(BAM).header.to_dict()

@@ -1,0 +1,693 @@
+"""BAM reader: read counts (5' ends or per-base depth) as numpy blocks per region.
+
+:class:`BamCounter` is the picklable reader that :func:`genomarray.store.genome_array`
+calls once per ``(chrom, pos-chunk)`` task. It has two engines giving the same numbers:
+
+``"fast"`` (BAM with a ``.bai`` index, numba installed)
+    The ``.bai`` index (parsed here, SAM specification section 5.2) gives the
+    virtual-offset ranges holding every record that can touch the region (htslib's region
+    query: overlapping bins, linear-index pruning, merged ranges). Their BGZF blocks are
+    read with plain file reads and inflated (ISA-L if ``isal`` is installed, else
+    libdeflate if ``deflate`` is, else :mod:`zlib`); a numba kernel (``nogil``, compiled
+    once and cached) parses the records, applies the filters and accumulates 5' sites or
+    a CIGAR-aware difference array, stopping at the first record past the region. File
+    reads, inflation and the kernel all release the GIL, so chunk tasks scale over
+    threads. Measured (``benchmarks/bench_bam.py``, 2 M reads, 10 Mb, 1 Mb chunks, 2
+    cores): coverage and 5' counts 3.2-3.5x as fast as ``samtools depth -a`` on 2 threads
+    and 1.9-2.0x on one (ISA-L); 1.6-1.8x on 2 threads with zlib. The kernels compile
+    once per installation (~2.5 s; numba's cache), later processes load them in ~0.3 s.
+``"pysam"``
+    An obviously-correct ``pysam`` fetch loop: the reference implementation, and the
+    engine for SAM and CRAM files, CSI-indexed BAMs, and machines without numba
+    (``engine="auto"`` falls back to it when ``import numba`` fails). About 1 M reads/s
+    on one thread.
+
+Counting rules (Janggu's, with its off-by-one at reverse 5' ends fixed):
+
+- Reads with a flag in ``exclude_flags`` or a MAPQ below ``min_mapq`` are skipped;
+  unmapped reads (flag 0x4) always are, and so are reads without CIGAR or aligned bases.
+- ``mode="5prime"``: a single-end read counts at its 5' end: ``reference_start`` on the
+  forward strand, its last aligned base ``reference_end - 1`` on the reverse strand.
+  Paired reads (flag 0x1) count once per fragment, via read 1, and only proper pairs (0x2)
+  with both mates on one chromosome: ``pairedend="5prime"`` at the fragment's 5' end
+  (``min(reference_start, next_reference_start)`` for a forward read 1, read 1's
+  ``reference_end - 1`` for a reverse one), ``"midpoint"`` at
+  ``min(reference_start, next_reference_start) + |TLEN| // 2``; the strand is read 1's.
+  Pairs with ``|TLEN| > max_fragment`` are not counted, so that chunking never changes a
+  count (raise ``max_fragment`` for long-insert libraries). ``template_extension`` has no
+  effect in this mode.
+- ``mode="coverage"``: per-base depth as ``samtools depth -a`` computes it: M, = and X
+  CIGAR operations cover bases, D and N do not, I, S and H cover nothing; every read counts
+  (both mates of a pair), on its own strand. With the default ``exclude_flags`` this equals
+  ``samtools depth -a -G SUPPLEMENTARY`` (samtools counts supplementary reads by default).
+  ``template_extension=E`` extends each read 3'-ward by ``E`` bases (deepTools-like,
+  but *by* ``E`` where deepTools' ``--extendReads`` extends *to* a fragment length): a
+  forward read also covers ``[reference_end, reference_end + E)``, a reverse one
+  ``[reference_start - E, reference_start)``, clipped to the chromosome; deletions and
+  splices inside the read stay uncovered.
+- With ``resolution > 1`` the counts (depths) of the bases of a bin are summed.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import threading
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from genomarray.errors import ChromosomeError, InputError, check_exists
+
+try:  # the fast engine needs numba; without it every file is read with pysam
+    from genomarray.io import bam_fns as _fns
+except Exception:  # pragma: no cover - numba missing or broken (e.g. too new a numpy)
+    _fns = None
+
+DEFAULT_EXCLUDE_FLAGS = 0x4 | 0x100 | 0x200 | 0x400 | 0x800
+"""Unmapped, secondary, QC-fail, duplicate and supplementary reads are skipped by default."""
+
+MODES = ("5prime", "coverage")
+PAIREDEND = ("5prime", "midpoint")
+ENGINES = ("auto", "fast", "pysam")
+
+
+def _pick_inflater():
+    """The fastest raw-deflate decompressor importable: ISA-L (``isal``), libdeflate
+    (``deflate``), else :mod:`zlib`. All release the GIL; the first two inflate BGZF blocks
+    about twice as fast as zlib (measured: 250 MB of BAM records in 0.25 s vs 0.54 s)."""
+    try:
+        from isal import isal_zlib
+
+        return "isal", lambda data, n: isal_zlib.decompress(data, -15, n), isal_zlib.error
+    except ImportError:
+        pass
+    try:
+        import deflate
+
+        return "deflate", deflate.deflate_decompress, deflate.DeflateError
+    except ImportError:
+        pass
+    return "zlib", lambda data, n: zlib.decompress(data, -15, n), zlib.error
+
+
+INFLATER, _inflate, _inflate_error = _pick_inflater()
+"""Name of the inflater the fast engine uses (``"isal"``, ``"deflate"`` or ``"zlib"``)."""
+
+_SORT_HINT = "sort it: samtools sort -o sorted.bam {path} && samtools index sorted.bam"
+_PIECE = 1 << 20  # compressed bytes read and inflated at a time (L2/L3 sized)
+_BGZF_MAX = 1 << 16  # a BGZF block is at most 64 KiB, compressed and inflated
+
+
+# -- checks and header facts -------------------------------------------------------------
+
+def _index_path(path: str) -> str | None:
+    """Return the BAI/CSI/CRAI index next to ``path`` (htslib's naming), or None."""
+    stem = path[:-4] if path.endswith((".bam", ".sam")) else path[:-5] \
+        if path.endswith(".cram") else path
+    for candidate in (path + ".bai", stem + ".bai", path + ".csi", stem + ".csi",
+                      path + ".crai", stem + ".crai"):
+        if os.path.exists(candidate):
+            return candidate
+    return None
+
+
+def _open_alignments(path: str):
+    import pysam
+
+    try:
+        return pysam.AlignmentFile(path, "r", check_sq=False)
+    except (ValueError, OSError) as err:
+        if "truncated" in str(err):
+            raise InputError(f"the file is truncated ({err}); write or copy it again",
+                             source=path) from err
+        raise InputError(f"not a BAM, CRAM or SAM file (cannot read its header: {err})",
+                         source=path) from err
+
+
+def _coordinate_sorted_prefix(bam, limit: int = 100_000) -> bool:
+    """True if the first ``limit`` records are in coordinate order."""
+    last = (-1, -1)
+    for i, aln in enumerate(bam.fetch(until_eof=True)):
+        if i >= limit:
+            break
+        tid = aln.reference_id
+        key = (tid if tid >= 0 else 1 << 62, aln.reference_start)
+        if key < last:
+            return False
+        last = key
+    return True
+
+
+def check_bam(path: str | os.PathLike) -> None:
+    """Check that ``path`` is a coordinate-sorted, indexed BAM (or a CRAM/SAM) file.
+
+    Raises
+    ------
+    FileNotFoundError
+        The file does not exist.
+    InputError
+        It is not an alignment file; or a BAM/CRAM without index (the message says
+        ``samtools index <path>``); or unsorted (``SO:unsorted``/``SO:queryname`` header,
+        or records out of order) and so cannot be indexed (the message says how to sort).
+
+    Examples
+    --------
+    >>> from genomarray.data import example_path
+    >>> check_bam(example_path("sample.bam"))
+    >>> check_bam("nope.bam")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: BAM file not found: nope.bam
+    """
+    path = check_exists(path, "BAM file")
+    with _open_alignments(path) as bam:
+        if not (bam.is_bam or bam.is_cram):
+            return  # SAM text: read start to end, no index needed
+        if _index_path(path) is not None:
+            return
+        order = bam.header.to_dict().get("HD", {}).get("SO", "unknown")
+        if order in ("unsorted", "queryname") or not _coordinate_sorted_prefix(bam):
+            why = f"header says SO:{order}" if order in ("unsorted", "queryname") \
+                else "records are not in coordinate order"
+            raise InputError(f"the BAM is not coordinate-sorted ({why}), so it cannot be "
+                             f"indexed; {_SORT_HINT.format(path=path)}", source=path)
+        kind, ext = ("BAM", "bai") if bam.is_bam else ("CRAM", "crai")
+    raise InputError(f"the {kind} has no index (.{ext}); index it: "
+                     f"`samtools index {path}` (or in Python: `pysam.index({path!r})`)",
+                     source=path)
+
+
+def bam_chrom_sizes(path: str | os.PathLike) -> dict[str, int]:
+    """Return ``{chrom: length}`` from the header of a BAM/CRAM/SAM file.
+
+    Examples
+    --------
+    >>> from genomarray.data import example_path
+    >>> bam_chrom_sizes(example_path("sample.bam"))
+    {'chr1': 40000, 'chr2': 30000, 'chr3': 20000}
+    """
+    path = check_exists(path, "BAM file")
+    with _open_alignments(path) as bam:
+        return dict(zip(bam.references, bam.lengths, strict=True))
+
+
+def mapped_reads(path: str | os.PathLike) -> int:
+    """Return the number of mapped records (from the index where there is one).
+
+    Examples
+    --------
+    >>> from genomarray.data import example_path
+    >>> mapped_reads(example_path("paired.bam")) > 0
+    True
+    """
+    path = check_exists(path, "BAM file")
+    with _open_alignments(path) as bam:
+        if (bam.is_bam or bam.is_cram) and _index_path(path) is not None:
+            try:
+                return int(bam.mapped)
+            except ValueError:
+                pass
+        return sum(1 for aln in bam.fetch(until_eof=True) if not aln.is_unmapped)
+
+
+# -- the reader --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BamCounter:
+    """Picklable reader of one BAM file: ``counter(chrom, start, end)`` -> int32 counts.
+
+    Parameters
+    ----------
+    path
+        BAM (sorted, indexed), CRAM or SAM file.
+    mode
+        ``"5prime"``: count reads (proper pairs: fragments) at their 5' end;
+        ``"coverage"``: per-base read depth (``samtools depth -a``). See the module doc.
+    stranded
+        Two columns (``+``, ``-``) or one (their sum).
+    min_mapq
+        Skip reads with a lower mapping quality.
+    pairedend
+        Proper pairs in 5' mode: ``"5prime"`` (fragment 5' end) or ``"midpoint"``.
+    template_extension
+        Coverage mode: extend reads 3'-ward by this many bases (no effect in 5' mode).
+    exclude_flags
+        Skip reads with any of these SAM flags (default unmapped, secondary, QC-fail,
+        duplicate, supplementary).
+    resolution
+        Bin size in bp: ``start, end`` are bins, bin ``p`` covers bp
+        ``[p * resolution, (p + 1) * resolution)``.
+    max_fragment
+        Reads up to this far outside a chunk are fetched so that pairs (and extended
+        reads) near chunk edges count; pairs with a longer ``|TLEN|`` are not counted.
+    engine
+        ``"auto"`` (fast numba parser for indexed BAMs, else pysam), ``"fast"`` or
+        ``"pysam"``. All engines give the same counts.
+
+    Examples
+    --------
+    >>> from genomarray.data import example_path
+    >>> cov = BamCounter(example_path("sample.bam"), mode="coverage")
+    >>> block = cov("chr1", 0, 100)
+    >>> block.shape, block.dtype
+    ((100, 2), dtype('int32'))
+    >>> five = BamCounter(example_path("sample.bam"), stranded=False, resolution=50)
+    >>> five("chr1", 0, 4)[:, 0].tolist()  # 5' ends per 50 bp bin
+    [2, 4, 3, 6]
+    """
+
+    path: str
+    mode: str = "5prime"
+    stranded: bool = True
+    min_mapq: int = 0
+    pairedend: str = "5prime"
+    template_extension: int = 0
+    exclude_flags: int = DEFAULT_EXCLUDE_FLAGS
+    resolution: int = 1
+    max_fragment: int = 2000
+    engine: str = "auto"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", os.fspath(self.path))
+        if self.mode not in MODES:
+            raise InputError(f"mode must be one of {MODES}, got {self.mode!r}")
+        if self.pairedend not in PAIREDEND:
+            raise InputError(f"pairedend must be one of {PAIREDEND}, got {self.pairedend!r}")
+        if self.engine not in ENGINES:
+            raise InputError(f"engine must be one of {ENGINES}, got {self.engine!r}")
+        for name in ("min_mapq", "template_extension", "exclude_flags", "max_fragment"):
+            value = getattr(self, name)
+            if not isinstance(value, int | np.integer) or value < 0:
+                raise InputError(f"{name} must be a non-negative integer, got {value!r}")
+        if not isinstance(self.resolution, int | np.integer) or self.resolution < 1:
+            raise InputError(f"resolution must be a positive integer, got "
+                             f"{self.resolution!r}")
+
+    @property
+    def margin(self) -> int:
+        """How far outside a region reads can still count inside it (bp)."""
+        return self.template_extension if self.mode == "coverage" else self.max_fragment
+
+    def __call__(self, chrom: str, start: int, end: int) -> np.ndarray:
+        """Return counts of bins ``[start, end)`` of ``chrom``, int32 ``(end - start, 2|1)``.
+
+        Bins past the chromosome end are 0.
+        """
+        start, end = int(start), int(end)
+        if start < 0 or end < start:
+            raise InputError(f"bad bin range {start}-{end}", source=self.path,
+                             record=f"{chrom}:{start}-{end}")
+        if self.engine != "pysam":
+            info = _fast_info(self.path)
+            if info is not None:
+                return _count_fast(self, info, chrom, start, end)
+            if self.engine == "fast":
+                raise InputError("the fast engine needs numba and a BAM with a .bai index",
+                                 source=self.path)
+        return _count_pysam(self, chrom, start, end)
+
+
+def _empty(counter: BamCounter, n_bins: int) -> np.ndarray:
+    return np.zeros((n_bins, 2 if counter.stranded else 1), dtype=np.int32)
+
+
+def _unknown_chrom(counter: BamCounter, chrom: str, names) -> ChromosomeError:
+    return ChromosomeError(f"chromosome {chrom!r} is not in the BAM header (it has "
+                           f"{', '.join(list(names)[:5])}{', ...' if len(names) > 5 else ''})",
+                           source=counter.path)
+
+
+# -- pysam engine ------------------------------------------------------------------------
+
+_local = threading.local()
+
+
+def _pysam_handle(path: str):
+    """A pysam handle on ``path`` cached per process and thread, keyed on file identity."""
+    handles = getattr(_local, "handles", None)
+    if handles is None or getattr(_local, "pid", None) != os.getpid():
+        handles = _local.handles = {}
+        _local.pid = os.getpid()
+    st = os.stat(check_exists(path, "BAM file"))
+    key = (path, st.st_size, st.st_mtime_ns)
+    bam = handles.get(key)
+    if bam is None:
+        for old in [k for k in handles if k[0] == path]:
+            handles.pop(old).close()
+        check_bam(path)
+        bam = handles[key] = _open_alignments(path)
+    return bam
+
+
+def _count_pysam(counter: BamCounter, chrom: str, start: int, end: int) -> np.ndarray:
+    """The reference engine: a plain pysam loop applying the rules of the module doc."""
+    bam = _pysam_handle(counter.path)
+    if chrom not in bam.references:
+        raise _unknown_chrom(counter, chrom, bam.references)
+    length = bam.get_reference_length(chrom)
+    res = counter.resolution
+    out = _empty(counter, end - start)
+    lo, hi = start * res, min(end * res, length)
+    if hi <= lo:
+        return out
+    margin = counter.margin
+    fetch_lo, fetch_hi = max(0, lo - margin), min(length, hi + margin)
+    if bam.is_sam and not bam.has_index():  # SAM text: scan it all
+        reads = (a for a in bam.fetch(until_eof=True) if a.reference_name == chrom
+                 and a.reference_start < fetch_hi)
+    else:
+        reads = bam.fetch(chrom, fetch_lo, fetch_hi)
+    coverage = counter.mode == "coverage"
+    ext = counter.template_extension
+    opens: tuple[list[int], list[int]] = ([], [])  # coverage: covered intervals per strand
+    closes: tuple[list[int], list[int]] = ([], [])
+    sites: tuple[list[int], list[int]] = ([], [])  # 5' mode: bins of the counted sites
+    for aln in reads:
+        flag = aln.flag
+        if flag & counter.exclude_flags or flag & 4 or aln.mapping_quality < counter.min_mapq:
+            continue
+        ref_start, ref_end = aln.reference_start, aln.reference_end
+        if ref_end is None or ref_end <= ref_start:
+            continue
+        reverse = aln.is_reverse
+        strand = 1 if reverse else 0
+        if coverage:
+            intervals = aln.get_blocks()
+            if ext:
+                intervals.append((ref_start - ext, ref_start) if reverse
+                                 else (ref_end, ref_end + ext))
+            for a, b in intervals:
+                a, b = max(a, lo), min(b, hi)
+                if a < b:
+                    opens[strand].append(a - lo)
+                    closes[strand].append(b - lo)
+            continue
+        if aln.is_paired:
+            if (not aln.is_proper_pair or aln.is_read2
+                    or aln.next_reference_id != aln.reference_id
+                    or abs(aln.template_length) > counter.max_fragment):
+                continue
+            frag_start = min(ref_start, aln.next_reference_start)
+            if counter.pairedend == "midpoint":
+                site = frag_start + abs(aln.template_length) // 2
+            elif reverse:
+                site = ref_end - 1
+            else:
+                site = frag_start
+        else:
+            site = ref_end - 1 if reverse else ref_start
+        if lo <= site < hi:
+            sites[strand].append(site // res - start)
+    n_bins, n_bases = end - start, hi - lo
+    acc = np.zeros((2, n_bins), dtype=np.int64)
+    for s in range(2):
+        if not coverage:
+            acc[s] = np.bincount(np.array(sites[s], np.int64), minlength=n_bins)
+            continue
+        diff = (np.bincount(np.array(opens[s], np.int64), minlength=n_bases + 1)
+                - np.bincount(np.array(closes[s], np.int64), minlength=n_bases + 1))
+        depth = np.cumsum(diff[:n_bases])
+        per_bin = np.add.reduceat(depth, np.arange(0, n_bases, res)) if res > 1 else depth
+        acc[s, : len(per_bin)] = per_bin
+    out[:] = acc.T if counter.stranded else acc.sum(axis=0)[:, None]
+    return out
+
+
+# -- fast engine: BAI index + BGZF + numba -----------------------------------------------
+
+def _reg2bins(beg: int, end: int) -> list[int]:
+    """Bins overlapping ``[beg, end)`` (SAM specification 5.3)."""
+    end -= 1
+    bins = [0]
+    for shift, first in ((26, 1), (23, 9), (20, 73), (17, 585), (14, 4681)):
+        bins.extend(range(first + (beg >> shift), first + (end >> shift) + 1))
+    return bins
+
+
+class _BaiIndex:
+    """A parsed ``.bai`` file: per reference, its bins' chunk lists and linear index."""
+
+    def __init__(self, path: str) -> None:
+        with open(path, "rb") as fh:
+            data = fh.read()
+        self.data = data
+        if data[:4] != b"BAI\x01":
+            raise InputError("not a BAI index (no 'BAI\\1' magic)", source=path)
+        try:
+            (n_ref,) = struct.unpack_from("<i", data, 4)
+            p = 8
+            self.refs: list[tuple[dict[int, tuple[int, int]], np.ndarray]] = []
+            for _ in range(n_ref):
+                (n_bin,) = struct.unpack_from("<i", data, p)
+                p += 4
+                bins: dict[int, tuple[int, int]] = {}
+                for _ in range(n_bin):
+                    bin_id, n_chunk = struct.unpack_from("<Ii", data, p)
+                    bins[bin_id] = (p + 8, n_chunk)
+                    p += 8 + 16 * n_chunk
+                (n_intv,) = struct.unpack_from("<i", data, p)
+                linear = np.frombuffer(data, "<u8", n_intv, p + 4)
+                p += 4 + 8 * n_intv
+                self.refs.append((bins, linear))
+        except struct.error as err:
+            raise InputError(f"truncated or corrupt BAI index ({err})", source=path) from err
+
+    def chunks(self, tid: int, bin_id: int) -> np.ndarray:
+        where = self.refs[tid][0].get(bin_id)
+        if where is None:
+            return np.empty((0, 2), np.uint64)
+        return np.frombuffer(self.data, "<u8", 2 * where[1], where[0]).reshape(-1, 2)
+
+    def region_chunks(self, tid: int, beg: int, end: int) -> list[tuple[int, int]]:
+        """Virtual-offset ranges ``[beg, end)`` holding every record that overlaps
+        ``[beg, end)`` of reference ``tid``, sorted and merged, as htslib's region query
+        computes them (bins overlapping the region, chunks ending before the linear index's
+        offset dropped). Ranges that meet in one BGZF block are merged, so no block is
+        inflated twice; the scan stops at the first record past the region, so ranges of
+        big bins further on are never read."""
+        if tid >= len(self.refs):
+            return []
+        bins, linear = self.refs[tid]
+        min_off = 0
+        if len(linear):  # as hts_itr_query
+            min_off = int(linear[min(beg >> 14, len(linear) - 1)])
+            if min_off == 0:
+                nonzero = np.flatnonzero(linear[: min(beg >> 14, len(linear))])
+                min_off = int(linear[nonzero[-1]]) if len(nonzero) else 0
+        parts = [self.chunks(tid, b) for b in _reg2bins(beg, end) if b in bins]
+        if not parts:
+            return []
+        ch = np.concatenate(parts)
+        ch = ch[ch[:, 1] > min_off]
+        if not len(ch):
+            return []
+        merged: list[tuple[int, int]] = []
+        cur_beg, cur_end = -1, -1
+        for c_beg, c_end in ch[np.argsort(ch[:, 0], kind="stable")].tolist():
+            if cur_end >= 0 and (c_beg >> 16) <= (cur_end >> 16):
+                cur_end = max(cur_end, c_end)
+                continue
+            if cur_end >= 0:
+                merged.append((cur_beg, cur_end))
+            cur_beg, cur_end = c_beg, c_end
+        merged.append((cur_beg, cur_end))
+        return merged
+
+
+@dataclass
+class _FastInfo:
+    path: str
+    tids: dict[str, int]
+    lengths: list[int]
+    index: _BaiIndex
+
+
+_fast_cache: dict[tuple, _FastInfo | None] = {}
+_fast_lock = threading.Lock()
+
+
+def _fast_info(path: str) -> _FastInfo | None:
+    """Header and parsed index of a BAM for the fast engine (cached per process and file
+    identity), or None where the fast engine does not apply (no numba, not BAM, no .bai)."""
+    if _fns is None:
+        return None
+    st = os.stat(check_exists(path, "BAM file"))
+    bai = _index_path(path)
+    bst = os.stat(bai) if bai is not None else None
+    key = (path, st.st_size, st.st_mtime_ns, bai, bst and (bst.st_size, bst.st_mtime_ns))
+    info = _fast_cache.get(key, False)
+    if info is not False:
+        return info
+    with _fast_lock:
+        if key in _fast_cache:
+            return _fast_cache[key]
+        check_bam(path)
+        info = None
+        with _open_alignments(path) as bam:
+            is_bam = bam.is_bam
+            names, lengths = list(bam.references), list(bam.lengths)
+        if is_bam and bai is not None and bai.endswith(".bai"):
+            with open(path, "rb") as fh:
+                magic = fh.read(4)
+            if magic[:2] == b"\x1f\x8b":  # BGZF (not an uncompressed BAM)
+                index = _BaiIndex(bai)
+                if len(index.refs) != len(names):
+                    raise _corrupt(path, f"the index {bai} lists {len(index.refs)} "
+                                   f"references, the BAM header {len(names)}")
+                info = _FastInfo(path, {n: i for i, n in enumerate(names)}, lengths, index)
+        for old in [k for k in _fast_cache if k[0] == path]:
+            del _fast_cache[old]
+        _fast_cache[key] = info
+        return info
+
+
+def _corrupt(path: str, what: str) -> InputError:
+    return InputError(f"{what}: the BAM is damaged, or its index does not belong to it (if "
+                      f"the BAM is intact, re-index it: `samtools index {path}`)", source=path)
+
+
+def _count_fast(counter: BamCounter, info: _FastInfo, chrom: str, start: int,
+                end: int) -> np.ndarray:
+    tid = info.tids.get(chrom)
+    if tid is None:
+        raise _unknown_chrom(counter, chrom, info.tids)
+    length = info.lengths[tid]
+    res = counter.resolution
+    out = _empty(counter, end - start)
+    lo, hi = start * res, min(end * res, length)
+    if hi <= lo:
+        return out
+    coverage = counter.mode == "coverage"
+    fetch_lo, fetch_hi = max(0, lo - counter.margin), min(length, hi + counter.margin)
+    acc = np.zeros((2, hi - lo + 1 if coverage else end - start), dtype=np.int32)
+    chunks = info.index.region_chunks(tid, fetch_lo, fetch_hi)
+    if chunks:
+        params = (counter.exclude_flags, counter.min_mapq, coverage,
+                  counter.pairedend == "midpoint", counter.template_extension,
+                  counter.max_fragment, lo, hi, res, start, acc)
+        with open(info.path, "rb", buffering=0) as fh:
+            scratch = _Scratch.get()
+            scratch.size = os.fstat(fh.fileno()).st_size
+            for chunk in chunks:
+                if _scan_chunk(fh, info.path, scratch, chunk, tid, fetch_hi, params):
+                    break
+    if coverage:
+        _fns.finish_coverage(acc, lo, hi, res, start, out, counter.stranded)
+    else:
+        _fns.finish_sites(acc, out, counter.stranded)
+    return out
+
+
+class _Scratch:
+    """Work buffers of the fast engine, reused by every call on one thread (fresh 1 MiB
+    buffers would cost a page fault per 4 KiB on every call)."""
+
+    def __init__(self) -> None:
+        n = _PIECE // 18 + 2
+        self.heads, self.starts = np.empty(n, np.int64), np.empty(n, np.int64)
+        self.csizes, self.isizes = np.empty(n, np.int64), np.empty(n, np.int64)
+        self.raw = np.empty(_PIECE, np.uint8)
+        self.buf = np.empty(17 * _BGZF_MAX, np.uint8)
+        self.size = 0
+
+    @staticmethod
+    def get() -> _Scratch:
+        scratch = getattr(_local, "scratch", None)
+        if scratch is None:
+            scratch = _local.scratch = _Scratch()
+        return scratch
+
+    def buffer(self, n: int, keep: int) -> np.ndarray:
+        """The work buffer, grown to at least ``n`` bytes, its first ``keep`` kept."""
+        if len(self.buf) < n:
+            new = np.empty(max(n, 2 * len(self.buf)), np.uint8)
+            new[:keep] = self.buf[:keep]
+            self.buf = new
+        return self.buf
+
+
+def _scan_chunk(fh, path: str, scratch: _Scratch, chunk: tuple[int, int], tid: int,
+                fetch_hi: int, params: tuple) -> bool:
+    """Feed the records of one virtual-offset range to the kernel; True once a record past
+    the fetched region was reached (no later range can count).
+
+    Compressed data is read in pieces of up to 1 MiB; the BGZF blocks of a piece are
+    inflated in groups of 1, 2, 4, ... 16 blocks, each group scanned before the next is
+    inflated, so a small region inflates little more than it needs and a large one stays
+    in the CPU cache.
+    """
+    coffset, skip = chunk[0] >> 16, chunk[0] & 0xFFFF
+    end_c, end_u = chunk[1] >> 16, chunk[1] & 0xFFFF
+    heads, starts, csizes, isizes = scratch.heads, scratch.starts, scratch.csizes, \
+        scratch.isizes
+    kept = 0  # bytes of an incomplete record kept at the start of the work buffer
+    group = 1
+    check_first = True
+    while True:
+        want = min(end_c - coffset + (_BGZF_MAX if end_u else 0), _PIECE)
+        if want <= 0:  # every block before the range's end is read
+            if kept:
+                raise _corrupt(path, "a BAM record runs past the end its index gives")
+            return False
+        raw = scratch.raw
+        fh.seek(coffset)
+        got = fh.readinto(memoryview(raw)[:want])
+        k = _fns.bgzf_blocks(raw, got, heads, starts, csizes, isizes)
+        if k < 0:
+            raise _corrupt(path, f"no BGZF block at byte {coffset - k - 1}")
+        if k == 0:
+            raise _corrupt(path, "the file ends inside a BGZF block (truncated?)")
+        view = memoryview(raw)
+        heads_k, starts_k = heads[:k].tolist(), starts[:k].tolist()
+        csizes_k, isizes_k = csizes[:k].tolist(), isizes[:k].tolist()
+        i = 0
+        while i < k:
+            j = min(k, i + group)
+            group = min(2 * group, 16)
+            buf = scratch.buffer(kept + sum(isizes_k[i:j]), kept)
+            pos = kept
+            limit = -1
+            for b in range(i, j):
+                i = b + 1
+                block = coffset + heads_k[b]
+                if block > end_c or (block == end_c and end_u == 0):
+                    limit = pos
+                    break
+                n = isizes_k[b]
+                if n:
+                    a = starts_k[b]
+                    try:
+                        data = _inflate(view[a: a + csizes_k[b]], n)
+                    except _inflate_error as err:
+                        raise _corrupt(path, f"bad BGZF block ({err})") from err
+                    if len(data) != n:
+                        raise _corrupt(path, "a BGZF block inflates to the wrong size")
+                    buf[pos: pos + n] = np.frombuffer(data, np.uint8)
+                if block == end_c:
+                    limit = pos + end_u
+                    pos += n
+                    break
+                pos += n
+            valid = pos if limit < 0 else limit
+            if valid > skip:
+                offset, status = _fns.scan_records(buf, valid, skip, tid, fetch_hi,
+                                                   check_first, *params)
+                skip, check_first = 0, False
+                if status == _fns.DONE:
+                    return True
+                if status == _fns.CORRUPT:
+                    raise _corrupt(path, "a BAM record is malformed")
+            else:
+                offset = skip
+            if limit >= 0:
+                if offset != limit:
+                    raise _corrupt(path, "a BAM record runs past the end its index gives")
+                return False
+            kept = pos - offset
+            buf[:kept] = buf[offset:pos]
+            skip = 0
+        coffset += starts_k[-1] + csizes_k[-1] + 8
+        if coffset >= scratch.size:
+            raise _corrupt(path, "the file ends before the index says (truncated?)")
