@@ -128,3 +128,22 @@ def test_open_zarr_errors(tmp_path):
     with pytest.raises(ValueError, match="not a genomarray store"):
         ga.open_zarr(tmp_path / "other.zarr")
     shutil.rmtree(tmp_path / "other.zarr")
+
+
+def test_two_processes_building_one_key(tmp_path):
+    """Two processes build the same cache key at once: both succeed, one store remains."""
+    import subprocess
+    import sys
+
+    code = ("import genomarray as ga, sys; "
+            "t = ga.read_bam(ga.example_path('sample.bam'), progress=False); "
+            "print(t.encoding['store'], int(t.sum()))")
+    env = {**os.environ, "GENOMARRAY_OUTPUT": str(tmp_path)}
+    procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1] for o in outs]
+    (store_a, sum_a), (store_b, sum_b) = (o[0].split() for o in outs)
+    assert store_a == store_b and sum_a == sum_b and int(sum_a) > 0
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [os.path.basename(store_a)]
+    np.testing.assert_array_equal(ga.open_zarr(store_a).sum().values, int(sum_a))
