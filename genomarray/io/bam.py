@@ -58,7 +58,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from genomarray.errors import ChromosomeError, InputError, check_exists
+from genomarray.errors import ChromosomeError, InputError, check_exists, missing_file
+from genomarray.io.handles import cached_handle
 
 try:  # the fast engine needs numba; without it every file is read with pysam
     from genomarray.io import bam_fns as _fns
@@ -321,24 +322,13 @@ def _unknown_chrom(counter: BamCounter, chrom: str, names) -> ChromosomeError:
 
 # -- pysam engine ------------------------------------------------------------------------
 
-_local = threading.local()
-
-
 def _pysam_handle(path: str):
     """A pysam handle on ``path`` cached per process and thread, keyed on file identity."""
-    handles = getattr(_local, "handles", None)
-    if handles is None or getattr(_local, "pid", None) != os.getpid():
-        handles = _local.handles = {}
-        _local.pid = os.getpid()
-    st = os.stat(check_exists(path, "BAM file"))
-    key = (path, st.st_size, st.st_mtime_ns)
-    bam = handles.get(key)
-    if bam is None:
-        for old in [k for k in handles if k[0] == path]:
-            handles.pop(old).close()
-        check_bam(path)
-        bam = handles[key] = _open_alignments(path)
-    return bam
+    def opener(p: str):
+        check_bam(p)
+        return _open_alignments(p)
+
+    return cached_handle(path, opener, missing=lambda p: missing_file(p, "BAM file"))
 
 
 def _count_pysam(counter: BamCounter, chrom: str, start: int, end: int) -> np.ndarray:
@@ -506,6 +496,7 @@ class _FastInfo:
 
 _fast_cache: dict[tuple, _FastInfo | None] = {}
 _fast_lock = threading.Lock()
+_local = threading.local()  # per-thread scratch buffers of the fast engine
 
 
 def _fast_info(path: str) -> _FastInfo | None:

@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import os
 import struct
-import threading
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from genomarray.errors import ChromosomeError, InputError
+from genomarray.io.handles import cached_handle
 
 __all__ = ["HOWS", "BigWigNotFoundError", "BigWigReader", "bigwig_chrom_sizes",
            "bigwig_zoom_levels"]
@@ -47,7 +47,6 @@ _MAGIC = 0x888FFC26
 _BLOCK_BP = 1 << 22  # exact binned reads hold at most this many bases at once
 _PYBIGTOOLS_SUMMARY = {"mean": "mean", "max": "max", "min": "min", "sum": "sum",
                        "coverage": "bin_covered"}
-_local = threading.local()
 
 
 class BigWigNotFoundError(InputError, FileNotFoundError):
@@ -420,19 +419,10 @@ def _backend_class(backend: str) -> type[_Handle]:
 
 def _handle(path: str, backend: str) -> _Handle:
     """Return a cached open handle on ``path`` for this process and thread."""
-    handles = getattr(_local, "handles", None)
-    if handles is None or getattr(_local, "pid", None) != os.getpid():
-        handles = _local.handles = {}
-        _local.pid = os.getpid()
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise BigWigNotFoundError("bigWig file not found", source=path) from None
-    key = (path, backend, st.st_size, st.st_mtime_ns)
-    handle = handles.get(key)
-    if handle is None:
-        for old in [k for k in handles if k[0] == path and k[1] == backend]:
-            handles.pop(old).close()
-        _check_file(path)
-        handle = handles[key] = _backend_class(backend)(path)
-    return handle
+    def opener(p: str) -> _Handle:
+        _check_file(p)
+        return _backend_class(backend)(p)
+
+    return cached_handle(path, opener, tag=backend,
+                         missing=lambda p: BigWigNotFoundError("bigWig file not found",
+                                                               source=p))

@@ -8,16 +8,14 @@ caches, per process and thread) a handle from the path. An unindexed FASTA gets 
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numpy as np
 
 from genomarray import encode
-from genomarray.errors import InputError, check_exists
-
-_local = threading.local()
+from genomarray.errors import InputError, check_exists, missing_file
+from genomarray.io.handles import cached_handle
 
 
 def _open(path: str):
@@ -69,23 +67,8 @@ def open_fasta(path: str | os.PathLike) -> Iterator:
 
 
 def fasta_handle(path: str):
-    """Return a cached pysam handle on ``path`` for this process and thread.
-
-    The cache is keyed on the file's identity (size, mtime), so a rewritten FASTA is
-    reopened rather than read through a stale index.
-    """
-    handles = getattr(_local, "handles", None)
-    if handles is None or getattr(_local, "pid", None) != os.getpid():
-        handles = _local.handles = {}
-        _local.pid = os.getpid()
-    st = os.stat(check_exists(path, "FASTA file"))
-    key = (path, st.st_size, st.st_mtime_ns)
-    fa = handles.get(key)
-    if fa is None:
-        for old in [k for k in handles if k[0] == path]:
-            handles.pop(old).close()
-        fa = handles[key] = _open(path)
-    return fa
+    """Return a pysam handle on ``path`` cached for this process and thread."""
+    return cached_handle(path, _open, missing=lambda p: missing_file(p, "FASTA file"))
 
 
 def read_block(path: str, chrom: str, start: int, end: int,
