@@ -13,10 +13,11 @@ storage       what you get
 ``"sparse"``  dask array of ``sparse.COO`` chunks (mostly-zero label tracks)
 ============  ==========================================================================
 
-``cache=True`` reuses a store built from the same input content and parameters; a
-change of either builds a new one. ``store_whole_genome=False`` keeps only what overlaps
-the regions of interest (``roi``, flanks included); everything else is 0 and, being the
-fill value, costs nothing on disk.
+``cache=True`` (the default for ``storage="zarr"``) reuses a store built from the same
+input content and parameters; a change of either builds a new one. ``"memory"`` and
+``"sparse"`` touch no disk unless ``cache=True`` or ``store_path`` is given.
+``store_whole_genome=False`` keeps only what overlaps the regions of interest (``roi``,
+flanks included); everything else is 0 and, being the fill value, costs nothing on disk.
 """
 
 from __future__ import annotations
@@ -176,7 +177,7 @@ def build_track(readers: Sequence[Callable], sizes: dict[str, int], strands: Seq
                 conditions: Sequence[str], dtype: Any, resolution: int, key_kind: str,
                 inputs: Sequence[str], params: dict[str, Any], categorical: bool = False,
                 roi: Any = None, store_whole_genome: bool = True, storage: str = "zarr",
-                cache: bool = True, store_path: str | os.PathLike | None = None,
+                cache: bool | None = None, store_path: str | os.PathLike | None = None,
                 chunk: int = store.DEFAULT_CHUNK, progress: bool = True,
                 attrs: dict[str, Any] | None = None) -> xr.DataArray:
     """Turn per-file readers into a coverage track held as ``storage`` says.
@@ -209,7 +210,7 @@ def build_track(readers: Sequence[Callable], sizes: dict[str, int], strands: Seq
     >>> import numpy as np
     >>> ones = lambda chrom, start, end: np.ones((end - start, 1), np.int32)
     >>> t = build_track([ones], {"c": 10}, ["."], ["x"], np.int32, 1, "demo", [], {},
-    ...                 storage="memory", cache=False)
+    ...                 storage="memory")
     >>> int(t.sum())
     10
     """
@@ -246,6 +247,8 @@ def build_track(readers: Sequence[Callable], sizes: dict[str, int], strands: Seq
 
     if storage == "lazy":
         return build()
+    if cache is None:
+        cache = storage == "zarr"
     if storage == "zarr" or cache or store_path is not None:
         key = store.cache_key(key_kind, inputs, resolution=resolution, chunk=chunk,
                               conditions=list(conditions), strands=list(strands), **params)
@@ -271,7 +274,7 @@ def read_bam(paths: str | os.PathLike | Sequence[str | os.PathLike],
              stranded: bool = True, min_mapq: int = 0, pairedend: str = "5prime",
              template_extension: int = 0, exclude_flags: int | None = None,
              resolution: int = 1, roi: Any = None, store_whole_genome: bool = True,
-             storage: str = "zarr", cache: bool = True,
+             storage: str = "zarr", cache: bool | None = None,
              store_path: str | os.PathLike | None = None, chunk: int = store.DEFAULT_CHUNK,
              progress: bool = True) -> xr.DataArray:
     """Read counts from BAM files as a track ``(chrom, pos, strand, condition)``.
@@ -306,7 +309,8 @@ def read_bam(paths: str | os.PathLike | Sequence[str | os.PathLike],
     storage
         ``"zarr"`` (default), ``"lazy"``, ``"memory"`` or ``"sparse"``.
     cache
-        Reuse a store built from the same files and parameters.
+        Reuse a store built from the same files and parameters (default: on for
+        ``storage="zarr"``, off otherwise; ``False`` with ``"zarr"`` rebuilds the store).
     store_path
         Where to write the store (default: under the output root).
     chunk
@@ -365,7 +369,7 @@ def read_bigwig(paths: str | os.PathLike | Sequence[str | os.PathLike],
                 conditions: Sequence[str] | None = None, *, resolution: int = 1,
                 how: str = "mean", nan_to_num: bool = True, exact: bool = False,
                 roi: Any = None, store_whole_genome: bool = True, storage: str = "zarr",
-                cache: bool = True, store_path: str | os.PathLike | None = None,
+                cache: bool | None = None, store_path: str | os.PathLike | None = None,
                 chunk: int = store.DEFAULT_CHUNK, progress: bool = True) -> xr.DataArray:
     """Read bigWig signal as a track ``(chrom, pos, strand=".", condition)``.
 
@@ -411,7 +415,7 @@ def read_bed(paths: str | os.PathLike | pd.DataFrame | Sequence[str | os.PathLik
              mode: str = "binary", *, like: Any = None, conditions: Sequence[str] | None = None,
              resolution: int = 1, minoverlap: float | None = None, feature: Any = None,
              category_column: str | None = None, roi: Any = None,
-             store_whole_genome: bool = True, storage: str = "zarr", cache: bool = True,
+             store_whole_genome: bool = True, storage: str = "zarr", cache: bool | None = None,
              store_path: str | os.PathLike | None = None, chunk: int = store.DEFAULT_CHUNK,
              progress: bool = True) -> xr.DataArray:
     """Read intervals (BED, narrowPeak, bedGraph, GFF/GTF) as a track.

@@ -207,3 +207,14 @@ def test_track_kind_and_validation():
     t = ga.read_bam(BAM, storage="lazy")
     assert model.validate(t) == model.COVERAGE_TRACK
     assert t.attrs["source"].startswith("genomarray-")
+
+
+def test_memory_storage_touches_no_disk(isolated_output):
+    ga.read_bam(BAM, storage="memory", progress=False)
+    ga.read_bed(ga.example_path("peaks.narrowPeak"), like=FASTA, storage="sparse",
+                progress=False)
+    assert not (isolated_output / "cache").exists() or not any(
+        (isolated_output / "cache").iterdir())
+    kept = ga.read_bam(BAM, storage="memory", cache=True, progress=False)
+    assert isinstance(kept.data, np.ndarray)
+    assert len(list((isolated_output / "cache").iterdir())) == 1
