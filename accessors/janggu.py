@@ -13,7 +13,9 @@ import pandas as pd
 import xarray as xr
 
 from genomarray import model, predictions, sequences, store, views
+from genomarray.transforms import augment as augmentations
 from genomarray.transforms import collapse as collapsers
+from genomarray.transforms import shape
 
 
 @xr.register_dataarray_accessor("janggu")
@@ -76,6 +78,39 @@ class JangguArrayAccessor:
         return predictions.to_genome(self._obj, chrom_sizes=chrom_sizes, how=how, fill=fill,
                                      resolution=resolution)
 
+    def flip(self) -> xr.DataArray:
+        """Reverse complement (one-hot, codes) or reverse + strand swap (coverage) of every
+        region: see :func:`genomarray.transforms.augment.flip`."""
+        return augmentations.flip(self._obj)
+
+    def augment(self, augmentation: Any = "flip", random_state: Any = None,
+                **options: Any) -> xr.DataArray:
+        """Random flip / scale / shift per region: see
+        :func:`genomarray.transforms.augment.augment`."""
+        return augmentations.augment(self._obj, augmentation, random_state, **options)
+
+    def with_reverse_complement(self) -> xr.DataArray:
+        """The regions followed by their flipped copies (training on both strands)."""
+        return augmentations.with_reverse_complement(self._obj)
+
+    def reduce_dim(self, dim: str | list[str], how: Any = "sum",
+                   keepdims: bool = False) -> xr.DataArray:
+        """Reduce over dims (Janggu's ``ReduceDim``): see
+        :func:`genomarray.transforms.shape.reduce_dim`."""
+        return shape.reduce_dim(self._obj, dim, how=how, keepdims=keepdims)
+
+    def squeeze(self, dims: Any = None) -> xr.DataArray:
+        """Drop size-1 dims except ``region``: see :func:`genomarray.transforms.shape.squeeze`."""
+        return shape.squeeze(self._obj, dims)
+
+    def channel_order(self, order: str = "last") -> xr.DataArray:
+        """Channel-last ``(region, pos, ...)`` or channel-first ``(region, ..., pos)``."""
+        return shape.channel_order(self._obj, order)
+
+    def as_numpy(self, channel: str = "last") -> Any:
+        """A plain numpy batch in a documented dim order, for any framework."""
+        return shape.as_numpy_batch(self._obj, channel=channel)
+
     def to_zarr(self, path: str | os.PathLike, overwrite: bool = False,
                 progress: bool = True) -> xr.DataArray:
         """Write to a zarr store atomically and return the store reopened lazily."""
@@ -125,6 +160,19 @@ class JangguDatasetAccessor:
                 return var  # sequence codes are not collapsed
             return collapsers.collapse(var, resolution, how=how)
         return self._apply((model.REGION_VIEW, model.COVERAGE_TRACK), one)
+
+    def flip(self) -> xr.Dataset:
+        """Flip every variable's regions (see :func:`genomarray.transforms.augment.flip`)."""
+        return augmentations.flip(self._obj)
+
+    def augment(self, augmentation: Any = "flip", random_state: Any = None,
+                **options: Any) -> xr.Dataset:
+        """The same random draw per region applied to every variable."""
+        return augmentations.augment_dataset(self._obj, augmentation, random_state, **options)
+
+    def with_reverse_complement(self) -> xr.Dataset:
+        """Every variable's regions followed by their flipped copies."""
+        return augmentations.with_reverse_complement(self._obj)
 
     def onehot(self, order: int = 1, dtype: str = "float32") -> xr.Dataset:
         """One-hot every sequence view (codes) of the Dataset."""

@@ -41,12 +41,24 @@ from genomarray.predictions import from_array, to_genome  # noqa: E402
 from genomarray.regions import read_regions, tile  # noqa: E402
 from genomarray.sequences import onehot, read_fasta, read_sequences, revcomp  # noqa: E402
 from genomarray.store import open_zarr, write_zarr  # noqa: E402
+from genomarray.transforms.augment import (  # noqa: E402
+    augment,
+    flip,
+    with_reverse_complement,
+)
 from genomarray.transforms.collapse import collapse  # noqa: E402
+from genomarray.transforms.shape import (  # noqa: E402
+    as_numpy_batch,
+    channel_order,
+    reduce_dim,
+    squeeze,
+)
 from genomarray.views import view  # noqa: E402
 
 __all__ = [
-    "BASE", "CHROM", "CONDITION", "POS", "REGION", "STRAND", "__version__", "chrom_sizes",
-    "collapse", "example_path", "from_array", "kmer_labels", "onehot", "open_zarr", "read_bam",
-    "read_bed", "read_bigwig", "read_fasta", "read_gff", "read_regions", "read_sequences",
-    "revcomp", "tile", "to_genome", "view", "write_zarr",
+    "BASE", "CHROM", "CONDITION", "POS", "REGION", "STRAND", "__version__", "as_numpy_batch",
+    "augment", "channel_order", "chrom_sizes", "collapse", "example_path", "flip",
+    "from_array", "kmer_labels", "onehot", "open_zarr", "read_bam", "read_bed", "read_bigwig",
+    "read_fasta", "read_gff", "read_regions", "read_sequences", "reduce_dim", "revcomp",
+    "squeeze", "tile", "to_genome", "view", "with_reverse_complement", "write_zarr",
 ]
