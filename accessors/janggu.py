@@ -15,7 +15,7 @@ import xarray as xr
 from genomarray import model, predictions, sequences, store, views
 from genomarray.transforms import augment as augmentations
 from genomarray.transforms import collapse as collapsers
-from genomarray.transforms import shape
+from genomarray.transforms import shape, split
 
 
 @xr.register_dataarray_accessor("janggu")
@@ -111,6 +111,16 @@ class JangguArrayAccessor:
         """A plain numpy batch in a documented dim order, for any framework."""
         return shape.as_numpy_batch(self._obj, channel=channel)
 
+    def subset(self, include: Any = None, exclude: Any = None,
+               regions: Any = None) -> xr.DataArray:
+        """Keep regions (or chromosomes) by name or overlap: see
+        :func:`genomarray.transforms.split.subset`."""
+        return split.subset(self._obj, include=include, exclude=exclude, regions=regions)
+
+    def shuffle(self, random_state: Any = None) -> xr.DataArray:
+        """Permute the regions (lazily): see :func:`genomarray.transforms.split.shuffle`."""
+        return split.shuffle(self._obj, random_state)
+
     def to_zarr(self, path: str | os.PathLike, overwrite: bool = False,
                 progress: bool = True) -> xr.DataArray:
         """Write to a zarr store atomically and return the store reopened lazily."""
@@ -173,6 +183,25 @@ class JangguDatasetAccessor:
     def with_reverse_complement(self) -> xr.Dataset:
         """Every variable's regions followed by their flipped copies."""
         return augmentations.with_reverse_complement(self._obj)
+
+    def subset(self, include: Any = None, exclude: Any = None,
+               regions: Any = None) -> xr.Dataset:
+        """Keep regions by chromosome or overlap, in every variable."""
+        return split.subset(self._obj, include=include, exclude=exclude, regions=regions)
+
+    def shuffle(self, random_state: Any = None) -> xr.Dataset:
+        """Permute the regions of every variable by one permutation."""
+        return split.shuffle(self._obj, random_state)
+
+    def split(self, holdout_chroms: Any) -> tuple[xr.Dataset, xr.Dataset]:
+        """``(train, test)``: the test set holds the regions on ``holdout_chroms``."""
+        return split.split_train_test(self._obj, holdout_chroms)
+
+    def write_shuffled(self, path: str | os.PathLike, random_state: Any = None,
+                       **kwargs: Any) -> Any:
+        """Write the variables permuted by one permutation, for contiguous reads in random
+        order: see :func:`genomarray.transforms.split.write_shuffled`."""
+        return split.write_shuffled(self._obj, path, random_state, **kwargs)
 
     def onehot(self, order: int = 1, dtype: str = "float32") -> xr.Dataset:
         """One-hot every sequence view (codes) of the Dataset."""

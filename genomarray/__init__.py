@@ -53,12 +53,21 @@ from genomarray.transforms.shape import (  # noqa: E402
     reduce_dim,
     squeeze,
 )
+from genomarray.transforms.split import (  # noqa: E402
+    open_shuffled,
+    retile,
+    shuffle,
+    split_train_test,
+    subset,
+    write_shuffled,
+)
 from genomarray.views import view  # noqa: E402
 
 __all__ = [
     "BASE", "CHROM", "CONDITION", "POS", "REGION", "STRAND", "__version__", "as_numpy_batch",
     "augment", "channel_order", "chrom_sizes", "collapse", "example_path", "flip",
-    "from_array", "kmer_labels", "onehot", "open_zarr", "read_bam", "read_bed", "read_bigwig",
-    "read_fasta", "read_gff", "read_regions", "read_sequences", "reduce_dim", "revcomp",
-    "squeeze", "tile", "to_genome", "view", "with_reverse_complement", "write_zarr",
+    "from_array", "kmer_labels", "onehot", "open_shuffled", "open_zarr", "read_bam",
+    "read_bed", "read_bigwig", "read_fasta", "read_gff", "read_regions", "read_sequences",
+    "reduce_dim", "retile", "revcomp", "shuffle", "split_train_test", "squeeze", "subset",
+    "tile", "to_genome", "view", "with_reverse_complement", "write_shuffled", "write_zarr",
 ]

@@ -44,6 +44,7 @@ REGION_END = "end"
 REGION_STRAND = "region_strand"  # ``strand`` is taken by the dimension
 REGION_NAME = "name"
 REGION_COORDS = (REGION_CHROM, REGION_START, REGION_END, REGION_STRAND, REGION_NAME)
+REGION_INDEX = "region_index"  # on REGION, after a shuffle: each region's original position
 
 # -- attributes -------------------------------------------------------------------------
 SOURCE = "source"
@@ -77,6 +78,12 @@ SPECS: dict[str, tuple[str, ...]] = {
 }
 """Required dims of each array kind (a region view has ``region, pos`` then its source's
 trailing dims)."""
+
+SPEC_VARIANTS: dict[str, tuple[tuple[str, ...], ...]] = {
+    ONEHOT_VIEW: ((REGION, POS, STRAND, BASE),),
+}
+"""Other dims an array kind may have: a one-hot view may carry a singleton ``strand`` axis
+(``"."``) before ``base``, the layout of Janggu's ``Bioseq`` (see :mod:`genomarray.compat`)."""
 
 
 def source_stamp() -> str:
@@ -251,7 +258,7 @@ def kind_of(arr: xr.DataArray) -> str:
         return SEQUENCE_GENOME
     if dims == SPECS[COVERAGE_TRACK]:
         return COVERAGE_TRACK
-    if dims == SPECS[ONEHOT_VIEW]:
+    if dims == SPECS[ONEHOT_VIEW] or dims in SPEC_VARIANTS[ONEHOT_VIEW]:
         return ONEHOT_VIEW
     if dims[:2] == (REGION, POS):
         return REGION_VIEW
@@ -280,8 +287,9 @@ def validate(arr: xr.DataArray, kind: str | Sequence[str] | None = None) -> str:
     if allowed and found not in allowed:
         raise ValueError(f"expected a {' or '.join(allowed)} array, got a {found} "
                          f"with dims {tuple(arr.dims)}")
-    if found in SPECS and tuple(arr.dims) != SPECS[found]:
-        raise ValueError(f"a {found} must have dims {SPECS[found]}, got {tuple(arr.dims)}")
+    if found in SPECS and tuple(arr.dims) not in (SPECS[found], *SPEC_VARIANTS.get(found, ())):
+        shapes = " or ".join(map(str, (SPECS[found], *SPEC_VARIANTS.get(found, ()))))
+        raise ValueError(f"a {found} must have dims {shapes}, got {tuple(arr.dims)}")
     if found in (SEQUENCE_GENOME, COVERAGE_TRACK):
         for name in (CHROM, CHROM_LENGTH):
             if name not in arr.coords:

@@ -79,8 +79,9 @@ def _orientation(arr: xr.DataArray, roi: pd.DataFrame, strand_aware: bool) -> di
 def _assemble(geo: dict[str, Any], orient: dict[str, Any], fill: Any, dtype: Any,
               trailing: tuple[int, ...], *chunks: np.ndarray) -> np.ndarray:
     """Task body: concatenate the touched chunks and gather this batch's windows."""
-    if chunks:
-        flat = np.concatenate([c[0] for c in chunks], axis=0)
+    if chunks:  # sparse (pydata) chunks are densified: a batch is small
+        flat = np.concatenate([c[0].todense() if hasattr(c, "todense") else c[0]
+                               for c in chunks], axis=0)
     else:
         flat = np.empty((0, *trailing), dtype=dtype)
     out = windows.gather(flat, geo["base"], geo["win_start"], geo["valid_lo"],
