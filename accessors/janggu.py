@@ -15,6 +15,7 @@ import xarray as xr
 from genomarray import model, predictions, sequences, store, views
 from genomarray.transforms import augment as augmentations
 from genomarray.transforms import collapse as collapsers
+from genomarray.transforms import normalize as normalizers
 from genomarray.transforms import shape, split
 
 
@@ -77,6 +78,15 @@ class JangguArrayAccessor:
         """Place a view on a genome-wide track: see :func:`genomarray.predictions.to_genome`."""
         return predictions.to_genome(self._obj, chrom_sizes=chrom_sizes, how=how, fill=fill,
                                      resolution=resolution)
+
+    def normalize(self, spec: Any, mask: Any = None) -> xr.DataArray:
+        """Normalize (``"tpm"``, ``"zscore"``, ``"zscorelog"``, objects, lists...): see
+        :func:`genomarray.transforms.normalize.normalize`."""
+        return normalizers.normalize(self._obj, spec, mask=mask)
+
+    def denormalize(self) -> xr.DataArray:
+        """Undo every normalization recorded in ``attrs["normalizers"]``, last first."""
+        return normalizers.denormalize(self._obj)
 
     def flip(self) -> xr.DataArray:
         """Reverse complement (one-hot, codes) or reverse + strand swap (coverage) of every
@@ -170,6 +180,12 @@ class JangguDatasetAccessor:
                 return var  # sequence codes are not collapsed
             return collapsers.collapse(var, resolution, how=how)
         return self._apply((model.REGION_VIEW, model.COVERAGE_TRACK), one)
+
+    def normalize(self, spec: Any) -> xr.Dataset:
+        """Normalize every coverage variable (each fitted on its own data)."""
+        return self._apply((model.REGION_VIEW, model.COVERAGE_TRACK),
+                           lambda v: normalizers.normalize(v, spec)
+                           if model.CONDITION in v.dims else v)
 
     def flip(self) -> xr.Dataset:
         """Flip every variable's regions (see :func:`genomarray.transforms.augment.flip`)."""

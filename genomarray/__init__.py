@@ -47,6 +47,7 @@ from genomarray.transforms.augment import (  # noqa: E402
     with_reverse_complement,
 )
 from genomarray.transforms.collapse import collapse  # noqa: E402
+from genomarray.transforms.normalize import denormalize, normalize  # noqa: E402
 from genomarray.transforms.shape import (  # noqa: E402
     as_numpy_batch,
     channel_order,
@@ -65,9 +66,10 @@ from genomarray.views import view  # noqa: E402
 
 __all__ = [
     "BASE", "CHROM", "CONDITION", "POS", "REGION", "STRAND", "__version__", "as_numpy_batch",
-    "augment", "channel_order", "chrom_sizes", "collapse", "example_path", "flip",
-    "from_array", "kmer_labels", "onehot", "open_shuffled", "open_zarr", "read_bam",
-    "read_bed", "read_bigwig", "read_fasta", "read_gff", "read_regions", "read_sequences",
-    "reduce_dim", "retile", "revcomp", "shuffle", "split_train_test", "squeeze", "subset",
-    "tile", "to_genome", "view", "with_reverse_complement", "write_shuffled", "write_zarr",
+    "augment", "channel_order", "chrom_sizes", "collapse", "denormalize", "example_path",
+    "flip", "from_array", "kmer_labels", "normalize", "onehot", "open_shuffled", "open_zarr",
+    "read_bam", "read_bed", "read_bigwig", "read_fasta", "read_gff", "read_regions",
+    "read_sequences", "reduce_dim", "retile", "revcomp", "shuffle", "split_train_test",
+    "squeeze", "subset", "tile", "to_genome", "view", "with_reverse_complement",
+    "write_shuffled", "write_zarr",
 ]
