@@ -34,8 +34,17 @@ BATCH_REGIONS = 4096
 """At most this many regions per view task, so a view has tasks for every thread."""
 
 
-def _layout(arr: xr.DataArray, roi: pd.DataFrame, flank: int) -> dict[str, Any]:
-    """Per-region window geometry in ``pos`` units (bins of ``resolution`` bp)."""
+def _layout(arr: xr.DataArray, roi: pd.DataFrame, flank: int,
+            minus: np.ndarray) -> dict[str, Any]:
+    """Per-region window geometry in ``pos`` units (bins of ``resolution`` bp).
+
+    A window covers every bin its region (flanks included) touches: on a binned track
+    bins are genome-aligned, so a region whose start is not a multiple of the resolution
+    gets one more bin rather than losing its tail. Windows are ``width`` bins long (the
+    tiling's ``binsize + 2 * flank``, or more where needed); a shorter region is padded at
+    its 3' side: at the end of a plus-strand window, at the start of a minus-strand window
+    before it is turned around, so that position 0 is always the region's 5' end.
+    """
     from genomarray.regions import check_chromosomes
 
     sizes = model.chrom_sizes(arr)
@@ -44,19 +53,25 @@ def _layout(arr: xr.DataArray, roi: pd.DataFrame, flank: int) -> dict[str, Any]:
     res = int(arr.attrs.get(model.RESOLUTION, 1))
     binsize = roi.attrs.get("binsize")
     lengths = (roi["end"] - roi["start"]).to_numpy(np.int64)
+    if binsize and len(lengths) and lengths.max() > int(binsize):
+        longest = int(np.argmax(lengths))
+        raise InputError(f"region {roi['chrom'].iloc[longest]}:{roi['start'].iloc[longest]}-"
+                         f"{roi['end'].iloc[longest]} is longer than the tiling's binsize "
+                         f"({binsize} bp); tile the regions again or drop attrs['binsize']")
     width_bp = (int(binsize) if binsize else int(lengths.max(initial=0))) + 2 * flank
     chrom_index = {c: i for i, c in enumerate(sizes)}
     ci = roi["chrom"].astype(str).map(chrom_index).to_numpy(np.int64)
     chrom_len = arr[model.CHROM_LENGTH].values.astype(np.int64)
     chrom_bins = -(-chrom_len // res)
-    win_start = (roi["start"].to_numpy(np.int64) - flank) // res
-    win_end = -(-(roi["end"].to_numpy(np.int64) + flank) // res)
+    first = (roi["start"].to_numpy(np.int64) - flank) // res
+    last = -(-(roi["end"].to_numpy(np.int64) + flank) // res)
+    width = max(math.ceil(width_bp / res), int((last - first).max(initial=0)))
     return {
         "ci": ci,
-        "win_start": win_start,
-        "valid_lo": np.maximum(win_start, 0),
-        "valid_hi": np.minimum(win_end, chrom_bins[ci]),
-        "width": math.ceil(width_bp / res),
+        "win_start": np.where(minus, last - width, first),
+        "valid_lo": np.maximum(first, 0),
+        "valid_hi": np.minimum(last, chrom_bins[ci]),
+        "width": width,
         "binsize": binsize,
         "resolution": res,
     }
@@ -201,8 +216,8 @@ def view(arr: xr.DataArray, regions: Any, flank: int | None = None, strand_aware
     if not isinstance(flank, int | np.integer) or flank < 0:
         raise InputError(f"flank must be a non-negative integer, got {flank!r}")
     roi = roi.reset_index(drop=True)
-    geo = _layout(arr, roi, int(flank))
     orient = _orientation(arr, roi, strand_aware)
+    geo = _layout(arr, roi, int(flank), orient["minus"])
     fill = model.fill_value(arr)
     if isinstance(arr.data, da.Array):
         values = _lazy_windows(arr, geo, orient, fill, batch_bytes)

@@ -25,10 +25,12 @@ def naive_revcomp(seq: str) -> str:
 
 
 def naive_window(genome: dict[str, str], chrom: str, start: int, end: int,
-                 width: int) -> str:
-    """Window [start, start + width) of which only [start, end) is read; N elsewhere."""
+                 width: int, anchor_end: bool = False) -> str:
+    """Window [start, start + width) (or [end - width, end) with ``anchor_end``) of which
+    only [start, end) is read; N elsewhere."""
     seq = genome[chrom]
     out = []
-    for p in range(start, start + width):
-        out.append(seq[p] if 0 <= p < len(seq) and p < end else "N")
+    first = end - width if anchor_end else start
+    for p in range(first, first + width):
+        out.append(seq[p] if 0 <= p < len(seq) and start <= p < end else "N")
     return "".join(out)

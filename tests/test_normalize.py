@@ -283,10 +283,12 @@ def expected_view_mask(v, flank=5):
     out = np.zeros((v.sizes[model.REGION], n), bool)
     for r, row in view_rows().iterrows():
         chrom_len = LENGTHS[["a", "b"].index(row.chrom)]
+        minus = row.strand == "-"  # minus windows are anchored at their 5' (right) end
+        first = row.end + flank - n if minus else row.start - flank
         for i in range(n):
-            bp = row.start - flank + i
-            out[r, i] = 0 <= bp < chrom_len and bp < row.end + flank
-        if row.strand == "-":
+            bp = first + i
+            out[r, i] = 0 <= bp < chrom_len and row.start - flank <= bp < row.end + flank
+        if minus:
             out[r] = out[r, ::-1]
     return out
 

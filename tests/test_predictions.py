@@ -129,12 +129,16 @@ def naive_genome(view, sizes, how, fill):
         chrom = str(view["chrom"].values[i])
         start, end = int(view["start"].values[i]), int(view["end"].values[i])
         minus = view.attrs.get("strand_aware") and view["region_strand"].values[i] == "-"
-        ws = start - flank
+        grid = int(view.attrs.get("window_grid", 1 if res == "region" else res))
+        ws = (start - flank) // grid * grid
+        we = -(-(end + flank) // grid) * grid
+        win_lo = we - window if minus else ws  # minus windows are anchored at their 5' end
         for j in range(n_pos):
             jj = n_pos - 1 - j if minus else j  # forward bin
-            origin = ws + window - span if minus else ws
+            origin = win_lo + window - span if minus else win_lo
             for bp in range(origin + jj * width, origin + (jj + 1) * width):
-                if not (max(ws, 0) <= bp < min(end + flank, sizes[chrom], ws + window)):
+                if not (max(ws, 0, win_lo) <= bp < min(end + flank, sizes[chrom],
+                                                       win_lo + window)):
                     continue
                 for s in range(n_s):
                     ss = n_s - 1 - s if minus else s

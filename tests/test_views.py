@@ -36,8 +36,10 @@ def test_view_matches_naive_slices(dna_lazy, genome_seqs, flank):
     assert v.sizes["pos"] == width
     got = v.values
     for i, row in roi.iterrows():
-        text = naive_window(genome_seqs, row.chrom, row.start - flank, row.end + flank, width)
-        if row.strand == "-":
+        minus = row.strand == "-"  # 5' end first: minus windows are anchored at their end
+        text = naive_window(genome_seqs, row.chrom, row.start - flank, row.end + flank, width,
+                            anchor_end=minus)
+        if minus:
             text = naive_revcomp(text)
         assert encode.decode(got[i]) == text, row["name"]
 
@@ -78,7 +80,8 @@ def test_onehot_view_matches_naive(dna_lazy, genome_seqs, order):
     assert list(x["base"].values) == encode.kmer_labels(order)
     assert x.attrs["order"] == order
     for i, row in roi.iterrows():
-        text = naive_window(genome_seqs, row.chrom, row.start - 10, row.end + 10, 320)
+        text = naive_window(genome_seqs, row.chrom, row.start - 10, row.end + 10, 320,
+                            anchor_end=row.strand == "-")
         if row.strand == "-":
             text = naive_revcomp(text)
         np.testing.assert_array_equal(x.values[i], naive_onehot(text, order))
@@ -111,3 +114,27 @@ def test_view_of_onehot_is_rejected(dna_lazy):
     x = dna_lazy.janggu.view(roi)
     with pytest.raises(ValueError, match="sequence_genome or coverage_track"):
         x.janggu.view(roi)
+
+
+def test_short_minus_tile_keeps_its_5prime_end_first(tmp_path):
+    """As Janggu: ACGTACGTAC, tile [0, 6) by 4 -> '+' 'ACGT', 'AC' + NN; '-' 5' end first."""
+    fa = tmp_path / "g.fa"
+    fa.write_text(">c\nACGTACGTAC\n")
+    dna = ga.read_fasta(fa, cache=False)
+    plus = ga.tile(roi_frame([("c", 0, 6, "r", 0, "+")]), binsize=4)
+    minus = ga.tile(roi_frame([("c", 0, 6, "r", 0, "-")]), binsize=4)
+    assert [encode.decode(w) for w in dna.janggu.view(plus).values] == ["ACGT", "ACNN"]
+    assert [encode.decode(w) for w in dna.janggu.view(minus).values] == ["ACGT", "GTNN"]
+
+
+def test_binned_track_keeps_the_tail_of_unaligned_regions():
+    """A region starting off the 50 bp grid gets every bin it touches (none dropped)."""
+    values = np.zeros((1, 8, 1, 1), np.float32)
+    values[0, 4, 0, 0] = 7.0  # signal in bp 200-250 only
+    track = model.coverage_track(values, ["c"], [400], ["."], ["x"], resolution=50)
+    roi = roi_frame([("c", 25, 225, "r", 0, "+"), ("c", 50, 250, "s", 0, "+")], binsize=200)
+    v = track.janggu.view(roi)
+    assert v.sizes["pos"] == 5  # 200 bp = 4 bins, plus one for the unaligned start
+    assert v.values[0, :, 0, 0].tolist() == [0, 0, 0, 0, 7]
+    assert v.values[1, :, 0, 0].tolist() == [0, 0, 0, 7, 0]  # aligned: padded at its end
+    assert float(v.janggu.collapse(None, how="sum").values[0].sum()) == 7.0

@@ -170,9 +170,10 @@ def window_layout(view: xr.DataArray) -> dict[str, Any]:
     - ``n_pos``, ``window_bp``, ``grid``: bins per window, the span (bp) the window was
       cut with, and the grid (bp) window starts lie on.
 
-    A minus-strand window of a strand-aware view is anchored at its *end*: when
-    collapsing padded it past ``window_bp``, the padding lies before its start once it
-    is turned back.
+    A minus-strand window of a strand-aware view is anchored at its *end* (position 0 is
+    the region's 5' end, as in :func:`genomarray.views.view`): a shorter region's padding,
+    and padding added by collapsing past ``window_bp``, lie before its start once it is
+    turned back.
 
     Examples
     --------
@@ -207,13 +208,15 @@ def window_layout(view: xr.DataArray) -> dict[str, Any]:
     span = n_pos * width
     start = view[model.REGION_START].values.astype(np.int64)
     end = view[model.REGION_END].values.astype(np.int64)
-    ws = ((start - flank) // grid) * grid
-    ve = -(-(end + flank) // grid) * grid
-    ve = np.clip(ve, ws + min(grid, window), ws + window)
+    first = ((start - flank) // grid) * grid
+    last = -(-(end + flank) // grid) * grid
     minus = np.zeros(len(start), dtype=bool)
     if view.attrs.get(model.STRAND_AWARE, False):
         minus = view[model.REGION_STRAND].values.astype(str) == "-"
-    origin = np.where(minus, ws + window - span, ws)
+    win_lo = np.where(minus, last - window, first)  # the window as the view cut it
+    ws = np.clip(first, win_lo, win_lo + window - min(grid, window))
+    ve = np.clip(last, ws + min(grid, window), win_lo + window)
+    origin = np.where(minus, win_lo + window - span, win_lo)
     lo_f = np.maximum((ws - origin) // width, 0)
     hi_f = np.minimum(-(-(ve - origin) // width), n_pos)
     hi_f = np.maximum(hi_f, lo_f + 1)
