@@ -135,6 +135,33 @@ class RoiMask:
         return np.cumsum(diff[:-1]) > 0
 
 
+def kept_intervals(roi: pd.DataFrame, sizes: dict[str, int]) -> dict[str, list[list[int]]]:
+    """The merged bp intervals (flanks included, clipped to the chromosomes) an ROI-only
+    track keeps, as ``{chrom: [[start, end], ...]}`` (JSON-able, stored in its attrs).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> roi = pd.DataFrame({"chrom": ["c", "c"], "start": [0, 10], "end": [10, 30]})
+    >>> kept_intervals(roi, {"c": 25})
+    {'c': [[0, 25]]}
+    """
+    flank = int(roi.attrs.get("flank", 0) or 0)
+    out: dict[str, list[list[int]]] = {}
+    for chrom, grp in roi.groupby("chrom", sort=False, observed=True):
+        lo = np.maximum(grp["start"].to_numpy(np.int64) - flank, 0)
+        hi = np.minimum(grp["end"].to_numpy(np.int64) + flank, sizes[str(chrom)])
+        order = np.argsort(lo)
+        merged: list[list[int]] = []
+        for a, b in zip(lo[order].tolist(), hi[order].tolist(), strict=True):
+            if merged and a <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        out[str(chrom)] = merged
+    return out
+
+
 @dataclass(frozen=True)
 class StackedReader:
     """Calls one reader per condition group and stacks them to ``(n, strand, condition)``.
@@ -229,6 +256,7 @@ def build_track(readers: Sequence[Callable], sizes: dict[str, int], strands: Seq
         check_chromosomes(roi_df, sizes, source=str(roi_df.attrs.get("source", "roi")),
                           genome=str(inputs[0]) if inputs else "the genome")
         mask = RoiMask.from_regions(roi_df, resolution)
+        attrs = {**(attrs or {}), model.STORED_ROI: kept_intervals(roi_df, sizes)}
         params = {**params, "roi": pd.util.hash_pandas_object(
             roi_df[["chrom", "start", "end"]], index=False).sum().item(),
             "roi_flank": int(roi_df.attrs.get("flank", 0) or 0)}
@@ -245,6 +273,8 @@ def build_track(readers: Sequence[Callable], sizes: dict[str, int], strands: Seq
                                     resolution=resolution, inputs=list(inputs),
                                     **(attrs or {}))
 
+    if storage == "sparse":
+        import sparse  # noqa: F401  (fail here, not inside a dask task)
     if storage == "lazy":
         return build()
     if cache is None:
@@ -252,13 +282,8 @@ def build_track(readers: Sequence[Callable], sizes: dict[str, int], strands: Seq
     if storage == "zarr" or cache or store_path is not None:
         key = store.cache_key(key_kind, inputs, resolution=resolution, chunk=chunk,
                               conditions=list(conditions), strands=list(strands), **params)
-        if not cache and store_path is None:
-            target = store.cache_dir() / f"{key}.zarr"
-            if target.exists():  # cache=False: rebuild
-                import shutil
-
-                shutil.rmtree(target)
-        track = store.cached(key, build, path=store_path, progress=progress)
+        track = store.cached(key, build, path=store_path, progress=progress,
+                             rebuild=not cache)
     else:
         track = build()
     if storage == "memory":
@@ -354,6 +379,15 @@ def read_bam(paths: str | os.PathLike | Sequence[str | os.PathLike],
                        attrs={"reader": "bam", "mode": mode})
 
 
+def _describe(like: Any) -> str:
+    """A short name for where chromosome sizes came from (never a whole array repr)."""
+    if isinstance(like, xr.DataArray | xr.Dataset):
+        return str(like.attrs.get("path") or "the genome array")
+    if isinstance(like, dict):
+        return "the chromosome sizes"
+    return os.fspath(like)
+
+
 def _sizes_from(like: Any, what: str) -> dict[str, int]:
     from genomarray.io.chromsizes import chrom_sizes
 
@@ -404,8 +438,10 @@ def read_bigwig(paths: str | os.PathLike | Sequence[str | os.PathLike],
     sizes = check_same_chromosomes({p: bigwig.bigwig_chrom_sizes(p) for p in paths})
     options = {"resolution": resolution, "how": how, "nan_to_num": nan_to_num, "exact": exact}
     readers = [bigwig.BigWigReader(p, **options) for p in paths]
+    params = {k: v for k, v in options.items() if k != "resolution"}
+    params["backend"] = bigwig.resolved_backend(readers[0].backend)
     return build_track(readers, sizes, (".",), labels, np.float32, resolution, "bigwig", paths,
-                       {k: v for k, v in options.items() if k != "resolution"}, roi=roi,
+                       params, roi=roi,
                        store_whole_genome=store_whole_genome, storage=storage, cache=cache,
                        store_path=store_path, chunk=chunk, progress=progress,
                        attrs={"reader": "bigwig"})
@@ -468,7 +504,7 @@ def read_bed(paths: str | os.PathLike | pd.DataFrame | Sequence[str | os.PathLik
         if len(df):
             from genomarray.regions import check_chromosomes
 
-            check_chromosomes(df, sizes, source=src, genome=str(like))
+            check_chromosomes(df, sizes, source=src, genome=_describe(like))
     categorical = mode.endswith("_category")
     column = category_column or ("score" if mode == "score_category" else "name")
     options = {"mode": mode, "resolution": resolution, "minoverlap": minoverlap,

@@ -60,6 +60,7 @@ KIND = "genomarray_kind"
 WINDOW_GRID = "window_grid"  # bin size (bp) of the grid a view's windows start on
 WINDOW_BP = "window_bp"  # span (bp) of the window a view was cut with, before collapse padding
 CHROM_SIZES = "chrom_sizes"  # {chrom: length} of the genome a view was cut from
+STORED_ROI = "stored_roi"  # {chrom: [[start, end], ...]} an ROI-only track keeps
 REGION_RESOLUTION = "region"  # attrs["resolution"] of one value per region (pos of size 1)
 
 # -- the array kinds --------------------------------------------------------------------

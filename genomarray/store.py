@@ -28,7 +28,7 @@ import xarray as xr
 
 from genomarray import model
 from genomarray._version import __version__
-from genomarray.paths import cache_dir
+from genomarray.paths import cache_dir, output_root
 
 DEFAULT_CHUNK = 1 << 20
 """Default chunk length along ``pos`` (1 Mb). Measured here: zarr's fixed cost per chunk
@@ -103,16 +103,36 @@ def genome_array(reader: Callable[[str, int, int], np.ndarray], chroms: Sequence
 def file_fingerprint(path: str | os.PathLike, block: int = 1 << 22) -> str:
     """Return the SHA-256 of a file's content (streamed in 4 MB blocks).
 
+    The digest is remembered under the output root, keyed on the file's path, size,
+    modification time and inode, so a cache hit does not re-read a 30 GB BAM; any change to
+    the file changes that key and the content is hashed again.
+
     Examples
     --------
     >>> from genomarray.data import example_path
     >>> len(file_fingerprint(example_path("genome.fa")))
     64
     """
+    st = os.stat(path)
+    identity = f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}|{st.st_ino}"
+    memo = output_root() / "fingerprints" / hashlib.sha256(identity.encode()).hexdigest()
+    try:
+        known = memo.read_text().strip()
+        if len(known) == 64:
+            return known
+    except OSError:
+        pass
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         while data := fh.read(block):
             digest.update(data)
+    try:  # best effort: write to a temporary name, then rename (atomic)
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        tmp = memo.with_name(f"{memo.name}.{uuid.uuid4().hex[:8]}")
+        tmp.write_text(digest.hexdigest())
+        os.replace(tmp, memo)
+    except OSError:
+        pass
     return digest.hexdigest()
 
 
@@ -281,6 +301,12 @@ def write_zarr(arr: xr.DataArray, path: str | os.PathLike, overwrite: bool = Fal
     >>> open_zarr(p).sizes["pos"]
     8
     """
+    if arr.chunks is not None and not chunks:
+        # zarr needs uniform chunks (the last may be shorter): lazy views have uneven ones
+        uneven = {d: max(c) for d, c in zip(arr.dims, arr.chunks, strict=True)
+                  if len(set(c[:-1])) > 1 or (len(c) > 1 and c[-1] > c[0])}
+        if uneven:
+            arr = arr.chunk(uneven)
     if arr.chunks is None or chunks:
         spec = {d: arr.sizes[d] for d in arr.dims}
         if model.POS in spec and arr.dims[0] in (model.CHROM,):
@@ -327,7 +353,7 @@ def open_zarr(path: str | os.PathLike) -> xr.DataArray:
 
 
 def cached(key: str, build: Callable[[], xr.DataArray], path: str | os.PathLike | None = None,
-           progress: bool = True) -> xr.DataArray:
+           progress: bool = True, rebuild: bool = False) -> xr.DataArray:
     """Return the array stored under ``key`` in the cache, building and writing it once.
 
     ``build`` returns a lazy array; it is written atomically to ``path`` (default:
@@ -343,10 +369,14 @@ def cached(key: str, build: Callable[[], xr.DataArray], path: str | os.PathLike 
     8
     """
     target = Path(path) if path is not None else cache_dir() / f"{key}.zarr"
-    if not target.exists():
+    if rebuild or not target.exists():
         arr = build()
         arr.attrs["cache_key"] = key
-        write_zarr(arr, target, overwrite=False, progress=progress)
+        try:  # rebuild: the old store is swapped out only once the new one is complete
+            write_zarr(arr, target, overwrite=rebuild, progress=progress)
+        except FileExistsError:
+            if not target.exists():
+                raise  # another process finished first otherwise: use its store
     arr = open_zarr(target)
     if arr.attrs.get("cache_key") != key:
         raise FileExistsError(f"{target} holds another build (cache key "

@@ -77,6 +77,29 @@ def _layout(arr: xr.DataArray, roi: pd.DataFrame, flank: int,
     }
 
 
+def _check_stored_roi(arr: xr.DataArray, roi: pd.DataFrame, flank: int) -> None:
+    """A track built with ``store_whole_genome=False`` holds zeros outside its ROI: refuse
+    windows that reach outside what it kept rather than return those zeros as data."""
+    kept = arr.attrs.get(model.STORED_ROI)
+    if not kept:
+        return
+    sizes = model.chrom_sizes(arr)
+    for chrom, grp in roi.groupby("chrom", sort=False, observed=True):
+        lo = np.maximum(grp["start"].to_numpy(np.int64) - flank, 0)
+        hi = np.minimum(grp["end"].to_numpy(np.int64) + flank, sizes.get(str(chrom), 0))
+        spans = np.asarray(kept.get(str(chrom), []), dtype=np.int64).reshape(-1, 2)
+        k = np.searchsorted(spans[:, 0], lo, side="right") - 1
+        inside = (k >= 0) & (hi <= spans[np.maximum(k, 0), 1]) if len(spans) else lo >= hi
+        if not inside.all():
+            bad = int(np.flatnonzero(~inside)[0])
+            row = grp.iloc[bad]
+            raise InputError(
+                f"this track keeps only the regions it was built with "
+                f"(store_whole_genome=False); {row['chrom']}:{row['start']}-{row['end']} "
+                f"with a {flank} bp flank reaches outside them. Build it with roi= covering "
+                "these windows (and their flanks), or with store_whole_genome=True")
+
+
 def _orientation(arr: xr.DataArray, roi: pd.DataFrame, strand_aware: bool) -> dict[str, Any]:
     minus = np.zeros(len(roi), dtype=bool)
     if strand_aware and "strand" in roi:
@@ -138,7 +161,9 @@ def _lazy_windows(arr: xr.DataArray, geo: dict[str, Any], orient: dict[str, Any]
     data = data.rechunk({0: 1, **{i: -1 for i in range(2, data.ndim)}})
     bounds = np.concatenate([[0], np.cumsum(data.chunks[1])]).astype(np.int64)
     n_pos_chunks = len(data.chunks[1])
-    blocks = data.to_delayed().reshape(data.numblocks[0], n_pos_chunks)
+    # optimize_graph=False: optimising the whole genome's graph here cost seconds on
+    # stores with hundreds of contigs; dask culls to the chunks a compute needs anyway
+    blocks = data.to_delayed(optimize_graph=False).reshape(data.numblocks[0], n_pos_chunks)
     row_bytes = data.dtype.itemsize * int(np.prod(trailing, dtype=np.int64))
     pieces = []
     for sl in _batches(geo, bounds, n_pos_chunks, row_bytes, budget):
@@ -216,6 +241,7 @@ def view(arr: xr.DataArray, regions: Any, flank: int | None = None, strand_aware
     if not isinstance(flank, int | np.integer) or flank < 0:
         raise InputError(f"flank must be a non-negative integer, got {flank!r}")
     roi = roi.reset_index(drop=True)
+    _check_stored_roi(arr, roi, int(flank))
     orient = _orientation(arr, roi, strand_aware)
     geo = _layout(arr, roi, int(flank), orient["minus"])
     fill = model.fill_value(arr)

@@ -5,6 +5,7 @@ import os
 import pickle
 import shutil
 import subprocess
+import warnings
 
 import dask
 import numpy as np
@@ -390,11 +391,157 @@ def test_without_numba_auto_falls_back_to_pysam(monkeypatch):
         BamCounter(SAMPLE, engine="fast")("chr1", 0, 10)
 
 
-def test_sam_text_file_is_read_with_pysam(tmp_path):
-    sam = str(tmp_path / "sample.sam")
-    pysam.view("-h", "-o", sam, SAMPLE, catch_stdout=False)
-    a = whole(BamCounter(sam, mode="coverage"), "chr2")
-    np.testing.assert_array_equal(a, whole(BamCounter(SAMPLE, mode="coverage"), "chr2"))
+@pytest.mark.parametrize("compressed", [False, True])
+def test_sam_text_file_is_refused_with_conversion_hint(tmp_path, compressed):
+    """A SAM cannot be read by region; reusing one scan per thread read nothing for later
+    chunks (833 of 14,986 reads), so SAM is refused with the commands that convert it."""
+    sam = str(tmp_path / ("sample.sam.gz" if compressed else "sample.sam"))
+    pysam.view("-h", *(["--output-fmt", "SAM,level=6"] if compressed else []), "-o", sam,
+               SAMPLE, catch_stdout=False)
+    stem = str(tmp_path / "sample")
+    hint = (rf"{sam}: SAM text files are not supported.*genome-wide build.*"
+            rf"`samtools sort -o {stem}\.bam {sam} && samtools index {stem}\.bam`")
+    with pytest.raises(InputError, match=hint):
+        check_bam(sam)
+    for engine in ENGINES:
+        with pytest.raises(InputError, match="samtools sort"):
+            BamCounter(sam, mode="coverage", engine=engine)("chr2", 0, 10)
+    # as the message says
+    pysam.sort("-o", f"{stem}.bam", sam, catch_stdout=False)
+    pysam.index(f"{stem}.bam")
+    check_bam(f"{stem}.bam")
+    converted = BamCounter(f"{stem}.bam", mode="coverage")
+    for chrom in bam_chrom_sizes(SAMPLE):
+        np.testing.assert_array_equal(whole(converted, chrom),
+                                      whole(BamCounter(SAMPLE, mode="coverage"), chrom))
+
+
+def _write_cram(bam_path: str, cram_path: str) -> str:
+    pysam.view("-C", "-T", example_path("genome.fa"), "-o", cram_path, bam_path,
+               catch_stdout=False)
+    pysam.index(cram_path)
+    return cram_path
+
+
+@pytest.fixture(scope="session")
+def sample_cram(tmp_path_factory) -> str:
+    """sample.bam as an indexed CRAM (its header's UR names the bundled genome)."""
+    return _write_cram(SAMPLE, str(tmp_path_factory.mktemp("cram") / "sample.cram"))
+
+
+@pytest.fixture(scope="session")
+def sample_csi(tmp_path_factory) -> str:
+    """sample.bam with a .csi index (read by the pysam engine)."""
+    path = str(tmp_path_factory.mktemp("csi") / "sample.bam")
+    shutil.copy(SAMPLE, path)
+    pysam.index("-c", path)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["cram", "csi"])
+@pytest.mark.parametrize("mode", ["coverage", "5prime"])
+def test_pysam_engine_reuses_its_handle_across_chunks(request, kind, mode):
+    """One cached handle per thread serves every chunk: each chunk, read again or after
+    another, gives the counts of the fast engine on the original BAM."""
+    path = request.getfixturevalue(f"sample_{kind}")
+    counter = BamCounter(path, mode=mode, engine="pysam")
+    reference = BamCounter(SAMPLE, mode=mode, engine="fast")
+    chunks = [("chr1", 0, 10_000), ("chr1", 10_000, 20_000), ("chr1", 0, 10_000),
+              ("chr2", 5_000, 25_000), ("chr1", 10_000, 20_000), ("chr1", 0, 40_000),
+              ("chr1", 0, 10_000)]
+    handle = bam._pysam_handle(path)
+    total = 0
+    for chrom, start, end in chunks:
+        block = counter(chrom, start, end)
+        np.testing.assert_array_equal(block, reference(chrom, start, end),
+                                      err_msg=f"{kind} {chrom}:{start}-{end}")
+        total += int(block.sum())
+    assert total > 0
+    assert bam._pysam_handle(path) is handle  # the same handle was reused throughout
+
+
+def test_cram_with_reads_is_not_reported_empty(sample_cram, tmp_path):
+    """A .crai keeps no read counts (pysam says 0 mapped): mapped_reads says -1 (unknown,
+    not empty) and read_bam does not warn; a truly empty CRAM still gives 0 and warns."""
+    import genomarray as ga
+
+    assert bam.mapped_reads(sample_cram) == -1
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cov = ga.read_bam(sample_cram, storage="lazy")
+    assert not [w for w in caught if "no mapped reads" in str(w.message)]
+    np.testing.assert_array_equal(cov.sel(chrom="chr3").values[:20_000, :, 0],
+                                  whole(BamCounter(SAMPLE), "chr3"))
+
+    empty_bam = str(tmp_path / "empty.bam")
+    with pysam.AlignmentFile(SAMPLE) as src, pysam.AlignmentFile(empty_bam, "wb",
+                                                                 template=src):
+        pass
+    empty = _write_cram(empty_bam, str(tmp_path / "empty.cram"))
+    assert bam.mapped_reads(empty) == 0
+    with pytest.warns(UserWarning, match="empty.cram: no mapped reads"):
+        ga.read_bam(empty, storage="lazy")
+
+
+def test_csi_bam_mapped_reads_from_index(sample_csi):
+    assert bam.mapped_reads(sample_csi) == bam.mapped_reads(SAMPLE) > 0
+
+
+@pytest.fixture(scope="session")
+def deep_bam(tmp_path_factory) -> str:
+    """2,148 reads (half per strand) covering all of a 1 Mb chromosome: one 1 Mb bin sums
+    1,074,000,000 per strand, 2,148,000,000 over both (> int32 maximum 2,147,483,647)."""
+    path = str(tmp_path_factory.mktemp("deep") / "deep.bam")
+    header = {"HD": {"VN": "1.6", "SO": "coordinate"},
+              "SQ": [{"SN": "c1", "LN": 1_000_000}]}
+    with pysam.AlignmentFile(path, "wb", header=header) as out:
+        for i in range(2148):
+            seg = pysam.AlignedSegment(out.header)
+            seg.query_name, seg.reference_id, seg.reference_start = f"r{i}", 0, 0
+            seg.cigarstring, seg.flag, seg.mapping_quality = "1000000M", 16 * (i % 2), 60
+            out.write(seg)  # no SEQ ('*'): a small file
+    pysam.index(path)
+    return path
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_summed_depth_past_int32_raises_instead_of_wrapping(deep_bam, engine):
+    per_strand = BamCounter(deep_bam, mode="coverage", resolution=1_000_000, engine=engine)
+    assert per_strand("c1", 0, 1).tolist() == [[1_074_000_000, 1_074_000_000]]
+    both = BamCounter(deep_bam, mode="coverage", resolution=1_000_000, stranded=False,
+                      engine=engine)
+    with pytest.raises(InputError, match=r"deep\.bam, c1:0-1000000: .*2148000000, exceeds "
+                                         r"the int32 maximum .*smaller resolution.*5prime"):
+        both("c1", 0, 1)
+    with pytest.raises(InputError, match="c1:0-1000000"):  # also inside a longer block
+        both("c1", 0, 3)
+    # the fixes the message names
+    smaller = BamCounter(deep_bam, mode="coverage", resolution=500_000, stranded=False,
+                         engine=engine)
+    assert smaller("c1", 0, 2).tolist() == [[1_074_000_000], [1_074_000_000]]
+    five = BamCounter(deep_bam, resolution=1_000_000, stranded=False, engine=engine)
+    assert five("c1", 0, 1).tolist() == [[2148]]
+
+
+def test_finish_coverage_kernel_flags_int32_overflow():
+    """The kernel sums in int64 and says when an int32 result would wrap; an int64 output
+    gets the exact sums (depth 60,000 over 50 kb bins: 3e9 per bin)."""
+    fns = pytest.importorskip("genomarray.io.bam_fns")
+    lo, hi, res = 0, 100_000, 50_000
+    diff = np.zeros((2, hi - lo + 1), np.int32)
+    diff[0, 0], diff[0, hi - lo] = 60_000, -60_000
+    exact = np.zeros((2, 1), np.int64)
+    assert fns.finish_coverage(diff, lo, hi, res, 0, exact, False)
+    assert exact[:, 0].tolist() == [3_000_000_000, 3_000_000_000]
+    narrow = np.zeros((2, 1), np.int32)
+    assert fns.finish_coverage(diff, lo, hi, res, 0, narrow, False)
+    shallow = diff // 1000  # depth 60: 3,000,000 per bin, no overflow
+    fits = np.zeros((2, 2), np.int32)
+    assert not fns.finish_coverage(shallow, lo, hi, res, 0, fits, True)
+    assert fits.tolist() == [[3_000_000, 0], [3_000_000, 0]]
+    per_base = np.zeros((hi - lo, 1), np.int32)
+    assert not fns.finish_coverage(shallow, lo, hi, 1, 0, per_base, False)
+    assert (per_base == 60).all()
 
 
 # -- bad input -------------------------------------------------------------------------------

@@ -218,3 +218,23 @@ def test_memory_storage_touches_no_disk(isolated_output):
     kept = ga.read_bam(BAM, storage="memory", cache=True, progress=False)
     assert isinstance(kept.data, np.ndarray)
     assert len(list((isolated_output / "cache").iterdir())) == 1
+
+
+def test_roi_only_track_refuses_windows_outside_what_it_kept():
+    roi = ga.tile(ga.read_regions(ga.example_path("roi.bed")), binsize=200, flank=50)
+    part = ga.read_bam(BAM, roi=roi, store_whole_genome=False, progress=False)
+    assert part.janggu.view(roi).sizes["region"] == len(roi)  # what it kept: fine
+    with pytest.raises(InputError, match="store_whole_genome=False.*300 bp flank"):
+        part.janggu.view(roi, flank=300)
+    reopened = ga.open_zarr(part.encoding["store"])  # the kept extent survives the store
+    with pytest.raises(InputError, match="reaches outside"):
+        reopened.janggu.view(ga.read_regions(ga.example_path("peaks.narrowPeak")))
+
+
+def test_cache_false_rebuilds_in_place(tmp_path):
+    a = ga.read_bam(BAM, store_path=tmp_path / "s.zarr", progress=False)
+    before = os.stat(tmp_path / "s.zarr").st_ino
+    b = ga.read_bam(BAM, store_path=tmp_path / "s.zarr", cache=False, progress=False)
+    assert os.stat(tmp_path / "s.zarr").st_ino != before  # a new store swapped in
+    np.testing.assert_array_equal(a.values, b.values)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.zarr"]

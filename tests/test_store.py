@@ -147,3 +147,27 @@ def test_two_processes_building_one_key(tmp_path):
     assert store_a == store_b and sum_a == sum_b and int(sum_a) > 0
     assert [p.name for p in (tmp_path / "cache").iterdir()] == [os.path.basename(store_a)]
     np.testing.assert_array_equal(ga.open_zarr(store_a).sum().values, int(sum_a))
+
+
+def test_lazy_view_with_uneven_chunks_writes_to_zarr(tmp_path):
+    dna = ga.read_fasta(ga.example_path("genome.fa"), cache=False)
+    roi = ga.tile(ga.read_regions(ga.example_path("roi.bed")), binsize=100)
+    v = dna.janggu.view(roi)
+    n = v.sizes["region"]
+    v = v.chunk({"region": (7, 100, n - 107)})  # uneven, as view batches can be
+    back = v.janggu.to_zarr(tmp_path / "v.zarr", progress=False)
+    np.testing.assert_array_equal(back.values, v.values)
+    assert list(back["name"].values) == list(v["name"].values)
+
+
+def test_fingerprint_is_remembered_and_follows_changes(tmp_path, isolated_output):
+    f = tmp_path / "x.txt"
+    f.write_text("one")
+    first = store.file_fingerprint(f)
+    memo = list((isolated_output / "fingerprints").iterdir())
+    assert len(memo) == 1 and memo[0].read_text() == first
+    memo[0].write_text("f" * 64)  # a remembered digest is used without re-reading
+    assert store.file_fingerprint(f) == "f" * 64
+    f.write_text("two!")  # new size and mtime: hashed again
+    import hashlib
+    assert store.file_fingerprint(f) == hashlib.sha256(b"two!").hexdigest()

@@ -18,9 +18,12 @@ calls once per ``(chrom, pos-chunk)`` task. It has two engines giving the same n
     once per installation (~2.5 s; numba's cache), later processes load them in ~0.3 s.
 ``"pysam"``
     An obviously-correct ``pysam`` fetch loop: the reference implementation, and the
-    engine for SAM and CRAM files, CSI-indexed BAMs, and machines without numba
+    engine for CRAM files, CSI-indexed BAMs, and machines without numba
     (``engine="auto"`` falls back to it when ``import numba`` fails). About 1 M reads/s
     on one thread.
+
+SAM text files are refused (:func:`check_bam` says how to convert them): they cannot be
+read by region, and a genome-wide build reads one region per chunk task.
 
 Counting rules (Janggu's, with its off-by-one at reverse 5' ends fixed):
 
@@ -45,7 +48,10 @@ Counting rules (Janggu's, with its off-by-one at reverse 5' ends fixed):
   forward read also covers ``[reference_end, reference_end + E)``, a reverse one
   ``[reference_start - E, reference_start)``, clipped to the chromosome; deletions and
   splices inside the read stay uncovered.
-- With ``resolution > 1`` the counts (depths) of the bases of a bin are summed.
+- With ``resolution > 1`` the counts (depths) of the bases of a bin are summed. Sums are
+  taken in int64; a bin whose sum does not fit the int32 result raises
+  :class:`~genomarray.errors.InputError` (use a smaller resolution, or ``mode="5prime"``)
+  rather than wrapping around.
 """
 
 from __future__ import annotations
@@ -97,6 +103,7 @@ INFLATER, _inflate, _inflate_error = _pick_inflater()
 """Name of the inflater the fast engine uses (``"isal"``, ``"deflate"`` or ``"zlib"``)."""
 
 _SORT_HINT = "sort it: samtools sort -o sorted.bam {path} && samtools index sorted.bam"
+_INT32_MAX = int(np.iinfo(np.int32).max)
 _PIECE = 1 << 20  # compressed bytes read and inflated at a time (L2/L3 sized)
 _BGZF_MAX = 1 << 16  # a BGZF block is at most 64 KiB, compressed and inflated
 
@@ -141,17 +148,33 @@ def _coordinate_sorted_prefix(bam, limit: int = 100_000) -> bool:
     return True
 
 
+def _sam_error(path: str) -> InputError:
+    """The error for a SAM text file, saying how to turn it into an indexed BAM."""
+    stem = path
+    for ext in (".sam.gz", ".sam"):
+        if path.endswith(ext):
+            stem = path[: -len(ext)]
+            break
+    return InputError(
+        "SAM text files are not supported: they cannot be read by region, and a "
+        "genome-wide build reads one region per chunk (rescanning the whole file each "
+        "time); convert it to a sorted, indexed BAM: "
+        f"`samtools sort -o {stem}.bam {path} && samtools index {stem}.bam`", source=path)
+
+
 def check_bam(path: str | os.PathLike) -> None:
-    """Check that ``path`` is a coordinate-sorted, indexed BAM (or a CRAM/SAM) file.
+    """Check that ``path`` is a coordinate-sorted, indexed BAM or CRAM file.
 
     Raises
     ------
     FileNotFoundError
         The file does not exist.
     InputError
-        It is not an alignment file; or a BAM/CRAM without index (the message says
-        ``samtools index <path>``); or unsorted (``SO:unsorted``/``SO:queryname`` header,
-        or records out of order) and so cannot be indexed (the message says how to sort).
+        It is not an alignment file; or a SAM text file (plain or bgzipped: it cannot be
+        read by region; the message says ``samtools sort -o x.bam x.sam && samtools index
+        x.bam``); or a BAM/CRAM without index (the message says ``samtools index
+        <path>``); or unsorted (``SO:unsorted``/``SO:queryname`` header, or records out of
+        order) and so cannot be indexed (the message says how to sort).
 
     Examples
     --------
@@ -165,7 +188,7 @@ def check_bam(path: str | os.PathLike) -> None:
     path = check_exists(path, "BAM file")
     with _open_alignments(path) as bam:
         if not (bam.is_bam or bam.is_cram):
-            return  # SAM text: read start to end, no index needed
+            raise _sam_error(path)  # pysam cannot fetch regions of a SAM, even bgzipped
         if _index_path(path) is not None:
             return
         order = bam.header.to_dict().get("HD", {}).get("SO", "unknown")
@@ -195,7 +218,12 @@ def bam_chrom_sizes(path: str | os.PathLike) -> dict[str, int]:
 
 
 def mapped_reads(path: str | os.PathLike) -> int:
-    """Return the number of mapped records (from the index where there is one).
+    """Return the number of mapped records, ``-1`` if unknown, 0 only if there are none.
+
+    An indexed BAM's count comes from its index. A CRAM index (``.crai``) keeps no counts,
+    nor do indexes some tools write: then the file is only checked for a first mapped
+    record, and ``-1`` (unknown, but not empty) is returned if there is one. Files without
+    index (and SAM) are counted record by record.
 
     Examples
     --------
@@ -207,9 +235,15 @@ def mapped_reads(path: str | os.PathLike) -> int:
     with _open_alignments(path) as bam:
         if (bam.is_bam or bam.is_cram) and _index_path(path) is not None:
             try:
-                return int(bam.mapped)
-            except ValueError:
-                pass
+                count = int(bam.mapped) if bam.is_bam else 0
+            except (ValueError, AttributeError):
+                count = 0
+            if count > 0:
+                return count
+            # 0 may mean "no statistics" (CRAI; some BAI writers): look for a mapped read,
+            # which in a coordinate-sorted file comes before any unplaced one
+            reads = bam.fetch(until_eof=True)
+            return -1 if any(not aln.is_unmapped for aln in reads) else 0
         return sum(1 for aln in bam.fetch(until_eof=True) if not aln.is_unmapped)
 
 
@@ -222,7 +256,7 @@ class BamCounter:
     Parameters
     ----------
     path
-        BAM (sorted, indexed), CRAM or SAM file.
+        BAM or CRAM file, sorted and indexed (SAM is refused, see :func:`check_bam`).
     mode
         ``"5prime"``: count reads (proper pairs: fragments) at their 5' end;
         ``"coverage"``: per-base read depth (``samtools depth -a``). See the module doc.
@@ -310,8 +344,34 @@ class BamCounter:
         return _count_pysam(self, chrom, start, end)
 
 
-def _empty(counter: BamCounter, n_bins: int) -> np.ndarray:
-    return np.zeros((n_bins, 2 if counter.stranded else 1), dtype=np.int32)
+def _empty(counter: BamCounter, n_bins: int, dtype: type = np.int32) -> np.ndarray:
+    return np.zeros((n_bins, 2 if counter.stranded else 1), dtype=dtype)
+
+
+def _to_int32(counter: BamCounter, sums: np.ndarray, chrom: str, start: int,
+              length: int) -> np.ndarray:
+    """Return the int64 per-bin sums ``sums`` (bins from ``start`` on) as int32.
+
+    Raises
+    ------
+    InputError
+        A sum exceeds the int32 maximum (summed depth of a big bin over deep coverage):
+        the message names the file, the bin as ``chrom:start-end`` (bp, 0-based half-open)
+        and the fixes, rather than letting the value wrap around to a negative one.
+    """
+    if sums.size and sums.max() > _INT32_MAX:
+        k = int(np.flatnonzero((sums > _INT32_MAX).any(axis=1))[0])
+        res = counter.resolution
+        lo, hi = (start + k) * res, min((start + k + 1) * res, length)
+        if counter.mode == "coverage":
+            what, fix = "summed read depth", ('a smaller resolution, or mode="5prime" '
+                                              "(reads counted once, not once per base)")
+        else:
+            what, fix = "read count", "a smaller resolution"
+        raise InputError(f"the {what} of this {res} bp bin, {int(sums[k].max())}, exceeds "
+                         f"the int32 maximum ({_INT32_MAX}); use {fix}",
+                         source=counter.path, record=f"{chrom}:{lo}-{hi}")
+    return sums.astype(np.int32)
 
 
 def _unknown_chrom(counter: BamCounter, chrom: str, names) -> ChromosomeError:
@@ -344,11 +404,9 @@ def _count_pysam(counter: BamCounter, chrom: str, start: int, end: int) -> np.nd
         return out
     margin = counter.margin
     fetch_lo, fetch_hi = max(0, lo - margin), min(length, hi + margin)
-    if bam.is_sam and not bam.has_index():  # SAM text: scan it all
-        reads = (a for a in bam.fetch(until_eof=True) if a.reference_name == chrom
-                 and a.reference_start < fetch_hi)
-    else:
-        reads = bam.fetch(chrom, fetch_lo, fetch_hi)
+    # a fresh region iterator per call (SAM, which would need one shared stream read to
+    # its end, is refused by check_bam), so reusing the cached handle is safe
+    reads = bam.fetch(chrom, fetch_lo, fetch_hi)
     coverage = counter.mode == "coverage"
     ext = counter.template_extension
     opens: tuple[list[int], list[int]] = ([], [])  # coverage: covered intervals per strand
@@ -401,8 +459,8 @@ def _count_pysam(counter: BamCounter, chrom: str, start: int, end: int) -> np.nd
         depth = np.cumsum(diff[:n_bases])
         per_bin = np.add.reduceat(depth, np.arange(0, n_bases, res)) if res > 1 else depth
         acc[s, : len(per_bin)] = per_bin
-    out[:] = acc.T if counter.stranded else acc.sum(axis=0)[:, None]
-    return out
+    sums = acc.T if counter.stranded else acc.sum(axis=0)[:, None]
+    return _to_int32(counter, sums, chrom, start, length)
 
 
 # -- fast engine: BAI index + BGZF + numba -----------------------------------------------
@@ -564,10 +622,14 @@ def _count_fast(counter: BamCounter, info: _FastInfo, chrom: str, start: int,
             for chunk in chunks:
                 if _scan_chunk(fh, info.path, scratch, chunk, tid, fetch_hi, params):
                     break
-    if coverage:
-        _fns.finish_coverage(acc, lo, hi, res, start, out, counter.stranded)
-    else:
+    if not coverage:
         _fns.finish_sites(acc, out, counter.stranded)
+    elif _fns.finish_coverage(acc, lo, hi, res, start, out, counter.stranded):
+        # a bin's depth sum passed the int32 maximum (it wrapped in ``out``): sum again in
+        # int64 to raise the error naming the bin and value
+        sums = _empty(counter, end - start, np.int64)
+        _fns.finish_coverage(acc, lo, hi, res, start, sums, counter.stranded)
+        return _to_int32(counter, sums, chrom, start, length)
     return out
 
 

@@ -214,17 +214,30 @@ def scan_records(buf, n, offset, tid, fetch_end, check_first, exclude_flags, min
             acc[strand, site // resolution - bin0] += 1
 
 
+_INT32_MAX = 2147483647
+
+
 @njit(nogil=True, cache=True)
 def finish_coverage(diff, lo, hi, resolution, bin0, out, stranded):
     """Turn the difference array of bases ``[lo, hi)`` into per-bin depth sums in ``out``
-    (int32, ``(n_bins, 2 or 1)``, bin ``k`` = bin ``bin0 + k``)."""
+    (int32 or int64, ``(n_bins, 2 or 1)``, bin ``k`` = bin ``bin0 + k``).
+
+    Sums are taken in int64. Returns True if a value of ``out`` passes the int32 maximum
+    (a bin's sum is depth times up to ``resolution`` bases: depth 60,000 over 50 kb bins
+    is 3e9): an int32 ``out`` then holds wrapped values, and the caller recomputes into an
+    int64 ``out`` to report the bin (``diff`` is left as it was).
+    """
+    overflow = False
     for s in range(2):
         depth = np.int64(0)
         col = s if stranded else 0
         if resolution == 1:
             for i in range(hi - lo):
                 depth += diff[s, i]
-                out[i, col] += depth
+                v = np.int64(out[i, col]) + depth
+                if v > _INT32_MAX:
+                    overflow = True
+                out[i, col] = v
             continue
         k = lo // resolution - bin0
         left = resolution - lo % resolution  # bases left in bin k
@@ -234,12 +247,19 @@ def finish_coverage(diff, lo, hi, resolution, bin0, out, stranded):
             total += depth
             left -= 1
             if left == 0:
-                out[k, col] += total
+                v = np.int64(out[k, col]) + total
+                if v > _INT32_MAX:
+                    overflow = True
+                out[k, col] = v
                 total = 0
                 k += 1
                 left = resolution
         if total:
-            out[k, col] += total
+            v = np.int64(out[k, col]) + total
+            if v > _INT32_MAX:
+                overflow = True
+            out[k, col] = v
+    return overflow
 
 
 @njit(nogil=True, cache=True)

@@ -417,6 +417,19 @@ def _backend_class(backend: str) -> type[_Handle]:
     return _PyBigToolsHandle
 
 
+def resolved_backend(backend: str = "auto") -> str:
+    """The backend ``backend`` resolves to here: ``"pybigtools"`` or ``"pybigwig"``.
+
+    Their binned (zoom-level) reads differ, so it belongs in a cache key.
+
+    Examples
+    --------
+    >>> resolved_backend("pybigwig")
+    'pybigwig'
+    """
+    return "pybigwig" if _backend_class(backend) is _PyBigWigHandle else "pybigtools"
+
+
 def _handle(path: str, backend: str) -> _Handle:
     """Return a cached open handle on ``path`` for this process and thread."""
     def opener(p: str) -> _Handle:

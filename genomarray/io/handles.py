@@ -4,21 +4,52 @@ pysam, pyBigWig and pybigtools handles are neither picklable nor thread-safe, so
 task never ships one: each reader asks :func:`cached_handle` for its own. The cache key
 holds the file's size and modification time, so a rewritten file is reopened rather than
 read through a stale index.
+
+Each thread keeps at most :data:`MAX_HANDLES` handles, least recently used first out: an
+evicted handle is closed, so a long session reading many files does not run out of file
+descriptors (at most ``MAX_HANDLES`` per thread stay open). A thread that reads more files
+than that in turn reopens them as it goes; the counts are the same, only slower.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
+MAX_HANDLES = 32
+"""Most handles one thread keeps open; the least recently used one is closed past it."""
+
 _local = threading.local()
+
+
+def _close(handle: Any) -> None:
+    """Close ``handle`` if it can be closed."""
+    close = getattr(handle, "close", None)
+    if close is not None:
+        close()
+
+
+def _thread_cache() -> OrderedDict[tuple, Any]:
+    """This thread's handles, oldest use first (a fresh cache in a forked child)."""
+    handles = getattr(_local, "handles", None)
+    if handles is None or getattr(_local, "pid", None) != os.getpid():
+        # a forked child must not close or share its parent's handles: start afresh
+        handles = _local.handles = OrderedDict()
+        _local.pid = os.getpid()
+    return handles
 
 
 def cached_handle(path: str, opener: Callable[[str], Any], tag: Hashable = None,
                   missing: Callable[[str], Exception] | None = None) -> Any:
     """Return an open handle on ``path`` for this process and thread, opening it once.
+
+    The handle stays open while it is among this thread's :data:`MAX_HANDLES` most
+    recently requested ones; past that, the least recently used handle is closed (and
+    reopened should it be requested again). A handle on an older version of the file
+    (another size or modification time) is closed when the new one is opened.
 
     Parameters
     ----------
@@ -33,6 +64,11 @@ def cached_handle(path: str, opener: Callable[[str], Any], tag: Hashable = None,
         Builds the exception raised when the file does not exist (default:
         ``FileNotFoundError``).
 
+    Returns
+    -------
+    Any
+        What ``opener`` returned, for this thread only; do not keep it across calls.
+
     Examples
     --------
     >>> import tempfile, os
@@ -41,10 +77,7 @@ def cached_handle(path: str, opener: Callable[[str], Any], tag: Hashable = None,
     >>> cached_handle(path, open) is cached_handle(path, open)
     True
     """
-    handles = getattr(_local, "handles", None)
-    if handles is None or getattr(_local, "pid", None) != os.getpid():
-        handles = _local.handles = {}
-        _local.pid = os.getpid()
+    handles = _thread_cache()
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -52,8 +85,13 @@ def cached_handle(path: str, opener: Callable[[str], Any], tag: Hashable = None,
                ) from None
     key = (path, tag, st.st_size, st.st_mtime_ns)
     handle = handles.get(key)
-    if handle is None:
-        for old in [k for k in handles if k[:2] == (path, tag)]:
-            handles.pop(old).close()
-        handle = handles[key] = opener(path)
+    if handle is not None:
+        handles.move_to_end(key)
+        return handle
+    for old in [k for k in handles if k[:2] == (path, tag)]:
+        _close(handles.pop(old))
+    handle = opener(path)
+    handles[key] = handle
+    while len(handles) > max(1, MAX_HANDLES):
+        _close(handles.popitem(last=False)[1])
     return handle
