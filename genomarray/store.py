@@ -267,6 +267,21 @@ def _compute(delayed: Any, progress: bool, what: str) -> None:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _uniform_chunks(arr: xr.DataArray, chunks: dict[str, int] | None) -> da.Array:
+    """The data as a dask array with the uniform chunks zarr needs (the last may be
+    shorter): lazy views have uneven ones; numpy data gets 1 Mb chunks along ``pos``."""
+    data = arr.data
+    if isinstance(data, da.Array) and not chunks:
+        return data.rechunk(tuple(max(c) for c in data.chunks))
+    spec = {d: arr.sizes[d] for d in arr.dims}
+    if model.POS in spec and arr.dims[0] == model.CHROM:
+        spec[model.CHROM] = 1
+        spec[model.POS] = min(DEFAULT_CHUNK, arr.sizes[model.POS])
+    spec.update(chunks or {})
+    sizes = tuple(spec[d] for d in arr.dims)
+    return data.rechunk(sizes) if isinstance(data, da.Array) else da.from_array(data, sizes)
+
+
 def write_zarr(arr: xr.DataArray, path: str | os.PathLike, overwrite: bool = False,
                chunks: dict[str, int] | None = None, progress: bool = True) -> Path:
     """Write a genomarray array to a zarr 3 store, atomically.
@@ -301,19 +316,9 @@ def write_zarr(arr: xr.DataArray, path: str | os.PathLike, overwrite: bool = Fal
     >>> open_zarr(p).sizes["pos"]
     8
     """
-    if arr.chunks is not None and not chunks:
-        # zarr needs uniform chunks (the last may be shorter): lazy views have uneven ones
-        uneven = {d: max(c) for d, c in zip(arr.dims, arr.chunks, strict=True)
-                  if len(set(c[:-1])) > 1 or (len(c) > 1 and c[-1] > c[0])}
-        if uneven:
-            arr = arr.chunk(uneven)
-    if arr.chunks is None or chunks:
-        spec = {d: arr.sizes[d] for d in arr.dims}
-        if model.POS in spec and arr.dims[0] in (model.CHROM,):
-            spec[model.CHROM] = 1
-            spec[model.POS] = min(DEFAULT_CHUNK, arr.sizes[model.POS])
-        spec.update(chunks or {})
-        arr = arr.chunk(spec)
+    arr = arr.copy(data=_uniform_chunks(arr, chunks))
+    lazy_coords = {k: c.compute() for k, c in arr.coords.items() if c.chunks is not None}
+    arr = arr.assign_coords(lazy_coords)  # per-region / per-chromosome labels: small
     ds = _to_dataset(arr)
     name = ds.attrs["genomarray_var"]
     encoding = {name: {"compressors": _compressors(arr.dtype),
