@@ -154,6 +154,12 @@ def _batches(geo: dict[str, Any], bounds: np.ndarray, n_pos_chunks: int, row_byt
     return out
 
 
+def _take(geo: dict[str, Any], order: np.ndarray) -> dict[str, Any]:
+    """The per-region arrays of a geometry or orientation dict, reordered."""
+    return {k: v[order] if isinstance(v, np.ndarray) and v.shape[:1] == order.shape else v
+            for k, v in geo.items()}
+
+
 def _lazy_windows(arr: xr.DataArray, geo: dict[str, Any], orient: dict[str, Any],
                   fill: Any, budget: int) -> da.Array:
     data = arr.data
@@ -246,7 +252,13 @@ def view(arr: xr.DataArray, regions: Any, flank: int | None = None, strand_aware
     geo = _layout(arr, roi, int(flank), orient["minus"])
     fill = model.fill_value(arr)
     if isinstance(arr.data, da.Array):
-        values = _lazy_windows(arr, geo, orient, fill, batch_bytes)
+        order = np.lexsort((geo["win_start"], geo["ci"]))
+        if np.all(order[1:] > order[:-1]):
+            values = _lazy_windows(arr, geo, orient, fill, batch_bytes)
+        else:  # batch regions in genome order (each chunk read by few tasks), then restore
+            values = _lazy_windows(arr, _take(geo, order), _take(orient, order), fill,
+                                   batch_bytes)
+            values = values[np.argsort(order)]
     else:
         data = np.asarray(arr.data)
         n_pos = data.shape[1]

@@ -138,3 +138,18 @@ def test_binned_track_keeps_the_tail_of_unaligned_regions():
     assert v.values[0, :, 0, 0].tolist() == [0, 0, 0, 0, 7]
     assert v.values[1, :, 0, 0].tolist() == [0, 0, 0, 7, 0]  # aligned: padded at its end
     assert float(v.janggu.collapse(None, how="sum").values[0].sum()) == 7.0
+
+
+def test_unsorted_regions_keep_their_order(dna_lazy, genome_seqs):
+    roi = ga.tile(ga.read_regions(ga.example_path("roi.bed")), binsize=300, flank=20)
+    shuffled = roi.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    shuffled.attrs = dict(roi.attrs)
+    lazy = dna_lazy.janggu.view(shuffled)
+    eager = dna_lazy.compute().janggu.view(shuffled)
+    np.testing.assert_array_equal(lazy.values, eager.values)
+    assert list(lazy["name"].values) == list(shuffled["name"])
+    row = shuffled.iloc[0]
+    text = naive_window(genome_seqs, row.chrom, row.start - 20, row.end + 20, 340,
+                        anchor_end=row.strand == "-")
+    assert encode.decode(lazy.values[0]) == (naive_revcomp(text) if row.strand == "-"
+                                             else text)
