@@ -16,15 +16,13 @@ Run: ``python benchmarks/bench_bigwig.py [--mb 10] [--windows 20000]``
 
 from __future__ import annotations
 
-import argparse
 import os
-import tempfile
 import time
 
 import dask
 import numpy as np
 import pyBigWig
-from common import Table, best_time, peak_rss_mb
+from common import Table, best_time, peak_rss_mb, scratch_output, window_parser
 
 from genomarray import model
 from genomarray.io.bigwig import BigWigReader, bigwig_zoom_levels
@@ -55,15 +53,10 @@ def gather(track: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> Table:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mb", type=float, default=10, help="chromosome size in Mb (10)")
-    parser.add_argument("--windows", type=int, default=20_000, help="number of windows")
-    parser.add_argument("--width", type=int, default=1000, help="window length (1000)")
+    parser = window_parser(__doc__, what="chromosome")
     parser.add_argument("--res", type=int, default=50, help="binned resolution (50)")
     args = parser.parse_args(argv)
-
-    tmp = tempfile.mkdtemp(prefix="ga-bench-bw-")
-    os.environ["GENOMARRAY_OUTPUT"] = tmp
+    tmp = scratch_output("ga-bench-bw-")
     n, width, res = int(args.mb * 1e6), args.width, args.res
     path = os.path.join(tmp, "signal.bw")
     t0 = time.perf_counter()

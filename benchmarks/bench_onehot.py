@@ -10,14 +10,19 @@ Run: ``python benchmarks/bench_onehot.py [--mb 10] [--windows 20000]``
 
 from __future__ import annotations
 
-import argparse
 import os
-import tempfile
 
 import dask
 import numpy as np
 import pandas as pd
-from common import Table, best_time, peak_rss_mb, write_random_fasta
+from common import (
+    Table,
+    best_time,
+    peak_rss_mb,
+    scratch_output,
+    window_parser,
+    write_random_fasta,
+)
 
 import genomarray as ga
 
@@ -25,14 +30,8 @@ BATCH = 128
 
 
 def main(argv: list[str] | None = None) -> Table:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mb", type=float, default=10, help="genome size in Mb (10)")
-    parser.add_argument("--windows", type=int, default=20_000, help="number of windows")
-    parser.add_argument("--width", type=int, default=1000, help="window length (1000)")
-    args = parser.parse_args(argv)
-
-    tmp = tempfile.mkdtemp(prefix="ga-bench-")
-    os.environ["GENOMARRAY_OUTPUT"] = tmp
+    args = window_parser(__doc__).parse_args(argv)
+    tmp = scratch_output("ga-bench-")
     n = int(args.mb * 1e6)
     fasta = write_random_fasta(os.path.join(tmp, "g.fa"), {"chr1": n})
     dna = ga.read_fasta(fasta, store_path=os.path.join(tmp, "g.zarr"), progress=False)

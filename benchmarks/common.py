@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import resource
 import time
@@ -9,6 +10,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+
+
+def window_parser(doc: str, what: str = "genome") -> argparse.ArgumentParser:
+    """Argument parser shared by the window benchmarks: --mb, --windows, --width."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--mb", type=float, default=10, help=f"{what} size in Mb (10)")
+    parser.add_argument("--windows", type=int, default=20_000, help="number of windows")
+    parser.add_argument("--width", type=int, default=1000, help="window length (1000)")
+    return parser
+
+
+def scratch_output(prefix: str) -> str:
+    """A fresh temporary folder, also made the output root of this process."""
+    import tempfile
+
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    os.environ["GENOMARRAY_OUTPUT"] = tmp
+    return tmp
 
 
 def best_time(fn: Callable[[], object], repeat: int = 3) -> float:
