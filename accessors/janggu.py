@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import xarray as xr
 
-from genomarray import model, predictions, sequences, store, views
+from genomarray import export, model, predictions, sequences, store, views
 from genomarray.transforms import augment as augmentations
 from genomarray.transforms import collapse as collapsers
 from genomarray.transforms import normalize as normalizers
@@ -130,6 +130,18 @@ class JangguArrayAccessor:
     def shuffle(self, random_state: Any = None) -> xr.DataArray:
         """Permute the regions (lazily): see :func:`genomarray.transforms.split.shuffle`."""
         return split.shuffle(self._obj, random_state)
+
+    def to_bigwig(self, path_or_dir: str | os.PathLike, **kwargs: Any) -> list:
+        """One bigWig per condition (and strand): see :func:`genomarray.export.to_bigwig`."""
+        return export.to_bigwig(self._obj, path_or_dir, **kwargs)
+
+    def to_bedgraph(self, path: str | os.PathLike, **kwargs: Any) -> list:
+        """bedGraph per condition (and strand): see :func:`genomarray.export.to_bedgraph`."""
+        return export.to_bedgraph(self._obj, path, **kwargs)
+
+    def to_bed(self, path: str | os.PathLike, **kwargs: Any) -> Any:
+        """A view's regions with a score per condition: see :func:`genomarray.export.to_bed`."""
+        return export.to_bed(self._obj, path, **kwargs)
 
     def to_zarr(self, path: str | os.PathLike, overwrite: bool = False,
                 progress: bool = True) -> xr.DataArray:

@@ -28,6 +28,7 @@ from genomarray._version import __version__  # noqa: E402
 from genomarray.coverage import read_bam, read_bed, read_bigwig, read_gff  # noqa: E402
 from genomarray.data import example_path  # noqa: E402
 from genomarray.encode import kmer_labels  # noqa: E402
+from genomarray.export import to_bed, to_bedgraph, to_bigwig  # noqa: E402
 from genomarray.io.chromsizes import chrom_sizes  # noqa: E402
 from genomarray.model import (  # noqa: E402
     BASE,
@@ -70,6 +71,6 @@ __all__ = [
     "flip", "from_array", "kmer_labels", "normalize", "onehot", "open_shuffled", "open_zarr",
     "read_bam", "read_bed", "read_bigwig", "read_fasta", "read_gff", "read_regions",
     "read_sequences", "reduce_dim", "retile", "revcomp", "shuffle", "split_train_test",
-    "squeeze", "subset", "tile", "to_genome", "view", "with_reverse_complement",
-    "write_shuffled", "write_zarr",
+    "squeeze", "subset", "tile", "to_bed", "to_bedgraph", "to_bigwig", "to_genome", "view",
+    "with_reverse_complement", "write_shuffled", "write_zarr",
 ]
