@@ -131,6 +131,13 @@ class JangguArrayAccessor:
         """Permute the regions (lazily): see :func:`genomarray.transforms.split.shuffle`."""
         return split.shuffle(self._obj, random_state)
 
+    def plot(self, region: Any, **kwargs: Any) -> Any:
+        """A genome-browser-like figure of ``region`` (a matplotlib Figure): see
+        :func:`genomarray.plot.plot_track`."""
+        from genomarray.plot import plot_track
+
+        return plot_track(self._obj, region, **kwargs)
+
     def to_bigwig(self, path_or_dir: str | os.PathLike, **kwargs: Any) -> list:
         """One bigWig per condition (and strand): see :func:`genomarray.export.to_bigwig`."""
         return export.to_bigwig(self._obj, path_or_dir, **kwargs)
@@ -198,6 +205,13 @@ class JangguDatasetAccessor:
         return self._apply((model.REGION_VIEW, model.COVERAGE_TRACK),
                            lambda v: normalizers.normalize(v, spec)
                            if model.CONDITION in v.dims else v)
+
+    def plot(self, region: Any, **kwargs: Any) -> Any:
+        """Every variable as a stacked track of one figure: see
+        :func:`genomarray.plot.plot_tracks`."""
+        from genomarray.plot import plot_tracks
+
+        return plot_tracks(dict(self._obj.data_vars), region, **kwargs)
 
     def flip(self) -> xr.Dataset:
         """Flip every variable's regions (see :func:`genomarray.transforms.augment.flip`)."""

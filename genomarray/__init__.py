@@ -65,7 +65,22 @@ from genomarray.transforms.split import (  # noqa: E402
 )
 from genomarray.views import view  # noqa: E402
 
+_LAZY = {"plot_tracks": "genomarray.plot", "plot_track": "genomarray.plot",
+         "compat": "genomarray.compat"}
+
+
+def __getattr__(name: str):
+    """Load matplotlib-using (and other heavier) parts only when asked for."""
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(_LAZY[name])
+        return module if module.__name__.endswith(name) else getattr(module, name)
+    raise AttributeError(f"module 'genomarray' has no attribute {name!r}")
+
+
 __all__ = [
+    "plot_track", "plot_tracks",
     "BASE", "CHROM", "CONDITION", "POS", "REGION", "STRAND", "__version__", "as_numpy_batch",
     "augment", "channel_order", "chrom_sizes", "collapse", "denormalize", "example_path",
     "flip", "from_array", "kmer_labels", "normalize", "onehot", "open_shuffled", "open_zarr",
