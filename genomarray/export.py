@@ -32,6 +32,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+import dask
 import dask.array as da
 import numpy as np
 import xarray as xr
@@ -80,6 +81,23 @@ def _dense(block: Any) -> np.ndarray:
     return np.asarray(block)
 
 
+PREFETCH = 2 * (os.cpu_count() or 1)
+"""Chunks computed together by one scheduler call while writing (bounded memory, parallel)."""
+
+
+def _computed(track: xr.DataArray, index: dict[str, int],
+              spans: list[tuple[str, int, int]]) -> Iterator[tuple[str, int, np.ndarray]]:
+    """``(chrom, first, values)`` per span in order; dask chunks are computed
+    ``PREFETCH`` at a time, so a lazy track is written in parallel."""
+    for k in range(0, len(spans), PREFETCH):
+        group = spans[k:k + PREFETCH]
+        blocks = [track.data[index[c], a:b] for c, a, b in group]
+        if isinstance(track.data, da.Array):
+            blocks = list(dask.compute(*blocks))
+        for (chrom, first, _), block in zip(group, blocks, strict=True):
+            yield chrom, first, _dense(block)
+
+
 def _chunk_bounds(track: xr.DataArray, n_bins: int) -> list[int]:
     if isinstance(track.data, da.Array):
         edges = np.cumsum((0, *track.data.chunks[1]))
@@ -109,25 +127,23 @@ def _blocks(track: xr.DataArray, strands: Strands
     resolution = int(track.attrs.get(model.RESOLUTION, 1))
     sizes = model.chrom_sizes(track)
     index = {c: i for i, c in enumerate(sizes)}
+    spans = []
     for chrom in sorted(sizes):
-        i = index[chrom]
-        n_bins = -(-sizes[chrom] // resolution)
-        bounds = _chunk_bounds(track, n_bins)
-        for first, last in zip(bounds[:-1], bounds[1:], strict=True):
-            if last <= first:
-                continue
-            block = _dense(track.data[i, first:last]).astype(np.float64, copy=False)
-            if strands == "sum":  # (n, strand, condition) -> (n, condition)
-                nan_all = np.isnan(block).all(axis=1)
-                with np.errstate(invalid="ignore"):
-                    block = np.where(nan_all, np.nan, np.nansum(block, axis=1))
-            else:  # (n, strand, condition) -> (n, condition * strand), condition-major
-                block = block.transpose(0, 2, 1).reshape(block.shape[0], -1)
-            keep = _roi_mask(track, chrom, first, last - first, resolution)
-            if keep is not None:
-                block = block.copy()
-                block[~keep] = np.nan
-            yield chrom, first, block
+        bounds = _chunk_bounds(track, -(-sizes[chrom] // resolution))
+        spans += [(chrom, a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+    for chrom, first, block in _computed(track, index, spans):
+        block = block.astype(np.float64, copy=False)
+        if strands == "sum":  # (n, strand, condition) -> (n, condition)
+            nan_all = np.isnan(block).all(axis=1)
+            with np.errstate(invalid="ignore"):
+                block = np.where(nan_all, np.nan, np.nansum(block, axis=1))
+        else:  # (n, strand, condition) -> (n, condition * strand), condition-major
+            block = block.transpose(0, 2, 1).reshape(block.shape[0], -1)
+        keep = _roi_mask(track, chrom, first, block.shape[0], resolution)
+        if keep is not None:
+            block = block.copy()
+            block[~keep] = np.nan
+        yield chrom, first, block
 
 
 def _runs(values: np.ndarray, first: int, resolution: int, length: int

@@ -267,3 +267,17 @@ def test_roi_only_track_writes_stored_regions_only(tmp_path):
                              resolution=2, stored_roi={"c": [[3, 7], [15, 20]]})
     (path,) = to_bigwig(t, tmp_path / "r.bw")
     assert pyBigWig.open(str(path)).intervals("c") == ((2, 8, 1.0), (14, 20, 1.0))
+
+
+def test_minus_strand_view_exports_in_genome_orientation(tmp_path):
+    """A strand-aware view with minus-strand regions is written back in genome order."""
+    values = np.arange(2 * 30, dtype=np.float32).reshape(1, 30, 2, 1)
+    track = model.coverage_track(values, ["c"], [30], ["+", "-"], ["x"])
+    roi = pd.DataFrame({"chrom": ["c", "c"], "start": [2, 16], "end": [12, 26],
+                        "name": ["p", "m"], "score": 0.0, "strand": ["+", "-"]})
+    v = genomarray.view(track, roi)
+    paths = to_bigwig(v, tmp_path, prefix="v")
+    plus = pyBigWig.open(str(next(p for p in paths if p.name.endswith(".plus.bw"))))
+    np.testing.assert_array_equal(plus.values("c", 2, 12, numpy=True), values[0, 2:12, 0, 0])
+    np.testing.assert_array_equal(plus.values("c", 16, 26, numpy=True), values[0, 16:26, 0, 0])
+    assert np.isnan(plus.values("c", 12, 16, numpy=True)).all()

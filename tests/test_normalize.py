@@ -426,3 +426,18 @@ def test_sequences_and_onehot_are_rejected():
             nz.normalize(arr, "zscore")
     with pytest.raises(InputError, match="expected an xarray.DataArray"):
         nz.normalize(np.zeros((2, 2)), "zscore")
+
+
+def test_denormalize_refuses_after_reduce_dim_or_scaling():
+    """After a reduction or signal scaling the recorded inverse no longer applies."""
+    rng = np.random.default_rng(5)
+    t = model.coverage_track(rng.random((1, 6, 2, 1)) * 10, ["a"], [6], ["+", "-"], ["x"])
+    z = nz.normalize(t, "zscore")
+    reduced = ga.reduce_dim(z, model.STRAND, keepdims=True)
+    with pytest.raises(InputError, match="changed by reduce_dim"):
+        nz.denormalize(reduced)
+    roi = pd.DataFrame({"chrom": ["a"], "start": [0], "end": [6]})
+    scaled = ga.augment(ga.view(z, roi), "scale", random_state=1, scale=0.5)
+    with pytest.raises(InputError, match="signal scaling"):
+        nz.denormalize(scaled)
+    np.testing.assert_allclose(nz.denormalize(z).values, t.values, rtol=1e-5)

@@ -197,6 +197,8 @@ class ArraySpec:
         pos_axis = dims.index(model.POS) if model.POS in dims else None
         alphabet = str(attrs.get(model.ALPHABET, encode.DNA))
         resolution = attrs.get(model.RESOLUTION, 1)
+        if resolution is None:  # recorded as None: one value per region
+            resolution = model.REGION_RESOLUTION
         if model.BASE in dims and (attrs.get(model.KIND) == model.ONEHOT_VIEW
                                    or model.ORDER in attrs):
             return cls(ONEHOT, pos_axis, dims.index(model.BASE), None,
@@ -746,7 +748,18 @@ def augment(arr: xr.DataArray,
 
     out = arr.copy(data=_map_regions(arr, fn, dtype, "augment", repr(aug), seed, spec))
     out.attrs["augmentation"] = f"{aug!r}, random_state={seed}"
+    if spec.scale and _scales(aug):
+        from genomarray.transforms.normalize import invalidate
+
+        out = invalidate(out, "signal scaling")
     return out
+
+
+def _scales(aug: Augmentation) -> bool:
+    """Whether ``aug`` (or a part of a Compose) scales the signal."""
+    if isinstance(aug, Compose):
+        return any(_scales(a) for a in aug.augmentations)
+    return isinstance(aug, Scale)
 
 
 def _is_view(var: xr.DataArray) -> bool:

@@ -1027,6 +1027,25 @@ def from_params(entries: Any) -> Normalizer | list[Normalizer]:
     return NAMES[name].from_params(entries.get("params", {}))
 
 
+NORMALIZERS_INVALID = "normalizers_invalid"
+"""attrs key set by operations (reduce_dim, signal scaling) after which the recorded
+normalizers no longer invert the values; :func:`denormalize` refuses such arrays."""
+
+
+def invalidate(arr: xr.DataArray, operation: str) -> xr.DataArray:
+    """Mark ``arr``'s recorded normalizers as no longer invertible (after ``operation``).
+
+    Examples
+    --------
+    >>> t = model.coverage_track(np.ones((1, 2, 1, 1)), ["a"], [2], ["."], ["x"])
+    >>> invalidate(normalize(t, "log"), "reduce_dim").attrs["normalizers_invalid"]
+    'reduce_dim'
+    """
+    if arr.attrs.get(model.NORMALIZERS):
+        arr.attrs[NORMALIZERS_INVALID] = operation
+    return arr
+
+
 def denormalize(arr: xr.DataArray) -> xr.DataArray:
     """Undo every step recorded in ``attrs["normalizers"]``, last first.
 
@@ -1039,6 +1058,11 @@ def denormalize(arr: xr.DataArray) -> xr.DataArray:
     ([1.0, 3.0], [])
     """
     check_coverage(arr)
+    changed = arr.attrs.get(NORMALIZERS_INVALID)
+    if changed:
+        raise InputError(f"cannot undo the recorded normalizers: the array was changed by "
+                         f"{changed} after normalizing, so their inverse no longer applies",
+                         source=_SOURCE)
     steps = from_params(list(arr.attrs.get(model.NORMALIZERS) or []))
     stuck = [s.name for s in steps if not s.invertible]
     if stuck:

@@ -196,7 +196,9 @@ def reduce_dim(arr: xr.DataArray, dim: str | Sequence[str],
             else:
                 out = out.expand_dims(d)
         out = out.transpose(*arr.dims)
-    return _restamp(out, kind)
+    from genomarray.transforms.normalize import invalidate
+
+    return invalidate(_restamp(out, kind), "reduce_dim")
 
 
 # -- squeeze --------------------------------------------------------------------------------
