@@ -34,6 +34,11 @@ def test_accessor_from_installed_wheel(tmp_path):
         assert x.dims == ("region", "pos", "base") and x.sizes["base"] == 64
         assert float(x.sum()) > 0
         ds = xr.Dataset({"dna": dna}).janggu.view(roi)
+        import importlib, pkgutil
+        installed = {m.name for m in pkgutil.walk_packages(ga.__path__, "genomarray.")}
+        for sub in ("genomarray.io", "genomarray.transforms", "genomarray.keras",
+                    "genomarray.data", "genomarray.accessors"):
+            assert sub in installed, sub
         print("OK", acc.__file__)
     """)
     env = {**os.environ, "GENOMARRAY_OUTPUT": str(tmp_path / "out")}
