@@ -1,27 +1,33 @@
-"""Keras 3 adapter: feed region views to ``model.fit`` / ``evaluate`` / ``predict``.
+"""Keras 3 side of genomarray: the batch adapter, genomics layers, model helpers,
+evaluation, attribution and variant effects.
 
-Importing this package does not import keras or tensorflow: :class:`GenomicSequence` is
-loaded from :mod:`genomarray.keras.dataset` on first access.
+Importing this package does not import keras or tensorflow: each name is loaded from its
+module on first access (``genomarray.keras.GenomicSequence`` loads
+:mod:`genomarray.keras.dataset`, and so on).
 
 Examples
 --------
 >>> import genomarray.keras
->>> genomarray.keras.__all__
-['GenomicSequence']
+>>> "GenomicSequence" in genomarray.keras.__all__
+True
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
-__all__ = ["GenomicSequence"]
+_EXPORTS = {
+    "GenomicSequence": "dataset",
+    "Reverse": "layers", "Complement": "layers", "BothStrands": "layers",
+    "BothStrandConv1D": "layers", "LocalAveragePooling": "layers",
+}
+__all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
-    if name == "GenomicSequence":
-        from genomarray.keras.dataset import GenomicSequence
-
-        return GenomicSequence
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
