@@ -35,6 +35,7 @@ STRAND = "strand"
 CONDITION = "condition"
 REGION = "region"
 BASE = "base"
+VARIANT = "variant"
 
 # -- coordinates ------------------------------------------------------------------------
 CHROM_LENGTH = "chrom_length"  # on CHROM: length of each chromosome in bp

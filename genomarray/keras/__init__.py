@@ -21,6 +21,9 @@ _EXPORTS = {
     "GenomicSequence": "dataset",
     "Reverse": "layers", "Complement": "layers", "BothStrands": "layers",
     "BothStrandConv1D": "layers", "LocalAveragePooling": "layers",
+    "integrated_gradients": "attribution",
+    "variant_effects": "variants", "write_variant_effects": "variants",
+    "variant_table": "variants",
 }
 __all__ = sorted(_EXPORTS)
 
