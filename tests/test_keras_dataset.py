@@ -210,3 +210,18 @@ def test_import_genomarray_does_not_import_keras():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_next_block_is_read_ahead(on_disk):
+    """Out of core, serving a batch starts reading the next block in the background."""
+    seq = GenomicSequence(on_disk["codes"], max_memory_bytes=1000, batch_size=16,
+                          buffer_chunks=2)
+    assert not seq.in_memory and seq.n_blocks > 1
+    seq[0]
+    pending = list(seq._pending.values())
+    for fut in pending:
+        fut.result(timeout=60)
+    assert 1 in seq._cache  # block 1 was fetched before any batch asked for it
+    rows = slice(int(seq.bounds[1]), int(seq.bounds[1]) + 16)
+    (got,) = seq._read(rows).values()
+    np.testing.assert_array_equal(got, np.asarray(on_disk["codes"].values[rows]))

@@ -34,6 +34,7 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import dask
@@ -264,6 +265,8 @@ class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
         self._materialise(int(max_memory_bytes))
         self._lock = threading.Lock()
         self._cache: OrderedDict[int, list[np.ndarray]] = OrderedDict()
+        self._pending: dict[int, Future] = {}
+        self._pool: ThreadPoolExecutor | None = None
         self._order: np.ndarray | None = None
         self._order_epoch = -1
 
@@ -344,18 +347,50 @@ class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
         return order[lo:hi]
 
     # -- reading --------------------------------------------------------------------------
+    def _fetch(self, b: int) -> list[np.ndarray]:
+        """Compute block ``b`` (one ``dask.compute`` for all out-of-core arrays), cache it."""
+        lo, hi = int(self.bounds[b]), int(self.bounds[b + 1])
+        values = [np.asarray(v) for v in dask.compute(*[a.data[lo:hi] for a in self._ooc])]
+        with self._lock:
+            self._cache[b] = values
+            self._pending.pop(b, None)
+            while len(self._cache) > 2 * self.buffer_chunks:
+                self._cache.popitem(last=False)
+        return values
+
     def _block(self, b: int) -> list[np.ndarray]:
         with self._lock:
             if b in self._cache:
                 self._cache.move_to_end(b)
                 return self._cache[b]
-        lo, hi = int(self.bounds[b]), int(self.bounds[b + 1])
-        values = [np.asarray(v) for v in dask.compute(*[a.data[lo:hi] for a in self._ooc])]
+            pending = self._pending.get(b)
+        if pending is not None:  # being read ahead: wait for it instead of reading twice
+            return pending.result()
+        return self._fetch(b)
+
+    def _read_ahead(self, index: int) -> None:
+        """Start reading, in one background thread, the first block the coming batches
+        need that is neither cached nor pending, looking ahead about one block of batches,
+        so decompressing the next chunk overlaps building the current batches."""
+        if not self._ooc:
+            return
+        block_rows = int(np.diff(self.bounds).max(initial=1))
+        ahead = min(len(self), index + 2 + block_rows // max(self.batch_size, 1))
         with self._lock:
-            self._cache[b] = values
-            while len(self._cache) > 2 * self.buffer_chunks:
-                self._cache.popitem(last=False)
-        return values
+            if self._pending:
+                return  # one read ahead at a time: keeps memory and contention bounded
+        for j in range(index + 1, ahead):
+            idx = self._indices(j)
+            rows = np.arange(idx.start, idx.stop) if isinstance(idx, slice) else idx
+            blocks = np.unique(np.searchsorted(self.bounds, rows, side="right") - 1)
+            with self._lock:
+                todo = [b for b in blocks.tolist()
+                        if b not in self._cache and b not in self._pending]
+                if todo:
+                    if self._pool is None:
+                        self._pool = ThreadPoolExecutor(1, thread_name_prefix="ga-readahead")
+                    self._pending[todo[0]] = self._pool.submit(self._fetch, todo[0])
+                    return
 
     def _read(self, idx: np.ndarray | slice) -> dict[str, np.ndarray]:
         out = {a.key: a.data[idx] for a in self._arrays if not a.lazy}
@@ -380,6 +415,7 @@ class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
         if not 0 <= index < len(self):
             raise IndexError(f"batch {index} out of range for {len(self)} batches")
         batch = self._read(self._indices(index))
+        self._read_ahead(index)
         if self.augmentation is not None and self._specs:
             rng = np.random.default_rng([self.seed, self.epoch, index + 1])
             parts = {k: batch[k] for k in self._specs}
@@ -398,6 +434,8 @@ class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
         state = self.__dict__.copy()
         state["_lock"] = None
         state["_cache"] = OrderedDict()
+        state["_pending"] = {}
+        state["_pool"] = None
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
