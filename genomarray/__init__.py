@@ -66,7 +66,7 @@ from genomarray.transforms.split import (  # noqa: E402
 from genomarray.views import view  # noqa: E402
 
 _LAZY = {"plot_tracks": "genomarray.plot", "plot_track": "genomarray.plot",
-         "compat": "genomarray.compat", "keras": "genomarray.keras"}
+         "compat": "genomarray.compat", "keras": "genomarray.keras", "plot": "genomarray.plot"}
 
 
 def __getattr__(name: str):
