@@ -12,7 +12,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-BENCHMARKS = ["bench_onehot", "bench_bam", "bench_bigwig", "bench_batches", "bench_memory"]
+BENCHMARKS = ["bench_onehot", "bench_bam", "bench_bigwig", "bench_batches", "bench_memory",
+              "bench_cluster"]
 
 
 def main() -> None:
