@@ -118,3 +118,28 @@ def test_read_only_store_path_is_a_clear_error(client, tmp_path, monkeypatch):
         ga.read_bam(ga.example_path("sample.bam"), store_path=target, progress=False)
     assert not target.exists()
     assert not _leftovers(target.parent)
+
+
+def test_worker_dying_mid_build_is_retried_and_the_store_is_complete(tmp_path):
+    """A worker process that dies while building a chunk: the scheduler reruns the task on
+    a (restarted) worker; the finished store is complete and equals the expected values,
+    and nothing partial is left."""
+    marker = tmp_path / "died-once"
+
+    def reader(chrom, start, end):
+        if chrom == "b" and start == 3000 and not marker.exists():
+            marker.write_text("x")
+            os._exit(1)  # the worker process dies mid-build, without cleanup
+        return np.full(end - start, 2 if chrom == "b" else 1, np.uint8)
+
+    arr = store.genome_array(reader, ["a", "b"], [5000, 5000], np.uint8, fill=4, chunk=1000)
+    genome = model.sequence_genome(arr, ["a", "b"], [5000, 5000])
+    target = tmp_path / "out" / "g.zarr"
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=50) as cluster:
+        with distributed.Client(cluster):
+            ga.write_zarr(genome, target, progress=False)
+    assert marker.exists()  # a worker really died
+    values = ga.open_zarr(target).values
+    assert values[0].tolist() == [1] * 5000 and values[1].tolist() == [2] * 5000
+    assert not _leftovers(target.parent)
