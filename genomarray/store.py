@@ -352,6 +352,10 @@ def open_zarr(path: str | os.PathLike) -> xr.DataArray:
     if name is None or name not in ds:
         raise ValueError(f"{path} is not a genomarray store (no 'genomarray_var' attribute)")
     arr = ds[name]
+    # zarr 3 returns text as numpy StringDType; labels are object arrays of str everywhere
+    text = {k: (c.dims, np.asarray(c.values).astype(object)) for k, c in arr.coords.items()
+            if c.dtype.kind == "T"}
+    arr = arr.assign_coords(text)
     arr.attrs.setdefault(model.SOURCE, model.source_stamp())
     arr.encoding["store"] = path
     return arr

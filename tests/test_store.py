@@ -171,3 +171,14 @@ def test_fingerprint_is_remembered_and_follows_changes(tmp_path, isolated_output
     f.write_text("two!")  # new size and mtime: hashed again
     import hashlib
     assert store.file_fingerprint(f) == hashlib.sha256(b"two!").hexdigest()
+
+
+def test_reopened_view_gives_its_regions(tmp_path):
+    """Text labels come back from zarr as plain str objects (not numpy StringDType)."""
+    dna = ga.read_fasta(ga.example_path("genome.fa"), cache=False)
+    roi = ga.tile(ga.read_regions(ga.example_path("roi.bed")), binsize=200)
+    back = dna.janggu.view(roi).janggu.to_zarr(tmp_path / "v.zarr", progress=False)
+    regions = back.janggu.regions()
+    assert regions["chrom"].tolist() == roi["chrom"].tolist()
+    assert regions["strand"].tolist() == roi["strand"].tolist()
+    assert back["chrom"].dtype == object
