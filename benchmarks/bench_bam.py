@@ -47,42 +47,57 @@ def _reg2bin(beg: np.ndarray, end: np.ndarray) -> np.ndarray:
     return out
 
 
-def write_bam(path: str, length: int, n_reads: int, seed: int = 0,
+def write_bam(path: str, lengths: int | dict[str, int], n_reads: int, seed: int = 0,
               batch: int = 200_000) -> str:
-    """Write a sorted, indexed BAM of ``n_reads`` uniform 50 bp single-end reads on one
-    chromosome ``chr1`` of ``length`` bp, fast (numpy records, in batches)."""
+    """Write a sorted, indexed BAM of ``n_reads`` uniform 50 bp single-end reads, fast
+    (numpy records, in batches). ``lengths`` is ``{chrom: bp}`` (reads spread in proportion
+    to length) or one length for a single chromosome ``chr1``."""
     import pysam
 
+    if isinstance(lengths, int | np.integer):
+        lengths = {"chr1": int(lengths)}
     rng = np.random.default_rng(seed)
-    positions = np.sort(rng.integers(0, length - READ_LEN, n_reads))
-    text = f"@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:{length}\n".encode()
-    header = (b"BAM\x01" + np.int32(len(text)).tobytes() + text + np.int32(1).tobytes()
-              + np.int32(5).tobytes() + b"chr1\x00" + np.int32(length).tobytes())
+    names = list(lengths)
+    text = "@HD\tVN:1.6\tSO:coordinate\n" + "".join(
+        f"@SQ\tSN:{c}\tLN:{n}\n" for c, n in lengths.items())
+    header = b"BAM\x01" + np.int32(len(text)).tobytes() + text.encode()
+    header += np.int32(len(names)).tobytes()
+    for c in names:
+        header += (np.int32(len(c) + 1).tobytes() + c.encode() + b"\x00"
+                   + np.int32(lengths[c]).tobytes())
+    total = sum(lengths.values())
+    counts = [n_reads * n // total for n in lengths.values()]
+    counts[-1] += n_reads - sum(counts)
     tmp = path + ".partial"
+    serial = 0
     with pysam.BGZFile(tmp, "wb") as out:
         out.write(header)
-        for i in range(0, n_reads, batch):
-            pos = positions[i:i + batch]
-            n = len(pos)
-            rec = np.zeros(n, _RECORD)
-            rec["block_size"] = _RECORD.itemsize - 4
-            rec["pos"] = pos
-            rec["l_read_name"] = 10
-            rec["mapq"] = 60
-            rec["bin"] = _reg2bin(pos, pos + READ_LEN)
-            rec["n_cigar_op"] = 1
-            rec["flag"] = np.where(rng.random(n) < 0.5, 0, 16)
-            rec["l_seq"] = READ_LEN
-            rec["next_ref_id"] = -1
-            rec["next_pos"] = -1
-            rec["read_name"] = np.char.encode(np.char.add("r", np.arange(i, i + n).astype(
-                "U8")).astype("U9"), "ascii")
-            rec["cigar"] = READ_LEN << 4  # 50M
-            codes = np.array([1, 2, 4, 8], np.uint8)[rng.integers(0, 4, (n, READ_LEN))]
-            rec["seq"] = (codes[:, 0::2] << 4) | codes[:, 1::2]
-            rec["qual"] = rng.choice(np.array([2, 12, 23, 37], np.uint8), (n, READ_LEN),
-                                     p=[0.02, 0.05, 0.13, 0.8])
-            out.write(rec.tobytes())
+        for ref_id, (chrom, count) in enumerate(zip(names, counts, strict=True)):
+            positions = np.sort(rng.integers(0, lengths[chrom] - READ_LEN, count))
+            for i in range(0, count, batch):
+                pos = positions[i:i + batch]
+                n = len(pos)
+                rec = np.zeros(n, _RECORD)
+                rec["block_size"] = _RECORD.itemsize - 4
+                rec["ref_id"] = ref_id
+                rec["pos"] = pos
+                rec["l_read_name"] = 10
+                rec["mapq"] = 60
+                rec["bin"] = _reg2bin(pos, pos + READ_LEN)
+                rec["n_cigar_op"] = 1
+                rec["flag"] = np.where(rng.random(n) < 0.5, 0, 16)
+                rec["l_seq"] = READ_LEN
+                rec["next_ref_id"] = -1
+                rec["next_pos"] = -1
+                rec["read_name"] = np.char.encode(np.char.add(
+                    "r", np.arange(serial, serial + n).astype("U8")).astype("U9"), "ascii")
+                serial += n
+                rec["cigar"] = READ_LEN << 4  # 50M
+                codes = np.array([1, 2, 4, 8], np.uint8)[rng.integers(0, 4, (n, READ_LEN))]
+                rec["seq"] = (codes[:, 0::2] << 4) | codes[:, 1::2]
+                rec["qual"] = rng.choice(np.array([2, 12, 23, 37], np.uint8), (n, READ_LEN),
+                                         p=[0.02, 0.05, 0.13, 0.8])
+                out.write(rec.tobytes())
     os.replace(tmp, path)
     pysam.index(path)
     return path

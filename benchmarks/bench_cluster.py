@@ -22,61 +22,8 @@ import sys
 import tempfile
 import time
 
-import numpy as np
-from bench_bam import _RECORD, READ_LEN, _reg2bin
+from bench_bam import write_bam
 from common import Table, scratch_output
-
-
-def write_multi_bam(path: str, lengths: dict[str, int], n_reads: int, seed: int = 0,
-                    batch: int = 200_000) -> str:
-    """Write a sorted, indexed BAM of ``n_reads`` uniform 50 bp single-end reads spread
-    over the chromosomes of ``lengths`` in proportion to their length."""
-    import pysam
-
-    rng = np.random.default_rng(seed)
-    names = list(lengths)
-    text = "@HD\tVN:1.6\tSO:coordinate\n" + "".join(
-        f"@SQ\tSN:{c}\tLN:{n}\n" for c, n in lengths.items())
-    header = b"BAM\x01" + np.int32(len(text)).tobytes() + text.encode()
-    header += np.int32(len(names)).tobytes()
-    for c in names:
-        header += (np.int32(len(c) + 1).tobytes() + c.encode() + b"\x00"
-                   + np.int32(lengths[c]).tobytes())
-    total = sum(lengths.values())
-    counts = [n_reads * n // total for n in lengths.values()]
-    counts[-1] += n_reads - sum(counts)
-    tmp = path + ".partial"
-    serial = 0
-    with pysam.BGZFile(tmp, "wb") as out:
-        out.write(header)
-        for ref_id, (chrom, count) in enumerate(zip(names, counts, strict=True)):
-            positions = np.sort(rng.integers(0, lengths[chrom] - READ_LEN, count))
-            for i in range(0, count, batch):
-                pos = positions[i:i + batch]
-                n = len(pos)
-                rec = np.zeros(n, _RECORD)
-                rec["block_size"] = _RECORD.itemsize - 4
-                rec["ref_id"] = ref_id
-                rec["pos"] = pos
-                rec["l_read_name"] = 10
-                rec["mapq"] = 60
-                rec["bin"] = _reg2bin(pos, pos + READ_LEN)
-                rec["n_cigar_op"] = 1
-                rec["flag"] = np.where(rng.random(n) < 0.5, 0, 16)
-                rec["l_seq"] = READ_LEN
-                rec["next_ref_id"] = -1
-                rec["next_pos"] = -1
-                rec["read_name"] = np.char.encode(np.char.add(
-                    "r", np.arange(serial, serial + n).astype("U8")).astype("U9"), "ascii")
-                serial += n
-                rec["cigar"] = READ_LEN << 4  # 50M
-                codes = np.array([1, 2, 4, 8], np.uint8)[rng.integers(0, 4, (n, READ_LEN))]
-                rec["seq"] = (codes[:, 0::2] << 4) | codes[:, 1::2]
-                rec["qual"] = 37
-                out.write(rec.tobytes())
-    os.replace(tmp, path)
-    pysam.index(path)
-    return path
 
 
 def _python_time(code: str, repeat: int = 5) -> float:
@@ -128,7 +75,7 @@ def main(argv: list[str] | None = None) -> Table:
     bam = os.path.join(folder, f"{args.chroms}x{length}_{args.reads}.bam")
     if not (os.path.exists(bam) and os.path.exists(bam + ".bai")):
         t0 = time.perf_counter()
-        write_multi_bam(bam, lengths, args.reads)
+        write_bam(bam, lengths, args.reads)
         print(f"wrote {bam} in {time.perf_counter() - t0:.1f} s")
     out = scratch_output("ga-cluster-")
     tasks = args.chroms * -(-length // (1 << 20))
