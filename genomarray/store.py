@@ -5,9 +5,10 @@ The store knows nothing of file formats: a reader is any picklable callable
 ``(chrom, pos-chunk)`` over it, so a build runs on threads or on a ``distributed.Client``
 alike, each task opening its own file handle.
 
-Writes are atomic: a store is written to ``<path>.partial-<id>`` and renamed into place
-only when complete, so an error or an interrupt never leaves a half-written store that a
-later run would take as complete.
+Writes are atomic: a store is written to ``<path>.partial-<host>-<pid>-<id>`` and renamed
+into place only when complete, so an error or an interrupt never leaves a half-written
+store that a later run would take as complete; leftovers of killed builds are swept by the
+next build of the same path (:func:`sweep_stale`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import uuid
 from collections.abc import Callable, Sequence
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +171,79 @@ def _to_dataset(arr: xr.DataArray) -> xr.Dataset:
     return ds
 
 
+STALE_AFTER_S = 7 * 24 * 3600
+"""A ``.partial-*``/``.old-*`` folder whose owner cannot be checked is stale after a week."""
+
+
+def _owner_tag() -> str:
+    host = socket.gethostname().replace("-", "_") or "host"
+    return f"{host}-{os.getpid()}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
+
+
+def _is_stale(folder: Path, prefix: str, now: float) -> bool:
+    """A leftover is stale when its owner process on this host is gone, or it is old."""
+    parts = folder.name[len(prefix):].split("-")
+    if len(parts) == 3 and parts[1].isdigit():
+        host, pid = parts[0], int(parts[1])
+        if host == socket.gethostname().replace("-", "_"):
+            return not _pid_alive(pid)
+    try:
+        return now - folder.stat().st_mtime > STALE_AFTER_S
+    except OSError:
+        return False
+
+
+def sweep_stale(path: str | os.PathLike) -> list[Path]:
+    """Remove leftovers of builds of ``path`` that were killed before they could clean up.
+
+    A build writes into ``<path>.partial-<host>-<pid>-<id>``; a SIGKILL or a power cut
+    leaves that folder behind. It is removed when its process on this host no longer
+    exists, or (for folders from other hosts or older versions) when it is older than
+    :data:`STALE_AFTER_S`. Builds that are still running are never touched.
+
+    Parameters
+    ----------
+    path
+        The final store path whose leftovers to sweep.
+
+    Returns
+    -------
+    list of Path
+        The folders removed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> (root / "x.zarr.partial-otherhost-1-abcd1234").mkdir()  # another host: kept
+    >>> sweep_stale(root / "x.zarr")
+    []
+    """
+    import time
+
+    path = Path(path)
+    if not path.parent.is_dir():
+        return []
+    now = time.time()
+    removed = []
+    for prefix in (f"{path.name}.partial-", f"{path.name}.old-"):
+        for folder in path.parent.glob(f"{glob_escape(prefix)}*"):
+            if folder.is_dir() and _is_stale(folder, prefix, now):
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder)
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_dir(path: str | os.PathLike, overwrite: bool = False):
     """Yield a temporary folder that is renamed to ``path`` only if the block succeeds.
@@ -192,7 +268,8 @@ def atomic_dir(path: str | os.PathLike, overwrite: bool = False):
     if not os.access(path.parent, os.W_OK):
         raise PermissionError(f"cannot write to {path.parent} (read-only?); choose another "
                               "path or set $GENOMARRAY_OUTPUT to a writable folder")
-    tmp = path.with_name(f"{path.name}.partial-{uuid.uuid4().hex[:8]}")
+    sweep_stale(path)
+    tmp = path.with_name(f"{path.name}.partial-{_owner_tag()}-{uuid.uuid4().hex[:8]}")
     try:
         tmp.mkdir()
         yield tmp
@@ -203,7 +280,7 @@ def atomic_dir(path: str | os.PathLike, overwrite: bool = False):
         if not overwrite:
             shutil.rmtree(tmp, ignore_errors=True)
             return
-        old = path.with_name(f"{path.name}.old-{uuid.uuid4().hex[:8]}")
+        old = path.with_name(f"{path.name}.old-{_owner_tag()}-{uuid.uuid4().hex[:8]}")
         os.rename(path, old)
         os.rename(tmp, path)
         shutil.rmtree(old, ignore_errors=True)

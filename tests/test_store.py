@@ -182,3 +182,40 @@ def test_reopened_view_gives_its_regions(tmp_path):
     assert regions["chrom"].tolist() == roi["chrom"].tolist()
     assert regions["strand"].tolist() == roi["strand"].tolist()
     assert back["chrom"].dtype == object
+
+
+def test_killed_build_leftovers_are_swept(tmp_path):
+    """A SIGKILLed build leaves <path>.partial-*; the next build of that path removes it."""
+    import subprocess
+    import sys
+
+    from genomarray.store import atomic_dir
+
+    target = tmp_path / "x.zarr"
+    script = (f"import os, time\nfrom genomarray.store import atomic_dir\n"
+              f"with atomic_dir({str(target)!r}) as tmp:\n"
+              f"    open(os.path.join(tmp, 'chunk'), 'w').close()\n"
+              f"    print('ready', flush=True)\n    time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    live = [p for p in tmp_path.iterdir() if ".partial-" in p.name]
+    assert len(live) == 1
+    # while the owner runs, another build leaves its folder alone
+    with atomic_dir(tmp_path / "x.zarr", overwrite=True) as tmp:
+        assert live[0].exists()
+        (tmp / "done").touch()
+    proc.kill()
+    proc.wait()
+    assert live[0].exists()  # SIGKILL: no cleanup ran
+    foreign = tmp_path / "x.zarr.partial-otherhost-123-deadbeef"
+    foreign.mkdir()
+    with atomic_dir(tmp_path / "x.zarr", overwrite=True) as tmp:
+        (tmp / "done").touch()
+    assert not live[0].exists()
+    assert foreign.exists()  # another host's build may still be running
+    old = time.time() - 8 * 24 * 3600
+    os.utime(foreign, (old, old))
+    with atomic_dir(tmp_path / "x.zarr", overwrite=True) as tmp:
+        (tmp / "done").touch()
+    assert not foreign.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.zarr"]
