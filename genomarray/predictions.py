@@ -17,13 +17,14 @@ back, and their ``+``/``-`` strands swapped back, before they are placed.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-import dask
 import dask.array as da
 import numpy as np
 import xarray as xr
+from dask.highlevelgraph import HighLevelGraph
 
 from genomarray import model
 from genomarray.errors import ChromosomeError, InputError
@@ -239,6 +240,10 @@ def _place(values: np.ndarray, origin: np.ndarray, lo: np.ndarray, hi: np.ndarra
     return out.reshape(1, n, s, c)
 
 
+def _filled(shape: tuple[int, ...], fill: float, dtype: np.dtype) -> np.ndarray:
+    return np.full(shape, fill, dtype=dtype)
+
+
 def to_genome(view: xr.DataArray, chrom_sizes: Any = None,
               how: Literal["mean", "max"] | None = "mean", fill: float = 0.0,
               resolution: int | None = None, chunk: int = CHUNK) -> xr.DataArray:
@@ -356,28 +361,28 @@ def to_genome(view: xr.DataArray, chrom_sizes: Any = None,
     n_bins = -(-lengths // resolution)
     total = int(n_bins.max(initial=0))
     bounds = list(range(0, total, chunk)) + [total]
-    blocks = []
-    for c in range(len(lengths)):
+    pos_chunks = tuple(np.diff(bounds).tolist())
+    # One graph layer of raw tasks (a block array per (chrom, chunk) would make assemblies
+    # with thousands of contigs take minutes just to build the graph).
+    name = f"to-genome-{uuid.uuid4().hex[:12]}"
+    dsk: dict[tuple[Any, ...], Any] = {}
+    for c in np.unique(ci[placed]).tolist():
         sel = np.flatnonzero(placed & (ci == c))
         k0 = out_lo[sel] // chunk
         k1 = (out_hi[sel] - 1) // chunk
-        row = []
-        for k in range(len(bounds) - 1):
-            first, n = bounds[k], bounds[k + 1] - bounds[k]
-            shape = (1, n, n_strand, n_cond)
+        for k in range(int(k0.min()), int(k1.max()) + 1):
             touch = sel[(k0 <= k) & (k1 >= k)]
-            if len(touch) == 0:
-                row.append(da.full(shape, fill, dtype=dtype, chunks=shape))
-                continue
-            task = dask.delayed(_place, pure=True)(
-                values[touch], origin[touch], lo[touch], hi[touch], a[touch], b[touch],
-                width, resolution, first, n, how, fill, dtype)
-            row.append(da.from_delayed(task, shape=shape, dtype=dtype,
-                                       meta=np.empty((0, 0, 0, 0), dtype)))
-        blocks.append(da.concatenate(row, axis=1) if row else
-                      da.full((1, 0, n_strand, n_cond), fill, dtype=dtype))
-    data = (da.concatenate(blocks, axis=0) if blocks
-            else da.full((0, 0, n_strand, n_cond), fill, dtype=dtype))
+            if len(touch):
+                dsk[(name, c, k, 0, 0)] = (
+                    _place, values[touch], origin[touch], lo[touch], hi[touch], a[touch],
+                    b[touch], width, resolution, bounds[k], pos_chunks[k], how, fill, dtype)
+    for c in range(len(lengths)):
+        for k, n in enumerate(pos_chunks):
+            dsk.setdefault((name, c, k, 0, 0), (_filled, (1, n, n_strand, n_cond), fill, dtype))
+    graph = HighLevelGraph.from_collections(name, dsk, dependencies=())
+    data = da.Array(graph, name, chunks=((1,) * len(lengths), pos_chunks, (n_strand,),
+                                         (n_cond,)),
+                    meta=np.empty((0, 0, 0, 0), dtype))
     attrs = {"how": how, "fill_value": fill}
     normalizers = view.attrs.get(model.NORMALIZERS, ())
     return model.coverage_track(data, list(sizes), list(lengths),

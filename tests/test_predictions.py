@@ -298,3 +298,31 @@ def test_collapsed_minus_windows_are_anchored_at_their_end():
     np.testing.assert_allclose(g.values, naive_genome(v, SIZES, "max", np.nan), rtol=1e-6)
     np.testing.assert_allclose(g.values[0, 147:151], v.values[0, 0, ::-1][None].repeat(4, 0),
                                rtol=1e-6)
+
+
+def test_many_contigs_one_graph_layer_and_exact():
+    """An assembly with hundreds of contigs: one raw graph layer (not an array per block),
+    values equal a naive per-bp placement on every contig."""
+    rng = np.random.default_rng(3)
+    sizes = {f"scaffold_{i}": int(n) for i, n in enumerate(rng.integers(50, 400, 600))}
+    names = list(sizes)
+    rows = []
+    for i in rng.choice(len(names), 200, replace=False):
+        start = int(rng.integers(0, sizes[names[i]] - 40))
+        rows.append((names[i], start, start + 40))
+    regions = pd.DataFrame(rows, columns=["chrom", "start", "end"])
+    values = rng.normal(size=(len(rows), 40)).astype(np.float32)
+    view = model.region_view(values, regions, resolution=1)
+    track = to_genome(view, sizes, how="mean", fill=np.nan, chunk=128)
+    assert len(track.data.dask.layers) == 1
+    assert track.data.npartitions == len(sizes) * 4  # max length < 400: 4 chunks of 128
+    expected = np.full((len(sizes), max(sizes.values())), np.nan)
+    total = {}
+    for (chrom, start, end), v in zip(rows, values, strict=True):
+        c = names.index(chrom)
+        for j in range(end - start):
+            s, n = total.get((c, start + j), (0.0, 0))
+            total[(c, start + j)] = (s + float(v[j]), n + 1)
+    for (c, p), (s, n) in total.items():
+        expected[c, p] = s / n
+    np.testing.assert_allclose(track.values[:, :, 0, 0], expected, rtol=1e-6)
