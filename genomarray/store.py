@@ -245,6 +245,33 @@ def sweep_stale(path: str | os.PathLike) -> list[Path]:
 
 
 @contextlib.contextmanager
+def atomic_scratch(path: str | os.PathLike):
+    """Yield a scratch folder next to ``path``, removed when the block ends, however it ends.
+
+    It is named like a build's temporary folder (``<path>.partial-<host>-<pid>-...``), so
+    a scratch folder left by a killed process is swept by the next build of ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> target = Path(tempfile.mkdtemp()) / "out.zarr"
+    >>> with atomic_scratch(target) as tmp:
+    ...     (tmp / "spill.npy").touch()
+    >>> list(target.parent.iterdir())
+    []
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sweep_stale(path)
+    tmp = path.with_name(f"{path.name}.partial-{_owner_tag()}-scratch{uuid.uuid4().hex[:8]}")
+    tmp.mkdir()
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
 def atomic_dir(path: str | os.PathLike, overwrite: bool = False):
     """Yield a temporary folder that is renamed to ``path`` only if the block succeeds.
 

@@ -225,3 +225,39 @@ def test_retile_views_like_the_original(dna, views):
     assert other.shape == (3, 240) and other.attrs["flank"] == 20
     whole = ga.tile(ROI, collapse=True)
     assert retile(new, like=dna.janggu.view(whole)).attrs["collapse"] is True
+
+
+def test_write_shuffled_spills_many_chunks_linearly(views, tmp_path, monkeypatch):
+    """Dask inputs of many region chunks go through a scratch file: the gather graph is
+    one task per output chunk (not chunks²), values equal the in-memory permutation, and
+    nothing but the store is left next to it, also when the write fails."""
+    import genomarray.transforms.split as split
+
+    x = views["dna"]
+    lazy = x.copy(data=da.from_array(x.values, chunks=(10, -1, -1)))  # 23 region chunks
+    assert split._needs_spill(lazy)
+    seen = []
+    real = split._spill_permuted
+
+    def spy(*args, **kwargs):
+        out = real(*args, **kwargs)
+        seen.append(len(dict(out.data.__dask_graph__())))
+        return out
+
+    monkeypatch.setattr(split, "_spill_permuted", spy)
+    got = write_shuffled({"dna": lazy, "peaks": views["peaks"]}, tmp_path / "out", 4,
+                         chunk_regions=16, progress=False)
+    assert seen and seen[0] <= 2 * (-(-230 // 16))  # index chunk + gather task per chunk
+    want = shuffle(views, 4)
+    np.testing.assert_array_equal(got["dna"].values, want["dna"].values)
+    np.testing.assert_array_equal(got["dna"][REGION_INDEX].values, want["dna"][REGION_INDEX])
+    np.testing.assert_array_equal(got["peaks"].values, want["peaks"].values)
+    assert os.listdir(tmp_path) == ["out"]
+
+    def boom(block):
+        raise RuntimeError("disk full")
+
+    bad = lazy.copy(data=lazy.data.map_blocks(boom, dtype=lazy.dtype))
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_shuffled(bad, tmp_path / "bad.zarr", 1, progress=False)
+    assert os.listdir(tmp_path) == ["out"]

@@ -20,6 +20,7 @@ stay numpy, dask-backed arrays stay lazy and memory stays bounded by their chunk
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -42,6 +43,14 @@ first shuffle (``x.isel(region=np.argsort(x.region_index.values))`` undoes it)."
 
 SHUFFLE_CHUNK_BYTES = 8 << 20
 """Target size of one region chunk written by :func:`write_shuffled` (uncompressed)."""
+
+SPILL_ABOVE_CHUNKS = 8
+"""Dask-backed inputs of more region chunks than this are spilled before shuffling.
+
+Permuting a dask array lazily makes every output chunk depend on every input chunk (a graph
+of chunks² tasks). Above this many chunks, :func:`write_shuffled` instead writes the input
+once, in order, to an uncompressed scratch file next to the target (one task per chunk)
+and gathers each output chunk's rows from it (one task per chunk)."""
 
 MANIFEST = "shuffled.json"
 """File naming the stores of a folder written by :func:`write_shuffled`."""
@@ -481,6 +490,62 @@ def _prepare(arr: xr.DataArray, rows: int) -> xr.DataArray:
     return arr.copy(data=data).assign_coords(loaded)
 
 
+def _take_rows(idx: np.ndarray, file: str, axis: int) -> np.ndarray:
+    """Task body: rows ``idx`` (along ``axis``) of the ``.npy`` scratch ``file``, read in
+    ascending order from a memory map and put back in the order asked."""
+    mm = np.load(file, mmap_mode="r")
+    order = np.argsort(idx, kind="stable")
+    rows = np.take(mm, idx[order], axis=axis)
+    out = np.empty_like(rows)
+    index: list[Any] = [slice(None)] * rows.ndim
+    index[axis] = order
+    out[tuple(index)] = rows
+    return out
+
+
+def _needs_spill(arr: xr.DataArray) -> bool:
+    data = arr.data
+    return (isinstance(data, da.Array)
+            and len(data.chunks[arr.dims.index(model.REGION)]) > SPILL_ABOVE_CHUNKS)
+
+
+def _spill_permuted(arr: xr.DataArray, perm: np.ndarray, rows: int, scratch: Path,
+                    progress: bool) -> xr.DataArray:
+    """``_permute(arr, perm)`` in two linear passes through an uncompressed scratch file."""
+    import dask
+
+    data = arr.data
+    if not isinstance(data._meta, np.ndarray):
+        data = data.map_blocks(_dense, dtype=data.dtype,
+                               meta=np.empty((0,) * data.ndim, dtype=data.dtype))
+    file = scratch / f"{len(list(scratch.iterdir()))}.npy"
+    target = np.lib.format.open_memmap(file, mode="w+", dtype=data.dtype, shape=data.shape)
+    with dask.config.set(scheduler="threads"):
+        stored = da.store(data, target, lock=False, compute=False)
+        if progress:
+            from dask.diagnostics import ProgressBar
+
+            with ProgressBar():
+                dask.compute(stored)
+        else:
+            dask.compute(stored)
+    target.flush()
+    del target
+    axis = arr.dims.index(model.REGION)
+    index = da.from_array(perm.astype(np.int64), chunks=rows)
+    gathered = da.map_blocks(
+        _take_rows, index, file=str(file), axis=axis, dtype=data.dtype,
+        new_axis=[i for i in range(data.ndim) if i != axis],
+        chunks=tuple(index.chunks[0] if i == axis else (n,) for i, n in enumerate(data.shape)),
+        meta=np.empty((0,) * data.ndim, dtype=data.dtype))
+    before = (_values(arr, model.REGION_INDEX) if model.REGION_INDEX in arr.coords
+              else np.arange(arr.sizes[model.REGION], dtype=np.int64))
+    coords = arr.coords.to_dataset().isel({model.REGION: perm})
+    out = xr.DataArray(gathered, dims=arr.dims, coords=coords.coords, attrs=dict(arr.attrs),
+                       name=arr.name)
+    return out.assign_coords({model.REGION_INDEX: (model.REGION, before[perm])})
+
+
 def _rows(arrays: list[xr.DataArray], chunk_regions: int | None) -> int:
     if chunk_regions is not None:
         if (isinstance(chunk_regions, bool) or not isinstance(chunk_regions, int | np.integer)
@@ -578,19 +643,28 @@ def write_shuffled(arrays: Arrays, path: str | os.PathLike, random_state: Any = 
                          source="write_shuffled")
     perm = permutation(n, random_state)
     rows = _rows(items, chunk_regions)
-    prepared = [_prepare(_permute(a, perm), rows) for a in items]
-    seed = int(random_state) if isinstance(random_state, int | np.integer) else None
-    for arr in prepared:
-        arr.attrs["shuffle_random_state"] = seed
-    if kind == "array":
-        store.write_zarr(prepared[0], path, overwrite=overwrite, progress=progress)
-        return open_shuffled(path)
-    manifest = {"format": 1, "kind": kind, "keys": keys, "n_regions": n,
-                "chunk_regions": rows, "random_state": seed}
-    with store.atomic_dir(path, overwrite=overwrite) as tmp:
-        for key, arr in zip(keys, prepared, strict=True):
-            store.write_zarr(arr, Path(tmp) / f"{key}.zarr", progress=progress)
-        (Path(tmp) / MANIFEST).write_text(json.dumps(manifest, indent=1))
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    with contextlib.ExitStack() as stack:
+        scratch = None
+        if any(_needs_spill(a) for a in items):
+            scratch = stack.enter_context(store.atomic_scratch(path))
+        prepared = [_prepare(_spill_permuted(a, perm, rows, scratch, progress)
+                             if scratch is not None and _needs_spill(a)
+                             else _permute(a, perm), rows) for a in items]
+        seed = int(random_state) if isinstance(random_state, int | np.integer) else None
+        for arr in prepared:
+            arr.attrs["shuffle_random_state"] = seed
+        if kind == "array":
+            store.write_zarr(prepared[0], path, overwrite=overwrite, progress=progress)
+            return open_shuffled(path)
+        manifest = {"format": 1, "kind": kind, "keys": keys, "n_regions": n,
+                    "chunk_regions": rows, "random_state": seed}
+        with store.atomic_dir(path, overwrite=overwrite) as tmp:
+            for key, arr in zip(keys, prepared, strict=True):
+                store.write_zarr(arr, Path(tmp) / f"{key}.zarr", progress=progress)
+            (Path(tmp) / MANIFEST).write_text(json.dumps(manifest, indent=1))
     return open_shuffled(path)
 
 
