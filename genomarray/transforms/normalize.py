@@ -712,6 +712,8 @@ class ZScore(_Fitted):
         what is None is fitted on first use. With a given ``mean`` only, ``std`` is the
         spread around it.
 
+    Notes
+    -----
     A condition with zero variance (or fewer than 2 cells) is centred but not scaled
     (``std`` taken as 1, with a ``RuntimeWarning``); one without data keeps mean 0.
 
@@ -795,6 +797,8 @@ class PercentileTrimming(_Fitted):
         Known thresholds (a number, or ``{condition: number}``); fitted on first use
         when None. The percentile is exact (see :func:`condition_percentile`).
 
+    Notes
+    -----
     Not invertible.
 
     Examples
