@@ -27,6 +27,12 @@ _EXPORTS = {
     "integrated_gradients": "attribution",
     "variant_effects": "variants", "write_variant_effects": "variants",
     "variant_table": "variants",
+    "deepsea": "architectures", "danq": "architectures", "jund_dna": "architectures",
+    "jund_dnase": "architectures", "jund_joint": "architectures", "cage_dna": "architectures",
+    "cage_chromatin": "architectures", "cage_joint": "architectures",
+    "join_models": "architectures", "compile_like_paper": "architectures",
+    "fit_like_paper": "architectures", "split_like_paper": "architectures",
+    "paper_optimizer": "architectures", "RECIPES": "architectures",
 }
 __all__ = sorted(_EXPORTS)
 
