@@ -253,3 +253,33 @@ def test_join_models_shares_or_reinitializes(tmp_path):
     with pytest.raises(InputError, match="input called"):
         arch.join_models([arch.jund_dna((500, 4), 1, name="a"),
                           arch.jund_dna((500, 4), 1, name="b")])
+
+
+def test_labels_with_extra_axes_get_their_shape(data):
+    """A collapsed label view that keeps (pos, strand) gets an output of that shape, so MAE
+    compares like with like instead of broadcasting (b, c) against (b, 1, 1, c)."""
+    y4 = data["cage"].expand_dims({"pos": 1, "strand": ["."]}, axis=(1, 2))
+    net = arch.cage_dna(data["dna"], {"cage": y4}, onehot_order=1, name="cage4")
+    assert tuple(net.output["cage"].shape[1:]) == tuple(y4.shape[1:])
+    seq = GenomicSequence({"dna": data["dna"]}, {"cage": y4}, onehot_order=1,
+                          batch_size=64)
+    x, y = seq[0]
+    pred = net.predict_on_batch(x)["cage"]
+    assert pred.shape == y["cage"].shape
+    loss = net.evaluate(x, y, verbose=0, return_dict=True)["loss"]
+    np.testing.assert_allclose(loss, np.mean(np.abs(pred - y["cage"])), rtol=1e-4)
+
+
+def test_compile_and_join_use_output_keys_not_layer_names():
+    """A model whose output key differs from its layer name: losses and the joined output
+    are keyed as fit() expects."""
+    inp = keras.Input((20, 4), name="dna")
+    hidden = keras.layers.GlobalMaxPooling1D()(keras.layers.Conv1D(2, 3, name="c1")(inp))
+    net = keras.Model(inp, {"y": keras.layers.Dense(1, activation="sigmoid",
+                                                     name="head")(hidden)})
+    arch.compile_like_paper(net)
+    x = np.random.default_rng(0).random((8, 20, 4)).astype("float32")
+    net.fit(x, {"y": np.ones((8, 1), "float32")}, epochs=1, verbose=0)
+    joint = arch.join_models([net], name="j")
+    assert list(joint.output) == ["y"]
+    joint.fit({"dna": x}, {"y": np.ones((8, 1), "float32")}, epochs=1, verbose=0)

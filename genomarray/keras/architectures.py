@@ -65,6 +65,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -178,6 +179,14 @@ def paper_optimizer(learning_rate: float = 1e-3, clipnorm: float | None = 1.0) -
 
 
 def _output_layers(net: Any) -> dict[str, Any]:
+    """``{output key: layer}``: the keys of a dict-output model (what ``fit`` and ``compile``
+    match losses on), else the output layers' names."""
+    structure = getattr(net, "_outputs_struct", None)
+    if structure is None:
+        with contextlib.suppress(Exception):
+            structure = net.output
+    if isinstance(structure, Mapping):
+        return {str(key): t._keras_history.operation for key, t in structure.items()}
     outs = net.outputs
     names = list(net.output_names) if hasattr(net, "output_names") else []
     layers = [t._keras_history.operation for t in outs]
@@ -369,7 +378,7 @@ def n_outputs(labels: Any) -> int:
 def _named(x: Any, default: str) -> tuple[str, Any]:
     if isinstance(x, Mapping):
         if len(x) != 1:
-            raise InputError(f"pass one input as {{name: view}}, got {len(x)} entries",
+            raise InputError(f"expected one {{name: view}} entry, got {len(x)}: {list(x)}",
                              source="architectures")
         (key, value), = x.items()
         return str(key), value
@@ -454,9 +463,22 @@ def _finish(inputs: dict[str, Any], hidden: Any, labels: Any, default_out: str,
     if out_name in inputs:
         raise InputError(f"the output and an input are both called {out_name!r}",
                          source="architectures")
-    out = k.layers.Dense(n_outputs(value), activation=activation, name=out_name)(hidden)
+    out = _output(hidden, value, out_name, activation)
     net = k.Model(inputs, {out_name: out}, name=name)
     return compile_like_paper(net) if compile else net
+
+
+def _output(hidden: Any, labels: Any, out_name: str, activation: str | None) -> Any:
+    """The output layer for ``labels``: ``Dense`` named ``out_name``, reshaped to the label's
+    per-example shape when it has more than one axis (e.g. ``(pos, strand, condition)`` of a
+    collapsed coverage view), so the loss compares like with like."""
+    k = _need_keras()
+    units = n_outputs(labels)
+    shape = None if isinstance(labels, int | np.integer) else input_shape(labels)
+    if shape is None or len(shape) <= 1:
+        return k.layers.Dense(units, activation=activation, name=out_name)(hidden)
+    dense = k.layers.Dense(units, activation=activation, name=f"{out_name}_dense")(hidden)
+    return k.layers.Reshape(shape, name=out_name)(dense)
 
 
 def _pair(value: Any, n: int, what: str) -> tuple[Any, ...]:
@@ -915,7 +937,10 @@ def join_models(nets: Sequence[Any], labels: Any = None, *, output_name: str | N
             inputs[in_name] = tensor
     seen: dict[str, tuple[int, str]] = {}
     for i, net in enumerate(nets):
-        heads = {id(t._keras_history.operation) for t in net.outputs}
+        heads = set()
+        for t in net.outputs:
+            op = t._keras_history.operation
+            heads.update({id(op), id(_head_layer(op))})
         for layer in net.layers:
             if isinstance(layer, k.layers.InputLayer) or id(layer) in heads:
                 continue
@@ -926,11 +951,10 @@ def join_models(nets: Sequence[Any], labels: Any = None, *, output_name: str | N
             seen[layer.name] = (i, net.name)
     first_name, first_layer = next(iter(_output_layers(nets[0]).items()))
     if labels is None:
-        units = int(math.prod(first_layer.output.shape[1:]))
+        value: Any = tuple(int(n) for n in first_layer.output.shape[1:])
         out_name = output_name or first_name
     else:
         label_name, value = _named(labels, first_name)
-        units = n_outputs(value)
         out_name = output_name or label_name
     if activation is None:
         act = getattr(_head_layer(first_layer), "activation", None)
@@ -938,7 +962,7 @@ def join_models(nets: Sequence[Any], labels: Any = None, *, output_name: str | N
     flat = [h if len(h.shape) == 2 else k.layers.Flatten(name=f"{name}_flatten{i}")(h)
             for i, h in enumerate(hiddens)]
     x = flat[0] if len(flat) == 1 else k.layers.Concatenate(name=f"{name}_concat")(flat)
-    out = k.layers.Dense(units, activation=activation, name=out_name)(x)
+    out = _output(x, value, out_name, activation)
     joint = k.Model(inputs, {out_name: out}, name=name)
     if reinitialize:
         joint = k.Model.from_config(joint.get_config())
