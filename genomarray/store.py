@@ -5,10 +5,11 @@ The store knows nothing of file formats: a reader is any picklable callable
 ``(chrom, pos-chunk)`` over it, so a build runs on threads or on a ``distributed.Client``
 alike, each task opening its own file handle.
 
-Writes are atomic: a store is written to ``<path>.partial-<host>-<pid>-<id>`` and renamed
-into place only when complete, so an error or an interrupt never leaves a half-written
-store that a later run would take as complete; leftovers of killed builds are swept by the
-next build of the same path (:func:`sweep_stale`).
+Writes are atomic: a store is written to ``<path>.partial-<id>`` and renamed into place
+only when complete, so an error or an interrupt never leaves a half-written store that a
+later run would take as complete. The building process holds a ``flock`` inside that
+folder; leftovers of killed builds (lock free) are swept by the next build of the same
+path (:func:`sweep_stale`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
-import socket
 import uuid
 from collections.abc import Callable, Sequence
 from glob import escape as glob_escape
@@ -32,6 +33,11 @@ import xarray as xr
 from genomarray import model
 from genomarray._version import __version__
 from genomarray.paths import cache_dir, output_root
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - non-POSIX
+    fcntl = None  # type: ignore[assignment]
 
 DEFAULT_CHUNK = 1 << 20
 """Default chunk length along ``pos`` (1 Mb). Measured here: zarr's fixed cost per chunk
@@ -172,31 +178,55 @@ def _to_dataset(arr: xr.DataArray) -> xr.Dataset:
 
 
 STALE_AFTER_S = 7 * 24 * 3600
-"""A ``.partial-*``/``.old-*`` folder whose owner cannot be checked is stale after a week."""
+"""A ``.partial-*`` folder whose owner cannot be asked (no lock file: an older version, or a
+filesystem without ``flock``) is stale after a week."""
+
+OWNER_LOCK = ".genomarray-owner.lock"
+"""File inside a build's temporary folder on which the building process holds ``flock``."""
+
+_LEFTOVER = re.compile(r"\.(partial|old)-(scratch-)?[0-9a-f]{8,32}")
 
 
-def _owner_tag() -> str:
-    host = socket.gethostname().replace("-", "_") or "host"
-    return f"{host}-{os.getpid()}"
-
-
-def _pid_alive(pid: int) -> bool:
+def _hold(folder: Path) -> int | None:
+    """Create ``folder/OWNER_LOCK`` and hold an exclusive ``flock`` on it (None: no locks
+    here, e.g. Windows or a filesystem without them). The lock dies with the process."""
+    if fcntl is None:  # pragma: no cover - non-POSIX
+        return None
+    fd = os.open(folder / OWNER_LOCK, os.O_CREAT | os.O_RDWR, 0o644)
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, ValueError):
-        return True
-    return True
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
 
 
-def _is_stale(folder: Path, prefix: str, now: float) -> bool:
-    """A leftover is stale when its owner process on this host is gone, or it is old."""
-    parts = folder.name[len(prefix):].split("-")
-    if len(parts) == 3 and parts[1].isdigit():
-        host, pid = parts[0], int(parts[1])
-        if host == socket.gethostname().replace("-", "_"):
-            return not _pid_alive(pid)
+def _release(folder: Path, fd: int | None) -> None:
+    """Remove the lock file (so it does not end up in the store), then drop the lock."""
+    with contextlib.suppress(OSError):
+        (folder / OWNER_LOCK).unlink()
+    if fd is not None:
+        os.close(fd)
+
+
+def _owner_gone(folder: Path, now: float) -> bool:
+    """Whether no process holds ``folder``'s lock; without a usable lock file, whether the
+    folder is older than :data:`STALE_AFTER_S`."""
+    if fcntl is not None:
+        try:
+            fd = os.open(folder / OWNER_LOCK, os.O_RDWR)
+        except OSError:
+            fd = None
+        if fd is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True  # held until close: nobody else owns it
+            except BlockingIOError:
+                return False  # a live process holds it, on this host or (NFS) another
+            except OSError:
+                pass  # locks unsupported here: fall back to the age
+            finally:
+                os.close(fd)
     try:
         return now - folder.stat().st_mtime > STALE_AFTER_S
     except OSError:
@@ -206,10 +236,14 @@ def _is_stale(folder: Path, prefix: str, now: float) -> bool:
 def sweep_stale(path: str | os.PathLike) -> list[Path]:
     """Remove leftovers of builds of ``path`` that were killed before they could clean up.
 
-    A build writes into ``<path>.partial-<host>-<pid>-<id>``; a SIGKILL or a power cut
-    leaves that folder behind. It is removed when its process on this host no longer
-    exists, or (for folders from other hosts or older versions) when it is older than
-    :data:`STALE_AFTER_S`. Builds that are still running are never touched.
+    A build writes into ``<path>.partial-<id>`` and holds an exclusive ``flock`` on a lock
+    file inside it for as long as it runs; the operating system drops the lock when the
+    process dies, however it dies. A SIGKILL or a lost node leaves the folder behind; the
+    next build of ``path`` removes it once its lock is free. A folder without a lock file
+    (an older genomarray, or a filesystem that refuses ``flock``) is removed only when it is
+    older than :data:`STALE_AFTER_S`. ``<path>.old-<id>`` folders (a replaced store that a
+    killed process did not finish deleting) are removed. Only names of exactly these forms
+    are touched.
 
     Parameters
     ----------
@@ -225,7 +259,8 @@ def sweep_stale(path: str | os.PathLike) -> list[Path]:
     --------
     >>> import tempfile
     >>> root = Path(tempfile.mkdtemp())
-    >>> (root / "x.zarr.partial-otherhost-1-abcd1234").mkdir()  # another host: kept
+    >>> (root / "x.zarr.partial-abcd1234").mkdir()   # no lock file, new: kept
+    >>> (root / "x.zarr.old-backup").mkdir()          # not a name genomarray makes: kept
     >>> sweep_stale(root / "x.zarr")
     []
     """
@@ -236,11 +271,13 @@ def sweep_stale(path: str | os.PathLike) -> list[Path]:
         return []
     now = time.time()
     removed = []
-    for prefix in (f"{path.name}.partial-", f"{path.name}.old-"):
-        for folder in path.parent.glob(f"{glob_escape(prefix)}*"):
-            if folder.is_dir() and _is_stale(folder, prefix, now):
-                shutil.rmtree(folder, ignore_errors=True)
-                removed.append(folder)
+    for folder in path.parent.glob(f"{glob_escape(path.name)}.*"):
+        match = _LEFTOVER.fullmatch(folder.name[len(path.name):])
+        if match is None or not folder.is_dir():
+            continue
+        if match.group(1) == "old" or _owner_gone(folder, now):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
     return removed
 
 
@@ -263,12 +300,14 @@ def atomic_scratch(path: str | os.PathLike):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     sweep_stale(path)
-    tmp = path.with_name(f"{path.name}.partial-{_owner_tag()}-scratch{uuid.uuid4().hex[:8]}")
+    tmp = path.with_name(f"{path.name}.partial-scratch-{uuid.uuid4().hex[:12]}")
     tmp.mkdir()
+    fd = _hold(tmp)
     try:
         yield tmp
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        _release(tmp, fd)
 
 
 @contextlib.contextmanager
@@ -296,18 +335,21 @@ def atomic_dir(path: str | os.PathLike, overwrite: bool = False):
         raise PermissionError(f"cannot write to {path.parent} (read-only?); choose another "
                               "path or set $GENOMARRAY_OUTPUT to a writable folder")
     sweep_stale(path)
-    tmp = path.with_name(f"{path.name}.partial-{_owner_tag()}-{uuid.uuid4().hex[:8]}")
+    tmp = path.with_name(f"{path.name}.partial-{uuid.uuid4().hex[:12]}")
+    tmp.mkdir()
+    fd = _hold(tmp)
     try:
-        tmp.mkdir()
         yield tmp
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        _release(tmp, fd)
         raise
+    _release(tmp, fd)
     if path.exists():
         if not overwrite:
             shutil.rmtree(tmp, ignore_errors=True)
             return
-        old = path.with_name(f"{path.name}.old-{_owner_tag()}-{uuid.uuid4().hex[:8]}")
+        old = path.with_name(f"{path.name}.old-{uuid.uuid4().hex[:12]}")
         os.rename(path, old)
         os.rename(tmp, path)
         shutil.rmtree(old, ignore_errors=True)
@@ -329,15 +371,45 @@ def _distributed_client() -> Any:
         return None
 
 
+def _key_name(key: Any) -> str:
+    return str(key[0] if isinstance(key, tuple) else key)
+
+
+def _running_tasks(names: list[str], dask_worker: Any = None) -> int:
+    """On a worker: how many tasks of the graphs ``names`` are still running there."""
+    wanted = set(names)
+    return sum(1 for key, ts in dask_worker.state.tasks.items()
+               if _key_name(key) in wanted
+               and ts.state in ("executing", "long-running", "cancelled", "resumed"))
+
+
+def _wait_for_stragglers(client: Any, names: list[str], timeout: float = 300.0) -> None:
+    """Return once no worker runs a task of ``names`` (or after ``timeout`` seconds)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            busy = sum(client.run(_running_tasks, names).values())
+        except Exception:  # a worker went away: nothing more to wait for there
+            return
+        if not busy:
+            return
+        time.sleep(0.05)
+
+
 def _compute(delayed: Any, progress: bool, what: str) -> None:
     """Compute a write graph; on failure, no task is still writing when this returns.
 
     Locally the graph runs on a thread pool of its own that is drained before an error
     propagates (dask's shared pool would let running tasks write on into a folder that is
-    being removed). On a ``distributed.Client`` the futures are cancelled.
+    being removed). On a ``distributed.Client`` the futures are cancelled and the workers
+    are waited on until none still runs a task of this graph (a cancelled task that is
+    already running finishes its write).
     """
     client = _distributed_client()
     if client is not None:
+        names = sorted({_key_name(k) for k in delayed.__dask_graph__()})
         future = client.compute(delayed)
         try:
             if progress:
@@ -347,6 +419,7 @@ def _compute(delayed: Any, progress: bool, what: str) -> None:
             future.result()
         except BaseException:
             future.cancel()
+            _wait_for_stragglers(client, names)
             raise
         return
     from concurrent.futures import ThreadPoolExecutor

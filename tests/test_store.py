@@ -185,11 +185,12 @@ def test_reopened_view_gives_its_regions(tmp_path):
 
 
 def test_killed_build_leftovers_are_swept(tmp_path):
-    """A SIGKILLed build leaves <path>.partial-*; the next build of that path removes it."""
+    """A SIGKILLed build leaves <path>.partial-*; the next build of that path removes it once
+    the dead build's flock is free, and never touches a running build or a user's folder."""
     import subprocess
     import sys
 
-    from genomarray.store import atomic_dir
+    from genomarray.store import OWNER_LOCK, STALE_AFTER_S, atomic_dir
 
     target = tmp_path / "x.zarr"
     script = (f"import os, time\nfrom genomarray.store import atomic_dir\n"
@@ -199,23 +200,28 @@ def test_killed_build_leftovers_are_swept(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "ready"
     live = [p for p in tmp_path.iterdir() if ".partial-" in p.name]
-    assert len(live) == 1
-    # while the owner runs, another build leaves its folder alone
-    with atomic_dir(tmp_path / "x.zarr", overwrite=True) as tmp:
+    assert len(live) == 1 and (live[0] / OWNER_LOCK).exists()
+    # while the owner runs (whatever its pid namespace or host: only the lock counts),
+    # another build of the same path leaves its folder alone
+    with atomic_dir(target, overwrite=True) as tmp:
         assert live[0].exists()
         (tmp / "done").touch()
+    assert not (target / OWNER_LOCK).exists()  # the lock file never lands in the store
     proc.kill()
     proc.wait()
     assert live[0].exists()  # SIGKILL: no cleanup ran
-    foreign = tmp_path / "x.zarr.partial-otherhost-123-deadbeef"
-    foreign.mkdir()
-    with atomic_dir(tmp_path / "x.zarr", overwrite=True) as tmp:
+    unlocked = tmp_path / "x.zarr.partial-0123abcd"  # an older version's folder: no lock
+    unlocked.mkdir()
+    mine = tmp_path / "x.zarr.old-backup"  # not a name genomarray makes
+    mine.mkdir()
+    with atomic_dir(target, overwrite=True) as tmp:
         (tmp / "done").touch()
     assert not live[0].exists()
-    assert foreign.exists()  # another host's build may still be running
-    old = time.time() - 8 * 24 * 3600
-    os.utime(foreign, (old, old))
-    with atomic_dir(tmp_path / "x.zarr", overwrite=True) as tmp:
+    assert unlocked.exists() and mine.exists()
+    old = time.time() - STALE_AFTER_S - 60
+    for folder in (unlocked, mine):
+        os.utime(folder, (old, old))
+    with atomic_dir(target, overwrite=True) as tmp:
         (tmp / "done").touch()
-    assert not foreign.exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.zarr"]
+    assert not unlocked.exists() and mine.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.zarr", "x.zarr.old-backup"]
