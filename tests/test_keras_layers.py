@@ -152,3 +152,15 @@ def test_save_load_round_trip(tmp_path):
     assert {"Reverse", "Complement", "BothStrands", "LocalAveragePooling"} <= kinds
     merges = sorted(layer.merge for layer in loaded.layers if isinstance(layer, BothStrands))
     assert merges == ["both", "concat", "max", "mean"]
+
+
+def test_order_is_inferred_by_default():
+    """No order given: taken from the channel count (16 -> order 2), so order-2/3 inputs
+    need no extra argument; a given order that disagrees is a clear error."""
+    from genomarray.keras.layers import BothStrandConv1D
+
+    x = np.random.default_rng(0).random((2, 30, 16)).astype("float32")
+    layer = BothStrandConv1D(3, 5)
+    assert tuple(layer(x).shape) == (2, 26, 3)
+    with pytest.raises(ValueError, match="order=1 needs 4 channels"):
+        BothStrandConv1D(3, 5, order=1)(x)

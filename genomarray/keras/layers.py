@@ -138,7 +138,8 @@ class Complement(_Layer):
     Parameters
     ----------
     order
-        One-hot order (``4**order`` channels). ``None`` infers it from the channel count.
+        One-hot order (``4**order`` channels). ``None`` (default) infers it from the channel
+        count; a given order is checked against it.
     **kwargs
         Passed to :class:`keras.layers.Layer`.
 
@@ -151,7 +152,7 @@ class Complement(_Layer):
     True
     """
 
-    def __init__(self, order: int | None = 1, **kwargs: Any) -> None:
+    def __init__(self, order: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         _check_order(order)
         self.order = None if order is None else int(order)
@@ -201,7 +202,8 @@ class BothStrands(_Wrapper):
     merge
         One of ``"max"``, ``"mean"``, ``"concat"``, ``"both"``.
     order
-        One-hot order of the input. ``None`` infers it from the channel count.
+        One-hot order of the input. ``None`` (default) infers it from the channel count; a
+        given order is checked against it.
     **kwargs
         Passed to :class:`keras.layers.Wrapper`.
 
@@ -213,7 +215,7 @@ class BothStrands(_Wrapper):
     (None, 96, 16)
     """
 
-    def __init__(self, layer: Any, merge: str = "max", order: int | None = 1,
+    def __init__(self, layer: Any, merge: str = "max", order: int | None = None,
                  **kwargs: Any) -> None:
         super().__init__(layer, **kwargs)
         if merge not in MERGES:
@@ -258,7 +260,7 @@ class BothStrands(_Wrapper):
 
 
 def BothStrandConv1D(filters: int, kernel_size: int, merge: str = "max",  # noqa: N802
-                     order: int | None = 1, name: str | None = None,
+                     order: int | None = None, name: str | None = None,
                      **conv_kwargs: Any) -> BothStrands:
     """Return :class:`BothStrands` around a new ``keras.layers.Conv1D`` (Janggu's DnaConv2D).
 
@@ -269,7 +271,7 @@ def BothStrandConv1D(filters: int, kernel_size: int, merge: str = "max",  # noqa
     merge
         See :class:`BothStrands`.
     order
-        One-hot order of the input (``None``: inferred).
+        One-hot order of the input (``None``, the default: inferred from the channels).
     name
         Name of the wrapper layer (the convolution is named ``NAME_conv``).
     **conv_kwargs
