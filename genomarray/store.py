@@ -181,46 +181,51 @@ STALE_AFTER_S = 7 * 24 * 3600
 """A ``.partial-*`` folder whose owner cannot be asked (no lock file: an older version, or a
 filesystem without ``flock``) is stale after a week."""
 
-OWNER_LOCK = ".genomarray-owner.lock"
-"""File inside a build's temporary folder on which the building process holds ``flock``."""
+_LEFTOVER = re.compile(r"\.(partial|old)-(scratch-)?[0-9a-f]{8,32}(\.lock)?")
 
-_LEFTOVER = re.compile(r"\.(partial|old)-(scratch-)?[0-9a-f]{8,32}")
+
+def _lock_of(folder: Path) -> Path:
+    """The lock file of a build's temporary folder: beside it, so that writing the store
+    (zarr's ``mode="w"`` empties the folder) cannot remove it."""
+    return folder.with_name(folder.name + ".lock")
 
 
 def _hold(folder: Path) -> int | None:
-    """Create ``folder/OWNER_LOCK`` and hold an exclusive ``flock`` on it (None: no locks
+    """Create ``folder``'s lock file and hold an exclusive ``flock`` on it (None: no locks
     here, e.g. Windows or a filesystem without them). The lock dies with the process."""
     if fcntl is None:  # pragma: no cover - non-POSIX
         return None
-    fd = os.open(folder / OWNER_LOCK, os.O_CREAT | os.O_RDWR, 0o644)
+    fd = os.open(_lock_of(folder), os.O_CREAT | os.O_RDWR, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         os.close(fd)
+        with contextlib.suppress(OSError):
+            _lock_of(folder).unlink()
         return None
     return fd
 
 
 def _release(folder: Path, fd: int | None) -> None:
-    """Remove the lock file (so it does not end up in the store), then drop the lock."""
+    """Remove the lock file, then drop the lock (call once ``folder`` is renamed or gone)."""
     with contextlib.suppress(OSError):
-        (folder / OWNER_LOCK).unlink()
+        _lock_of(folder).unlink()
     if fd is not None:
         os.close(fd)
 
 
-def _owner_gone(folder: Path, now: float) -> bool:
-    """Whether no process holds ``folder``'s lock; without a usable lock file, whether the
-    folder is older than :data:`STALE_AFTER_S`."""
+def _owner_gone(lock: Path, folder: Path, now: float) -> bool:
+    """Whether no process holds ``lock``; without a usable lock file, whether ``folder`` is
+    older than :data:`STALE_AFTER_S`."""
     if fcntl is not None:
         try:
-            fd = os.open(folder / OWNER_LOCK, os.O_RDWR)
+            fd = os.open(lock, os.O_RDWR)
         except OSError:
             fd = None
         if fd is not None:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return True  # held until close: nobody else owns it
+                return True  # nobody holds it: the owner is done or dead
             except BlockingIOError:
                 return False  # a live process holds it, on this host or (NFS) another
             except OSError:
@@ -236,14 +241,14 @@ def _owner_gone(folder: Path, now: float) -> bool:
 def sweep_stale(path: str | os.PathLike) -> list[Path]:
     """Remove leftovers of builds of ``path`` that were killed before they could clean up.
 
-    A build writes into ``<path>.partial-<id>`` and holds an exclusive ``flock`` on a lock
-    file inside it for as long as it runs; the operating system drops the lock when the
-    process dies, however it dies. A SIGKILL or a lost node leaves the folder behind; the
-    next build of ``path`` removes it once its lock is free. A folder without a lock file
-    (an older genomarray, or a filesystem that refuses ``flock``) is removed only when it is
-    older than :data:`STALE_AFTER_S`. ``<path>.old-<id>`` folders (a replaced store that a
-    killed process did not finish deleting) are removed. Only names of exactly these forms
-    are touched.
+    A build writes into ``<path>.partial-<id>`` and holds an exclusive ``flock`` on the
+    lock file ``<path>.partial-<id>.lock`` beside it for as long as it runs; the operating
+    system drops the lock when the process dies, however it dies. A SIGKILL or a lost node
+    leaves the folder behind; the next build of ``path`` removes it once its lock is free.
+    A folder without a lock file (an older genomarray, or a filesystem that refuses
+    ``flock``) is removed only when it is older than :data:`STALE_AFTER_S`.
+    ``<path>.old-<id>`` folders (a replaced store that a killed process did not finish
+    deleting) are removed. Only names of exactly these forms are touched.
 
     Parameters
     ----------
@@ -271,13 +276,23 @@ def sweep_stale(path: str | os.PathLike) -> list[Path]:
         return []
     now = time.time()
     removed = []
-    for folder in path.parent.glob(f"{glob_escape(path.name)}.*"):
-        match = _LEFTOVER.fullmatch(folder.name[len(path.name):])
-        if match is None or not folder.is_dir():
+    for entry in path.parent.glob(f"{glob_escape(path.name)}.*"):
+        match = _LEFTOVER.fullmatch(entry.name[len(path.name):])
+        if match is None:
             continue
-        if match.group(1) == "old" or _owner_gone(folder, now):
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder)
+        if match.group(3):  # a lock file whose folder is gone (killed after removing it)
+            folder = entry.with_name(entry.name[:-len(".lock")])
+            if not folder.exists() and _owner_gone(entry, entry, now):
+                with contextlib.suppress(OSError):
+                    entry.unlink()
+            continue
+        if not entry.is_dir():
+            continue
+        if match.group(1) == "old" or _owner_gone(_lock_of(entry), entry, now):
+            shutil.rmtree(entry, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                _lock_of(entry).unlink()
+            removed.append(entry)
     return removed
 
 
@@ -339,27 +354,28 @@ def atomic_dir(path: str | os.PathLike, overwrite: bool = False):
     tmp.mkdir()
     fd = _hold(tmp)
     try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        _release(tmp, fd)
-        raise
-    _release(tmp, fd)
-    if path.exists():
-        if not overwrite:
-            shutil.rmtree(tmp, ignore_errors=True)
-            return
-        old = path.with_name(f"{path.name}.old-{uuid.uuid4().hex[:12]}")
-        os.rename(path, old)
-        os.rename(tmp, path)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
         try:
-            os.rename(tmp, path)
-        except OSError:  # lost a race to a concurrent build of the same key
+            yield tmp
+        except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
-            if not path.exists():
-                raise
+            raise
+        if path.exists():
+            if not overwrite:
+                shutil.rmtree(tmp, ignore_errors=True)
+                return
+            old = path.with_name(f"{path.name}.old-{uuid.uuid4().hex[:12]}")
+            os.rename(path, old)
+            os.rename(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            try:
+                os.rename(tmp, path)
+            except OSError:  # lost a race to a concurrent build of the same key
+                shutil.rmtree(tmp, ignore_errors=True)
+                if not path.exists():
+                    raise
+    finally:
+        _release(tmp, fd)  # after the rename: a sweeper that gets the lock finds no folder
 
 
 def _distributed_client() -> Any:

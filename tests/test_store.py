@@ -190,7 +190,7 @@ def test_killed_build_leftovers_are_swept(tmp_path):
     import subprocess
     import sys
 
-    from genomarray.store import OWNER_LOCK, STALE_AFTER_S, atomic_dir
+    from genomarray.store import STALE_AFTER_S, atomic_dir
 
     target = tmp_path / "x.zarr"
     script = (f"import os, time\nfrom genomarray.store import atomic_dir\n"
@@ -199,14 +199,16 @@ def test_killed_build_leftovers_are_swept(tmp_path):
               f"    print('ready', flush=True)\n    time.sleep(60)\n")
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "ready"
-    live = [p for p in tmp_path.iterdir() if ".partial-" in p.name]
-    assert len(live) == 1 and (live[0] / OWNER_LOCK).exists()
+    live = [p for p in tmp_path.iterdir() if ".partial-" in p.name and p.is_dir()]
+    assert len(live) == 1
+    lock = live[0].with_name(live[0].name + ".lock")
+    assert lock.exists()
     # while the owner runs (whatever its pid namespace or host: only the lock counts),
     # another build of the same path leaves its folder alone
     with atomic_dir(target, overwrite=True) as tmp:
         assert live[0].exists()
         (tmp / "done").touch()
-    assert not (target / OWNER_LOCK).exists()  # the lock file never lands in the store
+    assert sorted(os.listdir(target)) == ["done"]  # the lock is beside, not in, the store
     proc.kill()
     proc.wait()
     assert live[0].exists()  # SIGKILL: no cleanup ran
@@ -216,7 +218,7 @@ def test_killed_build_leftovers_are_swept(tmp_path):
     mine.mkdir()
     with atomic_dir(target, overwrite=True) as tmp:
         (tmp / "done").touch()
-    assert not live[0].exists()
+    assert not live[0].exists() and not lock.exists()
     assert unlocked.exists() and mine.exists()
     old = time.time() - STALE_AFTER_S - 60
     for folder in (unlocked, mine):
@@ -225,3 +227,27 @@ def test_killed_build_leftovers_are_swept(tmp_path):
         (tmp / "done").touch()
     assert not unlocked.exists() and mine.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.zarr", "x.zarr.old-backup"]
+
+
+def test_the_build_lock_survives_writing_the_store(tmp_path, monkeypatch):
+    """zarr's mode='w' empties the temporary folder: the lock is beside it, held throughout."""
+    import fcntl
+
+    real = store._compute
+    seen = []
+
+    def spy(delayed, progress, what):
+        real(delayed, progress, what)
+        (tmp,) = [p for p in tmp_path.iterdir() if p.is_dir() and ".partial-" in p.name]
+        fd = os.open(tmp.with_name(tmp.name + ".lock"), os.O_RDWR)
+        try:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(fd)
+        seen.append(tmp)
+
+    monkeypatch.setattr(store, "_compute", spy)
+    g = model.sequence_genome(np.zeros((1, 8), np.uint8), ["chr1"], [8])
+    store.write_zarr(g, tmp_path / "g.zarr", progress=False)
+    assert seen and sorted(os.listdir(tmp_path)) == ["g.zarr"]
