@@ -379,10 +379,13 @@ def to_genome(view: xr.DataArray, chrom_sizes: Any = None,
     for c in range(len(lengths)):
         for k, n in enumerate(pos_chunks):
             dsk.setdefault((name, c, k, 0, 0), (_filled, (1, n, n_strand, n_cond), fill, dtype))
-    graph = HighLevelGraph.from_collections(name, dsk, dependencies=())
-    data = da.Array(graph, name, chunks=((1,) * len(lengths), pos_chunks, (n_strand,),
-                                         (n_cond,)),
-                    meta=np.empty((0, 0, 0, 0), dtype))
+    if pos_chunks and len(lengths):
+        graph = HighLevelGraph.from_collections(name, dsk, dependencies=())
+        data = da.Array(graph, name, chunks=((1,) * len(lengths), pos_chunks, (n_strand,),
+                                             (n_cond,)),
+                        meta=np.empty((0, 0, 0, 0), dtype))
+    else:  # no chromosomes, or only empty ones
+        data = da.full((len(lengths), total, n_strand, n_cond), fill, dtype=dtype)
     attrs = {"how": how, "fill_value": fill}
     normalizers = view.attrs.get(model.NORMALIZERS, ())
     return model.coverage_track(data, list(sizes), list(lengths),

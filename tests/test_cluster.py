@@ -143,3 +143,25 @@ def test_worker_dying_mid_build_is_retried_and_the_store_is_complete(tmp_path):
     values = ga.open_zarr(target).values
     assert values[0].tolist() == [1] * 5000 and values[1].tolist() == [2] * 5000
     assert not _leftovers(target.parent)
+
+
+def test_write_shuffled_spill_on_the_cluster(client, tmp_path):
+    """A persisted view of many chunks (futures on the workers) is spilled and gathered on
+    the cluster, equal to the lazy permutation; nothing but the result is left."""
+    import dask.array as da
+    import pandas as pd
+
+    from genomarray.transforms.split import shuffle, write_shuffled
+
+    n = 300
+    regions = pd.DataFrame({"chrom": "chr1", "start": np.arange(n) * 10,
+                            "end": np.arange(n) * 10 + 10})
+    values = np.random.default_rng(5).random((n, 10)).astype(np.float32)
+    view = model.region_view(values, regions, resolution=1)
+    lazy = view.copy(data=da.from_array(values, chunks=(20, 10)).persist())  # 15 chunks
+    got = _on_cluster(client, lambda: write_shuffled(lazy, tmp_path / "s.zarr", 3,
+                                                     chunk_regions=32, progress=False))
+    want = shuffle(view, 3)
+    np.testing.assert_array_equal(got.values, want.values)
+    np.testing.assert_array_equal(got["region_index"].values, want["region_index"].values)
+    assert sorted(os.listdir(tmp_path)) == ["s.zarr"]

@@ -326,3 +326,12 @@ def test_many_contigs_one_graph_layer_and_exact():
     for (c, p), (s, n) in total.items():
         expected[c, p] = s / n
     np.testing.assert_allclose(track.values[:, :, 0, 0], expected, rtol=1e-6)
+
+
+def test_empty_genomes():
+    """No chromosomes, or only empty ones: an empty track of the right shape, no error."""
+    regions = pd.DataFrame({"chrom": ["chr1"], "start": [0], "end": [4]})
+    view = model.region_view(np.ones((1, 4)), regions, resolution=1)
+    assert to_genome(view.isel(region=slice(0, 0)), {}).shape == (0, 0, 1, 1)
+    track = to_genome(view.isel(region=slice(0, 0)), {"chr1": 0})
+    assert track.shape == (1, 0, 1, 1) and track.values.size == 0

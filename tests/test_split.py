@@ -261,3 +261,13 @@ def test_write_shuffled_spills_many_chunks_linearly(views, tmp_path, monkeypatch
     with pytest.raises(RuntimeError, match="disk full"):
         write_shuffled(bad, tmp_path / "bad.zarr", 1, progress=False)
     assert os.listdir(tmp_path) == ["out"]
+
+    # region axis not first, bool values: spilled; object values: the lazy permutation
+    flags = lazy.copy(data=lazy.data > 0).transpose("pos", "region", ...)
+    assert split._needs_spill(flags)
+    got = write_shuffled(flags, tmp_path / "flags.zarr", 4, progress=False)
+    np.testing.assert_array_equal(got.transpose("region", ...).values,
+                                  want["dna"].values > 0)
+    names = xr.DataArray(da.from_array(x["name"].values.astype(object), chunks=10),
+                         dims="region", coords=x["name"].coords)
+    assert not split._needs_spill(names)

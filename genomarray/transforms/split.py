@@ -49,8 +49,11 @@ SPILL_ABOVE_CHUNKS = 8
 
 Permuting a dask array lazily makes every output chunk depend on every input chunk (a graph
 of chunks² tasks). Above this many chunks, :func:`write_shuffled` instead writes the input
-once, in order, to an uncompressed scratch file next to the target (one task per chunk)
-and gathers each output chunk's rows from it (one task per chunk)."""
+once, in order, to uncompressed ``.npy`` chunk files in a scratch folder next to the target
+(one task per chunk, on the active scheduler or cluster) and gathers each output chunk's
+rows from them (one task per chunk). The scratch folder needs as much free disk as the
+uncompressed input and is removed afterwards; on a multi-node cluster it must be on storage
+every worker sees, like the target. Object and string arrays keep the lazy permutation."""
 
 MANIFEST = "shuffled.json"
 """File naming the stores of a folder written by :func:`write_shuffled`."""
@@ -490,12 +493,24 @@ def _prepare(arr: xr.DataArray, rows: int) -> xr.DataArray:
     return arr.copy(data=data).assign_coords(loaded)
 
 
-def _take_rows(idx: np.ndarray, file: str, axis: int) -> np.ndarray:
-    """Task body: rows ``idx`` (along ``axis``) of the ``.npy`` scratch ``file``, read in
-    ascending order from a memory map and put back in the order asked."""
-    mm = np.load(file, mmap_mode="r")
+def _save_block(block: Any, file: str) -> int:
+    """Task body: write one region chunk, dense, to an uncompressed ``.npy``."""
+    np.save(file, _dense(block))
+    return 0
+
+
+def _take_rows(idx: np.ndarray, folder: str, bounds: np.ndarray, axis: int) -> np.ndarray:
+    """Task body: rows ``idx`` (along ``axis``) of the chunk files ``folder/<i>.npy`` (chunk
+    ``i`` holds rows ``bounds[i]:bounds[i + 1]``), read in ascending order from memory maps
+    and put back in the order asked."""
     order = np.argsort(idx, kind="stable")
-    rows = np.take(mm, idx[order], axis=axis)
+    wanted = idx[order]
+    which = np.searchsorted(bounds, wanted, side="right") - 1
+    parts = []
+    for i in np.unique(which).tolist():
+        mm = np.load(os.path.join(folder, f"{i}.npy"), mmap_mode="r")
+        parts.append(np.take(mm, wanted[which == i] - bounds[i], axis=axis))
+    rows = np.concatenate(parts, axis=axis)
     out = np.empty_like(rows)
     index: list[Any] = [slice(None)] * rows.ndim
     index[axis] = order
@@ -505,36 +520,27 @@ def _take_rows(idx: np.ndarray, file: str, axis: int) -> np.ndarray:
 
 def _needs_spill(arr: xr.DataArray) -> bool:
     data = arr.data
-    return (isinstance(data, da.Array)
+    return (isinstance(data, da.Array) and np.dtype(data.dtype).kind in "biufc"
             and len(data.chunks[arr.dims.index(model.REGION)]) > SPILL_ABOVE_CHUNKS)
 
 
 def _spill_permuted(arr: xr.DataArray, perm: np.ndarray, rows: int, scratch: Path,
                     progress: bool) -> xr.DataArray:
-    """``_permute(arr, perm)`` in two linear passes through an uncompressed scratch file."""
+    """``_permute(arr, perm)`` in two linear passes through uncompressed chunk files."""
     import dask
 
-    data = arr.data
-    if not isinstance(data._meta, np.ndarray):
-        data = data.map_blocks(_dense, dtype=data.dtype,
-                               meta=np.empty((0,) * data.ndim, dtype=data.dtype))
-    file = scratch / f"{len(list(scratch.iterdir()))}.npy"
-    target = np.lib.format.open_memmap(file, mode="w+", dtype=data.dtype, shape=data.shape)
-    with dask.config.set(scheduler="threads"):
-        stored = da.store(data, target, lock=False, compute=False)
-        if progress:
-            from dask.diagnostics import ProgressBar
-
-            with ProgressBar():
-                dask.compute(stored)
-        else:
-            dask.compute(stored)
-    target.flush()
-    del target
     axis = arr.dims.index(model.REGION)
+    data = arr.data.rechunk({i: -1 for i in range(arr.ndim) if i != axis})
+    folder = scratch / f"spill{len(list(scratch.iterdir()))}"
+    folder.mkdir()
+    blocks = data.to_delayed().reshape(-1)
+    saves = [dask.delayed(_save_block, pure=False)(b, str(folder / f"{i}.npy"))
+             for i, b in enumerate(blocks)]
+    store._compute(dask.delayed(list)(saves), progress, f"spilling to {folder}")
+    bounds = np.cumsum((0, *data.chunks[axis]))
     index = da.from_array(perm.astype(np.int64), chunks=rows)
     gathered = da.map_blocks(
-        _take_rows, index, file=str(file), axis=axis, dtype=data.dtype,
+        _take_rows, index, folder=str(folder), bounds=bounds, axis=axis, dtype=data.dtype,
         new_axis=[i for i in range(data.ndim) if i != axis],
         chunks=tuple(index.chunks[0] if i == axis else (n,) for i, n in enumerate(data.shape)),
         meta=np.empty((0,) * data.ndim, dtype=data.dtype))
@@ -595,7 +601,8 @@ def write_shuffled(arrays: Arrays, path: str | os.PathLike, random_state: Any = 
     order. The region coordinates (and ``region_index``, each region's position before
     shuffling) are stored with the values, so reopening gives the same permutation. The
     write is lazy and chunked (memory bounded by the chunks) and atomic: on error nothing
-    is left at ``path``.
+    is left at ``path``. Dask-backed views of many chunks pass through an uncompressed
+    scratch copy next to ``path`` (see :data:`SPILL_ABOVE_CHUNKS`; plan the disk space).
 
     Parameters
     ----------
