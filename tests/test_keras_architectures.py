@@ -64,7 +64,7 @@ def labels_with(n, like):
 
 
 # -- shapes ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("length", [500, 1000])
+@pytest.mark.parametrize("length", [500, 1000, 2000])  # the paper's contexts
 @pytest.mark.parametrize("order", [1, 2, 3])
 def test_inputs_match_onehot_views(genome, order, length):
     dna, frame = genome
