@@ -225,3 +225,35 @@ def test_next_block_is_read_ahead(on_disk):
     rows = slice(int(seq.bounds[1]), int(seq.bounds[1]) + 16)
     (got,) = seq._read(rows).values()
     np.testing.assert_array_equal(got, np.asarray(on_disk["codes"].values[rows]))
+
+
+@pytest.mark.parametrize("where", ["memory", "out_of_core"])
+def test_pickled_copy_gives_the_same_batches(views, on_disk, where):
+    """What keras' worker processes get (use_multiprocessing=True): a pickled copy whose
+    batches, shuffles and augmentation draws equal the original's."""
+    import pickle
+
+    x = views["codes"] if where == "memory" else on_disk["codes"]
+    budget = 1 << 30 if where == "memory" else 1000
+    seq = GenomicSequence({"dna": x}, views["labels"], onehot_order=1, batch_size=32,
+                          shuffle=True, seed=3, augment="flip", max_memory_bytes=budget)
+    seq.on_epoch_end()
+    copy = pickle.loads(pickle.dumps(seq))
+    for i in (0, len(seq) // 2, len(seq) - 1):
+        (xa, ya), (xb, yb) = seq[i], copy[i]
+        np.testing.assert_array_equal(xa["dna"], xb["dna"])
+        np.testing.assert_array_equal(ya, yb)
+
+
+def test_fit_with_worker_processes(views):
+    """model.fit with keras' multiprocessing workers runs on a GenomicSequence."""
+    keras.utils.set_random_seed(0)
+    train = GenomicSequence({"dna": views["codes"]}, views["labels"], onehot_order=1,
+                            batch_size=32, shuffle=True, seed=0, augment="flip",
+                            workers=2, use_multiprocessing=True)
+    inp = keras.Input((200, 4), name="dna")
+    h = keras.layers.GlobalMaxPooling1D()(keras.layers.Conv1D(4, 11, activation="relu")(inp))
+    model = keras.Model({"dna": inp}, keras.layers.Dense(1, activation="sigmoid")(h))
+    model.compile("adam", "binary_crossentropy")
+    hist = model.fit(train, epochs=2, verbose=0)
+    assert len(hist.history["loss"]) == 2 and np.all(np.isfinite(hist.history["loss"]))
