@@ -37,7 +37,7 @@ import dask.array as da
 import numpy as np
 import xarray as xr
 
-from genomarray import model
+from genomarray import model, store
 from genomarray.errors import ChromosomeError, InputError
 
 CHUNK = 1 << 20
@@ -212,22 +212,38 @@ def _check_strands(strands: str) -> None:
 
 
 class _Atomic:
-    """Temporary files next to ``targets``, renamed onto them by :meth:`commit`."""
+    """Temporary files next to ``targets``, renamed onto them by :meth:`commit`.
+
+    Each temporary file is locked (:func:`genomarray.store.hold_lock`) while it is written,
+    so leftovers of a killed export (lock free) are removed by the next export to the same
+    target, and a running one is never touched.
+    """
 
     def __init__(self, targets: Sequence[Path]) -> None:
         self.targets = list(targets)
         tag = uuid.uuid4().hex[:8]
         self.temps = [t.with_name(f".{t.name}.partial-{tag}") for t in self.targets]
+        self.fds: list[int | None] = []
 
     def __enter__(self) -> list[Path]:
         for t in self.targets:
             t.parent.mkdir(parents=True, exist_ok=True)
+            _sweep_partial_files(t)
+        # writers open the temporary files with "w" (truncate): the locked inode stays
+        self.fds = [store.hold_lock(t) for t in self.temps]
         return self.temps
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if exc_type is not None:
             for t in self.temps:
                 t.unlink(missing_ok=True)
+        self._close()
+
+    def _close(self) -> None:
+        for fd in self.fds:
+            if fd is not None:
+                os.close(fd)
+        self.fds = []
 
     def commit(self) -> None:
         try:
@@ -236,6 +252,17 @@ class _Atomic:
         finally:
             for t in self.temps:
                 t.unlink(missing_ok=True)
+            self._close()
+
+
+def _sweep_partial_files(target: Path) -> None:
+    """Remove ``.<target>.partial-<id>`` files whose writer is gone (lock free)."""
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.partial-[0-9a-f]{{8}}")
+    if not target.parent.is_dir():
+        return
+    for entry in target.parent.iterdir():
+        if pattern.fullmatch(entry.name) and store.lock_is_free(entry):
+            entry.unlink(missing_ok=True)
 
 
 def _write(track: xr.DataArray, strands: Strands, sinks: Sequence[Any]) -> None:

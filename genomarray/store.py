@@ -190,19 +190,61 @@ def _lock_of(folder: Path) -> Path:
     return folder.with_name(folder.name + ".lock")
 
 
-def _hold(folder: Path) -> int | None:
-    """Create ``folder``'s lock file and hold an exclusive ``flock`` on it (None: no locks
-    here, e.g. Windows or a filesystem without them). The lock dies with the process."""
+def hold_lock(file: str | os.PathLike) -> int | None:
+    """Create ``file`` if needed and hold an exclusive ``flock`` on it; return its descriptor.
+
+    The lock lasts until the descriptor is closed or the process dies, however it dies, so
+    other processes can tell a running writer from a dead one (:func:`lock_is_free`).
+    None when locks are not available here (Windows, a filesystem that refuses them).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> f = Path(tempfile.mkdtemp()) / "x.lock"
+    >>> fd = hold_lock(f)
+    >>> lock_is_free(f)
+    False
+    >>> os.close(fd)
+    >>> lock_is_free(f)
+    True
+    """
     if fcntl is None:  # pragma: no cover - non-POSIX
         return None
-    fd = os.open(_lock_of(folder), os.O_CREAT | os.O_RDWR, 0o644)
+    fd = os.open(file, os.O_CREAT | os.O_RDWR, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         os.close(fd)
+        return None
+    return fd
+
+
+def lock_is_free(file: str | os.PathLike) -> bool | None:
+    """Whether nobody holds ``file``'s ``flock`` (:func:`hold_lock`); None when ``file`` is
+    missing or locks are not available, so the caller must judge otherwise."""
+    if fcntl is None:  # pragma: no cover - non-POSIX
+        return None
+    try:
+        fd = os.open(file, os.O_RDWR)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True  # nobody holds it: the owner is done or dead
+    except BlockingIOError:
+        return False  # a live process holds it, on this host or (NFS) another
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _hold(folder: Path) -> int | None:
+    """Hold the lock file beside ``folder`` (None: no locks here)."""
+    fd = hold_lock(_lock_of(folder))
+    if fd is None:
         with contextlib.suppress(OSError):
             _lock_of(folder).unlink()
-        return None
     return fd
 
 
@@ -217,21 +259,9 @@ def _release(folder: Path, fd: int | None) -> None:
 def _owner_gone(lock: Path, folder: Path, now: float) -> bool:
     """Whether no process holds ``lock``; without a usable lock file, whether ``folder`` is
     older than :data:`STALE_AFTER_S`."""
-    if fcntl is not None:
-        try:
-            fd = os.open(lock, os.O_RDWR)
-        except OSError:
-            fd = None
-        if fd is not None:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return True  # nobody holds it: the owner is done or dead
-            except BlockingIOError:
-                return False  # a live process holds it, on this host or (NFS) another
-            except OSError:
-                pass  # locks unsupported here: fall back to the age
-            finally:
-                os.close(fd)
+    free = lock_is_free(lock)
+    if free is not None:
+        return free
     try:
         return now - folder.stat().st_mtime > STALE_AFTER_S
     except OSError:

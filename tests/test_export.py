@@ -281,3 +281,23 @@ def test_minus_strand_view_exports_in_genome_orientation(tmp_path):
     np.testing.assert_array_equal(plus.values("c", 2, 12, numpy=True), values[0, 2:12, 0, 0])
     np.testing.assert_array_equal(plus.values("c", 16, 26, numpy=True), values[0, 16:26, 0, 0])
     assert np.isnan(plus.values("c", 12, 16, numpy=True)).all()
+
+
+def test_killed_export_leftovers_are_swept(tmp_path):
+    """A temporary file of an export killed mid-write (lock free) is removed by the next
+    export to the same target; one still being written (lock held) is kept."""
+    from genomarray.store import hold_lock
+
+    target = tmp_path / "x.bed"
+    dead = tmp_path / ".x.bed.partial-0123abcd"
+    dead.write_text("half a file")
+    alive = tmp_path / ".x.bed.partial-89abcdef"
+    fd = hold_lock(alive)
+    try:
+        roi = pd.DataFrame({"chrom": ["chr1"], "start": [0], "end": [4]})
+        view = model.region_view(np.ones((1, 4), np.float32), roi, resolution=1)
+        to_bed(view, target)
+        assert target.exists() and not dead.exists() and alive.exists()
+    finally:
+        os.close(fd)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".x.bed.partial-89abcdef", "x.bed"]
