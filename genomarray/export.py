@@ -227,10 +227,15 @@ class _Atomic:
 
     def __enter__(self) -> list[Path]:
         for t in self.targets:
-            t.parent.mkdir(parents=True, exist_ok=True)
+            store.ensure_writable(t.parent)
             _sweep_partial_files(t)
         # writers open the temporary files with "w" (truncate): the locked inode stays
-        self.fds = [store.hold_lock(t) for t in self.temps]
+        for t in self.temps:
+            try:
+                self.fds.append(store.make_locked(t, folder=False))
+            except BaseException:
+                self.__exit__(OSError, None, None)
+                raise
         return self.temps
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
@@ -261,8 +266,10 @@ def _sweep_partial_files(target: Path) -> None:
     if not target.parent.is_dir():
         return
     for entry in target.parent.iterdir():
-        if pattern.fullmatch(entry.name) and store.lock_is_free(entry):
-            entry.unlink(missing_ok=True)
+        if pattern.fullmatch(entry.name):
+            with store.claimed(entry) as free:
+                if free:
+                    entry.unlink(missing_ok=True)
 
 
 def _write(track: xr.DataArray, strands: Strands, sinks: Sequence[Any]) -> None:

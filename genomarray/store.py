@@ -15,13 +15,14 @@ path (:func:`sweep_stale`).
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
 import re
 import shutil
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
@@ -181,6 +182,8 @@ STALE_AFTER_S = 7 * 24 * 3600
 """A ``.partial-*`` folder whose owner cannot be asked (no lock file: an older version, or a
 filesystem without ``flock``) is stale after a week."""
 
+_NO_LOCKS = {errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS}
+
 _LEFTOVER = re.compile(r"\.(partial|old)-(scratch-)?[0-9a-f]{8,32}(\.lock)?")
 
 
@@ -210,33 +213,74 @@ def hold_lock(file: str | os.PathLike) -> int | None:
     """
     if fcntl is None:  # pragma: no cover - non-POSIX
         return None
-    fd = os.open(file, os.O_CREAT | os.O_RDWR, 0o644)
+    for _ in range(100):
+        fd = os.open(file, os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # blocking: a sweeper's probe is brief
+        except OSError as err:
+            os.close(fd)
+            if err.errno in _NO_LOCKS:
+                return None
+            raise
+        try:
+            same = os.fstat(fd).st_ino == os.stat(file).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fd
+        os.close(fd)  # a sweeper removed the file before we locked it: make a new one
+    raise OSError(f"could not lock {file}: it keeps being removed")
+
+
+@contextlib.contextmanager
+def claimed(file: str | os.PathLike) -> Iterator[bool | None]:
+    """Take ``file``'s ``flock`` if nobody holds it, for the duration of the block.
+
+    Yields True (free: held by us until the block ends, so whatever the block removes
+    cannot belong to a writer that locks it meanwhile), False (a live process holds it, on
+    this host or, on NFS, another), or None (no such file, or locks unavailable here).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> f = Path(tempfile.mkdtemp()) / "x.lock"
+    >>> fd = hold_lock(f)
+    >>> with claimed(f) as free:
+    ...     free
+    False
+    >>> os.close(fd)
+    >>> with claimed(f) as free:
+    ...     free
+    True
+    """
+    fd = None
+    state: bool | None = None
+    if fcntl is not None:
+        try:
+            fd = os.open(file, os.O_RDWR)
+        except OSError:
+            fd = None
+        if fd is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                state = True
+            except BlockingIOError:
+                state = False
+            except OSError:
+                state = None
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        return None
-    return fd
+        yield state
+    finally:
+        if fd is not None:
+            os.close(fd)
 
 
 def lock_is_free(file: str | os.PathLike) -> bool | None:
     """Whether nobody holds ``file``'s ``flock`` (:func:`hold_lock`); None when ``file`` is
-    missing or locks are not available, so the caller must judge otherwise."""
-    if fcntl is None:  # pragma: no cover - non-POSIX
-        return None
-    try:
-        fd = os.open(file, os.O_RDWR)
-    except OSError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return True  # nobody holds it: the owner is done or dead
-    except BlockingIOError:
-        return False  # a live process holds it, on this host or (NFS) another
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
+    missing or locks are not available. Only a snapshot: to remove what the lock guards,
+    do it inside :func:`claimed`."""
+    with claimed(file) as free:
+        return free
 
 
 def _hold(folder: Path) -> int | None:
@@ -256,12 +300,7 @@ def _release(folder: Path, fd: int | None) -> None:
         os.close(fd)
 
 
-def _owner_gone(lock: Path, folder: Path, now: float) -> bool:
-    """Whether no process holds ``lock``; without a usable lock file, whether ``folder`` is
-    older than :data:`STALE_AFTER_S`."""
-    free = lock_is_free(lock)
-    if free is not None:
-        return free
+def _older_than_stale(folder: Path, now: float) -> bool:
     try:
         return now - folder.stat().st_mtime > STALE_AFTER_S
     except OSError:
@@ -278,7 +317,8 @@ def sweep_stale(path: str | os.PathLike) -> list[Path]:
     A folder without a lock file (an older genomarray, or a filesystem that refuses
     ``flock``) is removed only when it is older than :data:`STALE_AFTER_S`.
     ``<path>.old-<id>`` folders (a replaced store that a killed process did not finish
-    deleting) are removed. Only names of exactly these forms are touched.
+    deleting) are removed once ``path`` exists; without it they are the only copy and are
+    kept. Only names of exactly these forms are touched.
 
     Parameters
     ----------
@@ -311,27 +351,95 @@ def sweep_stale(path: str | os.PathLike) -> list[Path]:
         if match is None:
             continue
         if match.group(3):  # a lock file whose folder is gone (killed after removing it)
-            folder = entry.with_name(entry.name[:-len(".lock")])
-            if not folder.exists() and _owner_gone(entry, entry, now):
-                with contextlib.suppress(OSError):
-                    entry.unlink()
+            with claimed(entry) as free:
+                if free and not entry.with_name(entry.name[:-len(".lock")]).exists():
+                    entry.unlink(missing_ok=True)
             continue
         if not entry.is_dir():
             continue
-        if match.group(1) == "old" or _owner_gone(_lock_of(entry), entry, now):
-            shutil.rmtree(entry, ignore_errors=True)
-            with contextlib.suppress(OSError):
-                _lock_of(entry).unlink()
-            removed.append(entry)
+        if match.group(1) == "old":
+            if path.exists():  # else killed between an overwrite's renames: keep it
+                shutil.rmtree(entry, ignore_errors=True)
+                removed.append(entry)
+            continue
+        lock = _lock_of(entry)
+        with claimed(lock) as free:  # removed while we hold the lock: no owner can appear
+            if free is None:
+                free = _older_than_stale(entry, now)
+            if free:
+                shutil.rmtree(entry, ignore_errors=True)
+                lock.unlink(missing_ok=True)
+                removed.append(entry)
     return removed
+
+
+def ensure_writable(folder: str | os.PathLike) -> None:
+    """Create ``folder`` if needed; a folder that cannot be written is a clear error.
+
+    Raises
+    ------
+    PermissionError
+        Naming the folder and ``$GENOMARRAY_OUTPUT``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> ensure_writable(Path(tempfile.mkdtemp()) / "new" / "folder")
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        if err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise _read_only(folder) from err
+        raise
+    if not os.access(folder, os.W_OK):
+        raise _read_only(folder)
+
+
+def _read_only(folder: Path) -> PermissionError:
+    return PermissionError(f"cannot write to {folder} (read-only?); choose another path or "
+                           "set $GENOMARRAY_OUTPUT to a writable folder")
+
+
+def make_locked(tmp: Path, folder: bool = True) -> int | None:
+    """Create a temporary folder (or file) already locked, and return the lock's descriptor.
+
+    For a folder the lock file beside it is locked first and the folder made after, so a
+    sweeper (:func:`sweep_stale`) never sees it unlocked; for a file, the file itself is
+    the lock. Close the descriptor (or :func:`_release` a folder) when done.
+
+    Raises
+    ------
+    PermissionError
+        The parent folder is read-only.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = Path(tempfile.mkdtemp()) / "x.zarr.partial-0123abcd0123"
+    >>> fd = make_locked(tmp)
+    >>> tmp.is_dir(), lock_is_free(tmp.with_name(tmp.name + ".lock"))
+    (True, False)
+    >>> _release(tmp, fd)
+    """
+    try:
+        fd = _hold(tmp) if folder else hold_lock(tmp)
+        if folder:
+            tmp.mkdir()
+    except OSError as err:
+        if err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise _read_only(tmp.parent) from err
+        raise
+    return fd
 
 
 @contextlib.contextmanager
 def atomic_scratch(path: str | os.PathLike):
     """Yield a scratch folder next to ``path``, removed when the block ends, however it ends.
 
-    It is named like a build's temporary folder (``<path>.partial-<host>-<pid>-...``), so
-    a scratch folder left by a killed process is swept by the next build of ``path``.
+    It is named and locked like a build's temporary folder (``<path>.partial-scratch-<id>``),
+    so a scratch folder left by a killed process is swept by the next build of ``path``.
 
     Examples
     --------
@@ -343,11 +451,10 @@ def atomic_scratch(path: str | os.PathLike):
     []
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_writable(path.parent)
     sweep_stale(path)
     tmp = path.with_name(f"{path.name}.partial-scratch-{uuid.uuid4().hex[:12]}")
-    tmp.mkdir()
-    fd = _hold(tmp)
+    fd = make_locked(tmp)
     try:
         yield tmp
     finally:
@@ -375,14 +482,10 @@ def atomic_dir(path: str | os.PathLike, overwrite: bool = False):
     path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not os.access(path.parent, os.W_OK):
-        raise PermissionError(f"cannot write to {path.parent} (read-only?); choose another "
-                              "path or set $GENOMARRAY_OUTPUT to a writable folder")
+    ensure_writable(path.parent)
     sweep_stale(path)
     tmp = path.with_name(f"{path.name}.partial-{uuid.uuid4().hex[:12]}")
-    tmp.mkdir()
-    fd = _hold(tmp)
+    fd = make_locked(tmp)
     try:
         try:
             yield tmp

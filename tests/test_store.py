@@ -7,6 +7,7 @@ import tracemalloc
 
 import dask.array as da
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
@@ -251,3 +252,55 @@ def test_the_build_lock_survives_writing_the_store(tmp_path, monkeypatch):
     g = model.sequence_genome(np.zeros((1, 8), np.uint8), ["chr1"], [8])
     store.write_zarr(g, tmp_path / "g.zarr", progress=False)
     assert seen and sorted(os.listdir(tmp_path)) == ["g.zarr"]
+
+
+def test_sweeping_never_removes_a_running_build(tmp_path):
+    """Stress: another process sweeps the target's leftovers in a tight loop while this one
+    builds and exports into it over and over; no build or export ever loses its files."""
+    import subprocess
+    import sys
+
+    from genomarray.export import to_bed
+    from genomarray.store import atomic_dir
+
+    target, bed = tmp_path / "x.zarr", tmp_path / "x.bed"
+    script = ("import time, pathlib\nfrom genomarray.store import sweep_stale\n"
+              "from genomarray.export import _sweep_partial_files\n"
+              f"t, b = pathlib.Path({str(target)!r}), pathlib.Path({str(bed)!r})\n"
+              "print('go', flush=True)\nend = time.time() + 4\n"
+              "while time.time() < end:\n    sweep_stale(t)\n    _sweep_partial_files(b)\n")
+    sweeper = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                               text=True)
+    assert sweeper.stdout.readline().strip() == "go"
+    regions = pd.DataFrame({"chrom": ["chr1"], "start": [0], "end": [4]})
+    view = model.region_view(np.ones((1, 4), np.float32), regions, resolution=1)
+    builds = 0
+    while sweeper.poll() is None:
+        with atomic_dir(target, overwrite=True) as tmp:
+            (tmp / "chunk").write_text(str(builds))
+        to_bed(view, bed, overwrite=True)
+        builds += 1
+    assert sweeper.returncode == 0 and builds > 20
+    assert (target / "chunk").read_text() == str(builds - 1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.bed", "x.zarr"]
+
+
+def test_read_only_targets_are_a_clear_error(tmp_path, monkeypatch):
+    """A read-only filesystem (EROFS, which os.access does not see for root) refused by
+    builds, scratch folders and exports with the folder and $GENOMARRAY_OUTPUT named."""
+    import errno
+
+    from genomarray.export import to_bed
+
+    def read_only(path):
+        raise OSError(errno.EROFS, "Read-only file system", str(path))
+
+    monkeypatch.setattr(store, "hold_lock", read_only)
+    regions = pd.DataFrame({"chrom": ["chr1"], "start": [0], "end": [4]})
+    view = model.region_view(np.ones((1, 4), np.float32), regions, resolution=1)
+    for attempt in (lambda: to_bed(view, tmp_path / "x.bed"),
+                    lambda: store.atomic_scratch(tmp_path / "y.zarr").__enter__(),
+                    lambda: store.atomic_dir(tmp_path / "z.zarr").__enter__()):
+        with pytest.raises(PermissionError, match="GENOMARRAY_OUTPUT"):
+            attempt()
+    assert os.listdir(tmp_path) == []
