@@ -440,7 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "  genomarray info store.zarr      describe a store\n"
                     "  genomarray export store.zarr out.bw   write a store as bigWig\n"
                     "  genomarray demo                 train a small model on example data\n\n"
-                    "Outputs go under $GENOMARRAY_OUTPUT (default ./genomarray_output).")
+                    "Outputs go under $GENOMARRAY_OUTPUT (default ~/.cache/genomarray).")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     build = sub.add_parser(

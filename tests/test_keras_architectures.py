@@ -162,6 +162,11 @@ def test_split_like_paper(data):
     assert set(val[0].chrom.values) == {"chr2"} and set(test[0].chrom.values) == {"chr3"}
     _, val, test = arch.split_like_paper(data["dna"], "cage", validation_chroms=["chr3"])
     assert set(val.chrom.values) == {"chr3"} and set(test.chrom.values) == {"chr1"}
+    # a bare name is one chromosome, not its letters
+    train, val, test = arch.split_like_paper(data["dna"], "danq", validation_chroms="chr2",
+                                             test_chroms="chr3")
+    assert set(train.chrom.values) == {"chr1"} and set(val.chrom.values) == {"chr2"}
+    assert set(test.chrom.values) == {"chr3"}
 
 
 # -- training on the bundled data -------------------------------------------------------------

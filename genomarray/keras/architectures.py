@@ -250,6 +250,11 @@ def compile_like_paper(net: Any, loss: str | Mapping[str, str] | None = None,
     return net
 
 
+def _chroms(names: str | Sequence[str]) -> tuple[str, ...]:
+    """One chromosome name or several (a bare string is one name, never its letters)."""
+    return (names,) if isinstance(names, str) else tuple(str(n) for n in names)
+
+
 def split_like_paper(arrays: Any, recipe: str | PaperRecipe = "jund",
                      validation_chroms: Sequence[str] | None = None,
                      test_chroms: Sequence[str] | None = None) -> tuple[Any, Any, Any]:
@@ -282,8 +287,8 @@ def split_like_paper(arrays: Any, recipe: str | PaperRecipe = "jund",
     from genomarray.transforms.split import split_train_test
 
     rec = _recipe(recipe)
-    val = tuple(validation_chroms) if validation_chroms is not None else rec.validation_chroms
-    test = tuple(test_chroms) if test_chroms is not None else rec.test_chroms
+    val = _chroms(validation_chroms) if validation_chroms is not None else rec.validation_chroms
+    test = _chroms(test_chroms) if test_chroms is not None else rec.test_chroms
     rest, test_set = split_train_test(arrays, list(test))
     train_set, val_set = split_train_test(rest, list(val))
     return train_set, val_set, test_set
