@@ -219,8 +219,9 @@ class _Atomic:
     target, and a running one is never touched.
     """
 
-    def __init__(self, targets: Sequence[Path]) -> None:
+    def __init__(self, targets: Sequence[Path], overwrite: bool = False) -> None:
         self.targets = list(targets)
+        self.overwrite = overwrite
         tag = uuid.uuid4().hex[:8]
         self.temps = [t.with_name(f".{t.name}.partial-{tag}") for t in self.targets]
         self.fds: list[int | None] = []
@@ -253,7 +254,19 @@ class _Atomic:
     def commit(self) -> None:
         try:
             for tmp, target in zip(self.temps, self.targets, strict=True):
-                os.replace(tmp, target)
+                if self.overwrite:
+                    os.replace(tmp, target)
+                    continue
+                try:  # never replace an output that appeared while we wrote
+                    os.link(tmp, target)
+                except FileExistsError:
+                    raise FileExistsError(f"{target} appeared while it was being written; "
+                                          "pass overwrite=True to replace it") from None
+                except OSError:  # no hard links on this filesystem
+                    if target.exists():
+                        raise FileExistsError(f"{target} exists; pass overwrite=True to "
+                                              "replace it") from None
+                    os.replace(tmp, target)
         finally:
             for t in self.temps:
                 t.unlink(missing_ok=True)
@@ -346,7 +359,7 @@ def _export(arr: xr.DataArray, path: str | os.PathLike, fmt: str, how: How, stra
     else:
         targets = _targets(path, names, BEDGRAPH_SUFFIXES, ".bedGraph", overwrite)
     sizes = model.chrom_sizes(track)
-    atomic = _Atomic(targets)
+    atomic = _Atomic(targets, overwrite)
     with atomic as temps:
         sinks: list[Any] = []
         try:
@@ -525,7 +538,7 @@ def to_bed(view: xr.DataArray, path: str | os.PathLike, *, scores: bool = True,
         raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
     regions = model.regions_of(view)
     header = "#" + "\t".join(["chrom", "start", "end", "name", "score", "strand", *names])
-    atomic = _Atomic([target])
+    atomic = _Atomic([target], overwrite)
     with atomic as (tmp,):
         gz = target.name.lower().endswith(".gz")
         with (gzip.open(tmp, "wt") if gz else open(tmp, "w")) as fh:

@@ -301,3 +301,23 @@ def test_killed_export_leftovers_are_swept(tmp_path):
     finally:
         os.close(fd)
     assert sorted(p.name for p in tmp_path.iterdir()) == [".x.bed.partial-89abcdef", "x.bed"]
+
+
+def test_an_output_that_appears_meanwhile_is_not_replaced(tmp_path, monkeypatch):
+    """overwrite=False: a file created at the target while the export ran is kept."""
+    import genomarray.export as export
+
+    target = tmp_path / "x.bed"
+    real = export._Atomic.commit
+
+    def racing(self):
+        target.write_text("someone else's\n")
+        real(self)
+
+    monkeypatch.setattr(export._Atomic, "commit", racing)
+    roi = pd.DataFrame({"chrom": ["chr1"], "start": [0], "end": [4]})
+    view = model.region_view(np.ones((1, 4), np.float32), roi, resolution=1)
+    with pytest.raises(FileExistsError, match="appeared while"):
+        to_bed(view, target)
+    assert target.read_text() == "someone else's\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.bed"]
