@@ -9,7 +9,9 @@ so resolution 50 reads from zoom records). 20k windows of 1 kb at random places.
   then the windows gathered by fancy indexing (backends pybigtools and pyBigWig);
 - binned at resolution 50: zoom (``exact=False``) and exact, against pyBigWig's
   ``stats(..., nBins=20)`` per window (zoom, and ``exact=True``);
-- zarr: a one-time ``write_zarr`` of the per-base track, then windows read from the store.
+- zarr: a one-time ``write_zarr`` of the per-base track, then windows read from the store;
+- when ``genvarloader`` is installed (optional, not a dependency): the same windows written
+  to and read from GenVarLoader's own store, for a side-by-side time (values checked).
 
 Run: ``python benchmarks/bench_bigwig.py [--mb 10] [--windows 20000]``
 """
@@ -50,6 +52,31 @@ def write_signal(path: str, n: int, seed: int = 0) -> int:
 
 def gather(track: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
     return track[starts[:, None] + np.arange(width)]
+
+
+def _genvarloader(path: str, starts: np.ndarray, width: int, tmp: str,
+                  expected: np.ndarray) -> tuple[float, float] | None:
+    """(read time, build time) of the same windows through GenVarLoader's own store, when
+    ``genvarloader`` is installed (it is not a dependency); values checked equal."""
+    try:
+        import genvarloader as gvl
+        import polars as pl
+    except ImportError:
+        return None
+    bed = pl.DataFrame({"chrom": [CHROM] * len(starts), "chromStart": starts,
+                        "chromEnd": starts + width})
+    t0 = time.perf_counter()
+    gvl.write(os.path.join(tmp, "signal.gvl"), bed, tracks=gvl.BigWigs("signal", {"s": path}),
+              overwrite=True)
+    t_build = time.perf_counter() - t0
+    ds = gvl.Dataset.open(os.path.join(tmp, "signal.gvl")).with_tracks("signal").with_len(width)
+    rows = np.arange(len(starts))
+
+    def read() -> np.ndarray:
+        return np.asarray(ds[rows, 0]).reshape(len(starts), width)
+
+    np.testing.assert_allclose(read(), expected, rtol=1e-6)
+    return best_time(read), t_build
 
 
 def main(argv: list[str] | None = None) -> Table:
@@ -144,8 +171,15 @@ def main(argv: list[str] | None = None) -> Table:
 
     np.testing.assert_array_equal(from_zarr(), expected)
     t_zarr = best_time(from_zarr)
+    gvl = _genvarloader(path, starts, width, tmp, expected)
     table.add(f"zarr window reads (build once {t_build:.2f} s)", f"{t_ref:.3f} s",
-              f"{t_zarr:.3f} s", t_ref / t_zarr, "GenVarLoader 0.044 s")
+              f"{t_zarr:.3f} s", t_ref / t_zarr,
+              "GenVarLoader, row below" if gvl else "GenVarLoader 0.044 s (published)")
+    if gvl:
+        t_gvl, t_gvl_build = gvl
+        table.add(f"GenVarLoader, same windows from its own store (build once "
+                  f"{t_gvl_build:.2f} s): not genomarray", f"{t_ref:.3f} s", f"{t_gvl:.3f} s",
+                  t_ref / t_gvl, f"zarr row is {t_zarr / t_gvl:.1f}x its time")
     bw.close()
     table.print()
     print(f"\npeak RSS {peak_rss_mb():.0f} MB; {n / 1e6:.0f} Mb chromosome, {records:,} "
