@@ -53,11 +53,11 @@ class JangguArrayAccessor:
         model.validate(self._obj, (model.REGION_VIEW, model.ONEHOT_VIEW))
         return model.regions_of(self._obj)
 
-    def view(self, regions: Any, flank: int | None = None, strand_aware: bool = True,
-             **kwargs: Any) -> xr.DataArray:
+    def view(
+        self, regions: Any, flank: int | None = None, strand_aware: bool = True, **kwargs: Any
+    ) -> xr.DataArray:
         """View through regions: see :func:`genomarray.views.view`."""
-        return views.view(self._obj, regions, flank=flank, strand_aware=strand_aware,
-                          **kwargs)
+        return views.view(self._obj, regions, flank=flank, strand_aware=strand_aware, **kwargs)
 
     def onehot(self, order: int = 1, dtype: str = "float32") -> xr.DataArray:
         """One-hot of any order: see :func:`genomarray.sequences.onehot`."""
@@ -67,17 +67,24 @@ class JangguArrayAccessor:
         """Reverse complement: see :func:`genomarray.sequences.revcomp`."""
         return sequences.revcomp(self._obj)
 
-    def collapse(self, resolution: int | None, how: Any = "sum", fill: Any = None,
-                 partial: str = "pad") -> xr.DataArray:
+    def collapse(
+        self, resolution: int | None, how: Any = "sum", fill: Any = None, partial: str = "pad"
+    ) -> xr.DataArray:
         """Coarser bins, or one value per region: see
         :func:`genomarray.transforms.collapse.collapse`."""
         return collapsers.collapse(self._obj, resolution, how=how, fill=fill, partial=partial)
 
-    def to_genome(self, chrom_sizes: Any = None, how: str | None = "mean",
-                  fill: float = 0.0, resolution: int | None = None) -> xr.DataArray:
+    def to_genome(
+        self,
+        chrom_sizes: Any = None,
+        how: str | None = "mean",
+        fill: float = 0.0,
+        resolution: int | None = None,
+    ) -> xr.DataArray:
         """Place a view on a genome-wide track: see :func:`genomarray.predictions.to_genome`."""
-        return predictions.to_genome(self._obj, chrom_sizes=chrom_sizes, how=how, fill=fill,
-                                     resolution=resolution)
+        return predictions.to_genome(
+            self._obj, chrom_sizes=chrom_sizes, how=how, fill=fill, resolution=resolution
+        )
 
     def normalize(self, spec: Any, mask: Any = None) -> xr.DataArray:
         """Normalize (``"tpm"``, ``"zscore"``, ``"zscorelog"``, objects, lists...): see
@@ -93,8 +100,9 @@ class JangguArrayAccessor:
         region: see :func:`genomarray.transforms.augment.flip`."""
         return augmentations.flip(self._obj)
 
-    def augment(self, augmentation: Any = "flip", random_state: Any = None,
-                **options: Any) -> xr.DataArray:
+    def augment(
+        self, augmentation: Any = "flip", random_state: Any = None, **options: Any
+    ) -> xr.DataArray:
         """Random flip / scale / shift per region: see
         :func:`genomarray.transforms.augment.augment`."""
         return augmentations.augment(self._obj, augmentation, random_state, **options)
@@ -103,8 +111,9 @@ class JangguArrayAccessor:
         """The regions followed by their flipped copies (training on both strands)."""
         return augmentations.with_reverse_complement(self._obj)
 
-    def reduce_dim(self, dim: str | list[str], how: Any = "sum",
-                   keepdims: bool = False) -> xr.DataArray:
+    def reduce_dim(
+        self, dim: str | list[str], how: Any = "sum", keepdims: bool = False
+    ) -> xr.DataArray:
         """Reduce over dims (Janggu's ``ReduceDim``): see
         :func:`genomarray.transforms.shape.reduce_dim`."""
         return shape.reduce_dim(self._obj, dim, how=how, keepdims=keepdims)
@@ -121,8 +130,7 @@ class JangguArrayAccessor:
         """A plain numpy batch in a documented dim order, for any framework."""
         return shape.as_numpy_batch(self._obj, channel=channel)
 
-    def subset(self, include: Any = None, exclude: Any = None,
-               regions: Any = None) -> xr.DataArray:
+    def subset(self, include: Any = None, exclude: Any = None, regions: Any = None) -> xr.DataArray:
         """Keep regions (or chromosomes) by name or overlap: see
         :func:`genomarray.transforms.split.subset`."""
         return split.subset(self._obj, include=include, exclude=exclude, regions=regions)
@@ -150,8 +158,9 @@ class JangguArrayAccessor:
         """A view's regions with a score per condition: see :func:`genomarray.export.to_bed`."""
         return export.to_bed(self._obj, path, **kwargs)
 
-    def to_zarr(self, path: str | os.PathLike, overwrite: bool = False,
-                progress: bool = True) -> xr.DataArray:
+    def to_zarr(
+        self, path: str | os.PathLike, overwrite: bool = False, progress: bool = True
+    ) -> xr.DataArray:
         """Write to a zarr store atomically and return the store reopened lazily."""
         store.write_zarr(self._obj, path, overwrite=overwrite, progress=progress)
         return store.open_zarr(path)
@@ -181,30 +190,36 @@ class JangguDatasetAccessor:
 
         chosen = [n for n, v in self._obj.data_vars.items() if kind(v) in kinds]
         if not chosen:
-            raise ValueError(f"no variable of kind {' or '.join(kinds)} in this Dataset "
-                             f"(variables: {list(self._obj.data_vars)})")
+            raise ValueError(
+                f"no variable of kind {' or '.join(kinds)} in this Dataset "
+                f"(variables: {list(self._obj.data_vars)})"
+            )
         out = {n: fn(v) if n in chosen else v for n, v in self._obj.data_vars.items()}
         return xr.Dataset(out, attrs=self._obj.attrs)
 
-    def view(self, regions: Any, flank: int | None = None,
-             strand_aware: bool = True) -> xr.Dataset:
+    def view(self, regions: Any, flank: int | None = None, strand_aware: bool = True) -> xr.Dataset:
         """View every genome-wide variable through the same regions."""
-        return self._apply((model.SEQUENCE_GENOME, model.COVERAGE_TRACK),
-                           lambda v: views.view(v, regions, flank, strand_aware))
+        return self._apply(
+            (model.SEQUENCE_GENOME, model.COVERAGE_TRACK),
+            lambda v: views.view(v, regions, flank, strand_aware),
+        )
 
     def collapse(self, resolution: int | None, how: Any = "sum") -> xr.Dataset:
         """Collapse every coverage view (and track) of the Dataset."""
+
         def one(var: xr.DataArray) -> xr.DataArray:
             if model.kind_of(var) == model.REGION_VIEW and var.ndim == 2:
                 return var  # sequence codes are not collapsed
             return collapsers.collapse(var, resolution, how=how)
+
         return self._apply((model.REGION_VIEW, model.COVERAGE_TRACK), one)
 
     def normalize(self, spec: Any) -> xr.Dataset:
         """Normalize every coverage variable (each fitted on its own data)."""
-        return self._apply((model.REGION_VIEW, model.COVERAGE_TRACK),
-                           lambda v: normalizers.normalize(v, spec)
-                           if model.CONDITION in v.dims else v)
+        return self._apply(
+            (model.REGION_VIEW, model.COVERAGE_TRACK),
+            lambda v: normalizers.normalize(v, spec) if model.CONDITION in v.dims else v,
+        )
 
     def plot(self, region: Any, **kwargs: Any) -> Any:
         """Every variable as a stacked track of one figure: see
@@ -217,8 +232,9 @@ class JangguDatasetAccessor:
         """Flip every variable's regions (see :func:`genomarray.transforms.augment.flip`)."""
         return augmentations.flip(self._obj)
 
-    def augment(self, augmentation: Any = "flip", random_state: Any = None,
-                **options: Any) -> xr.Dataset:
+    def augment(
+        self, augmentation: Any = "flip", random_state: Any = None, **options: Any
+    ) -> xr.Dataset:
         """The same random draw per region applied to every variable."""
         return augmentations.augment_dataset(self._obj, augmentation, random_state, **options)
 
@@ -226,8 +242,7 @@ class JangguDatasetAccessor:
         """Every variable's regions followed by their flipped copies."""
         return augmentations.with_reverse_complement(self._obj)
 
-    def subset(self, include: Any = None, exclude: Any = None,
-               regions: Any = None) -> xr.Dataset:
+    def subset(self, include: Any = None, exclude: Any = None, regions: Any = None) -> xr.Dataset:
         """Keep regions by chromosome or overlap, in every variable."""
         return split.subset(self._obj, include=include, exclude=exclude, regions=regions)
 
@@ -239,17 +254,22 @@ class JangguDatasetAccessor:
         """``(train, test)``: the test set holds the regions on ``holdout_chroms``."""
         return split.split_train_test(self._obj, holdout_chroms)
 
-    def write_shuffled(self, path: str | os.PathLike, random_state: Any = None,
-                       **kwargs: Any) -> Any:
+    def write_shuffled(
+        self, path: str | os.PathLike, random_state: Any = None, **kwargs: Any
+    ) -> Any:
         """Write the variables permuted by one permutation, for contiguous reads in random
         order: see :func:`genomarray.transforms.split.write_shuffled`."""
         return split.write_shuffled(self._obj, path, random_state, **kwargs)
 
     def onehot(self, order: int = 1, dtype: str = "float32") -> xr.Dataset:
         """One-hot every sequence view (codes) of the Dataset."""
+
         def one(var: xr.DataArray) -> xr.DataArray:
             if var.ndim != 2 or var.attrs.get("view_of", model.SEQUENCE_GENOME) not in (
-                    model.SEQUENCE_GENOME, "sequences"):
+                model.SEQUENCE_GENOME,
+                "sequences",
+            ):
                 return var
             return sequences.onehot(var, order=order, dtype=dtype)
+
         return self._apply((model.REGION_VIEW,), one)

@@ -60,10 +60,15 @@ class _NumpyBatches:
         return -(-len(self.codes) // BATCH)
 
     def __getitem__(self, i: int) -> dict[str, np.ndarray]:
-        rows = self.perm[i * BATCH:(i + 1) * BATCH] if self.shuffle \
+        rows = (
+            self.perm[i * BATCH : (i + 1) * BATCH]
+            if self.shuffle
             else slice(i * BATCH, (i + 1) * BATCH)
-        return {"dna": encode.onehot(self.codes[rows], self.k, dtype="float32"),
-                "cov": self.cov[rows]}
+        )
+        return {
+            "dna": encode.onehot(self.codes[rows], self.k, dtype="float32"),
+            "cov": self.cov[rows],
+        }
 
     def on_epoch_end(self) -> None:
         self.perm = self.rng.permutation(len(self.codes))
@@ -80,11 +85,15 @@ class _NaiveDaskBatches:
         return -(-self.codes.sizes["region"] // BATCH)
 
     def __getitem__(self, i: int) -> dict[str, np.ndarray]:
-        rows = slice(i * BATCH, (i + 1) * BATCH) if self.rows_order is None \
-            else self.rows_order[i * BATCH:(i + 1) * BATCH]
-        return {"dna": encode.onehot(self.codes.isel(region=rows).values, self.k,
-                                     dtype="float32"),
-                "cov": self.cov.isel(region=rows).values}
+        rows = (
+            slice(i * BATCH, (i + 1) * BATCH)
+            if self.rows_order is None
+            else self.rows_order[i * BATCH : (i + 1) * BATCH]
+        )
+        return {
+            "dna": encode.onehot(self.codes.isel(region=rows).values, self.k, dtype="float32"),
+            "cov": self.cov.isel(region=rows).values,
+        }
 
 
 def _sampled_rate(seq, max_batches: int = 24, max_seconds: float = 4.0) -> tuple[float, int]:
@@ -108,29 +117,49 @@ def _order3(codes_z, cov_z, budget: int) -> Table:
     order = 3
     codes_np = np.asarray(codes_z.compute().values)
     cov_np = np.asarray(cov_z.compute().values)
-    table = Table(f"order-{order} one-hot + coverage from zarr, out of core "
-                  f"({BATCH} x {codes_np.shape[1]} bp)", ratio_label="genomarray / ref")
+    table = Table(
+        f"order-{order} one-hot + coverage from zarr, out of core "
+        f"({BATCH} x {codes_np.shape[1]} bp)",
+        ratio_label="genomarray / ref",
+    )
     for shuffle in (False, True):
         label = "shuffled" if shuffle else "in order"
-        seq = GenomicSequence({"dna": codes_z, "cov": cov_z}, onehot_order=order,
-                              batch_size=BATCH, shuffle=shuffle, seed=0,
-                              max_memory_bytes=budget)
+        seq = GenomicSequence(
+            {"dna": codes_z, "cov": cov_z},
+            onehot_order=order,
+            batch_size=BATCH,
+            shuffle=shuffle,
+            seed=0,
+            max_memory_bytes=budget,
+        )
         assert not seq.in_memory
         rate = _epoch_rate(seq)
         ref_rate = _epoch_rate(_NumpyBatches(codes_np, cov_np, order, shuffle))
-        table.add(f"{label}: vs same arrays in RAM (numpy)", f"{ref_rate:,.0f}/s",
-                  f"{rate:,.0f}/s", rate / ref_rate, ">= 0.5x")
+        table.add(
+            f"{label}: vs same arrays in RAM (numpy)",
+            f"{ref_rate:,.0f}/s",
+            f"{rate:,.0f}/s",
+            rate / ref_rate,
+            ">= 0.5x",
+        )
         naive = _NaiveDaskBatches(codes_z, cov_z, order, seq.order() if shuffle else None)
         naive_rate, timed = _sampled_rate(naive)
-        table.add(f"{label}: vs naive dask isel().values ({timed} of {len(naive)} batches)",
-                  f"{naive_rate:,.1f}/s", f"{rate:,.0f}/s", rate / naive_rate, "(reported)")
+        table.add(
+            f"{label}: vs naive dask isel().values ({timed} of {len(naive)} batches)",
+            f"{naive_rate:,.1f}/s",
+            f"{rate:,.0f}/s",
+            rate / naive_rate,
+            "(reported)",
+        )
     table.print()
-    print(f"\npeak RSS {peak_rss_mb():.0f} MB; one-hot float32 ({4 ** order} channels) built "
-          f"per batch in every column; out of core: {seq.n_blocks} zarr chunks of 2048 "
-          f"regions, LRU cache of {2 * seq.buffer_chunks} chunks, max_memory_bytes "
-          f"{budget / 1e6:.0f} MB. Shuffled: the in-RAM reference draws a full permutation, "
-          f"GenomicSequence permutes within buffers of {seq.buffer_chunks} chunks and the naive "
-          f"loop reads those same batches")
+    print(
+        f"\npeak RSS {peak_rss_mb():.0f} MB; one-hot float32 ({4**order} channels) built "
+        f"per batch in every column; out of core: {seq.n_blocks} zarr chunks of 2048 "
+        f"regions, LRU cache of {2 * seq.buffer_chunks} chunks, max_memory_bytes "
+        f"{budget / 1e6:.0f} MB. Shuffled: the in-RAM reference draws a full permutation, "
+        f"GenomicSequence permutes within buffers of {seq.buffer_chunks} chunks and the naive "
+        f"loop reads those same batches"
+    )
     return table
 
 
@@ -146,28 +175,44 @@ def main(argv: list[str] | None = None) -> Table:
     genome = np.asarray(dna.values[0])
     rng = np.random.default_rng(0)
     track_np = rng.poisson(2.0, (n, 2)).astype(np.float32)
-    track = model.coverage_track(track_np.reshape(1, n, 2, 1), ["chr1"], [n], ["+", "-"],
-                                 ["cov"])
+    track = model.coverage_track(track_np.reshape(1, n, 2, 1), ["chr1"], [n], ["+", "-"], ["cov"])
 
     starts = np.sort(rng.integers(0, n - width, args.windows))
-    roi = pd.DataFrame({"chrom": "chr1", "start": starts, "end": starts + width,
-                        "name": ".", "score": 0.0, "strand": "+"})
+    roi = pd.DataFrame(
+        {
+            "chrom": "chr1",
+            "start": starts,
+            "end": starts + width,
+            "name": ".",
+            "score": 0.0,
+            "strand": "+",
+        }
+    )
     lut = np.eye(5, 4, dtype=np.float32)
     offsets = np.arange(width)
 
     def reference(shuffle: bool) -> None:
         order = rng.permutation(len(starts)) if shuffle else np.arange(len(starts))
         for i in range(0, len(starts), BATCH):
-            idx = starts[order[i:i + BATCH], None] + offsets
+            idx = starts[order[i : i + BATCH], None] + offsets
             lut[genome[idx]]
             track_np[idx]
 
     codes_mem = dna.janggu.view(roi).compute()
     cov_mem = track.janggu.view(roi).compute()
-    codes_z = open_zarr(write_zarr(codes_mem, os.path.join(tmp, "codes.zarr"),
-                                   chunks={"region": 2048}, progress=False))
-    cov_z = open_zarr(write_zarr(cov_mem.astype(np.float32), os.path.join(tmp, "cov.zarr"),
-                                 chunks={"region": 2048}, progress=False))
+    codes_z = open_zarr(
+        write_zarr(
+            codes_mem, os.path.join(tmp, "codes.zarr"), chunks={"region": 2048}, progress=False
+        )
+    )
+    cov_z = open_zarr(
+        write_zarr(
+            cov_mem.astype(np.float32),
+            os.path.join(tmp, "cov.zarr"),
+            chunks={"region": 2048},
+            progress=False,
+        )
+    )
     on_disk = codes_z.nbytes + cov_z.nbytes
     table = Table("training batches (128 x 1 kb one-hot + coverage track)")
     for shuffle in (False, True):
@@ -175,19 +220,33 @@ def main(argv: list[str] | None = None) -> Table:
         ref_rate = len(range(0, len(starts), BATCH)) / t_ref
         label = "shuffled" if shuffle else "in order"
         for where, (c, v, budget) in {
-                "in-memory views": (codes_mem, cov_mem, 1 << 34),
-                "zarr, out of core": (codes_z, cov_z, on_disk // 4)}.items():
-            seq = GenomicSequence({"dna": c, "cov": v}, onehot_order=1, batch_size=BATCH,
-                                  shuffle=shuffle, seed=0, max_memory_bytes=budget)
+            "in-memory views": (codes_mem, cov_mem, 1 << 34),
+            "zarr, out of core": (codes_z, cov_z, on_disk // 4),
+        }.items():
+            seq = GenomicSequence(
+                {"dna": c, "cov": v},
+                onehot_order=1,
+                batch_size=BATCH,
+                shuffle=shuffle,
+                seed=0,
+                max_memory_bytes=budget,
+            )
             assert seq.in_memory is (where == "in-memory views")
             rate = _epoch_rate(seq)
-            table.add(f"{label}, {where}", f"{ref_rate:,.0f}/s", f"{rate:,.0f}/s",
-                      rate / ref_rate, ">= 1,500/s" if "zarr" in where else ">= 1.0x")
+            table.add(
+                f"{label}, {where}",
+                f"{ref_rate:,.0f}/s",
+                f"{rate:,.0f}/s",
+                rate / ref_rate,
+                ">= 1,500/s" if "zarr" in where else ">= 1.0x",
+            )
     table.print()
-    print(f"\npeak RSS {peak_rss_mb():.0f} MB; genome {n / 1e6:.0f} Mb, {args.windows} windows "
-          f"of {width} bp, zarr views {on_disk / 1e6:.0f} MB in chunks of 2048 regions, "
-          f"max_memory_bytes = 1/4 of that; reference = in-RAM numpy gather + lookup table "
-          f"(float32); one core, no keras workers")
+    print(
+        f"\npeak RSS {peak_rss_mb():.0f} MB; genome {n / 1e6:.0f} Mb, {args.windows} windows "
+        f"of {width} bp, zarr views {on_disk / 1e6:.0f} MB in chunks of 2048 regions, "
+        f"max_memory_bytes = 1/4 of that; reference = in-RAM numpy gather + lookup table "
+        f"(float32); one core, no keras workers"
+    )
     _order3(codes_z, cov_z, on_disk // 4)
     return table
 

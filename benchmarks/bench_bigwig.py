@@ -44,8 +44,9 @@ def write_signal(path: str, n: int, seed: int = 0) -> int:
     values = rng.gamma(2.0, 3.0, len(starts)).round(2)
     bw = pyBigWig.open(path, "w")
     bw.addHeader([(CHROM, n)], maxZooms=10)
-    bw.addEntries([CHROM] * len(starts), starts.tolist(), ends=ends.tolist(),
-                  values=values.tolist())
+    bw.addEntries(
+        [CHROM] * len(starts), starts.tolist(), ends=ends.tolist(), values=values.tolist()
+    )
     bw.close()
     return len(starts)
 
@@ -54,8 +55,9 @@ def gather(track: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
     return track[starts[:, None] + np.arange(width)]
 
 
-def _genvarloader(path: str, starts: np.ndarray, width: int, tmp: str,
-                  expected: np.ndarray) -> tuple[float, float] | None:
+def _genvarloader(
+    path: str, starts: np.ndarray, width: int, tmp: str, expected: np.ndarray
+) -> tuple[float, float] | None:
     """(read time, build time) of the same windows through GenVarLoader's own store, when
     ``genvarloader`` is installed (it is not a dependency); values checked equal."""
     try:
@@ -63,11 +65,16 @@ def _genvarloader(path: str, starts: np.ndarray, width: int, tmp: str,
         import polars as pl
     except ImportError:
         return None
-    bed = pl.DataFrame({"chrom": [CHROM] * len(starts), "chromStart": starts,
-                        "chromEnd": starts + width})
+    bed = pl.DataFrame(
+        {"chrom": [CHROM] * len(starts), "chromStart": starts, "chromEnd": starts + width}
+    )
     t0 = time.perf_counter()
-    gvl.write(os.path.join(tmp, "signal.gvl"), bed, tracks=gvl.BigWigs("signal", {"s": path}),
-              overwrite=True)
+    gvl.write(
+        os.path.join(tmp, "signal.gvl"),
+        bed,
+        tracks=gvl.BigWigs("signal", {"s": path}),
+        overwrite=True,
+    )
     t_build = time.perf_counter() - t0
     ds = gvl.Dataset.open(os.path.join(tmp, "signal.gvl")).with_tracks("signal").with_len(width)
     rows = np.arange(len(starts))
@@ -98,8 +105,7 @@ def main(argv: list[str] | None = None) -> Table:
     bw = pyBigWig.open(path)
 
     def reference():
-        return [np.nan_to_num(bw.values(CHROM, int(s), int(s) + width, numpy=True))
-                for s in starts]
+        return [np.nan_to_num(bw.values(CHROM, int(s), int(s) + width, numpy=True)) for s in starts]
 
     t_ref = best_time(reference)
     expected = np.stack(reference())
@@ -113,8 +119,14 @@ def main(argv: list[str] | None = None) -> Table:
         pass
 
     def genomarray_windows(reader: BigWigReader, starts: np.ndarray, w: int) -> np.ndarray:
-        arr = genome_array(reader, [CHROM], [-(-n // reader.resolution)], np.float32,
-                           trailing=(1,), chunk=DEFAULT_CHUNK)
+        arr = genome_array(
+            reader,
+            [CHROM],
+            [-(-n // reader.resolution)],
+            np.float32,
+            trailing=(1,),
+            chunk=DEFAULT_CHUNK,
+        )
         with dask.config.set(scheduler="threads", num_workers=2):
             track = arr.compute()[0, :, 0]
         return gather(track, starts, w)
@@ -124,8 +136,13 @@ def main(argv: list[str] | None = None) -> Table:
         got = genomarray_windows(reader, starts, width)
         np.testing.assert_array_equal(got, expected)
         t = best_time(lambda reader=reader: genomarray_windows(reader, starts, width))
-        table.add(f"per-base windows, {backend}, 2 threads", f"{t_ref:.3f} s", f"{t:.3f} s",
-                  t_ref / t, ">= 0.9x")
+        table.add(
+            f"per-base windows, {backend}, 2 threads",
+            f"{t_ref:.3f} s",
+            f"{t:.3f} s",
+            t_ref / t,
+            ">= 0.9x",
+        )
 
     # binned windows at resolution `res`; pyBigWig's stats loop costs ~1 ms per window, so
     # it is timed once on a subset and scaled to all windows
@@ -139,20 +156,24 @@ def main(argv: list[str] | None = None) -> Table:
         return (time.perf_counter() - t0) * len(bin_starts) / len(subset)
 
     t_ref_bins = {False: ref_stats(False), True: ref_stats(True)}
-    per_base = np.stack([np.nan_to_num(bw.values(CHROM, int(s), int(s) + width, numpy=True))
-                         for s in bin_starts])
+    per_base = np.stack(
+        [np.nan_to_num(bw.values(CHROM, int(s), int(s) + width, numpy=True)) for s in bin_starts]
+    )
     exact_mean = per_base.reshape(len(bin_starts), nb, res).astype(np.float64).mean(axis=2)
     for backend in backends:
         for exact in (False, True):
             reader = BigWigReader(path, resolution=res, exact=exact, backend=backend)
             got = genomarray_windows(reader, bin_starts // res, nb)
             err = np.abs(got - exact_mean).mean() / exact_mean.mean()
-            t = best_time(lambda reader=reader: genomarray_windows(reader, bin_starts // res,
-                                                                   nb))
+            t = best_time(lambda reader=reader: genomarray_windows(reader, bin_starts // res, nb))
             label = "exact" if exact else "zoom"
-            table.add(f"res {res} {label}, {backend} (mean abs err {err:.1%})",
-                      f"{t_ref_bins[exact]:.2f} s (stats {label})", f"{t:.3f} s",
-                      t_ref_bins[exact] / t, ">= 1.0x")
+            table.add(
+                f"res {res} {label}, {backend} (mean abs err {err:.1%})",
+                f"{t_ref_bins[exact]:.2f} s (stats {label})",
+                f"{t:.3f} s",
+                t_ref_bins[exact] / t,
+                ">= 1.0x",
+            )
 
     # zarr: one-time build, then windows from the store
     reader = BigWigReader(path)
@@ -172,20 +193,31 @@ def main(argv: list[str] | None = None) -> Table:
     np.testing.assert_array_equal(from_zarr(), expected)
     t_zarr = best_time(from_zarr)
     gvl = _genvarloader(path, starts, width, tmp, expected)
-    table.add(f"zarr window reads (build once {t_build:.2f} s)", f"{t_ref:.3f} s",
-              f"{t_zarr:.3f} s", t_ref / t_zarr,
-              "GenVarLoader, row below" if gvl else "GenVarLoader 0.044 s (published)")
+    table.add(
+        f"zarr window reads (build once {t_build:.2f} s)",
+        f"{t_ref:.3f} s",
+        f"{t_zarr:.3f} s",
+        t_ref / t_zarr,
+        "GenVarLoader, row below" if gvl else "GenVarLoader 0.044 s (published)",
+    )
     if gvl:
         t_gvl, t_gvl_build = gvl
-        table.add(f"GenVarLoader, same windows from its own store (build once "
-                  f"{t_gvl_build:.2f} s): not genomarray", f"{t_ref:.3f} s", f"{t_gvl:.3f} s",
-                  t_ref / t_gvl, f"zarr row is {t_zarr / t_gvl:.1f}x its time")
+        table.add(
+            f"GenVarLoader, same windows from its own store (build once "
+            f"{t_gvl_build:.2f} s): not genomarray",
+            f"{t_ref:.3f} s",
+            f"{t_gvl:.3f} s",
+            t_ref / t_gvl,
+            f"zarr row is {t_zarr / t_gvl:.1f}x its time",
+        )
     bw.close()
     table.print()
-    print(f"\npeak RSS {peak_rss_mb():.0f} MB; {n / 1e6:.0f} Mb chromosome, {records:,} "
-          f"bigWig records (written in {t_write:.1f} s), zoom levels {zooms}; "
-          f"{args.windows} windows of {width} bp; reference = pyBigWig per-window "
-          "values(numpy=True) / stats(nBins) loops in this process")
+    print(
+        f"\npeak RSS {peak_rss_mb():.0f} MB; {n / 1e6:.0f} Mb chromosome, {records:,} "
+        f"bigWig records (written in {t_write:.1f} s), zoom levels {zooms}; "
+        f"{args.windows} windows of {width} bp; reference = pyBigWig per-window "
+        "values(numpy=True) / stats(nBins) loops in this process"
+    )
     return table
 
 

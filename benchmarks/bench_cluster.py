@@ -41,9 +41,16 @@ def _cluster_build(bam: str, out: str, workers: int, repeat: int) -> float:
 
     import genomarray as ga
 
-    with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, silence_logs=40) as cluster, \
-            distributed.Client(cluster):
+    with (
+        distributed.LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=40,
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
         best = float("inf")
         for i in range(repeat + 1):  # the first build warms the workers up (imports)
             target = os.path.join(out, f"w{workers}-{i}.zarr")
@@ -65,8 +72,13 @@ def main(argv: list[str] | None = None) -> Table:
     table = Table("distributed build scaling and import time", ratio_label="speed-up")
     t_bare = _python_time("pass")
     t_import = _python_time("import genomarray") - t_bare
-    table.add("import genomarray (fresh process - bare python)", f"{t_bare:.2f} s bare",
-              f"{t_import:.2f} s", 1.0 / max(t_import, 1e-9), "<= 1 s")
+    table.add(
+        "import genomarray (fresh process - bare python)",
+        f"{t_bare:.2f} s bare",
+        f"{t_import:.2f} s",
+        1.0 / max(t_import, 1e-9),
+        "<= 1 s",
+    )
 
     length = int(args.mb * 1e6)
     lengths = {f"chr{i + 1}": length for i in range(args.chroms)}
@@ -82,8 +94,13 @@ def main(argv: list[str] | None = None) -> Table:
     t1 = _cluster_build(bam, out, 1, args.repeat)
     t2 = _cluster_build(bam, out, 2, args.repeat)
     what = f"coverage store, {args.chroms} x {args.mb:g} Mb, {args.reads / 1e6:g} M reads"
-    table.add(f"{what}, {tasks} tasks: 1 vs 2 workers", f"{t1:.2f} s (1 worker)",
-              f"{t2:.2f} s (2 workers)", t1 / t2, ">= 1.6x")
+    table.add(
+        f"{what}, {tasks} tasks: 1 vs 2 workers",
+        f"{t1:.2f} s (1 worker)",
+        f"{t2:.2f} s (2 workers)",
+        t1 / t2,
+        ">= 1.6x",
+    )
     table.print()
     return table
 

@@ -29,13 +29,14 @@ from genomarray.store import write_zarr
 from genomarray.transforms import split
 
 
-def _naive_to_genome(values: np.ndarray, regions: pd.DataFrame,
-                     sizes: dict[str, int]) -> dict[str, np.ndarray]:
+def _naive_to_genome(
+    values: np.ndarray, regions: pd.DataFrame, sizes: dict[str, int]
+) -> dict[str, np.ndarray]:
     """Mean of overlapping windows per base, a numpy loop over windows."""
     total = {c: np.zeros(n) for c, n in sizes.items()}
     hits = {c: np.zeros(n) for c, n in sizes.items()}
     for (chrom, start, end), v in zip(regions.itertuples(index=False), values, strict=True):
-        total[chrom][start:end] += v[:end - start]
+        total[chrom][start:end] += v[: end - start]
         hits[chrom][start:end] += 1
     return {c: np.where(hits[c] > 0, total[c] / np.maximum(hits[c], 1), 0.0) for c in sizes}
 
@@ -55,22 +56,30 @@ def bench_to_genome(n_scaffolds: int, table: Table) -> None:
     t_ref = time.perf_counter() - t0
     t0 = time.perf_counter()
     track = to_genome(view, sizes)
-    got = track.sel(chrom=probe).values[:sizes[probe], 0, 0]
+    got = track.sel(chrom=probe).values[: sizes[probe], 0, 0]
     t_ours = time.perf_counter() - t0
     np.testing.assert_allclose(got, naive[probe], rtol=1e-6)
-    table.add(f"to_genome, 1 chromosome + {n_scaffolds:,} scaffolds: graph + one scaffold",
-              f"numpy loop, eager {t_ref:.2f} s", f"{t_ours:.2f} s", t_ref / t_ours,
-              "interactive (< 1 s)")
+    table.add(
+        f"to_genome, 1 chromosome + {n_scaffolds:,} scaffolds: graph + one scaffold",
+        f"numpy loop, eager {t_ref:.2f} s",
+        f"{t_ours:.2f} s",
+        t_ref / t_ours,
+        "interactive (< 1 s)",
+    )
 
 
 def bench_write_shuffled(n_regions: int, table: Table) -> None:
     tmp = scratch_output("ga-bench-shuffle-")
-    regions = pd.DataFrame({"chrom": "chr1", "start": np.arange(n_regions) * 100,
-                            "end": np.arange(n_regions) * 100 + 100})
+    regions = pd.DataFrame(
+        {
+            "chrom": "chr1",
+            "start": np.arange(n_regions) * 100,
+            "end": np.arange(n_regions) * 100 + 100,
+        }
+    )
     base = model.region_view(np.zeros((n_regions, 100), np.float32), regions, resolution=1)
     rows = 1000
-    data = da.random.default_rng(1).random((n_regions, 100), chunks=(rows, 100),
-                                           dtype=np.float32)
+    data = da.random.default_rng(1).random((n_regions, 100), chunks=(rows, 100), dtype=np.float32)
     view = base.copy(data=data)
 
     t0 = time.perf_counter()
@@ -79,13 +88,18 @@ def bench_write_shuffled(n_regions: int, table: Table) -> None:
     write_zarr(lazy, os.path.join(tmp, "lazy.zarr"), progress=False)
     t_ref = time.perf_counter() - t0
     t0 = time.perf_counter()
-    out = split.write_shuffled(view, os.path.join(tmp, "spill.zarr"), 1, chunk_regions=rows,
-                               progress=False)
+    out = split.write_shuffled(
+        view, os.path.join(tmp, "spill.zarr"), 1, chunk_regions=rows, progress=False
+    )
     t_ours = time.perf_counter() - t0
     assert np.array_equal(out[:50].values, lazy[:50].values)
-    table.add(f"write_shuffled, {n_regions:,} regions in {data.npartitions} chunks",
-              f"lazy permutation {t_ref:.1f} s", f"spill {t_ours:.1f} s", t_ref / t_ours,
-              ">= 1.0x, graph linear in chunks")
+    table.add(
+        f"write_shuffled, {n_regions:,} regions in {data.npartitions} chunks",
+        f"lazy permutation {t_ref:.1f} s",
+        f"spill {t_ours:.1f} s",
+        t_ref / t_ours,
+        ">= 1.0x, graph linear in chunks",
+    )
 
 
 def main(argv: list[str] | None = None) -> Table:

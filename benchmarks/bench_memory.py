@@ -76,17 +76,26 @@ def main(argv: list[str] | None = None) -> Table:
     write_random_fasta(os.path.join(tmp, "g.fa"), {"chr1": n})
     write_sparse_bam(os.path.join(tmp, "r.bam"), n, args.reads)
     env = {**os.environ, "GENOMARRAY_OUTPUT": tmp}
-    table = Table(f"peak memory of builds on a {args.mb:.0f} Mb chromosome",
-                  ratio_label="eager RAM / peak")
+    table = Table(
+        f"peak memory of builds on a {args.mb:.0f} Mb chromosome", ratio_label="eager RAM / peak"
+    )
     eager = {"fasta": n, "bam": n * 2 * 4, "onehot": 20_000 * 998 * 64 * 4}
     for task in ("fasta", "bam", "onehot"):
-        out = subprocess.run([sys.executable, "-c", CHILD, task, tmp], env=env,
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, task, tmp],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         res = json.loads(out.stdout.strip().splitlines()[-1])
-        table.add(f"{task} build, peak RSS ({res['seconds']:.0f} s)",
-                  f"{eager[task] / 2**20:,.0f} MB in RAM",
-                  f"{res['peak_mb']:,.0f} MB", eager[task] / 2**20 / res["peak_mb"],
-                  "<= 2,048 MB")
+        table.add(
+            f"{task} build, peak RSS ({res['seconds']:.0f} s)",
+            f"{eager[task] / 2**20:,.0f} MB in RAM",
+            f"{res['peak_mb']:,.0f} MB",
+            eager[task] / 2**20 / res["peak_mb"],
+            "<= 2,048 MB",
+        )
     table.print()
     return table
 

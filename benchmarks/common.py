@@ -88,5 +88,4 @@ class Table:
         print("| " + line(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
         print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
         for row in self.rows:
-            print("| " + line(str(c).ljust(w) for c, w in zip(row, widths, strict=True))
-                  + " |")
+            print("| " + line(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + " |")

@@ -12,8 +12,15 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-BENCHMARKS = ["bench_onehot", "bench_bam", "bench_bigwig", "bench_batches", "bench_memory",
-              "bench_cluster", "bench_genome_ops"]
+BENCHMARKS = [
+    "bench_onehot",
+    "bench_bam",
+    "bench_bigwig",
+    "bench_batches",
+    "bench_memory",
+    "bench_cluster",
+    "bench_genome_ops",
+]
 
 
 def main() -> None:

@@ -20,7 +20,8 @@ import os as _os
 # pytest`` from the repository root), resolve it to the same folder.
 _root = _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))
 if not _os.path.isdir(_os.path.join(__path__[0], "accessors")) and _os.path.isfile(
-        _os.path.join(_root, "accessors", "janggu.py")):
+    _os.path.join(_root, "accessors", "janggu.py")
+):
     __path__.append(_root)
 
 from genomarray import accessors as _accessors  # noqa: E402, F401  (registers .janggu)
@@ -65,8 +66,13 @@ from genomarray.transforms.split import (  # noqa: E402
 )
 from genomarray.views import view  # noqa: E402
 
-_LAZY = {"plot_tracks": "genomarray.plot", "plot_track": "genomarray.plot",
-         "compat": "genomarray.compat", "keras": "genomarray.keras", "plot": "genomarray.plot"}
+_LAZY = {
+    "plot_tracks": "genomarray.plot",
+    "plot_track": "genomarray.plot",
+    "compat": "genomarray.compat",
+    "keras": "genomarray.keras",
+    "plot": "genomarray.plot",
+}
 
 
 def __getattr__(name: str):
@@ -80,12 +86,50 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "plot_track", "plot_tracks",
-    "BASE", "CHROM", "CONDITION", "POS", "REGION", "STRAND", "__version__", "as_numpy_batch",
-    "augment", "channel_order", "chrom_sizes", "collapse", "denormalize", "example_path",
-    "flip", "from_array", "kmer_labels", "normalize", "onehot", "open_shuffled", "open_zarr",
-    "read_bam", "read_bed", "read_bigwig", "read_fasta", "read_gff", "read_regions",
-    "read_sequences", "reduce_dim", "retile", "revcomp", "shuffle", "split_train_test",
-    "squeeze", "subset", "tile", "to_bed", "to_bedgraph", "to_bigwig", "to_genome", "view",
-    "with_reverse_complement", "write_shuffled", "write_zarr",
+    "plot_track",
+    "plot_tracks",
+    "BASE",
+    "CHROM",
+    "CONDITION",
+    "POS",
+    "REGION",
+    "STRAND",
+    "__version__",
+    "as_numpy_batch",
+    "augment",
+    "channel_order",
+    "chrom_sizes",
+    "collapse",
+    "denormalize",
+    "example_path",
+    "flip",
+    "from_array",
+    "kmer_labels",
+    "normalize",
+    "onehot",
+    "open_shuffled",
+    "open_zarr",
+    "read_bam",
+    "read_bed",
+    "read_bigwig",
+    "read_fasta",
+    "read_gff",
+    "read_regions",
+    "read_sequences",
+    "reduce_dim",
+    "retile",
+    "revcomp",
+    "shuffle",
+    "split_train_test",
+    "squeeze",
+    "subset",
+    "tile",
+    "to_bed",
+    "to_bedgraph",
+    "to_bigwig",
+    "to_genome",
+    "view",
+    "with_reverse_complement",
+    "write_shuffled",
+    "write_zarr",
 ]

@@ -23,6 +23,7 @@ class SpecError(Exception):
 
 # --------------------------------------------------------------------------- build
 
+
 def _load_spec(path: Path) -> dict[str, Any]:
     import tomllib
 
@@ -56,20 +57,29 @@ def _files(value: Any, where: str, spec: Path) -> list[str]:
     values = value if isinstance(value, list) else [value]
     if not values:
         raise SpecError(f"{spec}: key '{where}' is an empty list")
-    return [_file(v, f"{where}[{i}]" if isinstance(value, list) else where, spec)
-            for i, v in enumerate(values)]
+    return [
+        _file(v, f"{where}[{i}]" if isinstance(value, list) else where, spec)
+        for i, v in enumerate(values)
+    ]
 
 
 def _int(table: dict[str, Any], key: str, default: int, where: str, spec: Path) -> int:
     value = table.get(key, default)
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise SpecError(f"{spec}: key '{where}.{key}' must be a whole number >= 0, "
-                        f"got {value!r}")
+        raise SpecError(f"{spec}: key '{where}.{key}' must be a whole number >= 0, got {value!r}")
     return value
 
 
-_KNOWN_TRACK_KEYS = {"name", "bam", "bigwig", "bed", "mode", "resolution", "normalizers",
-                     "conditions"}
+_KNOWN_TRACK_KEYS = {
+    "name",
+    "bam",
+    "bigwig",
+    "bed",
+    "mode",
+    "resolution",
+    "normalizers",
+    "conditions",
+}
 
 
 def _check_spec(spec_path: Path, spec: dict[str, Any]) -> dict[str, Any]:
@@ -77,11 +87,14 @@ def _check_spec(spec_path: Path, spec: dict[str, Any]) -> dict[str, Any]:
     plan: dict[str, Any] = {"fasta": None, "tracks": [], "roi": None}
     unknown = set(spec) - {"genome", "tracks", "roi"}
     if unknown:
-        raise SpecError(f"{spec_path}: unknown key '{sorted(unknown)[0]}' "
-                        "(expected [genome], [[tracks]], [roi])")
+        raise SpecError(
+            f"{spec_path}: unknown key '{sorted(unknown)[0]}' "
+            "(expected [genome], [[tracks]], [roi])"
+        )
     if "genome" in spec:
-        plan["fasta"] = _file(_need(spec["genome"], "fasta", "genome", spec_path),
-                              "genome.fasta", spec_path)
+        plan["fasta"] = _file(
+            _need(spec["genome"], "fasta", "genome", spec_path), "genome.fasta", spec_path
+        )
     tracks = spec.get("tracks", [])
     if not isinstance(tracks, list):
         raise SpecError(f"{spec_path}: key 'tracks' must be written [[tracks]]")
@@ -92,33 +105,40 @@ def _check_spec(spec_path: Path, spec: dict[str, Any]) -> dict[str, Any]:
         where = f"tracks[{i}]"
         name = _need(track, "name", where, spec_path)
         if not isinstance(name, str) or not name or "/" in name or name in names:
-            raise SpecError(f"{spec_path}: key '{where}.name' must be a new name "
-                            f"without '/', got {name!r}")
+            raise SpecError(
+                f"{spec_path}: key '{where}.name' must be a new name without '/', got {name!r}"
+            )
         names.add(name)
         unknown = set(track) - _KNOWN_TRACK_KEYS
         if unknown:
             raise SpecError(f"{spec_path}: unknown key '{where}.{sorted(unknown)[0]}'")
         kinds = [k for k in ("bam", "bigwig", "bed") if k in track]
         if len(kinds) != 1:
-            raise SpecError(f"{spec_path}: key '{where}' ({name}) needs exactly one of "
-                            f"'bam', 'bigwig', 'bed'")
+            raise SpecError(
+                f"{spec_path}: key '{where}' ({name}) needs exactly one of 'bam', 'bigwig', 'bed'"
+            )
         kind = kinds[0]
         normalizers = track.get("normalizers", [])
         if isinstance(normalizers, str):
             normalizers = [normalizers]
-        plan["tracks"].append({
-            "name": name, "kind": kind,
-            "files": _files(track[kind], f"{where}.{kind}", spec_path),
-            "mode": track.get("mode"),
-            "resolution": _int(track, "resolution", 1, where, spec_path) or 1,
-            "normalizers": list(normalizers),
-            "conditions": track.get("conditions"),
-        })
+        plan["tracks"].append(
+            {
+                "name": name,
+                "kind": kind,
+                "files": _files(track[kind], f"{where}.{kind}", spec_path),
+                "mode": track.get("mode"),
+                "resolution": _int(track, "resolution", 1, where, spec_path) or 1,
+                "normalizers": list(normalizers),
+                "conditions": track.get("conditions"),
+            }
+        )
     if "roi" in spec:
         roi = spec["roi"]
-        plan["roi"] = {"bed": _file(_need(roi, "bed", "roi", spec_path), "roi.bed", spec_path),
-                       "binsize": roi.get("binsize"), "flank": _int(roi, "flank", 0, "roi",
-                                                                   spec_path)}
+        plan["roi"] = {
+            "bed": _file(_need(roi, "bed", "roi", spec_path), "roi.bed", spec_path),
+            "binsize": roi.get("binsize"),
+            "flank": _int(roi, "flank", 0, "roi", spec_path),
+        }
         if plan["roi"]["binsize"] is not None:
             _int(roi, "binsize", 0, "roi", spec_path)
     return plan
@@ -153,8 +173,11 @@ def _build(args: argparse.Namespace) -> int:
             written.append((path, f"genome cut to {len(roi)} regions"))
     for t in plan["tracks"]:
         path = out / f"{t['name']}.zarr"
-        common: dict[str, Any] = {"resolution": t["resolution"], "store_path": path,
-                                  "progress": progress}
+        common: dict[str, Any] = {
+            "resolution": t["resolution"],
+            "store_path": path,
+            "progress": progress,
+        }
         if t["conditions"]:
             common["conditions"] = list(t["conditions"])
         try:
@@ -169,26 +192,33 @@ def _build(args: argparse.Namespace) -> int:
                 track = ga.read_bed(files, mode=t["mode"] or "binary", like=like, **common)
         except (ValueError, KeyError, TypeError) as err:
             raise SpecError(f"{spec_path}: track '{t['name']}': {err}") from None
-        written.append((path, f"track '{t['name']}' ({t['kind']}), "
-                              f"{track.sizes.get('condition', 1)} condition(s), "
-                              f"{t['resolution']} bp bins"))
+        written.append(
+            (
+                path,
+                f"track '{t['name']}' ({t['kind']}), "
+                f"{track.sizes.get('condition', 1)} condition(s), "
+                f"{t['resolution']} bp bins",
+            )
+        )
         if roi is not None:
             v = track.janggu.view(roi)
             if t["normalizers"]:
                 v = v.janggu.normalize(t["normalizers"])
             path = out / f"{t['name']}.roi.zarr"
             v.janggu.to_zarr(path, overwrite=True, progress=progress)
-            norm = f", normalized: {', '.join(map(str, t['normalizers']))}" \
-                if t["normalizers"] else ""
+            norm = (
+                f", normalized: {', '.join(map(str, t['normalizers']))}" if t["normalizers"] else ""
+            )
             written.append((path, f"track '{t['name']}' cut to {len(roi)} regions{norm}"))
         elif t["normalizers"]:
             path = out / f"{t['name']}.normalized.zarr"
             track.janggu.normalize(t["normalizers"]).janggu.to_zarr(
-                path, overwrite=True, progress=progress)
-            written.append((path, f"track '{t['name']}' normalized: "
-                                  f"{', '.join(map(str, t['normalizers']))}"))
-    print(f"built {len(written)} store(s) from {spec_path} in "
-          f"{time.perf_counter() - t0:.1f} s:")
+                path, overwrite=True, progress=progress
+            )
+            written.append(
+                (path, f"track '{t['name']}' normalized: {', '.join(map(str, t['normalizers']))}")
+            )
+    print(f"built {len(written)} store(s) from {spec_path} in {time.perf_counter() - t0:.1f} s:")
     for path, what in written:
         print(f"  {path}  ({what})")
     print(f"\nlook at one with: genomarray info {written[0][0]}")
@@ -196,6 +226,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- info
+
 
 def _short(values: list[Any], n: int = 5) -> str:
     shown = ", ".join(str(v) for v in values[:n])
@@ -222,8 +253,7 @@ def _info(args: argparse.Namespace) -> int:
     arr = ga.open_zarr(args.store)
     a = arr.attrs
     print(f"store:       {args.store}")
-    print(f"kind:        {a.get(KIND, '?')}  (variable '{arr.name}', "
-          f"{arr.dtype})")
+    print(f"kind:        {a.get(KIND, '?')}  (variable '{arr.name}', {arr.dtype})")
     print("dims:        " + ", ".join(f"{d}={n:,}" for d, n in arr.sizes.items()))
     if CHROM in arr.coords and CHROM in arr.dims:
         chroms = [str(c) for c in arr[CHROM].values]
@@ -237,16 +267,18 @@ def _info(args: argparse.Namespace) -> int:
         print(f"chromosomes: {_short(chroms)} (of the regions)")
     if REGION in arr.dims:
         geom = [f"{k} {a[k]}" for k in ("binsize", "stepsize", "flank") if k in a]
-        print(f"regions:     {arr.sizes[REGION]:,}" + (f" ({', '.join(geom)})"
-                                                         if geom else ""))
+        print(f"regions:     {arr.sizes[REGION]:,}" + (f" ({', '.join(geom)})" if geom else ""))
     if CONDITION in arr.coords:
         print(f"conditions:  {_short([str(c) for c in arr[CONDITION].values])}")
     if STRAND in arr.coords and STRAND in arr.dims:
         print(f"strands:     {', '.join(str(s) for s in arr[STRAND].values)}")
     if RESOLUTION in a:
         res = a[RESOLUTION]
-        print(f"resolution:  {res} bp" if isinstance(res, (int, np.integer)) else
-              f"resolution:  {res}")
+        print(
+            f"resolution:  {res} bp"
+            if isinstance(res, (int, np.integer))
+            else f"resolution:  {res}"
+        )
     norms = a.get("normalizers")
     if norms is not None:
         names = [n.get("name", str(n)) if isinstance(n, dict) else str(n) for n in norms]
@@ -265,6 +297,7 @@ def _info(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- export
 
+
 def _export(args: argparse.Namespace) -> int:
     import genomarray as ga
     from genomarray import model
@@ -275,12 +308,19 @@ def _export(args: argparse.Namespace) -> int:
     fmt = args.format
     if fmt is None:
         low = str(args.out).lower()
-        fmt = ("bedgraph" if low.endswith((".bedgraph", ".bg", ".bdg", ".bedgraph.gz"))
-               else "bed" if low.endswith((".bed", ".bed.gz")) else "bigwig")
+        fmt = (
+            "bedgraph"
+            if low.endswith((".bedgraph", ".bg", ".bdg", ".bedgraph.gz"))
+            else "bed"
+            if low.endswith((".bed", ".bed.gz"))
+            else "bigwig"
+        )
     if fmt == "bed":
         if model.REGION not in arr.dims:
-            raise ValueError(f"{args.store} is a genome-wide track: BED export needs a "
-                             "store of regions (a view, e.g. <track>.roi.zarr)")
+            raise ValueError(
+                f"{args.store} is a genome-wide track: BED export needs a "
+                "store of regions (a view, e.g. <track>.roi.zarr)"
+            )
         paths = [ga.to_bed(arr, args.out, how=args.how, overwrite=args.overwrite)]
     elif fmt == "bedgraph":
         paths = ga.to_bedgraph(arr, args.out, how=args.how, overwrite=args.overwrite)
@@ -293,6 +333,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- demo
+
 
 def _demo(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
@@ -308,19 +349,23 @@ def _demo(args: argparse.Namespace) -> int:
     progress = not args.quiet
     fasta = ga.example_path("genome.fa")
     peaks_file = ga.example_path("peaks.narrowPeak")
-    print(f"genomarray {ga.__version__} demo on the bundled example data "
-          f"(outputs in {out})\n")
+    print(f"genomarray {ga.__version__} demo on the bundled example data (outputs in {out})\n")
 
     # 1. the genome as a lazy labelled array, one-hot encoded in windows
     print(f"1. genome: {fasta}")
     dna = ga.read_fasta(fasta, progress=progress)
-    print(f"   {dna.sizes['chrom']} chromosomes, {int(dna.chrom_length.sum()):,} bp, "
-          f"stored at {dna.encoding.get('store')}")
-    roi = ga.tile(ga.read_regions(ga.example_path("roi.bed")), binsize=args.binsize,
-                  flank=args.flank)
+    print(
+        f"   {dna.sizes['chrom']} chromosomes, {int(dna.chrom_length.sum()):,} bp, "
+        f"stored at {dna.encoding.get('store')}"
+    )
+    roi = ga.tile(
+        ga.read_regions(ga.example_path("roi.bed")), binsize=args.binsize, flank=args.flank
+    )
     x_roi = dna.janggu.view(roi).janggu.onehot(order=args.order)
-    print(f"   {len(roi)} regions of interest, {args.binsize} bp + {args.flank} bp flanks, "
-          f"one-hot of order {args.order}:\n")
+    print(
+        f"   {len(roi)} regions of interest, {args.binsize} bp + {args.flank} bp flanks, "
+        f"one-hot of order {args.order}:\n"
+    )
     print(x_roi)
 
     # 2. a peak-calling task: 200 bp tiles of the whole genome, label 1 inside a peak
@@ -331,13 +376,16 @@ def _demo(args: argparse.Namespace) -> int:
     tiles = peaks_track.janggu.view(ga.tile(genome, binsize=200))
     y = tiles.janggu.collapse(None, how="max").isel(pos=0, strand=0)
     (x_train, y_train, _), (x_test, y_test, tiles_test) = ga.split_train_test(
-        [x, y, tiles], ["chr3"])
-    print(f"\n2. task: is a 200 bp tile inside a peak of {Path(peaks_file).name}? "
-          f"DNA input: the tile + 100 bp each side (400 bp, one-hot)\n"
-          f"   train on chr1+chr2: {x_train.sizes['region']} tiles, "
-          f"{float(y_train.values.mean()):.1%} positive; "
-          f"test on held-out chr3: {x_test.sizes['region']} tiles, "
-          f"{float(y_test.values.mean()):.1%} positive")
+        [x, y, tiles], ["chr3"]
+    )
+    print(
+        f"\n2. task: is a 200 bp tile inside a peak of {Path(peaks_file).name}? "
+        f"DNA input: the tile + 100 bp each side (400 bp, one-hot)\n"
+        f"   train on chr1+chr2: {x_train.sizes['region']} tiles, "
+        f"{float(y_train.values.mean()):.1%} positive; "
+        f"test on held-out chr3: {x_test.sizes['region']} tiles, "
+        f"{float(y_test.values.mean()):.1%} positive"
+    )
 
     # 3. train a small CNN; random reverse-complement flips teach it both strands
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -348,24 +396,30 @@ def _demo(args: argparse.Namespace) -> int:
 
     keras.utils.set_random_seed(args.seed)
 
-    train = GenomicSequence({"dna": x_train}, {"peaks": y_train}, onehot_order=1,
-                            batch_size=16, shuffle=True, seed=args.seed, augment="flip")
-    test = GenomicSequence({"dna": x_test}, {"peaks": y_test}, onehot_order=1,
-                           batch_size=64)
+    train = GenomicSequence(
+        {"dna": x_train},
+        {"peaks": y_train},
+        onehot_order=1,
+        batch_size=16,
+        shuffle=True,
+        seed=args.seed,
+        augment="flip",
+    )
+    test = GenomicSequence({"dna": x_test}, {"peaks": y_test}, onehot_order=1, batch_size=64)
     net = create_model(_cnn_template(), train, name="demo_cnn")
     net.compile(keras.optimizers.Adam(0.01), "binary_crossentropy")
     t_fit = time.perf_counter()
-    history = fit(net, train, validation=test, epochs=args.epochs,
-                  patience=15)
+    history = fit(net, train, validation=test, epochs=args.epochs, patience=15)
     n_epochs = len(history.history["loss"])
-    print(f"\n3. trained a small CNN (16 motif filters of 7 bp; random reverse-complement "
-          f"flips\n   teach it both strands) for {n_epochs} epochs "
-          f"in {time.perf_counter() - t_fit:.1f} s (best val loss "
-          f"{min(history.history['val_loss']):.3f})")
+    print(
+        f"\n3. trained a small CNN (16 motif filters of 7 bp; random reverse-complement "
+        f"flips\n   teach it both strands) for {n_epochs} epochs "
+        f"in {time.perf_counter() - t_fit:.1f} s (best val loss "
+        f"{min(history.history['val_loss']):.3f})"
+    )
 
     # 4. evaluate on chr3
-    pred = net.predict(GenomicSequence({"dna": x_test}, onehot_order=1, batch_size=64),
-                       verbose=0)
+    pred = net.predict(GenomicSequence({"dna": x_test}, onehot_order=1, batch_size=64), verbose=0)
     pred = pred["peaks"] if isinstance(pred, dict) else pred
     results = score(y_test, pred)
     files = report(results, out / "evaluation", y_true=y_test, y_pred=pred, name="chr3")
@@ -375,8 +429,11 @@ def _demo(args: argparse.Namespace) -> int:
 
     # 5. predictions as a genome browser track and a picture
     # one value per tile, spread over the tile's 200 bp (no flank)
-    pred_view = ga.from_array(np.repeat(np.asarray(pred)[:, None, :], 200, axis=1),
-                              like=tiles_test, conditions=["prediction"])
+    pred_view = ga.from_array(
+        np.repeat(np.asarray(pred)[:, None, :], 200, axis=1),
+        like=tiles_test,
+        conditions=["prediction"],
+    )
     bigwig = out / "prediction_chr3.bw"
     pred_view.janggu.to_bigwig(bigwig, overwrite=True)
     starts = pd.read_csv(peaks_file, sep="\t", header=None, usecols=[0, 1, 2])
@@ -388,22 +445,34 @@ def _demo(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    fig = ga.plot_tracks({"prediction": pred_view, "peaks": peaks_track}, region,
-                         title=f"held-out chr3:{region[1]:,}-{region[2]:,}")
+    fig = ga.plot_tracks(
+        {"prediction": pred_view, "peaks": peaks_track},
+        region,
+        title=f"held-out chr3:{region[1]:,}-{region[2]:,}",
+    )
     png = out / "tracks_chr3.png"
     fig.savefig(png, dpi=100)
 
-    print(f"\n4. held-out chr3: auROC {values['auroc']:.3f} (chance 0.5), "
-          f"auPRC {values['auprc']:.3f} (chance = positive rate {rate:.3f})")
+    print(
+        f"\n4. held-out chr3: auROC {values['auroc']:.3f} (chance 0.5), "
+        f"auPRC {values['auprc']:.3f} (chance = positive rate {rate:.3f})"
+    )
     print("\nfiles written:")
-    shown = {"model": history.params.get("model_path"),
-             "training log": history.params.get("log_path")}
+    shown = {
+        "model": history.params.get("model_path"),
+        "training log": history.params.get("log_path"),
+    }
     shown.update({f"evaluation {k}": v for k, v in files.items()})
     shown.update({"prediction bigWig": bigwig, "track plot": png})
     for what, path in shown.items():
         print(f"  {what + ':':<24} {path}")
-    summary = {"auroc": values["auroc"], "auprc": values["auprc"], "positive_rate": rate,
-               "epochs": n_epochs, "files": {k: str(v) for k, v in shown.items()}}
+    summary = {
+        "auroc": values["auroc"],
+        "auprc": values["auprc"],
+        "positive_rate": rate,
+        "epochs": n_epochs,
+        "files": {k: str(v) for k, v in shown.items()},
+    }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     print(f"  {'summary:':<24} {out / 'summary.json'}")
     print(f"\ndone in {time.perf_counter() - t0:.1f} s")
@@ -433,18 +502,21 @@ _FMT = argparse.RawDescriptionHelpFormatter
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``genomarray`` command."""
     parser = argparse.ArgumentParser(
-        prog="genomarray", formatter_class=_FMT,
+        prog="genomarray",
+        formatter_class=_FMT,
         description="genomarray turns genomics files (FASTA, BAM, bigWig, BED) into "
-                    "labelled arrays for deep learning.\n\n"
-                    "  genomarray build spec.toml      read files listed in a spec into stores\n"
-                    "  genomarray info store.zarr      describe a store\n"
-                    "  genomarray export store.zarr out.bw   write a store as bigWig\n"
-                    "  genomarray demo                 train a small model on example data\n\n"
-                    "Outputs go under $GENOMARRAY_OUTPUT (default ~/.cache/genomarray).")
+        "labelled arrays for deep learning.\n\n"
+        "  genomarray build spec.toml      read files listed in a spec into stores\n"
+        "  genomarray info store.zarr      describe a store\n"
+        "  genomarray export store.zarr out.bw   write a store as bigWig\n"
+        "  genomarray demo                 train a small model on example data\n\n"
+        "Outputs go under $GENOMARRAY_OUTPUT (default ~/.cache/genomarray).",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     build = sub.add_parser(
-        "build", formatter_class=_FMT,
+        "build",
+        formatter_class=_FMT,
         help="read the genome, BAM, bigWig and BED files named in a TOML spec into stores",
         description=(
             "Read the files named in a TOML spec (a FASTA genome, BAM / bigWig / BED "
@@ -453,69 +525,100 @@ def build_parser() -> argparse.ArgumentParser:
             "<out>/<track>.roi.zarr cut to those regions (normalized as asked).\n"
             "Relative paths in the spec are read from the spec's folder.\n\n"
             "spec example:\n"
-            "  [genome]\n  fasta = \"genome.fa\"\n\n"
-            "  [[tracks]]\n  name = \"reads\"\n  bam = [\"rep1.bam\", \"rep2.bam\"]"
-            "   # or bigwig = [...], or bed = \"peaks.bed\"\n"
-            "  mode = \"5prime\"         # bam: 5prime|coverage; bed: binary|score|...\n"
+            '  [genome]\n  fasta = "genome.fa"\n\n'
+            '  [[tracks]]\n  name = "reads"\n  bam = ["rep1.bam", "rep2.bam"]'
+            '   # or bigwig = [...], or bed = "peaks.bed"\n'
+            '  mode = "5prime"         # bam: 5prime|coverage; bed: binary|score|...\n'
             "  resolution = 50         # bin size in bp\n"
-            "  normalizers = [\"tpm\"]   # e.g. tpm, zscore, zscorelog\n\n"
-            "  [roi]\n  bed = \"regions.bed\"\n  binsize = 200\n  flank = 100\n\n"
-            "example:\n  genomarray build genomarray/data/demo_spec.toml --out stores/"))
+            '  normalizers = ["tpm"]   # e.g. tpm, zscore, zscorelog\n\n'
+            '  [roi]\n  bed = "regions.bed"\n  binsize = 200\n  flank = 100\n\n'
+            "example:\n  genomarray build genomarray/data/demo_spec.toml --out stores/"
+        ),
+    )
     build.add_argument("spec", help="the TOML spec file (see above)")
-    build.add_argument("--out", metavar="DIR",
-                       help="folder for the stores (default: "
-                            "$GENOMARRAY_OUTPUT/build/<spec name>)")
+    build.add_argument(
+        "--out",
+        metavar="DIR",
+        help="folder for the stores (default: $GENOMARRAY_OUTPUT/build/<spec name>)",
+    )
     build.add_argument("--quiet", action="store_true", help="no progress bars")
     build.set_defaults(func=_build)
 
     info = sub.add_parser(
-        "info", formatter_class=_FMT, help="describe a genomarray zarr store",
+        "info",
+        formatter_class=_FMT,
+        help="describe a genomarray zarr store",
         description="Print what a .zarr store written by genomarray holds: its dims and "
-                    "sizes, chromosomes, conditions, resolution, normalizers and where "
-                    "it came from (input files, cache key).\n\n"
-                    "example:\n  genomarray info stores/reads.zarr")
+        "sizes, chromosomes, conditions, resolution, normalizers and where "
+        "it came from (input files, cache key).\n\n"
+        "example:\n  genomarray info stores/reads.zarr",
+    )
     info.add_argument("store", help="path of a .zarr store written by genomarray")
     info.set_defaults(func=_info)
 
     export = sub.add_parser(
-        "export", formatter_class=_FMT,
+        "export",
+        formatter_class=_FMT,
         help="write a store as bigWig, bedGraph or BED for a genome browser",
         description="Read a .zarr store (a genome-wide track or a region view such as "
-                    "predictions) and write it as bigWig (default), bedGraph or BED. "
-                    "OUT is a file (.bw, .bedGraph, .bed) when there is one condition "
-                    "and strand, else a folder receiving one file each.\n\n"
-                    "example:\n  genomarray export stores/signal.zarr signal.bw")
+        "predictions) and write it as bigWig (default), bedGraph or BED. "
+        "OUT is a file (.bw, .bedGraph, .bed) when there is one condition "
+        "and strand, else a folder receiving one file each.\n\n"
+        "example:\n  genomarray export stores/signal.zarr signal.bw",
+    )
     export.add_argument("store", help="path of a .zarr store written by genomarray")
     export.add_argument("out", help="output file or folder")
-    export.add_argument("--format", choices=["bigwig", "bedgraph", "bed"],
-                        help="output format (default: from OUT's ending, else bigwig)")
-    export.add_argument("--how", choices=["mean", "max"], default="mean",
-                        help="how overlapping windows are combined (mean)")
-    export.add_argument("--overwrite", action="store_true",
-                        help="replace existing output files")
+    export.add_argument(
+        "--format",
+        choices=["bigwig", "bedgraph", "bed"],
+        help="output format (default: from OUT's ending, else bigwig)",
+    )
+    export.add_argument(
+        "--how",
+        choices=["mean", "max"],
+        default="mean",
+        help="how overlapping windows are combined (mean)",
+    )
+    export.add_argument("--overwrite", action="store_true", help="replace existing output files")
     export.set_defaults(func=_export)
 
     demo = sub.add_parser(
-        "demo", formatter_class=_FMT,
+        "demo",
+        formatter_class=_FMT,
         help="run the example on the bundled data: one-hot DNA, train a CNN, evaluate",
         description="On the bundled example genome (3 small chromosomes) and peaks: "
-                    "print a one-hot encoded window array, then train a small CNN to "
-                    "tell 200 bp tiles inside peaks from the others on chr1+chr2, "
-                    "evaluate it on held-out chr3 (auROC/auPRC table and curves), write "
-                    "its predictions as a bigWig and a genome-track PNG.\n\n"
-                    "example:\n  genomarray demo --out demo_results/")
-    demo.add_argument("--out", metavar="DIR",
-                      help="folder for the outputs (default: $GENOMARRAY_OUTPUT/demo)")
-    demo.add_argument("--epochs", type=int, default=60,
-                      help="at most this many training epochs (60; stops early when "
-                           "the held-out loss stops improving for 15)")
+        "print a one-hot encoded window array, then train a small CNN to "
+        "tell 200 bp tiles inside peaks from the others on chr1+chr2, "
+        "evaluate it on held-out chr3 (auROC/auPRC table and curves), write "
+        "its predictions as a bigWig and a genome-track PNG.\n\n"
+        "example:\n  genomarray demo --out demo_results/",
+    )
+    demo.add_argument(
+        "--out", metavar="DIR", help="folder for the outputs (default: $GENOMARRAY_OUTPUT/demo)"
+    )
+    demo.add_argument(
+        "--epochs",
+        type=int,
+        default=60,
+        help="at most this many training epochs (60; stops early when "
+        "the held-out loss stops improving for 15)",
+    )
     demo.add_argument("--seed", type=int, default=1, help="random seed (1)")
-    demo.add_argument("--binsize", type=int, default=200,
-                      help="window length in bp of the one-hot printout (200)")
-    demo.add_argument("--flank", type=int, default=100,
-                      help="bp added on both sides of each window of the printout (100)")
-    demo.add_argument("--order", type=int, default=2,
-                      help="one-hot order of the printout: 1 = bases, 2 = dinucleotides (2)")
+    demo.add_argument(
+        "--binsize", type=int, default=200, help="window length in bp of the one-hot printout (200)"
+    )
+    demo.add_argument(
+        "--flank",
+        type=int,
+        default=100,
+        help="bp added on both sides of each window of the printout (100)",
+    )
+    demo.add_argument(
+        "--order",
+        type=int,
+        default=2,
+        help="one-hot order of the printout: 1 = bases, 2 = dinucleotides (2)",
+    )
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
     demo.set_defaults(func=_demo)
     return parser

@@ -41,8 +41,7 @@ import xarray as xr
 from genomarray import model
 from genomarray.errors import InputError
 
-__all__ = ["COLLAPSERS", "STORAGE_NAMES", "Bioseq", "Cover", "split_train_test", "subset",
-           "view"]
+__all__ = ["COLLAPSERS", "STORAGE_NAMES", "Bioseq", "Cover", "split_train_test", "subset", "view"]
 
 STORAGE_NAMES: dict[str, str] = {"ndarray": "memory", "sparse": "sparse", "hdf5": "zarr"}
 """Janggu's ``storage=`` names and the genomarray storage each maps to (genomarray's own
@@ -66,24 +65,32 @@ def _check_name(name: Any) -> str:
     return name
 
 
-def _storage(storage: str, allowed: Sequence[str] = (*STORAGE_NAMES, *_NATIVE_STORAGES)
-             ) -> str:
+def _storage(storage: str, allowed: Sequence[str] = (*STORAGE_NAMES, *_NATIVE_STORAGES)) -> str:
     if storage not in allowed:
-        raise InputError(f"storage must be one of {list(allowed)} (Janggu's ndarray, sparse, "
-                         f"hdf5 map to memory, sparse, zarr), got {storage!r}",
-                         source="compat")
+        raise InputError(
+            f"storage must be one of {list(allowed)} (Janggu's ndarray, sparse, "
+            f"hdf5 map to memory, sparse, zarr), got {storage!r}",
+            source="compat",
+        )
     return STORAGE_NAMES.get(storage, storage)
 
 
 def _ignored(datatags: Any, overwrite: bool) -> None:
     """Janggu's ``datatags``/``overwrite`` have no effect (caches are keyed by content)."""
     if datatags is not None:
-        warnings.warn("datatags has no effect: genomarray keys caches by the content of the "
-                      "inputs and the parameters", DeprecationWarning, stacklevel=3)
+        warnings.warn(
+            "datatags has no effect: genomarray keys caches by the content of the "
+            "inputs and the parameters",
+            DeprecationWarning,
+            stacklevel=3,
+        )
     if overwrite:
-        warnings.warn("overwrite has no effect: genomarray keys caches by the content of the "
-                      "inputs and the parameters, so a changed input builds a new cache",
-                      DeprecationWarning, stacklevel=3)
+        warnings.warn(
+            "overwrite has no effect: genomarray keys caches by the content of the "
+            "inputs and the parameters, so a changed input builds a new cache",
+            DeprecationWarning,
+            stacklevel=3,
+        )
 
 
 def _collapser(collapser: Any, default: str) -> Any:
@@ -91,6 +98,7 @@ def _collapser(collapser: Any, default: str) -> Any:
     if collapser is None:
         return default
     if callable(collapser):
+
         def reduce(values: np.ndarray, axis: int = -1) -> np.ndarray:
             moved = np.moveaxis(values, axis, -1)
             flat = moved.reshape(-1, moved.shape[-1])[:, :, None]  # (bins, resolution, 1)
@@ -100,30 +108,42 @@ def _collapser(collapser: Any, default: str) -> Any:
         reduce.__name__ = getattr(collapser, "__name__", "collapser")
         return reduce
     if collapser not in COLLAPSERS:
-        raise InputError(f"unknown collapser {collapser!r}; expected one of "
-                         f"{list(COLLAPSERS)} or a function f(values) reducing axis 1 of a "
-                         "(bins, resolution, strands) array", source="compat")
+        raise InputError(
+            f"unknown collapser {collapser!r}; expected one of "
+            f"{list(COLLAPSERS)} or a function f(values) reducing axis 1 of a "
+            "(bins, resolution, strands) array",
+            source="compat",
+        )
     return collapser
 
 
 def _resolution(resolution: Any) -> int | None:
     if resolution is None:
         return None
-    if isinstance(resolution, bool) or not isinstance(resolution, int | np.integer) \
-            or resolution < 1:
-        raise InputError(f"resolution must be a positive integer or None, got "
-                         f"{resolution!r}", source="compat")
+    if (
+        isinstance(resolution, bool)
+        or not isinstance(resolution, int | np.integer)
+        or resolution < 1
+    ):
+        raise InputError(
+            f"resolution must be a positive integer or None, got {resolution!r}", source="compat"
+        )
     return int(resolution)
 
 
-def _tiles(roi: Any, binsize: int | None, stepsize: int | None, flank: int,
-           zero_padding: bool, resolution: int | None) -> pd.DataFrame:
+def _tiles(
+    roi: Any,
+    binsize: int | None,
+    stepsize: int | None,
+    flank: int,
+    zero_padding: bool,
+    resolution: int | None,
+) -> pd.DataFrame:
     from genomarray.regions import tile
 
     if resolution is None and binsize is None:  # one value per whole region
         return tile(roi, flank=flank, collapse=True)
-    return tile(roi, binsize=binsize, stepsize=stepsize, flank=flank,
-                zero_padding=zero_padding)
+    return tile(roi, binsize=binsize, stepsize=stepsize, flank=flank, zero_padding=zero_padding)
 
 
 def _dense(block: Any) -> np.ndarray:
@@ -134,8 +154,9 @@ def _densified(track: xr.DataArray) -> xr.DataArray:
     """A sparse-chunked track whose chunks a view reads densified, one at a time."""
     data = track.data
     if isinstance(data, da.Array) and not isinstance(data._meta, np.ndarray):
-        data = data.map_blocks(_dense, dtype=data.dtype,
-                               meta=np.empty((0,) * data.ndim, dtype=data.dtype))
+        data = data.map_blocks(
+            _dense, dtype=data.dtype, meta=np.empty((0,) * data.ndim, dtype=data.dtype)
+        )
         return track.copy(data=data)
     return track
 
@@ -156,12 +177,18 @@ def _restrict(track: xr.DataArray, genomesize: Any) -> xr.DataArray:
 
     sizes = chrom_sizes(genomesize)
     have = model.chrom_sizes(track)
-    check_chromosomes(pd.DataFrame({"chrom": list(sizes), "start": 0, "end": 1}), have,
-                      source="genomesize", genome="the input files")
+    check_chromosomes(
+        pd.DataFrame({"chrom": list(sizes), "start": 0, "end": 1}),
+        have,
+        source="genomesize",
+        genome="the input files",
+    )
     for chrom, length in sizes.items():
         if length != have[chrom]:
-            raise InputError(f"genomesize gives {chrom} {length} bp but the input files "
-                             f"{have[chrom]} bp", source="genomesize")
+            raise InputError(
+                f"genomesize gives {chrom} {length} bp but the input files {have[chrom]} bp",
+                source="genomesize",
+            )
     keep = [i for i, c in enumerate(have) if c in sizes]
     return track.isel({model.CHROM: keep})
 
@@ -177,8 +204,9 @@ def _normalize(x: xr.DataArray, normalizer: Any) -> xr.DataArray:
     return normalize(x, spec)
 
 
-def _minoverlap_mask(x: xr.DataArray, coverage: xr.DataArray, resolution: int | None,
-                     minoverlap: float) -> xr.DataArray:
+def _minoverlap_mask(
+    x: xr.DataArray, coverage: xr.DataArray, resolution: int | None, minoverlap: float
+) -> xr.DataArray:
     """Zero the bins that features cover by less than ``minoverlap`` of their length."""
     from genomarray.transforms.collapse import collapse
 
@@ -200,9 +228,16 @@ def _record(x: xr.DataArray, fn: str, args: dict[str, Any]) -> xr.DataArray:
     return x
 
 
-def _finish(x: xr.DataArray, name: str, *, dtype: Any = None, random_state: Any = None,
-            materialize: bool = False, channel_last: bool = True,
-            channel_first_dims: Sequence[str] = ()) -> xr.DataArray:
+def _finish(
+    x: xr.DataArray,
+    name: str,
+    *,
+    dtype: Any = None,
+    random_state: Any = None,
+    materialize: bool = False,
+    channel_last: bool = True,
+    channel_first_dims: Sequence[str] = (),
+) -> xr.DataArray:
     from genomarray.transforms.split import shuffle
 
     if dtype is not None and x.dtype != np.dtype(dtype):
@@ -217,12 +252,28 @@ def _finish(x: xr.DataArray, name: str, *, dtype: Any = None, random_state: Any 
     return x
 
 
-def _cover(name: str, read: Callable[..., xr.DataArray], *, roi: Any, binsize: int | None,
-           stepsize: int | None, flank: int, resolution: Any, zero_padding: bool,
-           storage: str, cache: bool, store_whole_genome: bool, genomesize: Any,
-           how: Any, normalizer: Any, dtype: Any, random_state: Any, channel_last: bool,
-           minoverlap: float | None = None,
-           coverage: Callable[..., xr.DataArray] | None = None) -> xr.DataArray:
+def _cover(
+    name: str,
+    read: Callable[..., xr.DataArray],
+    *,
+    roi: Any,
+    binsize: int | None,
+    stepsize: int | None,
+    flank: int,
+    resolution: Any,
+    zero_padding: bool,
+    storage: str,
+    cache: bool,
+    store_whole_genome: bool,
+    genomesize: Any,
+    how: Any,
+    normalizer: Any,
+    dtype: Any,
+    random_state: Any,
+    channel_last: bool,
+    minoverlap: float | None = None,
+    coverage: Callable[..., xr.DataArray] | None = None,
+) -> xr.DataArray:
     """The shared pipeline of the ``Cover`` constructors."""
     from genomarray.transforms.collapse import collapse
     from genomarray.views import view as view_of
@@ -230,15 +281,18 @@ def _cover(name: str, read: Callable[..., xr.DataArray], *, roi: Any, binsize: i
     resolution = _resolution(resolution)
     native = _storage(storage)
     if roi is None and not store_whole_genome:
-        raise InputError("either roi must be supplied or store_whole_genome must be True",
-                         source="compat")
-    tiles = None if roi is None else _tiles(roi, binsize, stepsize, flank, zero_padding,
-                                            resolution)
+        raise InputError(
+            "either roi must be supplied or store_whole_genome must be True", source="compat"
+        )
+    tiles = None if roi is None else _tiles(roi, binsize, stepsize, flank, zero_padding, resolution)
     read_storage = _read_storage(native, store_whole_genome, cache)
     materialize = native == "memory" and read_storage != "memory"
-    options = {"storage": read_storage, "cache": cache,
-               "store_whole_genome": store_whole_genome,
-               "roi": None if store_whole_genome else tiles}
+    options = {
+        "storage": read_storage,
+        "cache": cache,
+        "store_whole_genome": store_whole_genome,
+        "roi": None if store_whole_genome else tiles,
+    }
     track = _restrict(read(**options), genomesize)
     order = (model.REGION, model.CONDITION, model.POS, model.STRAND)
     if tiles is None:  # Janggu's Cover without a ROI: the genome-wide track
@@ -251,12 +305,18 @@ def _cover(name: str, read: Callable[..., xr.DataArray], *, roi: Any, binsize: i
         cov = view_of(_densified(_restrict(coverage(**options), genomesize)), tiles)
         x = _minoverlap_mask(x, cov, resolution, minoverlap)
     x = _normalize(x, normalizer)
-    return _finish(x, name, dtype=dtype, random_state=random_state, materialize=materialize,
-                   channel_last=channel_last, channel_first_dims=order)
+    return _finish(
+        x,
+        name,
+        dtype=dtype,
+        random_state=random_state,
+        materialize=materialize,
+        channel_last=channel_last,
+        channel_first_dims=order,
+    )
 
 
-def _bed_sizes(genomesize: Any, bedfiles: list[str], tiles: pd.DataFrame | None
-               ) -> dict[str, int]:
+def _bed_sizes(genomesize: Any, bedfiles: list[str], tiles: pd.DataFrame | None) -> dict[str, int]:
     """Janggu's genome size for BED input: given, else the furthest end seen per chrom."""
     from genomarray.coverage import _sizes_from
     from genomarray.regions import read_regions
@@ -269,8 +329,9 @@ def _bed_sizes(genomesize: Any, bedfiles: list[str], tiles: pd.DataFrame | None
         frames.append(tiles.assign(end=tiles["end"] + flank))
     ends = pd.concat([f[["chrom", "end"]] for f in frames], ignore_index=True)
     if not len(ends):
-        raise InputError("cannot tell the chromosome sizes: pass genomesize=",
-                         source="create_from_bed")
+        raise InputError(
+            "cannot tell the chromosome sizes: pass genomesize=", source="create_from_bed"
+        )
     sizes = ends.groupby("chrom", sort=False)["end"].max()
     return {str(k): int(v) for k, v in sizes.items()}
 
@@ -283,8 +344,7 @@ def _files(paths: Any) -> list[str]:
 
 def _add_strand(x: xr.DataArray) -> xr.DataArray:
     """``(region, pos, base)`` -> ``(region, pos, strand=".", base)``, Janggu's layout."""
-    out = x.expand_dims({model.STRAND: np.array([model.STRAND_UNSTRANDED], dtype=object)},
-                        axis=2)
+    out = x.expand_dims({model.STRAND: np.array([model.STRAND_UNSTRANDED], dtype=object)}, axis=2)
     model.validate(out, model.ONEHOT_VIEW)
     return out
 
@@ -321,22 +381,39 @@ class Cover:
     """
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Cover:
-        raise TypeError("genomarray.compat.Cover is not instantiated: call "
-                        "Cover.create_from_bam/_bigwig/_bed/_array, which return DataArrays")
+        raise TypeError(
+            "genomarray.compat.Cover is not instantiated: call "
+            "Cover.create_from_bam/_bigwig/_bed/_array, which return DataArrays"
+        )
 
     @staticmethod
-    def create_from_bam(name: str, bamfiles: str | Sequence[str], roi: Any = None,
-                        genomesize: Any = None, conditions: Sequence[str] | None = None,
-                        min_mapq: int | None = None, binsize: int | None = None,
-                        stepsize: int | None = None, flank: int = 0,
-                        resolution: int | None = 1, storage: str = "ndarray",
-                        dtype: str = "float32", stranded: bool = True,
-                        overwrite: bool = False, pairedend: str = "5prime",
-                        template_extension: int = 0, datatags: Any = None,
-                        cache: bool = False, channel_last: bool = True,
-                        normalizer: Any = None, zero_padding: bool = True,
-                        random_state: Any = None, store_whole_genome: bool = False,
-                        verbose: bool = False, mode: str = "5prime") -> xr.DataArray:
+    def create_from_bam(
+        name: str,
+        bamfiles: str | Sequence[str],
+        roi: Any = None,
+        genomesize: Any = None,
+        conditions: Sequence[str] | None = None,
+        min_mapq: int | None = None,
+        binsize: int | None = None,
+        stepsize: int | None = None,
+        flank: int = 0,
+        resolution: int | None = 1,
+        storage: str = "ndarray",
+        dtype: str = "float32",
+        stranded: bool = True,
+        overwrite: bool = False,
+        pairedend: str = "5prime",
+        template_extension: int = 0,
+        datatags: Any = None,
+        cache: bool = False,
+        channel_last: bool = True,
+        normalizer: Any = None,
+        zero_padding: bool = True,
+        random_state: Any = None,
+        store_whole_genome: bool = False,
+        verbose: bool = False,
+        mode: str = "5prime",
+    ) -> xr.DataArray:
         """Read counts from BAM files (Janggu's ``Cover.create_from_bam``).
 
         Reads are counted at their 5' end (proper pairs once, at the fragment's 5' end or
@@ -404,30 +481,65 @@ class Cover:
         files = _files(bamfiles)
 
         def read(**options: Any) -> xr.DataArray:
-            return read_bam(files, conditions, mode=mode, stranded=stranded,
-                            min_mapq=0 if min_mapq is None else min_mapq,
-                            pairedend=pairedend, template_extension=template_extension,
-                            resolution=1, progress=verbose, **options)
+            return read_bam(
+                files,
+                conditions,
+                mode=mode,
+                stranded=stranded,
+                min_mapq=0 if min_mapq is None else min_mapq,
+                pairedend=pairedend,
+                template_extension=template_extension,
+                resolution=1,
+                progress=verbose,
+                **options,
+            )
 
-        x = _cover(name, read, roi=roi, binsize=binsize, stepsize=stepsize, flank=flank,
-                   resolution=resolution, zero_padding=zero_padding, storage=storage,
-                   cache=cache, store_whole_genome=store_whole_genome,
-                   genomesize=genomesize, how="sum", normalizer=normalizer, dtype=dtype,
-                   random_state=random_state, channel_last=channel_last)
+        x = _cover(
+            name,
+            read,
+            roi=roi,
+            binsize=binsize,
+            stepsize=stepsize,
+            flank=flank,
+            resolution=resolution,
+            zero_padding=zero_padding,
+            storage=storage,
+            cache=cache,
+            store_whole_genome=store_whole_genome,
+            genomesize=genomesize,
+            how="sum",
+            normalizer=normalizer,
+            dtype=dtype,
+            random_state=random_state,
+            channel_last=channel_last,
+        )
         return _record(x, "Cover.create_from_bam", args)
 
     @staticmethod
-    def create_from_bigwig(name: str, bigwigfiles: str | Sequence[str], roi: Any = None,
-                           genomesize: Any = None, conditions: Sequence[str] | None = None,
-                           binsize: int | None = None, stepsize: int | None = None,
-                           resolution: int | None = 1, flank: int = 0,
-                           storage: str = "ndarray", dtype: str = "float32",
-                           overwrite: bool = False, datatags: Any = None,
-                           cache: bool = False, store_whole_genome: bool = False,
-                           channel_last: bool = True, zero_padding: bool = True,
-                           normalizer: Any = None, collapser: Any = None,
-                           random_state: Any = None, nan_to_num: bool = True,
-                           verbose: bool = False) -> xr.DataArray:
+    def create_from_bigwig(
+        name: str,
+        bigwigfiles: str | Sequence[str],
+        roi: Any = None,
+        genomesize: Any = None,
+        conditions: Sequence[str] | None = None,
+        binsize: int | None = None,
+        stepsize: int | None = None,
+        resolution: int | None = 1,
+        flank: int = 0,
+        storage: str = "ndarray",
+        dtype: str = "float32",
+        overwrite: bool = False,
+        datatags: Any = None,
+        cache: bool = False,
+        store_whole_genome: bool = False,
+        channel_last: bool = True,
+        zero_padding: bool = True,
+        normalizer: Any = None,
+        collapser: Any = None,
+        random_state: Any = None,
+        nan_to_num: bool = True,
+        verbose: bool = False,
+    ) -> xr.DataArray:
         """Read signal from bigWig files (Janggu's ``Cover.create_from_bigwig``).
 
         Per-base values are summarised per ``resolution`` bin of each window by
@@ -461,28 +573,57 @@ class Cover:
         how = _collapser(collapser, "mean")
 
         def read(**options: Any) -> xr.DataArray:
-            return read_bigwig(files, conditions, resolution=1, nan_to_num=nan_to_num,
-                               progress=verbose, **options)
+            return read_bigwig(
+                files, conditions, resolution=1, nan_to_num=nan_to_num, progress=verbose, **options
+            )
 
-        x = _cover(name, read, roi=roi, binsize=binsize, stepsize=stepsize, flank=flank,
-                   resolution=resolution, zero_padding=zero_padding, storage=storage,
-                   cache=cache, store_whole_genome=store_whole_genome,
-                   genomesize=genomesize, how=how, normalizer=normalizer, dtype=dtype,
-                   random_state=random_state, channel_last=channel_last)
+        x = _cover(
+            name,
+            read,
+            roi=roi,
+            binsize=binsize,
+            stepsize=stepsize,
+            flank=flank,
+            resolution=resolution,
+            zero_padding=zero_padding,
+            storage=storage,
+            cache=cache,
+            store_whole_genome=store_whole_genome,
+            genomesize=genomesize,
+            how=how,
+            normalizer=normalizer,
+            dtype=dtype,
+            random_state=random_state,
+            channel_last=channel_last,
+        )
         return _record(x, "Cover.create_from_bigwig", args)
 
     @staticmethod
-    def create_from_bed(name: str, bedfiles: str | Sequence[str], roi: Any = None,
-                        genomesize: Any = None, conditions: Sequence[str] | None = None,
-                        binsize: int | None = None, stepsize: int | None = None,
-                        resolution: int | None = 1, flank: int = 0,
-                        storage: str = "ndarray", dtype: str = "float32",
-                        mode: str = "binary", store_whole_genome: bool = False,
-                        overwrite: bool = False, channel_last: bool = True,
-                        zero_padding: bool = True, normalizer: Any = None,
-                        collapser: Any = None, minoverlap: float | None = None,
-                        random_state: Any = None, datatags: Any = None,
-                        cache: bool = False, verbose: bool = False) -> xr.DataArray:
+    def create_from_bed(
+        name: str,
+        bedfiles: str | Sequence[str],
+        roi: Any = None,
+        genomesize: Any = None,
+        conditions: Sequence[str] | None = None,
+        binsize: int | None = None,
+        stepsize: int | None = None,
+        resolution: int | None = 1,
+        flank: int = 0,
+        storage: str = "ndarray",
+        dtype: str = "float32",
+        mode: str = "binary",
+        store_whole_genome: bool = False,
+        overwrite: bool = False,
+        channel_last: bool = True,
+        zero_padding: bool = True,
+        normalizer: Any = None,
+        collapser: Any = None,
+        minoverlap: float | None = None,
+        random_state: Any = None,
+        datatags: Any = None,
+        cache: bool = False,
+        verbose: bool = False,
+    ) -> xr.DataArray:
         """Labels or scores from BED-like files (Janggu's ``Cover.create_from_bed``).
 
         Parameters as in :meth:`create_from_bam`, plus:
@@ -522,37 +663,73 @@ class Cover:
         how = _collapser(collapser, "max")
         native_mode = _BED_MODES.get(mode, mode)
         if minoverlap is not None and not 0 < float(minoverlap) <= 1:
-            raise InputError(f"minoverlap must be a fraction in (0, 1], got {minoverlap!r}",
-                             source="create_from_bed")
+            raise InputError(
+                f"minoverlap must be a fraction in (0, 1], got {minoverlap!r}",
+                source="create_from_bed",
+            )
         res = _resolution(resolution)
-        tiles = None if roi is None else _tiles(read_regions(roi), binsize, stepsize, flank,
-                                                zero_padding, res)
+        tiles = (
+            None
+            if roi is None
+            else _tiles(read_regions(roi), binsize, stepsize, flank, zero_padding, res)
+        )
         sizes = _bed_sizes(genomesize, files, tiles)
 
         def reader(bed_mode: str) -> Callable[..., xr.DataArray]:
             def read(**options: Any) -> xr.DataArray:
-                return read_bed(files, bed_mode, like=sizes,
-                                conditions=conditions if bed_mode == native_mode else None,
-                                resolution=1, progress=verbose, **options)
+                return read_bed(
+                    files,
+                    bed_mode,
+                    like=sizes,
+                    conditions=conditions if bed_mode == native_mode else None,
+                    resolution=1,
+                    progress=verbose,
+                    **options,
+                )
+
             return read
 
-        x = _cover(name, reader(native_mode), roi=roi, binsize=binsize, stepsize=stepsize,
-                   flank=flank, resolution=resolution, zero_padding=zero_padding,
-                   storage=storage, cache=cache, store_whole_genome=store_whole_genome,
-                   genomesize=None, how=how, normalizer=normalizer, dtype=dtype,
-                   random_state=random_state, channel_last=channel_last,
-                   minoverlap=None if minoverlap is None else float(minoverlap),
-                   coverage=reader("binary"))
+        x = _cover(
+            name,
+            reader(native_mode),
+            roi=roi,
+            binsize=binsize,
+            stepsize=stepsize,
+            flank=flank,
+            resolution=resolution,
+            zero_padding=zero_padding,
+            storage=storage,
+            cache=cache,
+            store_whole_genome=store_whole_genome,
+            genomesize=None,
+            how=how,
+            normalizer=normalizer,
+            dtype=dtype,
+            random_state=random_state,
+            channel_last=channel_last,
+            minoverlap=None if minoverlap is None else float(minoverlap),
+            coverage=reader("binary"),
+        )
         return _record(x, "Cover.create_from_bed", args)
 
     @staticmethod
-    def create_from_array(name: str, array: Any, gindexer: Any = None,
-                          genomesize: Any = None, conditions: Sequence[str] | None = None,
-                          resolution: int | None = None, storage: str = "ndarray",
-                          overwrite: bool = False, cache: bool = False,
-                          datatags: Any = None, padding_value: float = 0.0,
-                          store_whole_genome: bool = False, channel_last: bool = True,
-                          verbose: bool = False, roi: Any = None) -> xr.DataArray:
+    def create_from_array(
+        name: str,
+        array: Any,
+        gindexer: Any = None,
+        genomesize: Any = None,
+        conditions: Sequence[str] | None = None,
+        resolution: int | None = None,
+        storage: str = "ndarray",
+        overwrite: bool = False,
+        cache: bool = False,
+        datatags: Any = None,
+        padding_value: float = 0.0,
+        store_whole_genome: bool = False,
+        channel_last: bool = True,
+        verbose: bool = False,
+        roi: Any = None,
+    ) -> xr.DataArray:
         """Label an array of predictions with regions (Janggu's ``Cover.create_from_array``).
 
         Parameters
@@ -595,24 +772,27 @@ class Cover:
         _storage(storage)
         like = gindexer if gindexer is not None else roi
         if like is None:
-            raise InputError("create_from_array needs the regions: pass gindexer= (a view) or "
-                             "roi=", source="create_from_array")
+            raise InputError(
+                "create_from_array needs the regions: pass gindexer= (a view) or roi=",
+                source="create_from_array",
+            )
         if not isinstance(like, xr.DataArray):
             like = _like_from_regions(like)
         values = array if isinstance(array, da.Array) else np.asarray(array)
         if not channel_last and values.ndim == 4:
             values = values.transpose(0, 2, 3, 1)
         n_cond = values.shape[-1]
-        labels = ([f"Cond_{i}" for i in range(n_cond)] if conditions is None
-                  else list(conditions))
+        labels = [f"Cond_{i}" for i in range(n_cond)] if conditions is None else list(conditions)
         x = from_array(values, like=like, conditions=labels)
         res = _resolution(resolution)
         if res is not None and x.attrs.get(model.RESOLUTION) != res:
-            raise InputError(f"resolution={res} does not match the array: "
-                             f"{values.shape[1] if values.ndim > 2 else 1} bins per window of "
-                             f"{x.attrs.get(model.WINDOW_BP)} bp make "
-                             f"{x.attrs.get(model.RESOLUTION)} bp bins",
-                             source="create_from_array")
+            raise InputError(
+                f"resolution={res} does not match the array: "
+                f"{values.shape[1] if values.ndim > 2 else 1} bins per window of "
+                f"{x.attrs.get(model.WINDOW_BP)} bp make "
+                f"{x.attrs.get(model.RESOLUTION)} bp bins",
+                source="create_from_array",
+            )
         if padding_value:
             x.attrs["fill_value"] = padding_value
         if genomesize is not None:
@@ -627,15 +807,24 @@ def _like_from_regions(regions: Any) -> xr.DataArray:
     """A stand-in view (lazy zeros) with the windows of ``regions``."""
     from genomarray.regions import tile
 
-    tiles = regions if isinstance(regions, pd.DataFrame) and "binsize" in regions.attrs \
+    tiles = (
+        regions
+        if isinstance(regions, pd.DataFrame) and "binsize" in regions.attrs
         else tile(regions)
+    )
     flank = int(tiles.attrs.get("flank", 0) or 0)
     lengths = (tiles["end"] - tiles["start"]).to_numpy(np.int64)
     binsize = tiles.attrs.get("binsize") or int(lengths.max(initial=1))
     width = int(binsize) + 2 * flank
     zeros = da.zeros((len(tiles), width), dtype=np.uint8, chunks=(max(len(tiles), 1), width))
-    return model.region_view(zeros, tiles, resolution=1, binsize=int(binsize), flank=flank,
-                             stepsize=tiles.attrs.get("stepsize") or int(binsize))
+    return model.region_view(
+        zeros,
+        tiles,
+        resolution=1,
+        binsize=int(binsize),
+        flank=flank,
+        stepsize=tiles.attrs.get("stepsize") or int(binsize),
+    )
 
 
 # -- Bioseq -----------------------------------------------------------------------------
@@ -656,18 +845,30 @@ class Bioseq:
     """
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Bioseq:
-        raise TypeError("genomarray.compat.Bioseq is not instantiated: call "
-                        "Bioseq.create_from_refgenome/_seq, which return DataArrays")
+        raise TypeError(
+            "genomarray.compat.Bioseq is not instantiated: call "
+            "Bioseq.create_from_refgenome/_seq, which return DataArrays"
+        )
 
     @staticmethod
-    def create_from_refgenome(name: str, refgenome: Any, roi: Any = None,
-                              binsize: int | None = None, stepsize: int | None = None,
-                              flank: int = 0, order: int = 1, storage: str = "ndarray",
-                              datatags: Any = None, cache: bool = False,
-                              overwrite: bool = False, random_state: Any = None,
-                              store_whole_genome: bool = False, verbose: bool = False,
-                              channel_last: bool = True,
-                              zero_padding: bool = True) -> xr.DataArray:
+    def create_from_refgenome(
+        name: str,
+        refgenome: Any,
+        roi: Any = None,
+        binsize: int | None = None,
+        stepsize: int | None = None,
+        flank: int = 0,
+        order: int = 1,
+        storage: str = "ndarray",
+        datatags: Any = None,
+        cache: bool = False,
+        overwrite: bool = False,
+        random_state: Any = None,
+        store_whole_genome: bool = False,
+        verbose: bool = False,
+        channel_last: bool = True,
+        zero_padding: bool = True,
+    ) -> xr.DataArray:
         """One-hot sequence of regions of a reference genome.
 
         Janggu's ``Bioseq.create_from_refgenome``: minus-strand regions are
@@ -722,31 +923,45 @@ class Bioseq:
         if isinstance(refgenome, xr.DataArray):
             genome = refgenome
         else:
-            genome = read_fasta(refgenome, cache=cache or native == "zarr",
-                                progress=verbose)
+            genome = read_fasta(refgenome, cache=cache or native == "zarr", progress=verbose)
         if roi is None:
             if not store_whole_genome:
-                raise InputError("either roi must be supplied or store_whole_genome must be "
-                                 "True", source="create_from_refgenome")
+                raise InputError(
+                    "either roi must be supplied or store_whole_genome must be True",
+                    source="create_from_refgenome",
+                )
             return genome.rename(name)
-        tiles = tile(roi, binsize=binsize, stepsize=stepsize, flank=flank,
-                     zero_padding=zero_padding)
+        tiles = tile(
+            roi, binsize=binsize, stepsize=stepsize, flank=flank, zero_padding=zero_padding
+        )
         codes = view_of(genome, tiles)
         if random_state is not None:
             codes = shuffle(codes, random_state)
         x = _onehot(codes, order, materialize=native == "memory")
-        x = _finish(x, name, channel_last=channel_last,
-                    channel_first_dims=(model.REGION, model.BASE, model.POS, model.STRAND))
+        x = _finish(
+            x,
+            name,
+            channel_last=channel_last,
+            channel_first_dims=(model.REGION, model.BASE, model.POS, model.STRAND),
+        )
         if isinstance(refgenome, xr.DataArray):
             return x
         return _record(x, "Bioseq.create_from_refgenome", args)
 
     @staticmethod
-    def create_from_seq(name: str, fastafile: str | Sequence[str], storage: str = "ndarray",
-                        seqtype: str = "dna", order: int = 1, fixedlen: int | None = None,
-                        datatags: Any = None, cache: bool = False,
-                        channel_last: bool = True, overwrite: bool = False,
-                        verbose: bool = False) -> xr.DataArray:
+    def create_from_seq(
+        name: str,
+        fastafile: str | Sequence[str],
+        storage: str = "ndarray",
+        seqtype: str = "dna",
+        order: int = 1,
+        fixedlen: int | None = None,
+        datatags: Any = None,
+        cache: bool = False,
+        channel_last: bool = True,
+        overwrite: bool = False,
+        verbose: bool = False,
+    ) -> xr.DataArray:
         """One-hot of a FASTA of sequences (Janggu's ``Bioseq.create_from_seq``).
 
         Parameters
@@ -782,22 +997,33 @@ class Bioseq:
         _check_name(name)
         _ignored(datatags, overwrite)
         _storage(storage, ("ndarray", "hdf5", "memory", "zarr", "lazy"))
-        parts = [read_sequences(p, fixedlen=fixedlen, alphabet=seqtype)
-                 for p in _files(fastafile)]
+        parts = [read_sequences(p, fixedlen=fixedlen, alphabet=seqtype) for p in _files(fastafile)]
         widths = {p.sizes[model.POS] for p in parts}
         if len(widths) > 1:
-            raise InputError(f"the files hold sequences of different lengths {sorted(widths)};"
-                             " pass fixedlen= to truncate or pad them",
-                             source="create_from_seq")
-        codes = parts[0] if len(parts) == 1 else xr.concat(
-            parts, dim=model.REGION, combine_attrs="drop_conflicts")
+            raise InputError(
+                f"the files hold sequences of different lengths {sorted(widths)};"
+                " pass fixedlen= to truncate or pad them",
+                source="create_from_seq",
+            )
+        codes = (
+            parts[0]
+            if len(parts) == 1
+            else xr.concat(parts, dim=model.REGION, combine_attrs="drop_conflicts")
+        )
         ids = pd.Series(codes[model.REGION_NAME].values)
         if ids.duplicated().any():
-            raise InputError(f"sequence IDs must be unique; {ids[ids.duplicated()].iloc[0]!r} "
-                             "appears more than once", source="create_from_seq")
+            raise InputError(
+                f"sequence IDs must be unique; {ids[ids.duplicated()].iloc[0]!r} "
+                "appears more than once",
+                source="create_from_seq",
+            )
         x = _onehot(codes, order, materialize=True)
-        return _finish(x, name, channel_last=channel_last,
-                       channel_first_dims=(model.REGION, model.BASE, model.POS, model.STRAND))
+        return _finish(
+            x,
+            name,
+            channel_last=channel_last,
+            channel_first_dims=(model.REGION, model.BASE, model.POS, model.STRAND),
+        )
 
 
 # -- Janggu's view, subset and split_train_test -----------------------------------------
@@ -828,18 +1054,23 @@ def view(dataset: xr.DataArray, use_regions: Any) -> xr.DataArray:
     """
     call = dataset.attrs.get(JANGGU_CALL)
     if call is None:
-        raise InputError("this array does not record the genomarray.compat call that built "
-                         "it (one of its arguments was not JSON-serializable, or it was "
-                         "built otherwise); view the genome-wide array instead: "
-                         "genome.janggu.view(retile(use_regions, like=dataset))",
-                         source="view")
+        raise InputError(
+            "this array does not record the genomarray.compat call that built "
+            "it (one of its arguments was not JSON-serializable, or it was "
+            "built otherwise); view the genome-wide array instead: "
+            "genome.janggu.view(retile(use_regions, like=dataset))",
+            source="view",
+        )
     spec = json.loads(call)
     kwargs = {**spec["kwargs"], "roi": use_regions}
     return _CONSTRUCTORS[spec["fn"]](str(dataset.name), **kwargs)
 
 
-def subset(dataset: xr.DataArray | xr.Dataset, include_regions: str | Sequence[str] | None = None,
-           exclude_regions: str | Sequence[str] | None = None) -> xr.DataArray | xr.Dataset:
+def subset(
+    dataset: xr.DataArray | xr.Dataset,
+    include_regions: str | Sequence[str] | None = None,
+    exclude_regions: str | Sequence[str] | None = None,
+) -> xr.DataArray | xr.Dataset:
     """Keep the regions on some chromosomes (Janggu's ``subset``).
 
     See :func:`genomarray.transforms.split.subset` (which also selects by overlap).

@@ -93,13 +93,21 @@ def check_same_chromosomes(sizes: dict[str, dict[str, int]]) -> dict[str, int]:
         if missing:
             c = missing[0]
             alt = c[3:] if c.startswith("chr") else f"chr{c}"
-            hint = (f"; {other} spells it {alt!r}: the files name chromosomes differently "
-                    f"({c!r} vs {alt!r})") if alt in got else ""
+            hint = (
+                (
+                    f"; {other} spells it {alt!r}: the files name chromosomes differently "
+                    f"({c!r} vs {alt!r})"
+                )
+                if alt in got
+                else ""
+            )
             raise ChromosomeError(f"chromosome {c!r} of {first} is not in {other}{hint}")
         for c in ref:
             if got[c] != ref[c]:
-                raise InputError(f"chromosome {c!r} is {ref[c]} bp in {first} but {got[c]} bp "
-                                 f"in {other} (different genome assemblies?)")
+                raise InputError(
+                    f"chromosome {c!r} is {ref[c]} bp in {first} but {got[c]} bp "
+                    f"in {other} (different genome assemblies?)"
+                )
     return ref
 
 
@@ -200,13 +208,26 @@ def _to_sparse(block: np.ndarray) -> Any:
     return sparse.COO.from_numpy(block)
 
 
-def build_track(readers: Sequence[Callable], sizes: dict[str, int], strands: Sequence[str],
-                conditions: Sequence[str], dtype: Any, resolution: int, key_kind: str,
-                inputs: Sequence[str], params: dict[str, Any], categorical: bool = False,
-                roi: Any = None, store_whole_genome: bool = True, storage: str = "zarr",
-                cache: bool | None = None, store_path: str | os.PathLike | None = None,
-                chunk: int = store.DEFAULT_CHUNK, progress: bool = True,
-                attrs: dict[str, Any] | None = None) -> xr.DataArray:
+def build_track(
+    readers: Sequence[Callable],
+    sizes: dict[str, int],
+    strands: Sequence[str],
+    conditions: Sequence[str],
+    dtype: Any,
+    resolution: int,
+    key_kind: str,
+    inputs: Sequence[str],
+    params: dict[str, Any],
+    categorical: bool = False,
+    roi: Any = None,
+    store_whole_genome: bool = True,
+    storage: str = "zarr",
+    cache: bool | None = None,
+    store_path: str | os.PathLike | None = None,
+    chunk: int = store.DEFAULT_CHUNK,
+    progress: bool = True,
+    attrs: dict[str, Any] | None = None,
+) -> xr.DataArray:
     """Turn per-file readers into a coverage track held as ``storage`` says.
 
     This is the shared back end of :func:`read_bam`, :func:`read_bigwig` and
@@ -244,8 +265,7 @@ def build_track(readers: Sequence[Callable], sizes: dict[str, int], strands: Seq
     if storage not in STORAGES:
         raise InputError(f"storage must be one of {STORAGES}, got {storage!r}")
     if not isinstance(resolution, int | np.integer) or resolution < 1:
-        raise InputError(f"resolution must be a positive integer (bp per bin), got "
-                         f"{resolution!r}")
+        raise InputError(f"resolution must be a positive integer (bp per bin), got {resolution!r}")
     mask = None
     if not store_whole_genome:
         if roi is None:
@@ -253,25 +273,48 @@ def build_track(readers: Sequence[Callable], sizes: dict[str, int], strands: Seq
         from genomarray.regions import check_chromosomes, read_regions
 
         roi_df = roi if isinstance(roi, pd.DataFrame) else read_regions(roi)
-        check_chromosomes(roi_df, sizes, source=str(roi_df.attrs.get("source", "roi")),
-                          genome=str(inputs[0]) if inputs else "the genome")
+        check_chromosomes(
+            roi_df,
+            sizes,
+            source=str(roi_df.attrs.get("source", "roi")),
+            genome=str(inputs[0]) if inputs else "the genome",
+        )
         mask = RoiMask.from_regions(roi_df, resolution)
         attrs = {**(attrs or {}), model.STORED_ROI: kept_intervals(roi_df, sizes)}
-        params = {**params, "roi": pd.util.hash_pandas_object(
-            roi_df[["chrom", "start", "end"]], index=False).sum().item(),
-            "roi_flank": int(roi_df.attrs.get("flank", 0) or 0)}
+        params = {
+            **params,
+            "roi": pd.util.hash_pandas_object(roi_df[["chrom", "start", "end"]], index=False)
+            .sum()
+            .item(),
+            "roi_flank": int(roi_df.attrs.get("flank", 0) or 0),
+        }
     chroms = list(sizes)
     lengths_bp = np.array([sizes[c] for c in chroms], dtype=np.int64)
     lengths_bins = -(-lengths_bp // resolution)
-    reader = StackedReader(tuple(readers), len(strands), len(conditions), np.dtype(dtype).str,
-                           categorical, mask)
+    reader = StackedReader(
+        tuple(readers), len(strands), len(conditions), np.dtype(dtype).str, categorical, mask
+    )
 
     def build() -> xr.DataArray:
-        values = store.genome_array(reader, chroms, lengths_bins, dtype, fill=0,
-                                    trailing=(len(strands), len(conditions)), chunk=chunk)
-        return model.coverage_track(values, chroms, lengths_bp, strands, conditions,
-                                    resolution=resolution, inputs=list(inputs),
-                                    **(attrs or {}))
+        values = store.genome_array(
+            reader,
+            chroms,
+            lengths_bins,
+            dtype,
+            fill=0,
+            trailing=(len(strands), len(conditions)),
+            chunk=chunk,
+        )
+        return model.coverage_track(
+            values,
+            chroms,
+            lengths_bp,
+            strands,
+            conditions,
+            resolution=resolution,
+            inputs=list(inputs),
+            **(attrs or {}),
+        )
 
     if storage == "sparse":
         import sparse  # noqa: F401  (fail here, not inside a dask task)
@@ -280,10 +323,16 @@ def build_track(readers: Sequence[Callable], sizes: dict[str, int], strands: Seq
     if cache is None:
         cache = storage == "zarr"
     if storage == "zarr" or cache or store_path is not None:
-        key = store.cache_key(key_kind, inputs, resolution=resolution, chunk=chunk,
-                              conditions=list(conditions), strands=list(strands), **params)
-        track = store.cached(key, build, path=store_path, progress=progress,
-                             rebuild=not cache)
+        key = store.cache_key(
+            key_kind,
+            inputs,
+            resolution=resolution,
+            chunk=chunk,
+            conditions=list(conditions),
+            strands=list(strands),
+            **params,
+        )
+        track = store.cached(key, build, path=store_path, progress=progress, rebuild=not cache)
     else:
         track = build()
     if storage == "memory":
@@ -294,14 +343,25 @@ def build_track(readers: Sequence[Callable], sizes: dict[str, int], strands: Seq
     return track
 
 
-def read_bam(paths: str | os.PathLike | Sequence[str | os.PathLike],
-             conditions: Sequence[str] | None = None, *, mode: str = "5prime",
-             stranded: bool = True, min_mapq: int = 0, pairedend: str = "5prime",
-             template_extension: int = 0, exclude_flags: int | None = None,
-             resolution: int = 1, roi: Any = None, store_whole_genome: bool = True,
-             storage: str = "zarr", cache: bool | None = None,
-             store_path: str | os.PathLike | None = None, chunk: int = store.DEFAULT_CHUNK,
-             progress: bool = True) -> xr.DataArray:
+def read_bam(
+    paths: str | os.PathLike | Sequence[str | os.PathLike],
+    conditions: Sequence[str] | None = None,
+    *,
+    mode: str = "5prime",
+    stranded: bool = True,
+    min_mapq: int = 0,
+    pairedend: str = "5prime",
+    template_extension: int = 0,
+    exclude_flags: int | None = None,
+    resolution: int = 1,
+    roi: Any = None,
+    store_whole_genome: bool = True,
+    storage: str = "zarr",
+    cache: bool | None = None,
+    store_path: str | os.PathLike | None = None,
+    chunk: int = store.DEFAULT_CHUNK,
+    progress: bool = True,
+) -> xr.DataArray:
     """Read counts from BAM files as a track ``(chrom, pos, strand, condition)``.
 
     Parameters
@@ -364,19 +424,38 @@ def read_bam(paths: str | os.PathLike | Sequence[str | os.PathLike],
         if bam.mapped_reads(p) == 0:
             warnings.warn(f"{p}: no mapped reads; its condition is all zeros", stacklevel=2)
     sizes = check_same_chromosomes({p: bam.bam_chrom_sizes(p) for p in paths})
-    options = {"mode": mode, "stranded": stranded, "min_mapq": min_mapq,
-               "pairedend": pairedend, "template_extension": template_extension,
-               "resolution": resolution}
+    options = {
+        "mode": mode,
+        "stranded": stranded,
+        "min_mapq": min_mapq,
+        "pairedend": pairedend,
+        "template_extension": template_extension,
+        "resolution": resolution,
+    }
     if exclude_flags is not None:
         options["exclude_flags"] = exclude_flags
     readers = [bam.BamCounter(p, **options) for p in paths]
     params = {k: v for k, v in options.items() if k != "resolution"}
     params["exclude_flags"] = readers[0].exclude_flags
-    return build_track(readers, sizes, ("+", "-") if stranded else (".",), labels, np.int32,
-                       resolution, "bam", paths, params, roi=roi,
-                       store_whole_genome=store_whole_genome, storage=storage, cache=cache,
-                       store_path=store_path, chunk=chunk, progress=progress,
-                       attrs={"reader": "bam", "mode": mode})
+    return build_track(
+        readers,
+        sizes,
+        ("+", "-") if stranded else (".",),
+        labels,
+        np.int32,
+        resolution,
+        "bam",
+        paths,
+        params,
+        roi=roi,
+        store_whole_genome=store_whole_genome,
+        storage=storage,
+        cache=cache,
+        store_path=store_path,
+        chunk=chunk,
+        progress=progress,
+        attrs={"reader": "bam", "mode": mode},
+    )
 
 
 def _describe(like: Any) -> str:
@@ -392,19 +471,31 @@ def _sizes_from(like: Any, what: str) -> dict[str, int]:
     from genomarray.io.chromsizes import chrom_sizes
 
     if like is None:
-        raise InputError(f"chromosome sizes unknown for {what}: pass like= (a genome array, "
-                         "FASTA, BAM or bigWig) or chrom_sizes= (a dict or sizes file)")
+        raise InputError(
+            f"chromosome sizes unknown for {what}: pass like= (a genome array, "
+            "FASTA, BAM or bigWig) or chrom_sizes= (a dict or sizes file)"
+        )
     if isinstance(like, xr.DataArray | xr.Dataset):
         return model.chrom_sizes(like)
     return chrom_sizes(like)
 
 
-def read_bigwig(paths: str | os.PathLike | Sequence[str | os.PathLike],
-                conditions: Sequence[str] | None = None, *, resolution: int = 1,
-                how: str = "mean", nan_to_num: bool = True, exact: bool = False,
-                roi: Any = None, store_whole_genome: bool = True, storage: str = "zarr",
-                cache: bool | None = None, store_path: str | os.PathLike | None = None,
-                chunk: int = store.DEFAULT_CHUNK, progress: bool = True) -> xr.DataArray:
+def read_bigwig(
+    paths: str | os.PathLike | Sequence[str | os.PathLike],
+    conditions: Sequence[str] | None = None,
+    *,
+    resolution: int = 1,
+    how: str = "mean",
+    nan_to_num: bool = True,
+    exact: bool = False,
+    roi: Any = None,
+    store_whole_genome: bool = True,
+    storage: str = "zarr",
+    cache: bool | None = None,
+    store_path: str | os.PathLike | None = None,
+    chunk: int = store.DEFAULT_CHUNK,
+    progress: bool = True,
+) -> xr.DataArray:
     """Read bigWig signal as a track ``(chrom, pos, strand=".", condition)``.
 
     Parameters
@@ -440,20 +531,45 @@ def read_bigwig(paths: str | os.PathLike | Sequence[str | os.PathLike],
     readers = [bigwig.BigWigReader(p, **options) for p in paths]
     params = {k: v for k, v in options.items() if k != "resolution"}
     params["backend"] = bigwig.resolved_backend(readers[0].backend)
-    return build_track(readers, sizes, (".",), labels, np.float32, resolution, "bigwig", paths,
-                       params, roi=roi,
-                       store_whole_genome=store_whole_genome, storage=storage, cache=cache,
-                       store_path=store_path, chunk=chunk, progress=progress,
-                       attrs={"reader": "bigwig"})
+    return build_track(
+        readers,
+        sizes,
+        (".",),
+        labels,
+        np.float32,
+        resolution,
+        "bigwig",
+        paths,
+        params,
+        roi=roi,
+        store_whole_genome=store_whole_genome,
+        storage=storage,
+        cache=cache,
+        store_path=store_path,
+        chunk=chunk,
+        progress=progress,
+        attrs={"reader": "bigwig"},
+    )
 
 
-def read_bed(paths: str | os.PathLike | pd.DataFrame | Sequence[str | os.PathLike],
-             mode: str = "binary", *, like: Any = None, conditions: Sequence[str] | None = None,
-             resolution: int = 1, minoverlap: float | None = None, feature: Any = None,
-             category_column: str | None = None, roi: Any = None,
-             store_whole_genome: bool = True, storage: str = "zarr", cache: bool | None = None,
-             store_path: str | os.PathLike | None = None, chunk: int = store.DEFAULT_CHUNK,
-             progress: bool = True) -> xr.DataArray:
+def read_bed(
+    paths: str | os.PathLike | pd.DataFrame | Sequence[str | os.PathLike],
+    mode: str = "binary",
+    *,
+    like: Any = None,
+    conditions: Sequence[str] | None = None,
+    resolution: int = 1,
+    minoverlap: float | None = None,
+    feature: Any = None,
+    category_column: str | None = None,
+    roi: Any = None,
+    store_whole_genome: bool = True,
+    storage: str = "zarr",
+    cache: bool | None = None,
+    store_path: str | os.PathLike | None = None,
+    chunk: int = store.DEFAULT_CHUNK,
+    progress: bool = True,
+) -> xr.DataArray:
     """Read intervals (BED, narrowPeak, bedGraph, GFF/GTF) as a track.
 
     Parameters
@@ -507,45 +623,80 @@ def read_bed(paths: str | os.PathLike | pd.DataFrame | Sequence[str | os.PathLik
             check_chromosomes(df, sizes, source=src, genome=_describe(like))
     categorical = mode.endswith("_category")
     column = category_column or ("score" if mode == "score_category" else "name")
-    options = {"mode": mode, "resolution": resolution, "minoverlap": minoverlap,
-               "category_column": column, "chrom_sizes": sizes}
+    options = {
+        "mode": mode,
+        "resolution": resolution,
+        "minoverlap": minoverlap,
+        "category_column": column,
+        "chrom_sizes": sizes,
+    }
     if categorical:
         if len(frames) != 1:
-            raise InputError(f"mode={mode!r} reads one file (its categories are the "
-                             f"conditions), got {len(frames)}")
-        (src, df), = frames.items()
+            raise InputError(
+                f"mode={mode!r} reads one file (its categories are the "
+                f"conditions), got {len(frames)}"
+            )
+        ((src, df),) = frames.items()
         cats = intervals.categories_of(df, mode, column)
-        readers = [intervals.IntervalCoverage(_slim(df, column), categories=cats, source=src,
-                                              **options)]
+        readers = [
+            intervals.IntervalCoverage(_slim(df, column), categories=cats, source=src, **options)
+        ]
         labels = list(conditions) if conditions is not None else list(cats)
     else:
-        readers = [intervals.IntervalCoverage(_slim(df, column), source=src, **options)
-                   for src, df in frames.items()]
-        labels = (_conditions(list(frames), conditions) if inputs
-                  else list(conditions or ["regions"]))
-    params = {"mode": mode, "minoverlap": minoverlap, "feature": feature,
-              "category_column": column, "sizes": sorted(sizes.items())}
+        readers = [
+            intervals.IntervalCoverage(_slim(df, column), source=src, **options)
+            for src, df in frames.items()
+        ]
+        labels = (
+            _conditions(list(frames), conditions) if inputs else list(conditions or ["regions"])
+        )
+    params = {
+        "mode": mode,
+        "minoverlap": minoverlap,
+        "feature": feature,
+        "category_column": column,
+        "sizes": sorted(sizes.items()),
+    }
     if not inputs:
-        params["frame"] = int(pd.util.hash_pandas_object(
-            next(iter(frames.values())), index=False).sum())
-    return build_track(readers, sizes, (".",), labels, np.float32, resolution, "intervals",
-                       inputs, params,
-                       categorical=categorical, roi=roi,
-                       store_whole_genome=store_whole_genome, storage=storage, cache=cache,
-                       store_path=store_path, chunk=chunk, progress=progress,
-                       attrs={"reader": "intervals", "mode": mode})
+        params["frame"] = int(
+            pd.util.hash_pandas_object(next(iter(frames.values())), index=False).sum()
+        )
+    return build_track(
+        readers,
+        sizes,
+        (".",),
+        labels,
+        np.float32,
+        resolution,
+        "intervals",
+        inputs,
+        params,
+        categorical=categorical,
+        roi=roi,
+        store_whole_genome=store_whole_genome,
+        storage=storage,
+        cache=cache,
+        store_path=store_path,
+        chunk=chunk,
+        progress=progress,
+        attrs={"reader": "intervals", "mode": mode},
+    )
 
 
 def _slim(df: pd.DataFrame, column: str) -> pd.DataFrame:
-    keep = [c for c in ("chrom", "start", "end", "name", "score", "strand", column, "feature")
-            if c in df.columns]
+    keep = [
+        c
+        for c in ("chrom", "start", "end", "name", "score", "strand", column, "feature")
+        if c in df.columns
+    ]
     out = df[list(dict.fromkeys(keep))].copy()
     out.attrs = dict(df.attrs)
     return out
 
 
-def read_gff(path: str | os.PathLike, feature: Any = None, mode: str = "binary",
-             **kwargs: Any) -> xr.DataArray:
+def read_gff(
+    path: str | os.PathLike, feature: Any = None, mode: str = "binary", **kwargs: Any
+) -> xr.DataArray:
     """Read GFF/GTF features as a binary track, or one condition per feature type.
 
     ``mode="binary"`` marks where any of ``feature`` (e.g. ``"exon"``) lies;
@@ -560,8 +711,7 @@ def read_gff(path: str | os.PathLike, feature: Any = None, mode: str = "binary",
     1
     """
     if mode == "feature_category":
-        return read_bed(path, "name_category", feature=feature, category_column="feature",
-                        **kwargs)
+        return read_bed(path, "name_category", feature=feature, category_column="feature", **kwargs)
     return read_bed(path, mode, feature=feature, **kwargs)
 
 

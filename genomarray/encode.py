@@ -37,8 +37,9 @@ def letters(alphabet: str) -> str:
     try:
         return ALPHABETS[alphabet]
     except KeyError:
-        raise ValueError(f"unknown alphabet {alphabet!r}; expected one of "
-                         f"{sorted(ALPHABETS)}") from None
+        raise ValueError(
+            f"unknown alphabet {alphabet!r}; expected one of {sorted(ALPHABETS)}"
+        ) from None
 
 
 def unknown_code(alphabet: str) -> int:
@@ -85,8 +86,9 @@ def decode(codes: np.ndarray, alphabet: str = DNA) -> str:
     >>> decode(encode("ACGTN"))
     'ACGTN'
     """
-    table = np.frombuffer((letters(alphabet) + ("N" if alphabet == DNA else "X")).encode(),
-                          dtype=np.uint8)
+    table = np.frombuffer(
+        (letters(alphabet) + ("N" if alphabet == DNA else "X")).encode(), dtype=np.uint8
+    )
     codes = np.minimum(np.asarray(codes), len(table) - 1)
     return np.take(table, codes).tobytes().decode("ascii")
 
@@ -157,7 +159,7 @@ def kmer_index(codes: np.ndarray, order: int = 1, alphabet_size: int = 4) -> np.
         idx = np.zeros(codes.shape[:-1] + (n_out,), dtype=dtype)
         bad = np.zeros(idx.shape, dtype=bool)
         for j in range(order):
-            part = codes[..., j:j + n_out]
+            part = codes[..., j : j + n_out]
             idx *= alphabet_size
             idx += part
             bad |= part >= alphabet_size
@@ -165,8 +167,9 @@ def kmer_index(codes: np.ndarray, order: int = 1, alphabet_size: int = 4) -> np.
     return idx
 
 
-def onehot(codes: np.ndarray, order: int = 1, alphabet: str = DNA,
-           dtype: str | np.dtype = "float32") -> np.ndarray:
+def onehot(
+    codes: np.ndarray, order: int = 1, alphabet: str = DNA, dtype: str | np.dtype = "float32"
+) -> np.ndarray:
     """One-hot encode codes of shape ``(..., N)`` to ``(..., N - order + 1, A**order)``.
 
     Parameters
@@ -203,7 +206,7 @@ def onehot(codes: np.ndarray, order: int = 1, alphabet: str = DNA,
         idx = clipped[..., :n_out].astype(np.uint16 if (size + 1) ** order < 2**16 else np.int64)
         for j in range(1, order):
             idx *= size + 1
-            idx += clipped[..., j:j + n_out]
+            idx += clipped[..., j : j + n_out]
     return np.take(_padded_table(size, order, dtype.str), idx, axis=0)
 
 
@@ -241,8 +244,7 @@ def revcomp_permutation(order: int) -> np.ndarray:
     labels = kmer_labels(order)
     position = {label: i for i, label in enumerate(labels)}
     comp = str.maketrans("ACGT", "TGCA")
-    return np.array([position[label.translate(comp)[::-1]] for label in labels],
-                    dtype=np.intp)
+    return np.array([position[label.translate(comp)[::-1]] for label in labels], dtype=np.intp)
 
 
 def revcomp_onehot(x: np.ndarray, order: int = 1, pos_axis: int = -2) -> np.ndarray:

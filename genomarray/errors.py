@@ -33,8 +33,9 @@ class InputError(GenomarrayError, ValueError):
     genomarray.errors.InputError: roi.bed, line 3: end <= start
     """
 
-    def __init__(self, message: str, source: str | os.PathLike | None = None,
-                 record: str | None = None) -> None:
+    def __init__(
+        self, message: str, source: str | os.PathLike | None = None, record: str | None = None
+    ) -> None:
         self.source = None if source is None else str(source)
         self.record = record
         where = ", ".join(p for p in (self.source, record) if p)

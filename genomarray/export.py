@@ -64,12 +64,14 @@ def _track(arr: xr.DataArray, how: How, chrom_sizes: Any, source: str) -> xr.Dat
         sizes = _sizes(chrom_sizes, arr)
         missing = [c for c in model.chrom_sizes(arr) if c not in sizes]
         if missing:
-            raise ChromosomeError(f"chromosome(s) {missing} of the track are not in "
-                                  f"chrom_sizes (it has {list(sizes)[:10]})", source=source)
+            raise ChromosomeError(
+                f"chromosome(s) {missing} of the track are not in "
+                f"chrom_sizes (it has {list(sizes)[:10]})",
+                source=source,
+            )
     res = arr.attrs.get(model.RESOLUTION, 1)
     if isinstance(res, bool) or not isinstance(res, int | np.integer) or res < 1:
-        raise InputError(f"the track's resolution {res!r} is not a bin size in bp",
-                         source=source)
+        raise InputError(f"the track's resolution {res!r} is not a bin size in bp", source=source)
     return arr
 
 
@@ -85,12 +87,13 @@ PREFETCH = 2 * (os.cpu_count() or 1)
 """Chunks computed together by one scheduler call while writing (bounded memory, parallel)."""
 
 
-def _computed(track: xr.DataArray, index: dict[str, int],
-              spans: list[tuple[str, int, int]]) -> Iterator[tuple[str, int, np.ndarray]]:
+def _computed(
+    track: xr.DataArray, index: dict[str, int], spans: list[tuple[str, int, int]]
+) -> Iterator[tuple[str, int, np.ndarray]]:
     """``(chrom, first, values)`` per span in order; dask chunks are computed
     ``PREFETCH`` at a time, so a lazy track is written in parallel."""
     for k in range(0, len(spans), PREFETCH):
-        group = spans[k:k + PREFETCH]
+        group = spans[k : k + PREFETCH]
         blocks = [track.data[index[c], a:b] for c, a, b in group]
         if isinstance(track.data, da.Array):
             blocks = list(dask.compute(*blocks))
@@ -106,8 +109,9 @@ def _chunk_bounds(track: xr.DataArray, n_bins: int) -> list[int]:
     return [*range(0, n_bins, CHUNK), n_bins]
 
 
-def _roi_mask(track: xr.DataArray, chrom: str, first: int, n: int,
-              resolution: int) -> np.ndarray | None:
+def _roi_mask(
+    track: xr.DataArray, chrom: str, first: int, n: int, resolution: int
+) -> np.ndarray | None:
     """Bins ``[first, first + n)`` of ``chrom`` that an ROI-only track stores (None: all)."""
     stored = track.attrs.get(model.STORED_ROI)
     if stored is None:
@@ -121,8 +125,7 @@ def _roi_mask(track: xr.DataArray, chrom: str, first: int, n: int,
     return keep
 
 
-def _blocks(track: xr.DataArray, strands: Strands
-            ) -> Iterator[tuple[str, int, np.ndarray]]:
+def _blocks(track: xr.DataArray, strands: Strands) -> Iterator[tuple[str, int, np.ndarray]]:
     """Yield ``(chrom, first_bin, values (n, outputs))`` per chromosome (sorted) and chunk."""
     resolution = int(track.attrs.get(model.RESOLUTION, 1))
     sizes = model.chrom_sizes(track)
@@ -146,8 +149,9 @@ def _blocks(track: xr.DataArray, strands: Strands
         yield chrom, first, block
 
 
-def _runs(values: np.ndarray, first: int, resolution: int, length: int
-          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _runs(
+    values: np.ndarray, first: int, resolution: int, length: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Merge equal neighbouring bins into ``(starts, ends, values)`` in bp, NaN dropped."""
     v = values.astype(np.float32).astype(np.float64)
     if len(v) == 0:
@@ -177,24 +181,31 @@ def _outputs(track: xr.DataArray, strands: Strands, base: str) -> list[str]:
     names = []
     for c in conds:
         if per_strand:
-            names += [f"{base}.{c}.{_UNSAFE.sub('_', _STRAND_NAMES.get(s, s))}"
-                      for s in strand_labels]
+            names += [
+                f"{base}.{c}.{_UNSAFE.sub('_', _STRAND_NAMES.get(s, s))}" for s in strand_labels
+            ]
         else:
             names.append(f"{base}.{c}")
     if len(set(names)) != len(names):
-        raise InputError(f"output names collide: {names}; rename the conditions",
-                         source="export")
+        raise InputError(f"output names collide: {names}; rename the conditions", source="export")
     return names
 
 
-def _targets(path: str | os.PathLike, names: Sequence[str], suffixes: Sequence[str],
-             suffix: str, overwrite: bool) -> list[Path]:
+def _targets(
+    path: str | os.PathLike,
+    names: Sequence[str],
+    suffixes: Sequence[str],
+    suffix: str,
+    overwrite: bool,
+) -> list[Path]:
     path = Path(path)
     as_file = not path.is_dir() and path.name.lower().endswith(tuple(suffixes))
     if as_file:
         if len(names) != 1:
-            raise InputError(f"{len(names)} outputs ({', '.join(names)}); pass a folder, "
-                             "not a file name", source=str(path))
+            raise InputError(
+                f"{len(names)} outputs ({', '.join(names)}); pass a folder, not a file name",
+                source=str(path),
+            )
         targets = [path]
     else:
         targets = [path / f"{n}{suffix}" for n in names]
@@ -207,8 +218,9 @@ def _targets(path: str | os.PathLike, names: Sequence[str], suffixes: Sequence[s
 
 def _check_strands(strands: str) -> None:
     if strands not in ("separate", "sum"):
-        raise InputError(f"unknown strands={strands!r}; expected 'separate' or 'sum'",
-                         source="export")
+        raise InputError(
+            f"unknown strands={strands!r}; expected 'separate' or 'sum'", source="export"
+        )
 
 
 class _Atomic:
@@ -260,12 +272,15 @@ class _Atomic:
                 try:  # never replace an output that appeared while we wrote
                     os.link(tmp, target)
                 except FileExistsError:
-                    raise FileExistsError(f"{target} appeared while it was being written; "
-                                          "pass overwrite=True to replace it") from None
+                    raise FileExistsError(
+                        f"{target} appeared while it was being written; "
+                        "pass overwrite=True to replace it"
+                    ) from None
                 except OSError:  # no hard links on this filesystem
                     if target.exists():
-                        raise FileExistsError(f"{target} exists; pass overwrite=True to "
-                                              "replace it") from None
+                        raise FileExistsError(
+                            f"{target} exists; pass overwrite=True to replace it"
+                        ) from None
                     os.replace(tmp, target)
         finally:
             for t in self.temps:
@@ -300,8 +315,13 @@ def _write(track: xr.DataArray, strands: Strands, sinks: Sequence[Any]) -> None:
         for k in range(len(sinks)):
             run = (chrom, *_runs(block[:, k], first, resolution, sizes[chrom]))
             prev = pending[k]
-            if prev is not None and prev[0] == chrom and len(run[1]) \
-                    and prev[2][-1] == run[1][0] and prev[3][-1] == run[3][0]:
+            if (
+                prev is not None
+                and prev[0] == chrom
+                and len(run[1])
+                and prev[2][-1] == run[1][0]
+                and prev[3][-1] == run[3][0]
+            ):
                 # a run continues across the chunk boundary: merge it into this chunk's
                 run[1][0] = prev[1][-1]
                 pending[k] = (chrom, prev[1][:-1], prev[2][:-1], prev[3][:-1])
@@ -322,34 +342,47 @@ class _BigWigSink:
 
     def add(self, chrom: str, starts: np.ndarray, ends: np.ndarray, vals: np.ndarray) -> None:
         if len(starts):
-            self.bw.addEntries([chrom] * len(starts), starts.astype(np.int64),
-                               ends=ends.astype(np.int64), values=vals.astype(np.float64))
+            self.bw.addEntries(
+                [chrom] * len(starts),
+                starts.astype(np.int64),
+                ends=ends.astype(np.int64),
+                values=vals.astype(np.float64),
+            )
 
     def close(self) -> None:
         self.bw.close()
 
 
 def _format(value: float) -> str:
-    if value == int(value) and abs(value) < 2 ** 53:
+    if value == int(value) and abs(value) < 2**53:
         return str(int(value))
     return str(np.float32(value))
 
 
 class _BedGraphSink:
     def __init__(self, path: Path, gz: bool) -> None:
-        self.fh: TextIO = (gzip.open(path, "wt") if gz else open(path, "w"))  # noqa: SIM115
+        self.fh: TextIO = gzip.open(path, "wt") if gz else open(path, "w")  # noqa: SIM115
 
     def add(self, chrom: str, starts: np.ndarray, ends: np.ndarray, vals: np.ndarray) -> None:
-        self.fh.writelines(f"{chrom}\t{s}\t{e}\t{_format(v)}\n"
-                           for s, e, v in zip(starts.tolist(), ends.tolist(), vals.tolist(),
-                                              strict=True))
+        self.fh.writelines(
+            f"{chrom}\t{s}\t{e}\t{_format(v)}\n"
+            for s, e, v in zip(starts.tolist(), ends.tolist(), vals.tolist(), strict=True)
+        )
 
     def close(self) -> None:
         self.fh.close()
 
 
-def _export(arr: xr.DataArray, path: str | os.PathLike, fmt: str, how: How, strands: Strands,
-            overwrite: bool, chrom_sizes: Any, prefix: str | None) -> list[Path]:
+def _export(
+    arr: xr.DataArray,
+    path: str | os.PathLike,
+    fmt: str,
+    how: How,
+    strands: Strands,
+    overwrite: bool,
+    chrom_sizes: Any,
+    prefix: str | None,
+) -> list[Path]:
     _check_strands(strands)
     track = _track(arr, how, chrom_sizes, source=f"to_{fmt}")
     base = prefix if prefix is not None else (str(arr.name) if arr.name else "track")
@@ -364,8 +397,11 @@ def _export(arr: xr.DataArray, path: str | os.PathLike, fmt: str, how: How, stra
         sinks: list[Any] = []
         try:
             for tmp, target in zip(temps, targets, strict=True):
-                sinks.append(_BigWigSink(tmp, sizes) if fmt == "bigwig" else
-                             _BedGraphSink(tmp, target.name.lower().endswith(".gz")))
+                sinks.append(
+                    _BigWigSink(tmp, sizes)
+                    if fmt == "bigwig"
+                    else _BedGraphSink(tmp, target.name.lower().endswith(".gz"))
+                )
             _write(track, strands, sinks)
         finally:
             for s in sinks:
@@ -375,9 +411,16 @@ def _export(arr: xr.DataArray, path: str | os.PathLike, fmt: str, how: How, stra
 
 
 # -- public API -------------------------------------------------------------------------
-def to_bigwig(arr: xr.DataArray, path_or_dir: str | os.PathLike, *, how: How = "mean",
-              strands: Strands = "separate", overwrite: bool = False,
-              chrom_sizes: Any = None, prefix: str | None = None) -> list[Path]:
+def to_bigwig(
+    arr: xr.DataArray,
+    path_or_dir: str | os.PathLike,
+    *,
+    how: How = "mean",
+    strands: Strands = "separate",
+    overwrite: bool = False,
+    chrom_sizes: Any = None,
+    prefix: str | None = None,
+) -> list[Path]:
     """Write a coverage track or a region view to bigWig files, one per condition/strand.
 
     Parameters
@@ -435,9 +478,16 @@ def to_bigwig(arr: xr.DataArray, path_or_dir: str | os.PathLike, *, how: How = "
     return _export(arr, path_or_dir, "bigwig", how, strands, overwrite, chrom_sizes, prefix)
 
 
-def to_bedgraph(arr: xr.DataArray, path: str | os.PathLike, *, how: How = "mean",
-                strands: Strands = "separate", overwrite: bool = False,
-                chrom_sizes: Any = None, prefix: str | None = None) -> list[Path]:
+def to_bedgraph(
+    arr: xr.DataArray,
+    path: str | os.PathLike,
+    *,
+    how: How = "mean",
+    strands: Strands = "separate",
+    overwrite: bool = False,
+    chrom_sizes: Any = None,
+    prefix: str | None = None,
+) -> list[Path]:
     """Write a coverage track or a region view to bedGraph files, one per condition/strand.
 
     The semantics are those of :func:`to_bigwig`: sorted chromosomes, entries of
@@ -462,9 +512,15 @@ def to_bedgraph(arr: xr.DataArray, path: str | os.PathLike, *, how: How = "mean"
     return _export(arr, path, "bedgraph", how, strands, overwrite, chrom_sizes, prefix)
 
 
-def to_bed(view: xr.DataArray, path: str | os.PathLike, *, scores: bool = True,
-           how: Literal["mean", "max"] = "mean", strands: Strands = "separate",
-           overwrite: bool = False) -> Path:
+def to_bed(
+    view: xr.DataArray,
+    path: str | os.PathLike,
+    *,
+    scores: bool = True,
+    how: Literal["mean", "max"] = "mean",
+    strands: Strands = "separate",
+    overwrite: bool = False,
+) -> Path:
     """Write the regions of a view as BED6 with one extra score column per condition.
 
     Parameters
@@ -517,8 +573,7 @@ def to_bed(view: xr.DataArray, path: str | os.PathLike, *, scores: bool = True,
         from genomarray.predictions import _as_coverage_view
 
         v = _as_coverage_view(view)
-        values = v.max(model.POS, skipna=True) if how == "max" else v.mean(model.POS,
-                                                                          skipna=True)
+        values = v.max(model.POS, skipna=True) if how == "max" else v.mean(model.POS, skipna=True)
         values = values.astype(np.float64)
         strand_labels = [str(s) for s in v[model.STRAND].values]
         conds = [str(c) for c in v[model.CONDITION].values]
@@ -541,16 +596,24 @@ def to_bed(view: xr.DataArray, path: str | os.PathLike, *, scores: bool = True,
     atomic = _Atomic([target], overwrite)
     with atomic as (tmp,):
         gz = target.name.lower().endswith(".gz")
-        with (gzip.open(tmp, "wt") if gz else open(tmp, "w")) as fh:
+        with gzip.open(tmp, "wt") if gz else open(tmp, "w") as fh:
             fh.write(header + "\n")
-            rows = zip(regions["chrom"].tolist(), regions["start"].tolist(),
-                       regions["end"].tolist(), regions["name"].tolist(),
-                       regions["strand"].tolist(), columns.tolist(), strict=True)
+            rows = zip(
+                regions["chrom"].tolist(),
+                regions["start"].tolist(),
+                regions["end"].tolist(),
+                regions["name"].tolist(),
+                regions["strand"].tolist(),
+                columns.tolist(),
+                strict=True,
+            )
             for chrom, start, end, name, strand, row in rows:
                 text = ["." if np.isnan(x) else _format(x) for x in row]
                 score = text[0] if text else "0"
-                fh.write("\t".join([chrom, str(int(start)), str(int(end)), name, score,
-                                    strand, *text]) + "\n")
+                fh.write(
+                    "\t".join([chrom, str(int(start)), str(int(end)), name, score, strand, *text])
+                    + "\n"
+                )
         atomic.commit()
     return target
 

@@ -101,12 +101,12 @@ def _chrom_coords(chroms: Sequence[str], lengths: Sequence[int]) -> dict[str, An
     if len(set(chroms)) != len(chroms):
         dup = pd.Series(chroms)[pd.Series(chroms).duplicated()].tolist()
         raise ValueError(f"duplicate chromosome names: {dup}")
-    return {CHROM: np.array(chroms, dtype=object),
-            CHROM_LENGTH: (CHROM, lengths)}
+    return {CHROM: np.array(chroms, dtype=object), CHROM_LENGTH: (CHROM, lengths)}
 
 
-def sequence_genome(codes: Any, chroms: Sequence[str], lengths: Sequence[int],
-                    alphabet: str = "dna", **attrs: Any) -> xr.DataArray:
+def sequence_genome(
+    codes: Any, chroms: Sequence[str], lengths: Sequence[int], alphabet: str = "dna", **attrs: Any
+) -> xr.DataArray:
     """Build a genome-wide sequence array ``(chrom, pos)`` of uint8 codes.
 
     Parameters
@@ -128,17 +128,27 @@ def sequence_genome(codes: Any, chroms: Sequence[str], lengths: Sequence[int],
     >>> g.dims
     ('chrom', 'pos')
     """
-    da = xr.DataArray(codes, dims=(CHROM, POS), coords=_chrom_coords(chroms, lengths),
-                      name="sequence",
-                      attrs={KIND: SEQUENCE_GENOME, ALPHABET: alphabet,
-                             SOURCE: source_stamp(), **attrs})
+    da = xr.DataArray(
+        codes,
+        dims=(CHROM, POS),
+        coords=_chrom_coords(chroms, lengths),
+        name="sequence",
+        attrs={KIND: SEQUENCE_GENOME, ALPHABET: alphabet, SOURCE: source_stamp(), **attrs},
+    )
     validate(da, SEQUENCE_GENOME)
     return da
 
 
-def coverage_track(values: Any, chroms: Sequence[str], lengths: Sequence[int],
-                   strands: Sequence[str], conditions: Sequence[str], resolution: int = 1,
-                   normalizers: Sequence[str] = (), **attrs: Any) -> xr.DataArray:
+def coverage_track(
+    values: Any,
+    chroms: Sequence[str],
+    lengths: Sequence[int],
+    strands: Sequence[str],
+    conditions: Sequence[str],
+    resolution: int = 1,
+    normalizers: Sequence[str] = (),
+    **attrs: Any,
+) -> xr.DataArray:
     """Build a genome-wide coverage track ``(chrom, pos, strand, condition)``.
 
     ``pos`` counts bins of ``resolution`` bp, padded to the longest chromosome.
@@ -154,10 +164,19 @@ def coverage_track(values: Any, chroms: Sequence[str], lengths: Sequence[int],
     coords = _chrom_coords(chroms, lengths)
     coords[STRAND] = np.array(list(strands), dtype=object)
     coords[CONDITION] = np.array([str(c) for c in conditions], dtype=object)
-    da = xr.DataArray(values, dims=(CHROM, POS, STRAND, CONDITION), coords=coords,
-                      name="coverage",
-                      attrs={KIND: COVERAGE_TRACK, RESOLUTION: int(resolution),
-                             NORMALIZERS: list(normalizers), SOURCE: source_stamp(), **attrs})
+    da = xr.DataArray(
+        values,
+        dims=(CHROM, POS, STRAND, CONDITION),
+        coords=coords,
+        name="coverage",
+        attrs={
+            KIND: COVERAGE_TRACK,
+            RESOLUTION: int(resolution),
+            NORMALIZERS: list(normalizers),
+            SOURCE: source_stamp(),
+            **attrs,
+        },
+    )
     validate(da, COVERAGE_TRACK)
     return da
 
@@ -176,9 +195,14 @@ def region_coords(regions: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def region_view(values: Any, regions: pd.DataFrame, trailing_dims: Sequence[str] = (),
-                coords: dict[str, Any] | None = None, name: str | None = "view",
-                **attrs: Any) -> xr.DataArray:
+def region_view(
+    values: Any,
+    regions: pd.DataFrame,
+    trailing_dims: Sequence[str] = (),
+    coords: dict[str, Any] | None = None,
+    name: str | None = "view",
+    **attrs: Any,
+) -> xr.DataArray:
     """Build a region view ``(region, pos, *trailing_dims)``.
 
     ``pos`` is the bin offset inside each window; per-region coordinates ``chrom``,
@@ -195,8 +219,13 @@ def region_view(values: Any, regions: pd.DataFrame, trailing_dims: Sequence[str]
     all_coords = region_coords(regions)
     all_coords[POS] = np.arange(np.shape(values)[1], dtype=np.int64)
     all_coords.update(coords or {})
-    da = xr.DataArray(values, dims=(REGION, POS, *trailing_dims), coords=all_coords, name=name,
-                      attrs={KIND: REGION_VIEW, SOURCE: source_stamp(), **attrs})
+    da = xr.DataArray(
+        values,
+        dims=(REGION, POS, *trailing_dims),
+        coords=all_coords,
+        name=name,
+        attrs={KIND: REGION_VIEW, SOURCE: source_stamp(), **attrs},
+    )
     validate(da, REGION_VIEW)
     return da
 
@@ -211,17 +240,20 @@ def regions_of(view: xr.DataArray | xr.Dataset) -> pd.DataFrame:
     >>> regions_of(region_view(np.zeros((1, 4), np.uint8), roi))["end"].tolist()
     [4]
     """
-    return pd.DataFrame({
-        "chrom": view[REGION_CHROM].values.astype(str),
-        "start": view[REGION_START].values,
-        "end": view[REGION_END].values,
-        "name": view[REGION_NAME].values.astype(str),
-        "strand": view[REGION_STRAND].values.astype(str),
-    })
+    return pd.DataFrame(
+        {
+            "chrom": view[REGION_CHROM].values.astype(str),
+            "start": view[REGION_START].values,
+            "end": view[REGION_END].values,
+            "name": view[REGION_NAME].values.astype(str),
+            "strand": view[REGION_STRAND].values.astype(str),
+        }
+    )
 
 
-def onehot_view(values: Any, like: xr.DataArray, labels: Sequence[str], order: int,
-                **attrs: Any) -> xr.DataArray:
+def onehot_view(
+    values: Any, like: xr.DataArray, labels: Sequence[str], order: int, **attrs: Any
+) -> xr.DataArray:
     """Build a one-hot view ``(region, pos, base)`` sharing the regions of ``like``.
 
     Examples
@@ -236,9 +268,13 @@ def onehot_view(values: Any, like: xr.DataArray, labels: Sequence[str], order: i
     coords[POS] = np.arange(np.shape(values)[1], dtype=np.int64)
     coords[BASE] = np.array(list(labels), dtype=object)
     keep = {k: v for k, v in like.attrs.items() if k not in (KIND, ORDER)}
-    da = xr.DataArray(values, dims=(REGION, POS, BASE), coords=coords, name="onehot",
-                      attrs={**keep, KIND: ONEHOT_VIEW, ORDER: int(order),
-                             SOURCE: source_stamp(), **attrs})
+    da = xr.DataArray(
+        values,
+        dims=(REGION, POS, BASE),
+        coords=coords,
+        name="onehot",
+        attrs={**keep, KIND: ONEHOT_VIEW, ORDER: int(order), SOURCE: source_stamp(), **attrs},
+    )
     validate(da, ONEHOT_VIEW)
     return da
 
@@ -264,8 +300,10 @@ def kind_of(arr: xr.DataArray) -> str:
         return ONEHOT_VIEW
     if dims[:2] == (REGION, POS):
         return REGION_VIEW
-    raise ValueError(f"not a genomarray array: dims {dims} match none of "
-                     f"{[*SPECS.values(), (REGION, POS, '...')]}")
+    raise ValueError(
+        f"not a genomarray array: dims {dims} match none of "
+        f"{[*SPECS.values(), (REGION, POS, '...')]}"
+    )
 
 
 def validate(arr: xr.DataArray, kind: str | Sequence[str] | None = None) -> str:
@@ -287,8 +325,9 @@ def validate(arr: xr.DataArray, kind: str | Sequence[str] | None = None) -> str:
     found = kind_of(arr)
     allowed = [kind] if isinstance(kind, str) else list(kind or [])
     if allowed and found not in allowed:
-        raise ValueError(f"expected a {' or '.join(allowed)} array, got a {found} "
-                         f"with dims {tuple(arr.dims)}")
+        raise ValueError(
+            f"expected a {' or '.join(allowed)} array, got a {found} with dims {tuple(arr.dims)}"
+        )
     if found in SPECS and tuple(arr.dims) not in (SPECS[found], *SPEC_VARIANTS.get(found, ())):
         shapes = " or ".join(map(str, (SPECS[found], *SPEC_VARIANTS.get(found, ()))))
         raise ValueError(f"a {found} must have dims {shapes}, got {tuple(arr.dims)}")
@@ -296,14 +335,20 @@ def validate(arr: xr.DataArray, kind: str | Sequence[str] | None = None) -> str:
         for name in (CHROM, CHROM_LENGTH):
             if name not in arr.coords:
                 raise ValueError(f"a {found} needs the coordinate {name!r}")
-        if POS in arr.coords and arr.sizes[POS] > 1_000_000 and not isinstance(
-                arr.indexes.get(POS), xr.indexes.RangeIndex):
-            raise ValueError("genome-wide arrays must not carry a materialised 'pos' "
-                             "coordinate (it costs O(genome) memory); drop it")
+        if (
+            POS in arr.coords
+            and arr.sizes[POS] > 1_000_000
+            and not isinstance(arr.indexes.get(POS), xr.indexes.RangeIndex)
+        ):
+            raise ValueError(
+                "genome-wide arrays must not carry a materialised 'pos' "
+                "coordinate (it costs O(genome) memory); drop it"
+            )
     if found in (REGION_VIEW, ONEHOT_VIEW):
         if tuple(arr.dims[:2]) != (REGION, POS):
-            raise ValueError(f"a {found} must start with dims ({REGION!r}, {POS!r}), "
-                             f"got {tuple(arr.dims)}")
+            raise ValueError(
+                f"a {found} must start with dims ({REGION!r}, {POS!r}), got {tuple(arr.dims)}"
+            )
         missing = [c for c in REGION_COORDS if c not in arr.coords]
         if missing:
             raise ValueError(f"a {found} needs the per-region coordinates {missing}")
@@ -321,8 +366,11 @@ def fill_value(arr: xr.DataArray) -> Any:
     """
     from genomarray.encode import DNA, unknown_code
 
-    if arr.attrs.get(KIND) == SEQUENCE_GENOME or arr.attrs.get("view_of") in (
-            SEQUENCE_GENOME, "sequences") and arr.ndim == 2:
+    if (
+        arr.attrs.get(KIND) == SEQUENCE_GENOME
+        or arr.attrs.get("view_of") in (SEQUENCE_GENOME, "sequences")
+        and arr.ndim == 2
+    ):
         return unknown_code(arr.attrs.get(ALPHABET, DNA))
     return arr.attrs.get("fill_value", 0)
 
@@ -336,5 +384,6 @@ def chrom_sizes(arr: xr.DataArray | xr.Dataset) -> dict[str, int]:
     >>> chrom_sizes(sequence_genome(np.zeros((1, 4), np.uint8), ["chr1"], [4]))
     {'chr1': 4}
     """
-    return {str(c): int(n) for c, n in zip(arr[CHROM].values, arr[CHROM_LENGTH].values,
-                                           strict=True)}
+    return {
+        str(c): int(n) for c, n in zip(arr[CHROM].values, arr[CHROM_LENGTH].values, strict=True)
+    }

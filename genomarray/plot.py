@@ -93,8 +93,9 @@ def _parse(region: Region) -> tuple[str, int, int | None]:
         if start < 0 or end <= start:
             raise InputError(f"region {tuple(region)!r} needs 0 <= start < end", source="plot")
         return str(chrom), start, end
-    raise InputError(f"a region must be 'chrom:start-end' or (chrom, start, end), got "
-                     f"{region!r}", source="plot")
+    raise InputError(
+        f"a region must be 'chrom:start-end' or (chrom, start, end), got {region!r}", source="plot"
+    )
 
 
 def _sizes(arr: xr.DataArray, kind: str) -> dict[str, int]:
@@ -109,8 +110,9 @@ def _sizes(arr: xr.DataArray, kind: str) -> dict[str, int]:
     return {str(c): int(e) + flank for c, e in regs.groupby("chrom")["end"].max().items()}
 
 
-def _resolve(region: Region, arrays: Sequence[tuple[str, xr.DataArray, str]]
-             ) -> tuple[str, int, int]:
+def _resolve(
+    region: Region, arrays: Sequence[tuple[str, xr.DataArray, str]]
+) -> tuple[str, int, int]:
     """Parse ``region`` and check it against every array's chromosomes."""
     chrom, start, end = _parse(region)
     for name, arr, kind in arrays:
@@ -118,15 +120,21 @@ def _resolve(region: Region, arrays: Sequence[tuple[str, xr.DataArray, str]]
         if chrom not in sizes:
             shown = list(sizes)[:10]
             more = f" and {len(sizes) - 10} more" if len(sizes) > 10 else ""
-            raise InputError(f"chromosome {chrom!r} of the region is not in the track "
-                             f"{name!r} (its chromosomes: {shown}{more})", source="plot",
-                             record=_label(chrom, start, end))
+            raise InputError(
+                f"chromosome {chrom!r} of the region is not in the track "
+                f"{name!r} (its chromosomes: {shown}{more})",
+                source="plot",
+                record=_label(chrom, start, end),
+            )
         if end is None:
             end = sizes[chrom]
         if start >= sizes[chrom]:
-            raise InputError(f"the region starts past the end of {chrom} ({sizes[chrom]:,} bp)"
-                             f" in the track {name!r}", source="plot",
-                             record=_label(chrom, start, end))
+            raise InputError(
+                f"the region starts past the end of {chrom} ({sizes[chrom]:,} bp)"
+                f" in the track {name!r}",
+                source="plot",
+                record=_label(chrom, start, end),
+            )
     if end is None:
         raise InputError("no track to take the chromosome's length from", source="plot")
     return chrom, start, end
@@ -139,8 +147,9 @@ def _label(chrom: str, start: int, end: int | None) -> str:
 # -- reading the region's values ----------------------------------------------------------
 def _kind_of(arr: Any, name: str) -> str:
     if not isinstance(arr, xr.DataArray):
-        raise InputError(f"track {name!r} is a {type(arr).__name__}, not an xarray.DataArray",
-                         source="plot")
+        raise InputError(
+            f"track {name!r} is a {type(arr).__name__}, not an xarray.DataArray", source="plot"
+        )
     try:
         kind = model.validate(arr)
     except ValueError as err:
@@ -148,9 +157,12 @@ def _kind_of(arr: Any, name: str) -> str:
     if kind == model.REGION_VIEW:
         extra = [d for d in arr.dims[2:] if d not in (model.STRAND, model.CONDITION)]
         if extra:
-            raise InputError(f"track {name!r} has the dims {tuple(arr.dims)}; plots take "
-                             f"(region, pos[, strand][, condition]) views, one-hot views "
-                             f"(region, pos, base) and genome-wide arrays", source="plot")
+            raise InputError(
+                f"track {name!r} has the dims {tuple(arr.dims)}; plots take "
+                f"(region, pos[, strand][, condition]) views, one-hot views "
+                f"(region, pos, base) and genome-wide arrays",
+                source="plot",
+            )
     return kind
 
 
@@ -160,33 +172,44 @@ def _coverage(arr: xr.DataArray, chrom: str, start: int, end: int) -> _Data:
     i1 = min(-(-end // res), arr.sizes[model.POS])
     sub = arr.sel({model.CHROM: chrom}).isel({model.POS: slice(i0, i1)})
     sub = sub.transpose(model.POS, model.STRAND, model.CONDITION)
-    return _Data(np.asarray(sub.values, dtype=np.float64), i0 * res, res,
-                 [str(s) for s in arr[model.STRAND].values],
-                 [str(c) for c in arr[model.CONDITION].values], False)
+    return _Data(
+        np.asarray(sub.values, dtype=np.float64),
+        i0 * res,
+        res,
+        [str(s) for s in arr[model.STRAND].values],
+        [str(c) for c in arr[model.CONDITION].values],
+        False,
+    )
 
 
 def _sequence_genome(arr: xr.DataArray, chrom: str, start: int, end: int) -> _Data:
     alpha = letters(arr.attrs.get(model.ALPHABET, DNA))
-    codes = np.asarray(arr.sel({model.CHROM: chrom}).isel(
-        {model.POS: slice(start, min(end, arr.sizes[model.POS]))}).values)
+    codes = np.asarray(
+        arr.sel({model.CHROM: chrom})
+        .isel({model.POS: slice(start, min(end, arr.sizes[model.POS]))})
+        .values
+    )
     table = np.eye(len(alpha) + 1, len(alpha))  # unknown code -> all-zero row
     return _Data(table[np.minimum(codes, len(alpha))], start, 1, [], list(alpha), True)
 
 
-def _overlapping(arr: xr.DataArray, name: str, chrom: str, start: int, end: int
-                 ) -> xr.DataArray:
+def _overlapping(arr: xr.DataArray, name: str, chrom: str, start: int, end: int) -> xr.DataArray:
     flank = int(arr.attrs.get(model.FLANK, 0) or 0)
     regs = model.regions_of(arr)
-    hit = ((regs["chrom"] == chrom) & (regs["start"] - flank < end)
-           & (regs["end"] + flank > start)).to_numpy()
+    hit = (
+        (regs["chrom"] == chrom) & (regs["start"] - flank < end) & (regs["end"] + flank > start)
+    ).to_numpy()
     if not hit.any():
         on = regs[regs["chrom"] == chrom]
         where = f"it has no region on {chrom}"
         if len(on):
             span = _label(chrom, int(on["start"].min()), int(on["end"].max()))
             where = f"its regions on {chrom} span {span}"
-        raise InputError(f"no region of the track {name!r} overlaps the region ({where})",
-                         source="plot", record=_label(chrom, start, end))
+        raise InputError(
+            f"no region of the track {name!r} overlaps the region ({where})",
+            source="plot",
+            record=_label(chrom, start, end),
+        )
     return arr.isel({model.REGION: np.flatnonzero(hit)})
 
 
@@ -194,8 +217,10 @@ def _onehot_as_view(sub: xr.DataArray, name: str) -> xr.DataArray:
     """A one-hot (or attribution) view as a coverage-like view with letters as conditions."""
     order = int(sub.attrs.get(model.ORDER, 1) or 1)
     if order != 1:
-        raise InputError(f"track {name!r} is a one-hot view of order {order}; plots draw "
-                         f"order 1 only", source="plot")
+        raise InputError(
+            f"track {name!r} is a one-hot view of order {order}; plots draw order 1 only",
+            source="plot",
+        )
     if model.STRAND in sub.dims:
         sub = sub.isel({model.STRAND: 0}, drop=True)
     values = np.asarray(sub.values, dtype=np.float64)
@@ -211,18 +236,26 @@ def _onehot_as_view(sub: xr.DataArray, name: str) -> xr.DataArray:
     coords = {k: sub[k].variable for k in model.REGION_COORDS}
     coords[model.POS] = np.arange(sub.sizes[model.POS])
     coords[model.CONDITION] = np.array(labels, dtype=object)
-    return xr.DataArray(values, dims=(model.REGION, model.POS, model.CONDITION), coords=coords,
-                        attrs=attrs, name=name)
+    return xr.DataArray(
+        values,
+        dims=(model.REGION, model.POS, model.CONDITION),
+        coords=coords,
+        attrs=attrs,
+        name=name,
+    )
 
 
-def _view(arr: xr.DataArray, kind: str, name: str, chrom: str, start: int, end: int
-          ) -> _Data:
+def _view(arr: xr.DataArray, kind: str, name: str, chrom: str, start: int, end: int) -> _Data:
     from genomarray.predictions import to_genome
 
     sub = _overlapping(arr, name, chrom, start, end)
     is_seq = kind == model.ONEHOT_VIEW
-    if not is_seq and sub.ndim == 2 and model.ALPHABET in sub.attrs and np.issubdtype(
-            sub.dtype, np.integer):
+    if (
+        not is_seq
+        and sub.ndim == 2
+        and model.ALPHABET in sub.attrs
+        and np.issubdtype(sub.dtype, np.integer)
+    ):
         sub, is_seq = sub.janggu.onehot(order=1, dtype="float32"), True
     if is_seq:
         sub = _onehot_as_view(sub, name)
@@ -232,12 +265,11 @@ def _view(arr: xr.DataArray, kind: str, name: str, chrom: str, start: int, end: 
         res = data.width
         values = np.nan_to_num(np.repeat(data.values[:, 0, :], res, axis=0))
         lo = start - data.x0
-        return _Data(values[lo:lo + end - start], start, 1, [], data.conditions, True)
+        return _Data(values[lo : lo + end - start], start, 1, [], data.conditions, True)
     return data
 
 
-def _read(arr: xr.DataArray, kind: str, name: str, chrom: str, start: int, end: int
-          ) -> _Data:
+def _read(arr: xr.DataArray, kind: str, name: str, chrom: str, start: int, end: int) -> _Data:
     if kind == model.COVERAGE_TRACK:
         return _coverage(arr, chrom, start, end)
     if kind == model.SEQUENCE_GENOME:
@@ -269,8 +301,11 @@ def _draw_line(ax: Any, data: _Data, start: int, end: int, bar: bool) -> None:
     values, strands, conditions = _signal(data)
     edges = _edges(data, start, end)
     xs = np.repeat(edges, 2)[1:-1]
-    colours = (_colours(len(conditions)) if not data.is_seq
-               else [BASE_COLOURS.get(c, "grey") for c in conditions])
+    colours = (
+        _colours(len(conditions))
+        if not data.is_seq
+        else [BASE_COLOURS.get(c, "grey") for c in conditions]
+    )
     mirrored = False
     for k, cond in enumerate(conditions):
         for s, strand in enumerate(strands):
@@ -288,8 +323,15 @@ def _draw_line(ax: Any, data: _Data, start: int, end: int, bar: bool) -> None:
         ax.text(0.003, 0.97, "+", transform=ax.transAxes, va="top", fontsize=8)
         ax.text(0.003, 0.03, "\u2212", transform=ax.transAxes, va="bottom", fontsize=8)
     if len(conditions) > 1 or conditions[0] not in ("", "."):
-        ax.legend(loc="upper right", fontsize=7, frameon=False, ncol=min(len(conditions), 6),
-                  handlelength=1.2, columnspacing=1.0, borderaxespad=0.1)
+        ax.legend(
+            loc="upper right",
+            fontsize=7,
+            frameon=False,
+            ncol=min(len(conditions), 6),
+            handlelength=1.2,
+            columnspacing=1.0,
+            borderaxespad=0.1,
+        )
     top = np.nanmax(np.abs(values)) if np.isfinite(values).any() else 1.0
     top = float(top) if top > 0 else 1.0
     ax.set_ylim(-1.1 * top if mirrored else 0, 1.25 * top)
@@ -301,8 +343,14 @@ def _draw_heatmap(ax: Any, data: _Data, start: int, end: int) -> None:
     rows = [f"{c} ({s})" if len(strands) > 1 else c for c in conditions for s in strands]
     matrix = values.transpose(2, 1, 0).reshape(len(rows), -1)
     edges = _edges(data, start, end)
-    image = ax.pcolormesh(edges, np.arange(len(rows) + 1), np.ma.masked_invalid(matrix),
-                          cmap="viridis", shading="flat", rasterized=True)
+    image = ax.pcolormesh(
+        edges,
+        np.arange(len(rows) + 1),
+        np.ma.masked_invalid(matrix),
+        cmap="viridis",
+        shading="flat",
+        rasterized=True,
+    )
     ax.set_ylim(len(rows), 0)
     step = max(1, int(np.ceil(len(rows) / 8)))
     ticks = np.arange(0, len(rows), step)
@@ -318,11 +366,16 @@ def _draw_heatmap(ax: Any, data: _Data, start: int, end: int) -> None:
 @cache
 def _glyph(letter: str) -> Path:
     """The outline of ``letter`` scaled to the unit square."""
-    path = TextPath((0, 0), letter, size=1, prop=FontProperties(family="DejaVu Sans",
-                                                                weight="bold"))
+    path = TextPath(
+        (0, 0), letter, size=1, prop=FontProperties(family="DejaVu Sans", weight="bold")
+    )
     box = path.get_extents()
-    return Affine2D().translate(-box.x0, -box.y0).scale(1 / box.width, 1 / box.height
-                                                        ).transform_path(path)
+    return (
+        Affine2D()
+        .translate(-box.x0, -box.y0)
+        .scale(1 / box.width, 1 / box.height)
+        .transform_path(path)
+    )
 
 
 def _draw_letters(ax: Any, data: _Data) -> None:
@@ -356,11 +409,23 @@ def _draw_stacked(ax: Any, data: _Data, start: int, end: int) -> None:
         tops = np.cumsum(part, axis=1)
         for b, letter in enumerate(data.conditions):
             lo = tops[:, b] - part[:, b]
-            ax.fill_between(xs, sign * np.repeat(lo, 2), sign * np.repeat(tops[:, b], 2),
-                            color=BASE_COLOURS.get(letter, "grey"), lw=0,
-                            label=letter if sign > 0 or not (values > 0).any() else None)
-    ax.legend(loc="upper right", fontsize=7, frameon=False, ncol=len(data.conditions),
-              handlelength=1.0, columnspacing=0.8, borderaxespad=0.1)
+            ax.fill_between(
+                xs,
+                sign * np.repeat(lo, 2),
+                sign * np.repeat(tops[:, b], 2),
+                color=BASE_COLOURS.get(letter, "grey"),
+                lw=0,
+                label=letter if sign > 0 or not (values > 0).any() else None,
+            )
+    ax.legend(
+        loc="upper right",
+        fontsize=7,
+        frameon=False,
+        ncol=len(data.conditions),
+        handlelength=1.0,
+        columnspacing=0.8,
+        borderaxespad=0.1,
+    )
 
 
 def _draw_seq(ax: Any, data: _Data, start: int, end: int, letters_ok: bool) -> None:
@@ -384,8 +449,9 @@ def _default_kind(data: _Data) -> str:
 
 
 # -- public API ---------------------------------------------------------------------------
-def _named(tracks: Mapping[str, xr.DataArray] | Sequence[xr.DataArray] | xr.DataArray
-           ) -> list[tuple[str, xr.DataArray]]:
+def _named(
+    tracks: Mapping[str, xr.DataArray] | Sequence[xr.DataArray] | xr.DataArray,
+) -> list[tuple[str, xr.DataArray]]:
     if isinstance(tracks, xr.DataArray):
         tracks = [tracks]
     if isinstance(tracks, Mapping):
@@ -397,10 +463,14 @@ def _named(tracks: Mapping[str, xr.DataArray] | Sequence[xr.DataArray] | xr.Data
     return named
 
 
-def plot_tracks(tracks: Mapping[str, xr.DataArray] | Sequence[xr.DataArray],
-                region: Region, *, kinds: Mapping[str, str] | str | None = None,
-                figsize: tuple[float, float] | None = None, title: str | None = None
-                ) -> Figure:
+def plot_tracks(
+    tracks: Mapping[str, xr.DataArray] | Sequence[xr.DataArray],
+    region: Region,
+    *,
+    kinds: Mapping[str, str] | str | None = None,
+    figsize: tuple[float, float] | None = None,
+    title: str | None = None,
+) -> Figure:
     """Draw several tracks over one genomic region, stacked on a shared x axis in bp.
 
     Parameters
@@ -457,24 +527,33 @@ def plot_tracks(tracks: Mapping[str, xr.DataArray] | Sequence[xr.DataArray],
     elif kinds is not None:
         unknown = sorted(set(kinds) - {name for name, _ in named})
         if unknown:
-            raise InputError(f"kinds= names no track {unknown} (the tracks: "
-                             f"{[name for name, _ in named]})", source="plot")
+            raise InputError(
+                f"kinds= names no track {unknown} (the tracks: {[name for name, _ in named]})",
+                source="plot",
+            )
         chosen = dict(kinds)
     for name, kind in chosen.items():
         if kind not in KINDS:
-            raise InputError(f"unknown kind {kind!r} for track {name!r}; expected one of "
-                             f"{list(KINDS)}", source="plot")
+            raise InputError(
+                f"unknown kind {kind!r} for track {name!r}; expected one of {list(KINDS)}",
+                source="plot",
+            )
 
     datas = [_read(arr, kind, name, chrom, start, end) for name, arr, kind in typed]
     n = len(datas)
-    fig = Figure(figsize=figsize or (WIDTH_IN, TRACK_HEIGHT_IN * n + 0.7 + 0.3 * bool(title)),
-                 layout="constrained")
+    fig = Figure(
+        figsize=figsize or (WIDTH_IN, TRACK_HEIGHT_IN * n + 0.7 + 0.3 * bool(title)),
+        layout="constrained",
+    )
     axes = fig.subplots(n, 1, sharex=True, squeeze=False)[:, 0]
     for ax, (name, _), data in zip(axes, named, datas, strict=True):
         kind = chosen.get(name) or _default_kind(data)
         if kind == "seq" and not data.is_seq:
-            raise InputError(f"track {name!r} holds a signal, not a sequence: draw it as "
-                             f"'line', 'heatmap' or 'bar'", source="plot")
+            raise InputError(
+                f"track {name!r} holds a signal, not a sequence: draw it as "
+                f"'line', 'heatmap' or 'bar'",
+                source="plot",
+            )
         if kind == "seq":
             _draw_seq(ax, data, start, end, letters_ok=end - start <= LETTER_MAX_BP)
         elif kind == "bar" and data.is_seq:
@@ -497,9 +576,15 @@ def plot_tracks(tracks: Mapping[str, xr.DataArray] | Sequence[xr.DataArray],
     return fig
 
 
-def plot_track(track: xr.DataArray, region: Region, *, kind: str | None = None,
-               label: str | None = None, figsize: tuple[float, float] | None = None,
-               title: str | None = None) -> Figure:
+def plot_track(
+    track: xr.DataArray,
+    region: Region,
+    *,
+    kind: str | None = None,
+    label: str | None = None,
+    figsize: tuple[float, float] | None = None,
+    title: str | None = None,
+) -> Figure:
     """Draw one array over a genomic region (see :func:`plot_tracks`).
 
     Parameters
@@ -528,10 +613,14 @@ def plot_track(track: xr.DataArray, region: Region, *, kind: str | None = None,
     >>> [float(x) for x in fig.axes[0].get_xlim()]
     [0.0, 40.0]
     """
-    name = label if label is not None else str(track.name if track.name is not None
-                                                else "track")
-    return plot_tracks({name: track}, region, kinds=None if kind is None else {name: kind},
-                       figsize=figsize, title=title)
+    name = label if label is not None else str(track.name if track.name is not None else "track")
+    return plot_tracks(
+        {name: track},
+        region,
+        kinds=None if kind is None else {name: kind},
+        figsize=figsize,
+        title=title,
+    )
 
 
 def _make_doc_images(outdir: str) -> list[str]:
@@ -553,16 +642,20 @@ def _make_doc_images(outdir: str) -> list[str]:
     x = np.linspace(0, 6 * np.pi, 400)
     rows = [np.clip(np.sin(x + k) + rng.normal(0, 0.3, x.size), 0, None) for k in range(6)]
     values = np.stack(rows, axis=-1)[None, :, None, :].astype(np.float32)
-    six = coverage_track(values, ["chr1"], [4000], ["."], [f"cell{k}" for k in range(6)],
-                         resolution=10)
+    six = coverage_track(
+        values, ["chr1"], [4000], ["."], [f"cell{k}" for k in range(6)], resolution=10
+    )
     figures = {
         "plot_line.png": plot_track(bam, "chr1:600-1,600", label="BAM 5'"),
         "plot_heatmap.png": plot_track(six, "chr1:0-4,000", label="6 cells"),
-        "plot_seq.png": plot_tracks({"one-hot": onehot, "attribution": attribution},
-                                    "chr1:700-760"),
-        "plot_stacked.png": plot_tracks({"bigWig": bw, "BAM 5'": bam, "6 cells": six,
-                                         "DNA": dna}, "chr1:600-1,600",
-                                        title="chr1 around roi_peak_0"),
+        "plot_seq.png": plot_tracks(
+            {"one-hot": onehot, "attribution": attribution}, "chr1:700-760"
+        ),
+        "plot_stacked.png": plot_tracks(
+            {"bigWig": bw, "BAM 5'": bam, "6 cells": six, "DNA": dna},
+            "chr1:600-1,600",
+            title="chr1 around roi_peak_0",
+        ),
     }
     paths = []
     for fname, fig in figures.items():

@@ -46,29 +46,35 @@ def _window_bp(like: xr.DataArray) -> int:
         return int(like.attrs[model.WINDOW_BP])
     res = like.attrs.get(model.RESOLUTION, 1)
     if res is None or res == model.REGION_RESOLUTION:
-        raise InputError("the view holds one value per region and does not record its window "
-                         f"span (attrs[{model.WINDOW_BP!r}])", source="like")
+        raise InputError(
+            "the view holds one value per region and does not record its window "
+            f"span (attrs[{model.WINDOW_BP!r}])",
+            source="like",
+        )
     n_pos = like.sizes[model.POS]
     if model.kind_of(like) == model.ONEHOT_VIEW:
         n_pos += int(like.attrs.get(model.ORDER, 1)) - 1
     return n_pos * int(res)
 
 
-def _labels(given: Sequence[str] | None, like: xr.DataArray, dim: str, n: int,
-            default: list[str]) -> list[str]:
+def _labels(
+    given: Sequence[str] | None, like: xr.DataArray, dim: str, n: int, default: list[str]
+) -> list[str]:
     if given is not None:
         labels = [str(c) for c in given]
         if len(labels) != n:
-            raise InputError(f"{len(labels)} {dim} labels for {n} {dim} columns",
-                             source="from_array")
+            raise InputError(
+                f"{len(labels)} {dim} labels for {n} {dim} columns", source="from_array"
+            )
         return labels
     if dim in like.coords and like.sizes.get(dim) == n:
         return [str(c) for c in like[dim].values]
     return default
 
 
-def from_array(values: Any, like: xr.DataArray,
-               conditions: Sequence[str] | None = None) -> xr.DataArray:
+def from_array(
+    values: Any, like: xr.DataArray, conditions: Sequence[str] | None = None
+) -> xr.DataArray:
     """Label predictions with the regions of the view they were predicted from.
 
     Parameters
@@ -119,11 +125,16 @@ def from_array(values: Any, like: xr.DataArray,
         values = np.asarray(values)
     n_regions = like.sizes[model.REGION]
     if values.ndim not in (2, 3, 4):
-        raise InputError(f"predictions must have shape (N, C), (N, L, C) or (N, L, S, C); "
-                         f"got {values.ndim} dims {tuple(values.shape)}", source="from_array")
+        raise InputError(
+            f"predictions must have shape (N, C), (N, L, C) or (N, L, S, C); "
+            f"got {values.ndim} dims {tuple(values.shape)}",
+            source="from_array",
+        )
     if values.shape[0] != n_regions:
-        raise InputError(f"predictions have {values.shape[0]} rows but the view has "
-                         f"{n_regions} regions", source="from_array")
+        raise InputError(
+            f"predictions have {values.shape[0]} rows but the view has {n_regions} regions",
+            source="from_array",
+        )
     window = _window_bp(like)
     if values.ndim == 2:
         values = values[:, None, None, :]
@@ -133,25 +144,34 @@ def from_array(values: Any, like: xr.DataArray,
             values = values[:, :, None, :]
         n_bins = values.shape[1]
         like_res = like.attrs.get(model.RESOLUTION, 1)
-        if (kind == model.REGION_VIEW and n_bins == like.sizes[model.POS]
-                and like_res not in (None, model.REGION_RESOLUTION)):
+        if (
+            kind == model.REGION_VIEW
+            and n_bins == like.sizes[model.POS]
+            and like_res not in (None, model.REGION_RESOLUTION)
+        ):
             resolution = int(like_res)
         elif n_bins > 0 and window % n_bins == 0:
             resolution = window // n_bins
         else:
-            raise InputError(f"predictions have {n_bins} bins per window, which does not "
-                             f"divide the window of {window} bp into whole bins",
-                             source="from_array")
+            raise InputError(
+                f"predictions have {n_bins} bins per window, which does not "
+                f"divide the window of {window} bp into whole bins",
+                source="from_array",
+            )
     n_strands = values.shape[2]
     if n_strands not in (1, 2):
-        raise InputError(f"predictions have {n_strands} strands; expected 1 or 2",
-                         source="from_array")
-    strands = _labels(None, like, model.STRAND, n_strands,
-                      [model.STRAND_UNSTRANDED] if n_strands == 1
-                      else list(model.STRANDS_STRANDED))
+        raise InputError(
+            f"predictions have {n_strands} strands; expected 1 or 2", source="from_array"
+        )
+    strands = _labels(
+        None,
+        like,
+        model.STRAND,
+        n_strands,
+        [model.STRAND_UNSTRANDED] if n_strands == 1 else list(model.STRANDS_STRANDED),
+    )
     n_cond = values.shape[3]
-    conds = _labels(conditions, like, model.CONDITION, n_cond,
-                    [f"c{i}" for i in range(n_cond)])
+    conds = _labels(conditions, like, model.CONDITION, n_cond, [f"c{i}" for i in range(n_cond)])
 
     coords = {k: like[k].variable for k in model.REGION_COORDS}
     if model.REGION in like.coords:
@@ -159,11 +179,22 @@ def from_array(values: Any, like: xr.DataArray,
     coords[model.STRAND] = np.array(strands, dtype=object)
     coords[model.CONDITION] = np.array(conds, dtype=object)
     attrs = {k: like.attrs[k] for k in _COPIED_ATTRS if like.attrs.get(k) is not None}
-    attrs.update({model.RESOLUTION: resolution, model.WINDOW_GRID: _grid_of(like),
-                  model.WINDOW_BP: window, "view_of": model.COVERAGE_TRACK})
-    return model.region_view(values, model.regions_of(like),
-                             trailing_dims=(model.STRAND, model.CONDITION), coords=coords,
-                             name="prediction", **attrs)
+    attrs.update(
+        {
+            model.RESOLUTION: resolution,
+            model.WINDOW_GRID: _grid_of(like),
+            model.WINDOW_BP: window,
+            "view_of": model.COVERAGE_TRACK,
+        }
+    )
+    return model.region_view(
+        values,
+        model.regions_of(like),
+        trailing_dims=(model.STRAND, model.CONDITION),
+        coords=coords,
+        name="prediction",
+        **attrs,
+    )
 
 
 def _grid_of(like: xr.DataArray) -> int:
@@ -177,9 +208,11 @@ def _sizes(chrom_sizes: Any, view: xr.DataArray) -> dict[str, int]:
     if chrom_sizes is None:
         chrom_sizes = view.attrs.get(model.CHROM_SIZES)
         if chrom_sizes is None:
-            raise InputError("chromosome sizes unknown; pass chrom_sizes= (a dict, a "
-                             "genome-wide array or a FASTA/BAM/bigWig/sizes file)",
-                             source="to_genome")
+            raise InputError(
+                "chromosome sizes unknown; pass chrom_sizes= (a dict, a "
+                "genome-wide array or a FASTA/BAM/bigWig/sizes file)",
+                source="to_genome",
+            )
     if isinstance(chrom_sizes, xr.DataArray | xr.Dataset):
         return model.chrom_sizes(chrom_sizes)
     if isinstance(chrom_sizes, str | os.PathLike):
@@ -188,16 +221,21 @@ def _sizes(chrom_sizes: Any, view: xr.DataArray) -> dict[str, int]:
         return {str(k): int(v) for k, v in read_sizes(chrom_sizes).items()}
     if isinstance(chrom_sizes, Mapping):
         return {str(k): int(v) for k, v in chrom_sizes.items()}
-    raise TypeError("chrom_sizes must be a dict, a genome-wide array or a path, got "
-                    f"{type(chrom_sizes).__name__}")
+    raise TypeError(
+        "chrom_sizes must be a dict, a genome-wide array or a path, got "
+        f"{type(chrom_sizes).__name__}"
+    )
 
 
 def _as_coverage_view(view: xr.DataArray) -> xr.DataArray:
     """Return ``view`` with dims exactly ``(region, pos, strand, condition)``."""
     extra = [d for d in view.dims[2:] if d not in (model.STRAND, model.CONDITION)]
     if extra:
-        raise InputError(f"to_genome places coverage views (region, pos, strand, condition);"
-                         f" this view has the dims {tuple(view.dims)}", source="to_genome")
+        raise InputError(
+            f"to_genome places coverage views (region, pos, strand, condition);"
+            f" this view has the dims {tuple(view.dims)}",
+            source="to_genome",
+        )
     if model.STRAND not in view.dims:
         view = view.expand_dims({model.STRAND: [model.STRAND_UNSTRANDED]}, axis=-1)
     if model.CONDITION not in view.dims:
@@ -206,17 +244,28 @@ def _as_coverage_view(view: xr.DataArray) -> xr.DataArray:
     return view.transpose(model.REGION, model.POS, model.STRAND, model.CONDITION)
 
 
-def _place(values: np.ndarray, origin: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-           a: np.ndarray, b: np.ndarray, width: int, resolution: int, first: int, n: int,
-           how: str, fill: float, dtype: np.dtype) -> np.ndarray:
+def _place(
+    values: np.ndarray,
+    origin: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    width: int,
+    resolution: int,
+    first: int,
+    n: int,
+    how: str,
+    fill: float,
+    dtype: np.dtype,
+) -> np.ndarray:
     """Task body: stitch the windows ``values`` (forward orientation) into output bins
     ``[first, first + n)``; window ``i``'s bin ``j`` covers bp ``[origin + j * width, ...)``
     clipped to ``[a, b)``, for ``j`` in ``[lo, hi)``."""
     s, c = values.shape[2:]
     counts = hi - lo
     which = np.repeat(np.arange(len(lo)), counts)
-    j = lo[which] + np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts,
-                                                             counts)
+    j = lo[which] + np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
     x = np.maximum(origin[which] + j * width, a[which])
     y = np.minimum(origin[which] + (j + 1) * width, b[which])
     o0 = np.maximum(x // resolution, first)
@@ -224,16 +273,24 @@ def _place(values: np.ndarray, origin: np.ndarray, lo: np.ndarray, hi: np.ndarra
     keep = o1 > o0
     which, j, o0, o1 = which[keep], j[keep], o0[keep], o1[keep]
     reps = o1 - o0
-    idx = np.repeat(o0 - first, reps) + np.arange(int(reps.sum())) - np.repeat(
-        np.cumsum(reps) - reps, reps)
+    idx = (
+        np.repeat(o0 - first, reps)
+        + np.arange(int(reps.sum()))
+        - np.repeat(np.cumsum(reps) - reps, reps)
+    )
     vals = values[np.repeat(which, reps), np.repeat(j, reps)].reshape(len(idx), s * c)
     hits = np.bincount(idx, minlength=n)
     if how == "max":
         acc = np.full((n, s * c), -np.inf)
         np.maximum.at(acc, idx, vals)
     else:
-        acc = np.stack([np.bincount(idx, weights=vals[:, k], minlength=n)
-                        for k in range(s * c)], axis=1) if s * c else np.zeros((n, 0))
+        acc = (
+            np.stack(
+                [np.bincount(idx, weights=vals[:, k], minlength=n) for k in range(s * c)], axis=1
+            )
+            if s * c
+            else np.zeros((n, 0))
+        )
         with np.errstate(invalid="ignore", divide="ignore"):
             acc = acc / hits[:, None]
     out = np.where(hits[:, None] > 0, acc, fill).astype(dtype, copy=False)
@@ -244,9 +301,14 @@ def _filled(shape: tuple[int, ...], fill: float, dtype: np.dtype) -> np.ndarray:
     return np.full(shape, fill, dtype=dtype)
 
 
-def to_genome(view: xr.DataArray, chrom_sizes: Any = None,
-              how: Literal["mean", "max"] | None = "mean", fill: float = 0.0,
-              resolution: int | None = None, chunk: int = CHUNK) -> xr.DataArray:
+def to_genome(
+    view: xr.DataArray,
+    chrom_sizes: Any = None,
+    how: Literal["mean", "max"] | None = "mean",
+    fill: float = 0.0,
+    resolution: int | None = None,
+    chunk: int = CHUNK,
+) -> xr.DataArray:
     """Place the windows of a region view on a genome-wide coverage track.
 
     Parameters
@@ -303,29 +365,37 @@ def to_genome(view: xr.DataArray, chrom_sizes: Any = None,
     """
     model.validate(view, model.REGION_VIEW)
     if how not in ("mean", "max", None):
-        raise InputError(f"unknown how={how!r}; expected 'mean', 'max' or None",
-                         source="to_genome")
+        raise InputError(f"unknown how={how!r}; expected 'mean', 'max' or None", source="to_genome")
     if isinstance(chunk, bool) or not isinstance(chunk, int | np.integer) or chunk <= 0:
-        raise InputError(f"chunk must be a positive integer, got {chunk!r}",
-                         source="to_genome")
+        raise InputError(f"chunk must be a positive integer, got {chunk!r}", source="to_genome")
     sizes = _sizes(chrom_sizes, view)
     view = _as_coverage_view(view)
     lay = window_layout(view)
     width = int(lay["bin"])
     if resolution is None:
-        resolution = (lay["grid"] if view.attrs.get(model.RESOLUTION) == model.REGION_RESOLUTION
-                      else gcd_resolution(width, lay["origin"]))
-    if (isinstance(resolution, bool) or not isinstance(resolution, int | np.integer)
-            or resolution <= 0):
-        raise InputError(f"resolution must be a positive integer, got {resolution!r}",
-                         source="to_genome")
+        resolution = (
+            lay["grid"]
+            if view.attrs.get(model.RESOLUTION) == model.REGION_RESOLUTION
+            else gcd_resolution(width, lay["origin"])
+        )
+    if (
+        isinstance(resolution, bool)
+        or not isinstance(resolution, int | np.integer)
+        or resolution <= 0
+    ):
+        raise InputError(
+            f"resolution must be a positive integer, got {resolution!r}", source="to_genome"
+        )
     resolution = int(resolution)
 
     chroms = view[model.REGION_CHROM].values.astype(str)
     unknown = sorted(set(chroms) - set(sizes))
     if unknown:
-        raise ChromosomeError(f"regions on chromosome(s) {unknown} that the chromosome sizes "
-                              f"lack (they have {list(sizes)[:10]})", source="to_genome")
+        raise ChromosomeError(
+            f"regions on chromosome(s) {unknown} that the chromosome sizes "
+            f"lack (they have {list(sizes)[:10]})",
+            source="to_genome",
+        )
     chrom_index = {c: i for i, c in enumerate(sizes)}
     ci = np.array([chrom_index[c] for c in chroms], dtype=np.int64)
     lengths = np.array(list(sizes.values()), dtype=np.int64)
@@ -343,8 +413,7 @@ def to_genome(view: xr.DataArray, chrom_sizes: Any = None,
             order = sel[np.argsort(out_lo[sel], kind="stable")]
             reach = np.maximum.accumulate(out_hi[order])
             if np.any(out_lo[order][1:] < reach[:-1]):
-                raise InputError("regions overlap; choose how='mean' or 'max'",
-                                 source="to_genome")
+                raise InputError("regions overlap; choose how='mean' or 'max'", source="to_genome")
         how = "mean"
 
     values = np.asarray(view.values)
@@ -374,24 +443,46 @@ def to_genome(view: xr.DataArray, chrom_sizes: Any = None,
             touch = sel[(k0 <= k) & (k1 >= k)]
             if len(touch):
                 dsk[(name, c, k, 0, 0)] = (
-                    _place, values[touch], origin[touch], lo[touch], hi[touch], a[touch],
-                    b[touch], width, resolution, bounds[k], pos_chunks[k], how, fill, dtype)
+                    _place,
+                    values[touch],
+                    origin[touch],
+                    lo[touch],
+                    hi[touch],
+                    a[touch],
+                    b[touch],
+                    width,
+                    resolution,
+                    bounds[k],
+                    pos_chunks[k],
+                    how,
+                    fill,
+                    dtype,
+                )
     for c in range(len(lengths)):
         for k, n in enumerate(pos_chunks):
             dsk.setdefault((name, c, k, 0, 0), (_filled, (1, n, n_strand, n_cond), fill, dtype))
     if pos_chunks and len(lengths):
         graph = HighLevelGraph.from_collections(name, dsk, dependencies=())
-        data = da.Array(graph, name, chunks=((1,) * len(lengths), pos_chunks, (n_strand,),
-                                             (n_cond,)),
-                        meta=np.empty((0, 0, 0, 0), dtype))
+        data = da.Array(
+            graph,
+            name,
+            chunks=((1,) * len(lengths), pos_chunks, (n_strand,), (n_cond,)),
+            meta=np.empty((0, 0, 0, 0), dtype),
+        )
     else:  # no chromosomes, or only empty ones
         data = da.full((len(lengths), total, n_strand, n_cond), fill, dtype=dtype)
     attrs = {"how": how, "fill_value": fill}
     normalizers = view.attrs.get(model.NORMALIZERS, ())
-    return model.coverage_track(data, list(sizes), list(lengths),
-                                [str(s) for s in view[model.STRAND].values],
-                                [str(s) for s in view[model.CONDITION].values],
-                                resolution=resolution, normalizers=normalizers, **attrs)
+    return model.coverage_track(
+        data,
+        list(sizes),
+        list(lengths),
+        [str(s) for s in view[model.STRAND].values],
+        [str(s) for s in view[model.CONDITION].values],
+        resolution=resolution,
+        normalizers=normalizers,
+        **attrs,
+    )
 
 
 __all__ = ["from_array", "to_genome"]

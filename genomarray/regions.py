@@ -66,18 +66,35 @@ _COMPRESSED = (".gz", ".bgz")
 _FIXED_COLUMNS = {"narrowpeak": 10, "broadpeak": 9, "bedgraph": 4}
 _NAME_KEYS = ("gene_name", "gene_id", "Name", "ID")
 _ATTR_RE = {
-    key: re.compile(r'(?:^|;)\s*' + re.escape(key)
-                    + r'(?:\s+"([^"]*)"|\s+([^;"\s]+)|\s*=\s*([^;]*))')
+    key: re.compile(
+        r"(?:^|;)\s*" + re.escape(key) + r'(?:\s+"([^"]*)"|\s+([^;"\s]+)|\s*=\s*([^;]*))'
+    )
     for key in _NAME_KEYS
 }
 _EXTRA_DTYPES: dict[str, Any] = {
-    "thickStart": np.int64, "thickEnd": np.int64, "blockCount": np.int64,
-    "itemRgb": str, "blockSizes": str, "blockStarts": str,
-    "signalValue": np.float64, "pValue": np.float64, "qValue": np.float64, "peak": np.int64,
-    "feature": str, "attribute": str, "ref": str, "alt": str,
+    "thickStart": np.int64,
+    "thickEnd": np.int64,
+    "blockCount": np.int64,
+    "itemRgb": str,
+    "blockSizes": str,
+    "blockStarts": str,
+    "signalValue": np.float64,
+    "pValue": np.float64,
+    "qValue": np.float64,
+    "peak": np.int64,
+    "feature": str,
+    "attribute": str,
+    "ref": str,
+    "alt": str,
 }
-_PYRANGES_NAMES = {"Chromosome": "chrom", "Start": "start", "End": "end", "Strand": "strand",
-                   "Name": "name", "Score": "score"}
+_PYRANGES_NAMES = {
+    "Chromosome": "chrom",
+    "Start": "start",
+    "End": "end",
+    "Strand": "strand",
+    "Name": "name",
+    "Score": "score",
+}
 _REGION_RE = re.compile(r"(\d[\d,]*)(?:-(\d[\d,]*))?")
 
 Source = str | os.PathLike | pd.DataFrame | Any
@@ -85,8 +102,9 @@ Source = str | os.PathLike | pd.DataFrame | Any
 
 
 # -- public API -------------------------------------------------------------------------
-def read_regions(source: Source, *, fmt: str | None = None,
-                 feature: str | Sequence[str] | None = None) -> pd.DataFrame:
+def read_regions(
+    source: Source, *, fmt: str | None = None, feature: str | Sequence[str] | None = None
+) -> pd.DataFrame:
     """Read regions of interest into a BED-like DataFrame.
 
     Parameters
@@ -147,9 +165,11 @@ def read_regions(source: Source, *, fmt: str | None = None,
         path = check_exists(source, "regions file")
         fmt = _format_of(path, fmt)
         if feature is not None and fmt not in ("gff", "gtf"):
-            raise InputError(f"feature={feature!r} selects GFF/GTF records, but the file is "
-                             f"read as {fmt} (pass fmt='gff' or fmt='gtf' if it is one)",
-                             source=path)
+            raise InputError(
+                f"feature={feature!r} selects GFF/GTF records, but the file is "
+                f"read as {fmt} (pass fmt='gff' or fmt='gtf' if it is one)",
+                source=path,
+            )
         with _gc_paused():
             if fmt in ("gff", "gtf"):
                 roi = _read_gff(path, feature)
@@ -162,12 +182,20 @@ def read_regions(source: Source, *, fmt: str | None = None,
     frame = getattr(source, "df", None)  # PyRanges v0
     if isinstance(frame, pd.DataFrame):
         return _from_frame(frame, type(source).__name__, feature)
-    raise TypeError("read_regions expects a file path, a pandas DataFrame or a PyRanges "
-                    f"object, got {type(source).__name__}")
+    raise TypeError(
+        "read_regions expects a file path, a pandas DataFrame or a PyRanges "
+        f"object, got {type(source).__name__}"
+    )
 
 
-def tile(regions: Source, binsize: int | None = None, stepsize: int | None = None,
-         flank: int = 0, zero_padding: bool = True, collapse: bool = False) -> pd.DataFrame:
+def tile(
+    regions: Source,
+    binsize: int | None = None,
+    stepsize: int | None = None,
+    flank: int = 0,
+    zero_padding: bool = True,
+    collapse: bool = False,
+) -> pd.DataFrame:
     """Cut regions into windows, following Janggu's ``GenomicIndexer`` rules.
 
     For a region of length ``L``, ``val = L - binsize + stepsize`` and ``n = max(val //
@@ -237,9 +265,11 @@ def tile(regions: Source, binsize: int | None = None, stepsize: int | None = Non
 
     if collapse:
         if binsize is not None or stepsize is not None:
-            raise InputError(f"collapse=True keeps each region whole, so binsize and stepsize "
-                             f"must be None (got binsize={binsize!r}, stepsize={stepsize!r})",
-                             source="tile")
+            raise InputError(
+                f"collapse=True keeps each region whole, so binsize and stepsize "
+                f"must be None (got binsize={binsize!r}, stepsize={stepsize!r})",
+                source="tile",
+            )
         out = roi.reset_index(drop=True)
         out.attrs = {**roi.attrs, **_tile_attrs(None, None, flank, zero_padding, collapse)}
         return out
@@ -253,8 +283,7 @@ def tile(regions: Source, binsize: int | None = None, stepsize: int | None = Non
         stepsize = binsize
     if not len(roi):
         out = roi.reset_index(drop=True)
-        out.attrs = {**roi.attrs, **_tile_attrs(binsize, stepsize, flank, zero_padding,
-                                                collapse)}
+        out.attrs = {**roi.attrs, **_tile_attrs(binsize, stepsize, flank, zero_padding, collapse)}
         return out
 
     n_full = np.maximum((length - binsize + stepsize) // stepsize, 0)
@@ -275,8 +304,9 @@ def tile(regions: Source, binsize: int | None = None, stepsize: int | None = Non
     return out
 
 
-def check_chromosomes(regions: Source, chrom_sizes: Mapping[str, int],
-                      source: str = "regions", genome: str = "genome") -> None:
+def check_chromosomes(
+    regions: Source, chrom_sizes: Mapping[str, int], source: str = "regions", genome: str = "genome"
+) -> None:
     """Check that every region lies on a chromosome of the genome.
 
     Regions may end past their chromosome's end (views pad them) but not start there.
@@ -323,8 +353,11 @@ def check_chromosomes(regions: Source, chrom_sizes: Mapping[str, int],
         i = int(beyond[0])
         chrom, start, end = roi["chrom"].iat[i], int(roi["start"].iat[i]), int(roi["end"].iat[i])
         more = f" ({len(beyond)} regions do)" if len(beyond) > 1 else ""
-        raise InputError(f"starts beyond the end of {chrom}, whose length is {length[i]} bp in "
-                         f"{genome}{more}", source=source, record=f"{chrom}:{start}-{end}")
+        raise InputError(
+            f"starts beyond the end of {chrom}, whose length is {length[i]} bp in {genome}{more}",
+            source=source,
+            record=f"{chrom}:{start}-{end}",
+        )
 
 
 def parse_region(region: str) -> tuple[str, int, int | None]:
@@ -388,8 +421,9 @@ def to_bed(regions: Source, path: str | os.PathLike) -> None:
     out = roi.loc[:, list(REGION_COLUMNS)].copy()
     score = out["score"].to_numpy(np.float64)
     integral = np.isfinite(score) & (score == np.round(score))
-    out["score"] = [str(int(v)) if whole else repr(float(v))
-                    for v, whole in zip(score, integral, strict=True)]
+    out["score"] = [
+        str(int(v)) if whole else repr(float(v)) for v, whole in zip(score, integral, strict=True)
+    ]
     out.to_csv(os.fspath(path), sep="\t", header=False, index=False, lineterminator="\n")
 
 
@@ -399,8 +433,9 @@ def _format_of(path: str, fmt: str | None) -> str:
         key = str(fmt).lower().lstrip(".")
         key = _ALIASES.get(key, key)
         if key not in FORMATS:
-            raise InputError(f"unknown format fmt={fmt!r}; expected one of {', '.join(FORMATS)}",
-                             source=path)
+            raise InputError(
+                f"unknown format fmt={fmt!r}; expected one of {', '.join(FORMATS)}", source=path
+            )
         return key
     name = os.path.basename(path).lower()
     for suffix in _COMPRESSED:
@@ -467,15 +502,24 @@ def _read_bed(path: str, fmt: str) -> pd.DataFrame:
                 continue  # a column-name header line
             ncol, first = len(fields), number
             if expected is not None and ncol != expected:
-                raise InputError(f"expected {expected} columns ({fmt}: "
-                                 f"{' '.join(_bed_names(fmt, expected))}), got {ncol}",
-                                 source=path, record=f"line {number}")
+                raise InputError(
+                    f"expected {expected} columns ({fmt}: "
+                    f"{' '.join(_bed_names(fmt, expected))}), got {ncol}",
+                    source=path,
+                    record=f"line {number}",
+                )
             if ncol < 3:
-                raise InputError(f"expected at least 3 columns (chrom, start, end), got {ncol}",
-                                 source=path, record=f"line {number}")
+                raise InputError(
+                    f"expected at least 3 columns (chrom, start, end), got {ncol}",
+                    source=path,
+                    record=f"line {number}",
+                )
         elif len(fields) != ncol:
-            raise InputError(f"expected {ncol} columns (as on line {first}), got {len(fields)}",
-                             source=path, record=f"line {number}")
+            raise InputError(
+                f"expected {ncol} columns (as on line {first}), got {len(fields)}",
+                source=path,
+                record=f"line {number}",
+            )
         rows.append(fields)
         lines.append(number)
     if not ncol:
@@ -511,9 +555,11 @@ def _read_gff(path: str, feature: str | Sequence[str] | None) -> pd.DataFrame:
         if len(fields) == 8:
             fields.append("")
         if len(fields) != 9:
-            raise InputError(f"expected 9 tab-separated columns "
-                             f"({' '.join(GFF_COLUMNS)}), got {len(fields)}",
-                             source=path, record=f"line {number}")
+            raise InputError(
+                f"expected 9 tab-separated columns ({' '.join(GFF_COLUMNS)}), got {len(fields)}",
+                source=path,
+                record=f"line {number}",
+            )
         if keep is not None and fields[2] not in keep:
             continue
         chrom.append(fields[0])
@@ -525,8 +571,16 @@ def _read_gff(path: str, feature: str | Sequence[str] | None) -> pd.DataFrame:
         attr.append(fields[8])
         name.append(_gff_name(fields[8]))
         lines.append(number)
-    data = {"chrom": chrom, "start": start, "end": end, "name": name, "score": score,
-            "strand": strand, "feature": feat, "attribute": attr}
+    data = {
+        "chrom": chrom,
+        "start": start,
+        "end": end,
+        "name": name,
+        "score": score,
+        "strand": strand,
+        "feature": feat,
+        "attribute": attr,
+    }
     return _build(data, _line_of(lines), path, one_based=True)
 
 
@@ -550,12 +604,18 @@ def _read_vcf(path: str) -> pd.DataFrame:
             continue
         fields = line.split("\t") if "\t" in line else line.split()
         if len(fields) < 5:
-            raise InputError(f"expected at least 5 tab-separated columns "
-                             f"({' '.join(c.upper() for c in VCF_COLUMNS)}), got {len(fields)}",
-                             source=path, record=f"line {number}")
+            raise InputError(
+                f"expected at least 5 tab-separated columns "
+                f"({' '.join(c.upper() for c in VCF_COLUMNS)}), got {len(fields)}",
+                source=path,
+                record=f"line {number}",
+            )
         if not fields[3] or fields[3] == ".":
-            raise InputError(f"REF must hold at least one base, got {fields[3]!r}",
-                             source=path, record=f"line {number}")
+            raise InputError(
+                f"REF must hold at least one base, got {fields[3]!r}",
+                source=path,
+                record=f"line {number}",
+            )
         chrom.append(fields[0])
         pos.append(fields[1])
         ident.append(fields[2])
@@ -567,12 +627,23 @@ def _read_vcf(path: str) -> pd.DataFrame:
     start = _ints(pos, "POS", where, path)
     bad = np.flatnonzero(start < 1)
     if len(bad):
-        raise InputError(f"POS must be >= 1 (VCF positions are 1-based), got {start[bad[0]]}",
-                         source=path, record=where(int(bad[0])))
+        raise InputError(
+            f"POS must be >= 1 (VCF positions are 1-based), got {start[bad[0]]}",
+            source=path,
+            record=where(int(bad[0])),
+        )
     start = start - 1
     end = start + np.fromiter((len(r) for r in ref), dtype=np.int64, count=len(ref))
-    data = {"chrom": chrom, "start": start, "end": end, "name": ident, "score": qual,
-            "strand": ["."] * len(chrom), "ref": ref, "alt": alt}
+    data = {
+        "chrom": chrom,
+        "start": start,
+        "end": end,
+        "name": ident,
+        "score": qual,
+        "strand": ["."] * len(chrom),
+        "ref": ref,
+        "alt": alt,
+    }
     return _build(data, where, path)
 
 
@@ -581,8 +652,9 @@ def _line_of(lines: list[int]) -> Callable[[int], str]:
 
 
 # -- helpers: columns -------------------------------------------------------------------
-def _ints(values: Sequence[Any] | np.ndarray, what: str, where: Callable[[int], str],
-          source: str) -> np.ndarray:
+def _ints(
+    values: Sequence[Any] | np.ndarray, what: str, where: Callable[[int], str], source: str
+) -> np.ndarray:
     """Convert strings to int64, naming the first bad record."""
     if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
         return values.astype(np.int64)
@@ -594,13 +666,15 @@ def _ints(values: Sequence[Any] | np.ndarray, what: str, where: Callable[[int], 
         try:
             int(value)
         except (ValueError, OverflowError, TypeError):
-            raise InputError(f"{what} is not an integer: {value!r}", source=source,
-                             record=where(i)) from None
+            raise InputError(
+                f"{what} is not an integer: {value!r}", source=source, record=where(i)
+            ) from None
     raise InputError(f"{what} holds values that are not integers", source=source)
 
 
-def _floats(values: Sequence[Any], what: str, where: Callable[[int], str],
-            source: str) -> np.ndarray:
+def _floats(
+    values: Sequence[Any], what: str, where: Callable[[int], str], source: str
+) -> np.ndarray:
     """Convert strings to float64 (``"."`` -> 0.0), naming the first bad record."""
     if isinstance(values, np.ndarray) and values.dtype.kind == "f":
         return values.astype(np.float64)
@@ -613,8 +687,9 @@ def _floats(values: Sequence[Any], what: str, where: Callable[[int], str],
         try:
             float(value)
         except (ValueError, TypeError):
-            raise InputError(f"{what} is not a number: {value!r}", source=source,
-                             record=where(i)) from None
+            raise InputError(
+                f"{what} is not a number: {value!r}", source=source, record=where(i)
+            ) from None
     raise InputError(f"{what} holds values that are not numbers", source=source)
 
 
@@ -642,8 +717,9 @@ def _strings(values: Sequence[Any] | pd.Series) -> pd.Series:
     return pd.Series(list(values), dtype=object).astype(str)
 
 
-def _build(data: dict[str, Any], where: Callable[[int], str], source: str,
-           one_based: bool = False) -> pd.DataFrame:
+def _build(
+    data: dict[str, Any], where: Callable[[int], str], source: str, one_based: bool = False
+) -> pd.DataFrame:
     """Assemble and validate a regions DataFrame from per-column values (strings)."""
     n = len(data["chrom"])
     start = _ints(data["start"], "start", where, source)
@@ -651,13 +727,15 @@ def _build(data: dict[str, Any], where: Callable[[int], str], source: str,
     if one_based:
         bad = np.flatnonzero(start < 1)
         if len(bad):
-            raise InputError(f"start must be >= 1 (GFF/GTF coordinates are 1-based), got "
-                             f"{start[bad[0]]}", source=source, record=where(int(bad[0])))
+            raise InputError(
+                f"start must be >= 1 (GFF/GTF coordinates are 1-based), got {start[bad[0]]}",
+                source=source,
+                record=where(int(bad[0])),
+            )
         bad = np.flatnonzero(end < start)
         if len(bad):
             i = int(bad[0])
-            raise InputError(f"end ({end[i]}) < start ({start[i]})", source=source,
-                             record=where(i))
+            raise InputError(f"end ({end[i]}) < start ({start[i]})", source=source, record=where(i))
         start = start - 1
     _check_bounds(start, end, where, source)
 
@@ -665,43 +743,62 @@ def _build(data: dict[str, Any], where: Callable[[int], str], source: str,
     bad = np.flatnonzero(~strand.isin(STRANDS).to_numpy())
     if len(bad):
         i = int(bad[0])
-        raise InputError(f"strand must be one of '+', '-', '.', got {strand.iat[i]!r}",
-                         source=source, record=where(i))
-    score = (_floats(data["score"], "score", where, source) if "score" in data
-             else np.zeros(n, dtype=np.float64))
+        raise InputError(
+            f"strand must be one of '+', '-', '.', got {strand.iat[i]!r}",
+            source=source,
+            record=where(i),
+        )
+    score = (
+        _floats(data["score"], "score", where, source)
+        if "score" in data
+        else np.zeros(n, dtype=np.float64)
+    )
     name = _strings(data["name"]) if "name" in data else pd.Series(["."] * n, dtype=str)
 
-    frame = {"chrom": _strings(data["chrom"]), "start": pd.Series(start, dtype=np.int64),
-             "end": pd.Series(end, dtype=np.int64), "name": name,
-             "score": pd.Series(score, dtype=np.float64), "strand": strand}
+    frame = {
+        "chrom": _strings(data["chrom"]),
+        "start": pd.Series(start, dtype=np.int64),
+        "end": pd.Series(end, dtype=np.int64),
+        "name": name,
+        "score": pd.Series(score, dtype=np.float64),
+        "strand": strand,
+    }
     for key, values in data.items():
         if key not in frame:
             frame[key] = values if isinstance(values, pd.Series) else _auto(values, key)
     return pd.DataFrame(frame)
 
 
-def _check_bounds(start: np.ndarray, end: np.ndarray, where: Callable[[int], str],
-                  source: str) -> None:
+def _check_bounds(
+    start: np.ndarray, end: np.ndarray, where: Callable[[int], str], source: str
+) -> None:
     bad = np.flatnonzero(start < 0)
     if len(bad):
-        raise InputError(f"start must be >= 0, got {start[bad[0]]}", source=source,
-                         record=where(int(bad[0])))
+        raise InputError(
+            f"start must be >= 0, got {start[bad[0]]}", source=source, record=where(int(bad[0]))
+        )
     bad = np.flatnonzero(end <= start)
     if len(bad):
         i = int(bad[0])
-        raise InputError(f"end ({end[i]}) <= start ({start[i]}); intervals are 0-based, "
-                         "half-open and must not be empty", source=source, record=where(i))
+        raise InputError(
+            f"end ({end[i]}) <= start ({start[i]}); intervals are 0-based, "
+            "half-open and must not be empty",
+            source=source,
+            record=where(i),
+        )
 
 
-def _from_frame(df: pd.DataFrame, source: str,
-                feature: str | Sequence[str] | None) -> pd.DataFrame:
+def _from_frame(df: pd.DataFrame, source: str, feature: str | Sequence[str] | None) -> pd.DataFrame:
     rename = {k: v for k, v in _PYRANGES_NAMES.items() if k in df.columns and v not in df.columns}
     df = df.rename(columns=rename)
     missing = [c for c in ("chrom", "start", "end") if c not in df.columns]
     if missing:
-        raise InputError(f"a regions DataFrame needs the columns chrom, start, end (or "
-                         f"Chromosome, Start, End); missing {missing}, found "
-                         f"{[str(c) for c in df.columns]}", source=source)
+        raise InputError(
+            f"a regions DataFrame needs the columns chrom, start, end (or "
+            f"Chromosome, Start, End); missing {missing}, found "
+            f"{[str(c) for c in df.columns]}",
+            source=source,
+        )
     if feature is not None:
         if "feature" not in df.columns:
             raise InputError(f"feature={feature!r} needs a 'feature' column", source=source)
@@ -727,8 +824,7 @@ def _from_frame(df: pd.DataFrame, source: str,
     return _build(data, where, source)
 
 
-def _frame_values(series: pd.Series, col: str, where: Callable[[int], str],
-                  source: str) -> Any:
+def _frame_values(series: pd.Series, col: str, where: Callable[[int], str], source: str) -> Any:
     if col in ("start", "end"):
         if pd.api.types.is_bool_dtype(series):
             raise InputError(f"{col} must hold integers, got booleans", source=source)
@@ -740,8 +836,7 @@ def _frame_values(series: pd.Series, col: str, where: Callable[[int], str],
             i = int(bad[0])
             value = series.iat[i]
             value = value.item() if isinstance(value, np.generic) else value
-            raise InputError(f"{col} is not an integer: {value!r}", source=source,
-                             record=where(i))
+            raise InputError(f"{col} is not an integer: {value!r}", source=source, record=where(i))
         return number.astype(np.int64)
     if col == "score":
         if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
@@ -758,10 +853,16 @@ def _check_int(name: str, value: Any, minimum: int) -> int:
     return int(value)
 
 
-def _tile_attrs(binsize: int | None, stepsize: int | None, flank: int, zero_padding: bool,
-                collapse: bool) -> dict[str, Any]:
-    return {"binsize": binsize, "stepsize": stepsize, "flank": flank,
-            "zero_padding": zero_padding, "collapse": collapse}
+def _tile_attrs(
+    binsize: int | None, stepsize: int | None, flank: int, zero_padding: bool, collapse: bool
+) -> dict[str, Any]:
+    return {
+        "binsize": binsize,
+        "stepsize": stepsize,
+        "flank": flank,
+        "zero_padding": zero_padding,
+        "collapse": collapse,
+    }
 
 
 def _missing_message(missing: list[str], sizes: dict[str, int], genome: str) -> str:
@@ -774,8 +875,10 @@ def _missing_message(missing: list[str], sizes: dict[str, int], genome: str) -> 
     if pairs:
         suggested = ", ".join(repr(s) for _, s in pairs[:10])
         one, other = pairs[0]
-        message += (f"; did you mean {suggested}? The ROI and the genome spell chromosome "
-                    f"names differently ({one!r} vs {other!r})")
+        message += (
+            f"; did you mean {suggested}? The ROI and the genome spell chromosome "
+            f"names differently ({one!r} vs {other!r})"
+        )
     names = list(sizes)
     listed = ", ".join(repr(c) for c in names[:10])
     more = f", ... ({len(names)} in all)" if len(names) > 10 else ""

@@ -24,9 +24,14 @@ ONEHOT_CHUNK_BYTES = 8 << 20
 """Target size of one one-hot block (kept under the allocator's 32 MB reuse limit)."""
 
 
-def read_fasta(path: str | os.PathLike, alphabet: str = encode.DNA, cache: bool = True,
-               store_path: str | os.PathLike | None = None, chunk: int = store.DEFAULT_CHUNK,
-               progress: bool = True) -> xr.DataArray:
+def read_fasta(
+    path: str | os.PathLike,
+    alphabet: str = encode.DNA,
+    cache: bool = True,
+    store_path: str | os.PathLike | None = None,
+    chunk: int = store.DEFAULT_CHUNK,
+    progress: bool = True,
+) -> xr.DataArray:
     """Read a FASTA genome as a lazy ``(chrom, pos)`` array of uint8 codes.
 
     Parameters
@@ -65,10 +70,12 @@ def read_fasta(path: str | os.PathLike, alphabet: str = encode.DNA, cache: bool 
 
     def build() -> xr.DataArray:
         reader = partial(fasta.read_block, os.path.abspath(path), alphabet=alphabet)
-        codes = store.genome_array(reader, chroms, lengths, np.uint8,
-                                   fill=encode.unknown_code(alphabet), chunk=chunk)
-        return model.sequence_genome(codes, chroms, lengths, alphabet=alphabet,
-                                     path=os.path.abspath(path))
+        codes = store.genome_array(
+            reader, chroms, lengths, np.uint8, fill=encode.unknown_code(alphabet), chunk=chunk
+        )
+        return model.sequence_genome(
+            codes, chroms, lengths, alphabet=alphabet, path=os.path.abspath(path)
+        )
 
     if not cache and store_path is None:
         return build()
@@ -76,9 +83,12 @@ def read_fasta(path: str | os.PathLike, alphabet: str = encode.DNA, cache: bool 
     return store.cached(key, build, path=store_path, progress=progress)
 
 
-def read_sequences(path: str | os.PathLike, fixedlen: int | None = None,
-                   alphabet: str = encode.DNA,
-                   truncate: Literal["end", "start"] = "end") -> xr.DataArray:
+def read_sequences(
+    path: str | os.PathLike,
+    fixedlen: int | None = None,
+    alphabet: str = encode.DNA,
+    truncate: Literal["end", "start"] = "end",
+) -> xr.DataArray:
     """Read a FASTA of many sequences as a ``(region, pos)`` view of codes.
 
     Janggu's ``Bioseq.create_from_seq``: each record is one region. Sequences must have
@@ -112,9 +122,12 @@ def read_sequences(path: str | os.PathLike, fixedlen: int | None = None,
     if fixedlen is None:
         if len(set(lengths.tolist())) > 1:
             first_bad = int(np.flatnonzero(lengths != lengths[0])[0])
-            raise InputError(f"sequences differ in length ({lengths.min()}-{lengths.max()} "
-                             "bp); pass fixedlen= to truncate or pad them",
-                             source=path, record=f"record {names[first_bad]!r}")
+            raise InputError(
+                f"sequences differ in length ({lengths.min()}-{lengths.max()} "
+                "bp); pass fixedlen= to truncate or pad them",
+                source=path,
+                record=f"record {names[first_bad]!r}",
+            )
         width = int(lengths[0])
     else:
         if fixedlen <= 0:
@@ -124,10 +137,25 @@ def read_sequences(path: str | os.PathLike, fixedlen: int | None = None,
     for i, c in enumerate(codes):
         c = c[-width:] if truncate == "start" and len(c) > width else c[:width]
         out[i, : len(c)] = c
-    roi = pd.DataFrame({"chrom": names, "start": 0, "end": np.minimum(lengths, width),
-                        "name": names, "strand": "+"})
-    return model.region_view(out, roi, alphabet=alphabet, path=os.path.abspath(path),
-                             binsize=width, flank=0, resolution=1, view_of="sequences")
+    roi = pd.DataFrame(
+        {
+            "chrom": names,
+            "start": 0,
+            "end": np.minimum(lengths, width),
+            "name": names,
+            "strand": "+",
+        }
+    )
+    return model.region_view(
+        out,
+        roi,
+        alphabet=alphabet,
+        path=os.path.abspath(path),
+        binsize=width,
+        flank=0,
+        resolution=1,
+        view_of="sequences",
+    )
 
 
 def _alphabet_of(codes: xr.DataArray) -> str:
@@ -160,8 +188,7 @@ def onehot(codes: xr.DataArray, order: int = 1, dtype: str = "float32") -> xr.Da
     """
     model.validate(codes, model.REGION_VIEW)
     if codes.ndim != 2:
-        raise ValueError(f"onehot needs a sequence view with dims (region, pos), got "
-                         f"{codes.dims}")
+        raise ValueError(f"onehot needs a sequence view with dims (region, pos), got {codes.dims}")
     if not isinstance(order, int | np.integer) or order < 1:
         raise InputError(f"one-hot order must be an integer >= 1, got {order!r}")
     alphabet = _alphabet_of(codes)
@@ -175,9 +202,15 @@ def onehot(codes: xr.DataArray, order: int = 1, dtype: str = "float32") -> xr.Da
         if max(data.chunks[0], default=0) > rows:
             data = data.rechunk({0: rows})
         data = data.rechunk({1: -1})
-        values = data.map_blocks(encode.onehot, order=order, alphabet=alphabet, dtype=dtype,
-                                 chunks=(data.chunks[0], (width,), (n_channels,)),
-                                 new_axis=2, meta=np.empty((0, 0, 0), dtype=dtype))
+        values = data.map_blocks(
+            encode.onehot,
+            order=order,
+            alphabet=alphabet,
+            dtype=dtype,
+            chunks=(data.chunks[0], (width,), (n_channels,)),
+            new_axis=2,
+            meta=np.empty((0, 0, 0), dtype=dtype),
+        )
     else:
         values = encode.onehot(np.asarray(data), order, alphabet, dtype)
     return model.onehot_view(values, codes, encode.kmer_labels(order, alphabet), order)
@@ -198,15 +231,17 @@ def revcomp(arr: xr.DataArray) -> xr.DataArray:
     """
     kind = model.validate(arr, (model.REGION_VIEW, model.ONEHOT_VIEW))
     if _alphabet_of(arr) != encode.DNA:
-        raise ValueError("reverse complement needs a DNA array, got alphabet "
-                         f"{_alphabet_of(arr)!r}")
+        raise ValueError(
+            f"reverse complement needs a DNA array, got alphabet {_alphabet_of(arr)!r}"
+        )
     if kind == model.ONEHOT_VIEW:
         order = int(arr.attrs[model.ORDER])
         fn = partial(encode.revcomp_onehot, order=order, pos_axis=1)
     else:
         if arr.ndim != 2:
-            raise ValueError(f"revcomp of a region view needs sequence codes (region, pos), "
-                             f"got {arr.dims}")
+            raise ValueError(
+                f"revcomp of a region view needs sequence codes (region, pos), got {arr.dims}"
+            )
         fn = partial(encode.revcomp_codes, axis=1)
     data = arr.data
     if isinstance(data, da.Array):
@@ -216,4 +251,5 @@ def revcomp(arr: xr.DataArray) -> xr.DataArray:
     flipped = {"+": "-", "-": "+"}
     strands = [flipped.get(s, s) for s in arr[model.REGION_STRAND].values]
     return arr.copy(data=data).assign_coords(
-        {model.REGION_STRAND: (model.REGION, np.array(strands, dtype=object))})
+        {model.REGION_STRAND: (model.REGION, np.array(strands, dtype=object))}
+    )

@@ -49,9 +49,16 @@ CACHE_FORMAT = 1
 """Bumped when the on-disk layout changes, so old caches are rebuilt, not misread."""
 
 
-def _read_chunk(reader: Callable, chroms: Sequence[str], lengths: np.ndarray,
-                chunk: int, fill: Any, dtype: np.dtype, trailing: tuple[int, ...],
-                block_id: tuple[int, ...]) -> np.ndarray:
+def _read_chunk(
+    reader: Callable,
+    chroms: Sequence[str],
+    lengths: np.ndarray,
+    chunk: int,
+    fill: Any,
+    dtype: np.dtype,
+    trailing: tuple[int, ...],
+    block_id: tuple[int, ...],
+) -> np.ndarray:
     ci, pj = block_id[0], block_id[1]
     start = pj * chunk
     stop = min(start + chunk, int(lengths.max()))
@@ -60,8 +67,10 @@ def _read_chunk(reader: Callable, chroms: Sequence[str], lengths: np.ndarray,
         return np.full(out_shape, fill, dtype=dtype)
     block = np.asarray(reader(chroms[ci], start, stop), dtype=dtype)
     if block.shape != out_shape[1:]:
-        raise ValueError(f"reader returned shape {block.shape} for {chroms[ci]}:{start}-"
-                         f"{stop}, expected {out_shape[1:]}")
+        raise ValueError(
+            f"reader returned shape {block.shape} for {chroms[ci]}:{start}-"
+            f"{stop}, expected {out_shape[1:]}"
+        )
     end = lengths[ci] - start
     if end < block.shape[0]:  # positions past the chromosome end hold the fill value
         block = block.copy()
@@ -69,9 +78,15 @@ def _read_chunk(reader: Callable, chroms: Sequence[str], lengths: np.ndarray,
     return block[None]
 
 
-def genome_array(reader: Callable[[str, int, int], np.ndarray], chroms: Sequence[str],
-                 lengths: Sequence[int], dtype: Any, fill: Any = 0,
-                 trailing: tuple[int, ...] = (), chunk: int = DEFAULT_CHUNK) -> da.Array:
+def genome_array(
+    reader: Callable[[str, int, int], np.ndarray],
+    chroms: Sequence[str],
+    lengths: Sequence[int],
+    dtype: Any,
+    fill: Any = 0,
+    trailing: tuple[int, ...] = (),
+    chunk: int = DEFAULT_CHUNK,
+) -> da.Array:
     """Return a lazy ``(chrom, pos, *trailing)`` dask array with one task per chunk.
 
     Parameters
@@ -102,13 +117,24 @@ def genome_array(reader: Callable[[str, int, int], np.ndarray], chroms: Sequence
     total = int(lengths.max()) if len(lengths) else 0
     pos_chunks = tuple(min(chunk, total - s) for s in range(0, total, chunk))
     chunks = ((1,) * len(chroms), pos_chunks, *((n,) for n in trailing))
-    return da.map_blocks(_read_chunk, reader, list(chroms), lengths, chunk, fill,
-                         np.dtype(dtype), tuple(trailing), dtype=dtype, chunks=chunks,
-                         meta=np.empty((0,) * (2 + len(trailing)), dtype=dtype),
-                         name=f"genome-{uuid.uuid4().hex[:12]}")
+    return da.map_blocks(
+        _read_chunk,
+        reader,
+        list(chroms),
+        lengths,
+        chunk,
+        fill,
+        np.dtype(dtype),
+        tuple(trailing),
+        dtype=dtype,
+        chunks=chunks,
+        meta=np.empty((0,) * (2 + len(trailing)), dtype=dtype),
+        name=f"genome-{uuid.uuid4().hex[:12]}",
+    )
 
 
 # -- fingerprints and cache keys ---------------------------------------------------------
+
 
 def file_fingerprint(path: str | os.PathLike, block: int = 1 << 22) -> str:
     """Return the SHA-256 of a file's content (streamed in 4 MB blocks).
@@ -155,13 +181,21 @@ def cache_key(kind: str, inputs: Sequence[str | os.PathLike], **params: Any) -> 
     >>> cache_key("fasta", [example_path("genome.fa")], chunk=65536).startswith("fasta-")
     True
     """
-    payload = json.dumps({"kind": kind, "format": CACHE_FORMAT,
-                          "inputs": [file_fingerprint(p) for p in inputs],
-                          "params": params}, sort_keys=True, default=str)
+    payload = json.dumps(
+        {
+            "kind": kind,
+            "format": CACHE_FORMAT,
+            "inputs": [file_fingerprint(p) for p in inputs],
+            "params": params,
+        },
+        sort_keys=True,
+        default=str,
+    )
     return f"{kind}-{hashlib.sha256(payload.encode()).hexdigest()[:24]}"
 
 
 # -- zarr -------------------------------------------------------------------------------
+
 
 def _compressors(dtype: np.dtype) -> list:
     from zarr.codecs import BloscCodec
@@ -347,12 +381,12 @@ def sweep_stale(path: str | os.PathLike) -> list[Path]:
     now = time.time()
     removed = []
     for entry in path.parent.glob(f"{glob_escape(path.name)}.*"):
-        match = _LEFTOVER.fullmatch(entry.name[len(path.name):])
+        match = _LEFTOVER.fullmatch(entry.name[len(path.name) :])
         if match is None:
             continue
         if match.group(3):  # a lock file whose folder is gone (killed after removing it)
             with claimed(entry) as free:
-                if free and not entry.with_name(entry.name[:-len(".lock")]).exists():
+                if free and not entry.with_name(entry.name[: -len(".lock")]).exists():
                     entry.unlink(missing_ok=True)
             continue
         if not entry.is_dir():
@@ -398,8 +432,10 @@ def ensure_writable(folder: str | os.PathLike) -> None:
 
 
 def _read_only(folder: Path) -> PermissionError:
-    return PermissionError(f"cannot write to {folder} (read-only?); choose another path or "
-                           "set $GENOMARRAY_OUTPUT to a writable folder")
+    return PermissionError(
+        f"cannot write to {folder} (read-only?); choose another path or "
+        "set $GENOMARRAY_OUTPUT to a writable folder"
+    )
 
 
 def make_locked(tmp: Path, folder: bool = True) -> int | None:
@@ -527,9 +563,12 @@ def _key_name(key: Any) -> str:
 def _running_tasks(names: list[str], dask_worker: Any = None) -> int:
     """On a worker: how many tasks of the graphs ``names`` are still running there."""
     wanted = set(names)
-    return sum(1 for key, ts in dask_worker.state.tasks.items()
-               if _key_name(key) in wanted
-               and ts.state in ("executing", "long-running", "cancelled", "resumed"))
+    return sum(
+        1
+        for key, ts in dask_worker.state.tasks.items()
+        if _key_name(key) in wanted
+        and ts.state in ("executing", "long-running", "cancelled", "resumed")
+    )
 
 
 def _wait_for_stragglers(client: Any, names: list[str], timeout: float = 300.0) -> None:
@@ -608,8 +647,13 @@ def _uniform_chunks(arr: xr.DataArray, chunks: dict[str, int] | None) -> da.Arra
     return data.rechunk(sizes) if isinstance(data, da.Array) else da.from_array(data, sizes)
 
 
-def write_zarr(arr: xr.DataArray, path: str | os.PathLike, overwrite: bool = False,
-               chunks: dict[str, int] | None = None, progress: bool = True) -> Path:
+def write_zarr(
+    arr: xr.DataArray,
+    path: str | os.PathLike,
+    overwrite: bool = False,
+    chunks: dict[str, int] | None = None,
+    progress: bool = True,
+) -> Path:
     """Write a genomarray array to a zarr 3 store, atomically.
 
     Chunks that hold only the fill value are not written (they cost nothing on disk).
@@ -647,11 +691,11 @@ def write_zarr(arr: xr.DataArray, path: str | os.PathLike, overwrite: bool = Fal
     arr = arr.assign_coords(lazy_coords)  # per-region / per-chromosome labels: small
     ds = _to_dataset(arr)
     name = ds.attrs["genomarray_var"]
-    encoding = {name: {"compressors": _compressors(arr.dtype),
-                       "fill_value": model.fill_value(arr)}}
+    encoding = {name: {"compressors": _compressors(arr.dtype), "fill_value": model.fill_value(arr)}}
     with atomic_dir(path, overwrite=overwrite) as tmp:
-        delayed = ds.to_zarr(tmp, mode="w", encoding=encoding, compute=False,
-                             consolidated=False, zarr_format=3)
+        delayed = ds.to_zarr(
+            tmp, mode="w", encoding=encoding, compute=False, consolidated=False, zarr_format=3
+        )
         _compute(delayed, progress, f"writing {path}")
     return Path(path)
 
@@ -679,16 +723,24 @@ def open_zarr(path: str | os.PathLike) -> xr.DataArray:
         raise ValueError(f"{path} is not a genomarray store (no 'genomarray_var' attribute)")
     arr = ds[name]
     # zarr 3 returns text as numpy StringDType; labels are object arrays of str everywhere
-    text = {k: (c.dims, np.asarray(c.values).astype(object)) for k, c in arr.coords.items()
-            if c.dtype.kind == "T"}
+    text = {
+        k: (c.dims, np.asarray(c.values).astype(object))
+        for k, c in arr.coords.items()
+        if c.dtype.kind == "T"
+    }
     arr = arr.assign_coords(text)
     arr.attrs.setdefault(model.SOURCE, model.source_stamp())
     arr.encoding["store"] = path
     return arr
 
 
-def cached(key: str, build: Callable[[], xr.DataArray], path: str | os.PathLike | None = None,
-           progress: bool = True, rebuild: bool = False) -> xr.DataArray:
+def cached(
+    key: str,
+    build: Callable[[], xr.DataArray],
+    path: str | os.PathLike | None = None,
+    progress: bool = True,
+    rebuild: bool = False,
+) -> xr.DataArray:
     """Return the array stored under ``key`` in the cache, building and writing it once.
 
     ``build`` returns a lazy array; it is written atomically to ``path`` (default:
@@ -714,7 +766,9 @@ def cached(key: str, build: Callable[[], xr.DataArray], path: str | os.PathLike 
                 raise  # another process finished first otherwise: use its store
     arr = open_zarr(target)
     if arr.attrs.get("cache_key") != key:
-        raise FileExistsError(f"{target} holds another build (cache key "
-                              f"{arr.attrs.get('cache_key')!r}, expected {key!r}); remove it "
-                              "or choose another store path")
+        raise FileExistsError(
+            f"{target} holds another build (cache key "
+            f"{arr.attrs.get('cache_key')!r}, expected {key!r}); remove it "
+            "or choose another store path"
+        )
     return arr

@@ -34,8 +34,7 @@ BATCH_REGIONS = 4096
 """At most this many regions per view task, so a view has tasks for every thread."""
 
 
-def _layout(arr: xr.DataArray, roi: pd.DataFrame, flank: int,
-            minus: np.ndarray) -> dict[str, Any]:
+def _layout(arr: xr.DataArray, roi: pd.DataFrame, flank: int, minus: np.ndarray) -> dict[str, Any]:
     """Per-region window geometry in ``pos`` units (bins of ``resolution`` bp).
 
     A window covers every bin its region (flanks included) touches: on a binned track
@@ -48,16 +47,22 @@ def _layout(arr: xr.DataArray, roi: pd.DataFrame, flank: int,
     from genomarray.regions import check_chromosomes
 
     sizes = model.chrom_sizes(arr)
-    check_chromosomes(roi, sizes, source=roi.attrs.get("source", "regions"),
-                      genome=str(arr.attrs.get("path", "the genome")))
+    check_chromosomes(
+        roi,
+        sizes,
+        source=roi.attrs.get("source", "regions"),
+        genome=str(arr.attrs.get("path", "the genome")),
+    )
     res = int(arr.attrs.get(model.RESOLUTION, 1))
     binsize = roi.attrs.get("binsize")
     lengths = (roi["end"] - roi["start"]).to_numpy(np.int64)
     if binsize and len(lengths) and lengths.max() > int(binsize):
         longest = int(np.argmax(lengths))
-        raise InputError(f"region {roi['chrom'].iloc[longest]}:{roi['start'].iloc[longest]}-"
-                         f"{roi['end'].iloc[longest]} is longer than the tiling's binsize "
-                         f"({binsize} bp); tile the regions again or drop attrs['binsize']")
+        raise InputError(
+            f"region {roi['chrom'].iloc[longest]}:{roi['start'].iloc[longest]}-"
+            f"{roi['end'].iloc[longest]} is longer than the tiling's binsize "
+            f"({binsize} bp); tile the regions again or drop attrs['binsize']"
+        )
     width_bp = (int(binsize) if binsize else int(lengths.max(initial=0))) + 2 * flank
     chrom_index = {c: i for i, c in enumerate(sizes)}
     ci = roi["chrom"].astype(str).map(chrom_index).to_numpy(np.int64)
@@ -97,7 +102,8 @@ def _check_stored_roi(arr: xr.DataArray, roi: pd.DataFrame, flank: int) -> None:
                 f"this track keeps only the regions it was built with "
                 f"(store_whole_genome=False); {row['chrom']}:{row['start']}-{row['end']} "
                 f"with a {flank} bp flank reaches outside them. Build it with roi= covering "
-                "these windows (and their flanks), or with store_whole_genome=True")
+                "these windows (and their flanks), or with store_whole_genome=True"
+            )
 
 
 def _orientation(arr: xr.DataArray, roi: pd.DataFrame, strand_aware: bool) -> dict[str, Any]:
@@ -107,28 +113,40 @@ def _orientation(arr: xr.DataArray, roi: pd.DataFrame, strand_aware: bool) -> di
     kind = model.kind_of(arr)
     if kind == model.SEQUENCE_GENOME:
         if arr.attrs.get(model.ALPHABET, encode.DNA) != encode.DNA:
-            return {"minus": np.zeros(len(roi), dtype=bool), "complement": None,
-                    "strand_axis": None}
+            return {
+                "minus": np.zeros(len(roi), dtype=bool),
+                "complement": None,
+                "strand_axis": None,
+            }
         return {"minus": minus, "complement": encode._COMPLEMENT_CODES, "strand_axis": None}
     stranded = model.STRAND in arr.dims and arr.sizes[model.STRAND] == 2
     return {"minus": minus, "complement": None, "strand_axis": 2 if stranded else None}
 
 
-def _assemble(geo: dict[str, Any], orient: dict[str, Any], fill: Any, dtype: Any,
-              trailing: tuple[int, ...], *chunks: np.ndarray) -> np.ndarray:
+def _assemble(
+    geo: dict[str, Any],
+    orient: dict[str, Any],
+    fill: Any,
+    dtype: Any,
+    trailing: tuple[int, ...],
+    *chunks: np.ndarray,
+) -> np.ndarray:
     """Task body: concatenate the touched chunks and gather this batch's windows."""
     if chunks:  # sparse (pydata) chunks are densified: a batch is small
-        flat = np.concatenate([c[0].todense() if hasattr(c, "todense") else c[0]
-                               for c in chunks], axis=0)
+        flat = np.concatenate(
+            [c[0].todense() if hasattr(c, "todense") else c[0] for c in chunks], axis=0
+        )
     else:
         flat = np.empty((0, *trailing), dtype=dtype)
-    out = windows.gather(flat, geo["base"], geo["win_start"], geo["valid_lo"],
-                         geo["valid_hi"], geo["width"], fill)
+    out = windows.gather(
+        flat, geo["base"], geo["win_start"], geo["valid_lo"], geo["valid_hi"], geo["width"], fill
+    )
     return windows.orient(out, orient["minus"], orient["complement"], orient["strand_axis"])
 
 
-def _batches(geo: dict[str, Any], bounds: np.ndarray, n_pos_chunks: int, row_bytes: int,
-             budget: int) -> list[slice]:
+def _batches(
+    geo: dict[str, Any], bounds: np.ndarray, n_pos_chunks: int, row_bytes: int, budget: int
+) -> list[slice]:
     """Cut regions into consecutive batches whose window + new-chunk bytes fit ``budget``.
 
     A region's chunk cost counts only chunks its predecessor did not touch, so sorted,
@@ -141,7 +159,7 @@ def _batches(geo: dict[str, Any], bounds: np.ndarray, n_pos_chunks: int, row_byt
     k0 = geo["ci"] * n_pos_chunks + np.searchsorted(bounds, lo, side="right") - 1
     k1 = geo["ci"] * n_pos_chunks + np.searchsorted(bounds, hi, side="right") - 1
     new_chunks = k1 - k0 + 1
-    new_chunks[1:] -= (k0[1:] == k1[:-1])
+    new_chunks[1:] -= k0[1:] == k1[:-1]
     chunk_bytes = int(np.diff(bounds).max(initial=1)) * row_bytes
     cost = np.cumsum(geo["width"] * row_bytes + new_chunks * chunk_bytes)
     out, start = [], 0
@@ -156,12 +174,15 @@ def _batches(geo: dict[str, Any], bounds: np.ndarray, n_pos_chunks: int, row_byt
 
 def _take(geo: dict[str, Any], order: np.ndarray) -> dict[str, Any]:
     """The per-region arrays of a geometry or orientation dict, reordered."""
-    return {k: v[order] if isinstance(v, np.ndarray) and v.shape[:1] == order.shape else v
-            for k, v in geo.items()}
+    return {
+        k: v[order] if isinstance(v, np.ndarray) and v.shape[:1] == order.shape else v
+        for k, v in geo.items()
+    }
 
 
-def _lazy_windows(arr: xr.DataArray, geo: dict[str, Any], orient: dict[str, Any],
-                  fill: Any, budget: int) -> da.Array:
+def _lazy_windows(
+    arr: xr.DataArray, geo: dict[str, Any], orient: dict[str, Any], fill: Any, budget: int
+) -> da.Array:
     data = arr.data
     trailing = tuple(arr.shape[2:])
     data = data.rechunk({0: 1, **{i: -1 for i in range(2, data.ndim)}})
@@ -187,22 +208,42 @@ def _lazy_windows(arr: xr.DataArray, geo: dict[str, Any], orient: dict[str, Any]
         where = np.searchsorted(needed, ci * n_pos_chunks + k0)
         where = np.minimum(where, max(len(needed) - 1, 0))
         base = np.where(has, offset[where] + lo - bounds[k0], 0) if len(needed) else lo * 0
-        batch_geo = {"base": base, "win_start": geo["win_start"][sl], "valid_lo": lo,
-                     "valid_hi": hi, "width": geo["width"]}
+        batch_geo = {
+            "base": base,
+            "win_start": geo["win_start"][sl],
+            "valid_lo": lo,
+            "valid_hi": hi,
+            "width": geo["width"],
+        }
         batch_orient = {**orient, "minus": orient["minus"][sl]}
         task = dask.delayed(_assemble, pure=True)(
-            batch_geo, batch_orient, fill, data.dtype, trailing,
-            *[blocks[k // n_pos_chunks, k % n_pos_chunks] for k in needed])
-        pieces.append(da.from_delayed(task, shape=(sl.stop - sl.start, geo["width"], *trailing),
-                                      dtype=data.dtype,
-                                      meta=np.empty((0,) * data.ndim, dtype=data.dtype)))
+            batch_geo,
+            batch_orient,
+            fill,
+            data.dtype,
+            trailing,
+            *[blocks[k // n_pos_chunks, k % n_pos_chunks] for k in needed],
+        )
+        pieces.append(
+            da.from_delayed(
+                task,
+                shape=(sl.stop - sl.start, geo["width"], *trailing),
+                dtype=data.dtype,
+                meta=np.empty((0,) * data.ndim, dtype=data.dtype),
+            )
+        )
     if not pieces:
         return da.empty((0, geo["width"], *trailing), dtype=data.dtype)
     return da.concatenate(pieces, axis=0)
 
 
-def view(arr: xr.DataArray, regions: Any, flank: int | None = None, strand_aware: bool = True,
-         batch_bytes: int = BATCH_BYTES) -> xr.DataArray:
+def view(
+    arr: xr.DataArray,
+    regions: Any,
+    flank: int | None = None,
+    strand_aware: bool = True,
+    batch_bytes: int = BATCH_BYTES,
+) -> xr.DataArray:
     """View a genome-wide sequence or coverage array through regions.
 
     Parameters
@@ -256,8 +297,7 @@ def view(arr: xr.DataArray, regions: Any, flank: int | None = None, strand_aware
         if np.all(order[1:] > order[:-1]):
             values = _lazy_windows(arr, geo, orient, fill, batch_bytes)
         else:  # batch regions in genome order (each chunk read by few tasks), then restore
-            values = _lazy_windows(arr, _take(geo, order), _take(orient, order), fill,
-                                   batch_bytes)
+            values = _lazy_windows(arr, _take(geo, order), _take(orient, order), fill, batch_bytes)
             values = values[np.argsort(order)]
     else:
         data = np.asarray(arr.data)
@@ -265,17 +305,37 @@ def view(arr: xr.DataArray, regions: Any, flank: int | None = None, strand_aware
         flat = data.reshape(-1, *data.shape[2:])
         geo = {**geo, "base": geo["ci"] * n_pos + geo["valid_lo"]}
         values = windows.orient(
-            windows.gather(flat, geo["base"], geo["win_start"], geo["valid_lo"],
-                           geo["valid_hi"], geo["width"], fill),
-            orient["minus"], orient["complement"], orient["strand_axis"])
+            windows.gather(
+                flat,
+                geo["base"],
+                geo["win_start"],
+                geo["valid_lo"],
+                geo["valid_hi"],
+                geo["width"],
+                fill,
+            ),
+            orient["minus"],
+            orient["complement"],
+            orient["strand_axis"],
+        )
     trailing = tuple(arr.dims[2:])
-    keep = {k: v for k, v in arr.attrs.items()
-            if k not in (model.KIND, "cache_key", model.SOURCE)}
-    attrs = {**keep, model.BINSIZE: geo["binsize"], model.STEPSIZE: roi.attrs.get("stepsize"),
-             model.FLANK: int(flank), model.RESOLUTION: geo["resolution"],
-             model.STRAND_AWARE: bool(strand_aware), "view_of": kind,
-             model.CHROM_SIZES: model.chrom_sizes(arr)}
+    keep = {k: v for k, v in arr.attrs.items() if k not in (model.KIND, "cache_key", model.SOURCE)}
+    attrs = {
+        **keep,
+        model.BINSIZE: geo["binsize"],
+        model.STEPSIZE: roi.attrs.get("stepsize"),
+        model.FLANK: int(flank),
+        model.RESOLUTION: geo["resolution"],
+        model.STRAND_AWARE: bool(strand_aware),
+        "view_of": kind,
+        model.CHROM_SIZES: model.chrom_sizes(arr),
+    }
     attrs = {k: v for k, v in attrs.items() if v is not None}
-    return model.region_view(values, roi, trailing_dims=trailing,
-                             coords={d: arr[d].variable for d in trailing if d in arr.coords},
-                             name=arr.name, **attrs)
+    return model.region_view(
+        values,
+        roi,
+        trailing_dims=trailing,
+        coords={d: arr[d].variable for d in trailing if d in arr.coords},
+        name=arr.name,
+        **attrs,
+    )

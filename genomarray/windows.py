@@ -21,19 +21,33 @@ def _whole_windows(flat: np.ndarray, base: np.ndarray, width: int) -> np.ndarray
     windows of 1 kb of codes or stranded coverage.
     """
     n_rest = int(np.prod(flat.shape[1:], dtype=np.int64))
-    if (not flat.flags.c_contiguous or n_rest == 0 or len(flat) < width
-            or int(base.max()) + width > len(flat) or int(base.min()) < 0):
+    if (
+        not flat.flags.c_contiguous
+        or n_rest == 0
+        or len(flat) < width
+        or int(base.max()) + width > len(flat)
+        or int(base.min()) < 0
+    ):
         return np.take(flat, base[:, None] + np.arange(width, dtype=np.int64), axis=0)
     rows = flat.reshape(len(flat), n_rest)
-    view = as_strided(rows, shape=(len(flat) - width + 1, width, n_rest),
-                      strides=(rows.strides[0], rows.strides[0], rows.strides[1]),
-                      writeable=False)
+    view = as_strided(
+        rows,
+        shape=(len(flat) - width + 1, width, n_rest),
+        strides=(rows.strides[0], rows.strides[0], rows.strides[1]),
+        writeable=False,
+    )
     return view[base].reshape(len(base), width, *flat.shape[1:])
 
 
-def gather(flat: np.ndarray, base: np.ndarray, win_start: np.ndarray,
-           valid_lo: np.ndarray, valid_hi: np.ndarray, width: int,
-           fill: float | int) -> np.ndarray:
+def gather(
+    flat: np.ndarray,
+    base: np.ndarray,
+    win_start: np.ndarray,
+    valid_lo: np.ndarray,
+    valid_hi: np.ndarray,
+    width: int,
+    fill: float | int,
+) -> np.ndarray:
     """Gather windows ``[win_start, win_start + width)`` from a flat buffer.
 
     Positions outside ``[valid_lo, valid_hi)`` of each window (before a chromosome start,
@@ -76,15 +90,18 @@ def gather(flat: np.ndarray, base: np.ndarray, win_start: np.ndarray,
         out = np.empty(out_shape, dtype=flat.dtype)
         out[inside] = _whole_windows(flat, base[inside], width)
         edge = ~inside
-        out[edge] = gather(flat, base[edge], win_start[edge], valid_lo[edge],
-                           valid_hi[edge], width, fill)
+        out[edge] = gather(
+            flat, base[edge], win_start[edge], valid_lo[edge], valid_hi[edge], width, fill
+        )
         return out
     pos = win_start[:, None] + offsets[None, :]
     valid = (pos >= valid_lo[:, None]) & (pos < valid_hi[:, None])
     if len(flat) == 0:
         return np.full(out_shape, fill, dtype=flat.dtype)
-    rows = base[:, None] + (np.clip(pos, valid_lo[:, None], np.maximum(valid_hi - 1, valid_lo)
-                                    [:, None]) - valid_lo[:, None])
+    rows = base[:, None] + (
+        np.clip(pos, valid_lo[:, None], np.maximum(valid_hi - 1, valid_lo)[:, None])
+        - valid_lo[:, None]
+    )
     np.clip(rows, 0, len(flat) - 1, out=rows)
     out = np.take(flat, rows, axis=0)
     if not valid.all():
@@ -92,8 +109,12 @@ def gather(flat: np.ndarray, base: np.ndarray, win_start: np.ndarray,
     return out
 
 
-def orient(windows: np.ndarray, minus: np.ndarray, complement: np.ndarray | None = None,
-           strand_axis: int | None = None) -> np.ndarray:
+def orient(
+    windows: np.ndarray,
+    minus: np.ndarray,
+    complement: np.ndarray | None = None,
+    strand_axis: int | None = None,
+) -> np.ndarray:
     """Turn minus-strand windows around, in place where possible.
 
     Rows flagged in ``minus`` are reversed along axis 1; then their values are mapped

@@ -14,7 +14,7 @@ def naive_onehot(seq: str, order: int, letters: str = "ACGT") -> np.ndarray:
     labels = ["".join(p) for p in itertools.product(letters, repeat=order)]
     out = np.zeros((len(seq) - order + 1, len(labels)), dtype=np.float32)
     for i in range(len(seq) - order + 1):
-        kmer = seq[i:i + order].upper()
+        kmer = seq[i : i + order].upper()
         if kmer in labels:
             out[i, labels.index(kmer)] = 1
     return out
@@ -24,8 +24,9 @@ def naive_revcomp(seq: str) -> str:
     return "".join(COMPLEMENT.get(c, "N") for c in reversed(seq.upper()))
 
 
-def naive_window(genome: dict[str, str], chrom: str, start: int, end: int,
-                 width: int, anchor_end: bool = False) -> str:
+def naive_window(
+    genome: dict[str, str], chrom: str, start: int, end: int, width: int, anchor_end: bool = False
+) -> str:
     """Window [start, start + width) (or [end - width, end) with ``anchor_end``) of which
     only [start, end) is read; N elsewhere."""
     seq = genome[chrom]

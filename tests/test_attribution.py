@@ -16,8 +16,14 @@ from genomarray.keras.attribution import integrated_gradients  # noqa: E402
 def _view(order: int, n: int = 6, length: int = 40):
     rng = np.random.default_rng(order)
     codes = rng.integers(0, 4, size=(n, length)).astype(np.uint8)
-    roi = pd.DataFrame({"chrom": ["chr1"] * n, "start": np.arange(n) * 100,
-                        "end": np.arange(n) * 100 + length, "strand": ["+", "-"] * (n // 2)})
+    roi = pd.DataFrame(
+        {
+            "chrom": ["chr1"] * n,
+            "start": np.arange(n) * 100,
+            "end": np.arange(n) * 100 + length,
+            "strand": ["+", "-"] * (n // 2),
+        }
+    )
     seq = model.region_view(codes, roi)
     x = encode.onehot(codes, order)
     return model.onehot_view(x, seq, encode.kmer_labels(order), order)
@@ -75,13 +81,21 @@ def test_shuffle_and_array_baselines():
     order = rng.permuted(np.broadcast_to(np.arange(xv.shape[1]), xv.shape[:2]), axis=1)
     base = np.take_along_axis(xv, order[..., None], axis=1)
     expected = _target(m, xv, 1) - _target(m, base, 1)
-    np.testing.assert_allclose(shuf.sum([model.POS, model.BASE]).values, expected, rtol=0.05,
-                               atol=0.02 * np.abs(expected).max())
+    np.testing.assert_allclose(
+        shuf.sum([model.POS, model.BASE]).values,
+        expected,
+        rtol=0.05,
+        atol=0.02 * np.abs(expected).max(),
+    )
     quarter = integrated_gradients(m, x, baseline=np.full(x.shape[1:], 0.25), steps=32)
     assert quarter.attrs["ig_baseline"] == "array"
     expected = _target(m, xv) - _target(m, np.full(xv.shape, 0.25))
-    np.testing.assert_allclose(quarter.sum([model.POS, model.BASE]).values, expected,
-                               rtol=0.05, atol=0.02 * np.abs(expected).max())
+    np.testing.assert_allclose(
+        quarter.sum([model.POS, model.BASE]).values,
+        expected,
+        rtol=0.05,
+        atol=0.02 * np.abs(expected).max(),
+    )
 
 
 def test_numpy_and_multi_input():

@@ -70,7 +70,7 @@ def dna():
 @pytest.fixture(scope="module")
 def roi():
     full = ga.tile(ga.read_regions(ga.example_path("roi.bed")), binsize=200, flank=50)
-    pick = np.r_[0:12, 20:26, len(full) - 12:len(full)]  # both strands
+    pick = np.r_[0:12, 20:26, len(full) - 12 : len(full)]  # both strands
     out = full.iloc[pick].reset_index(drop=True)
     out.attrs = full.attrs
     return out
@@ -80,19 +80,22 @@ def roi():
 def track(dna):
     sizes = dna.janggu.chrom_sizes()
     rng = np.random.default_rng(5)
-    values = rng.integers(0, 9, size=(len(sizes), max(sizes.values()), 2, 2)).astype(
-        np.float32)
-    return model.coverage_track(values, list(sizes), list(sizes.values()), ["+", "-"],
-                                ["a", "b"])
+    values = rng.integers(0, 9, size=(len(sizes), max(sizes.values()), 2, 2)).astype(np.float32)
+    return model.coverage_track(values, list(sizes), list(sizes.values()), ["+", "-"], ["a", "b"])
 
 
 @pytest.fixture(scope="module")
 def views(dna, track, roi):
     codes = dna.janggu.view(roi).compute()
     cov = track.janggu.view(roi)
-    return {"codes": codes, "dna": ga.onehot(codes), "cov1": cov,
-            "cov5": cov.janggu.collapse(5, "sum"), "y": cov.janggu.collapse(None, "max"),
-            "y_unstranded": cov.janggu.collapse(None, "max").isel(strand=[0])}
+    return {
+        "codes": codes,
+        "dna": ga.onehot(codes),
+        "cov1": cov,
+        "cov5": cov.janggu.collapse(5, "sum"),
+        "y": cov.janggu.collapse(None, "max"),
+        "y_unstranded": cov.janggu.collapse(None, "max").isel(strand=[0]),
+    }
 
 
 def text(codes_row):
@@ -113,7 +116,8 @@ def test_flip_onehot_is_onehot_of_naive_revcomp(views, order):
         np.testing.assert_array_equal(got[i], expect)
     np.testing.assert_array_equal(lazy.values, got)
     assert list(lazy.region_strand.values) == [
-        {"+": "-", "-": "+"}.get(s, s) for s in codes.region_strand.values]
+        {"+": "-", "-": "+"}.get(s, s) for s in codes.region_strand.values
+    ]
 
 
 def test_flip_codes_and_twice_is_identity(views):
@@ -131,8 +135,9 @@ def test_flip_codes_and_twice_is_identity(views):
     compat = x3.expand_dims({"strand": ["."]}, axis=2)  # Janggu's (region, pos, 1, base)
     spec = ArraySpec.of(compat)
     assert (spec.kind, spec.base_axis, spec.stranded) == (ONEHOT, 3, False)
-    np.testing.assert_array_equal(flip_batch(compat.values, spec)[:, :, 0],
-                                  flip_batch(x3.values, ArraySpec.of(x3)))
+    np.testing.assert_array_equal(
+        flip_batch(compat.values, spec)[:, :, 0], flip_batch(x3.values, ArraySpec.of(x3))
+    )
 
 
 @pytest.mark.parametrize("name, stranded", [("cov1", True), ("cov5", True)])
@@ -156,8 +161,9 @@ def test_flip_unstranded_and_per_region(views):
     y, yu = views["y"], views["y_unstranded"]
     assert ArraySpec.of(y).kind == PER_REGION
     np.testing.assert_array_equal(flip_batch(yu.values, ArraySpec.of(yu)), yu.values)
-    np.testing.assert_array_equal(flip_batch(y.values, ArraySpec.of(y)),
-                                  y.values[:, :, ::-1])  # strands swapped
+    np.testing.assert_array_equal(
+        flip_batch(y.values, ArraySpec.of(y)), y.values[:, :, ::-1]
+    )  # strands swapped
     squeezed = yu.squeeze(["pos", "strand"])
     spec = ArraySpec.of(squeezed)
     assert spec.kind == PER_REGION and spec.pos_axis is None
@@ -192,24 +198,34 @@ def test_scale_applies_to_coverage_only(views):
     for k in ("codes", "dna", "y"):
         np.testing.assert_array_equal(out[k], batch[k])
     for i, fi in enumerate(f):
-        np.testing.assert_allclose(out["cov5"][i], batch["cov5"][i] * np.float32(fi),
-                                   rtol=1e-6)
-    asked = augment_batch(batch, {**specs, "y": ArraySpec.of(views["y"], scale=True)},
-                          Scale(0.2), np.random.default_rng(3))
+        np.testing.assert_allclose(out["cov5"][i], batch["cov5"][i] * np.float32(fi), rtol=1e-6)
+    asked = augment_batch(
+        batch,
+        {**specs, "y": ArraySpec.of(views["y"], scale=True)},
+        Scale(0.2),
+        np.random.default_rng(3),
+    )
     np.testing.assert_allclose(asked["y"][:, 0, 0, 0], batch["y"][:, 0, 0, 0] * f, rtol=1e-6)
 
 
 def test_binary_labels_are_not_scaled_by_default():
     roi = pd.DataFrame({"chrom": ["c"], "start": [0], "end": [4]})
-    y = model.region_view(np.ones((1, 4, 1, 1), np.float32), roi, ("strand", "condition"),
-                          coords={"strand": ["."]}, resolution=1, mode="binary")
+    y = model.region_view(
+        np.ones((1, 4, 1, 1), np.float32),
+        roi,
+        ("strand", "condition"),
+        coords={"strand": ["."]},
+        resolution=1,
+        mode="binary",
+    )
     assert ArraySpec.of(y).scale is False
     assert ArraySpec.of(y, scale=True).scale is True
 
 
 def test_scale_integer_counts_become_float32():
-    out = scale_batch(np.full((2, 3), 4, np.int32), ArraySpec(COVERAGE, scale=True),
-                      np.array([0.5, 1.5]))
+    out = scale_batch(
+        np.full((2, 3), 4, np.int32), ArraySpec(COVERAGE, scale=True), np.array([0.5, 1.5])
+    )
     assert out.dtype == np.float32
     np.testing.assert_array_equal(out, [[2, 2, 2], [6, 6, 6]])
 
@@ -244,10 +260,12 @@ def test_shift_channel_first_layout(views):
     first = np.moveaxis(x, 1, 2)
     spec = ArraySpec(ONEHOT, pos_axis=2, base_axis=1)
     got = shift_batch(first, spec, SHIFTS)
-    np.testing.assert_array_equal(np.moveaxis(got, 2, 1),
-                                  shift_batch(x, ArraySpec.of(views["dna"]), SHIFTS))
-    np.testing.assert_array_equal(np.moveaxis(flip_batch(first, spec), 2, 1),
-                                  flip_batch(x, ArraySpec.of(views["dna"])))
+    np.testing.assert_array_equal(
+        np.moveaxis(got, 2, 1), shift_batch(x, ArraySpec.of(views["dna"]), SHIFTS)
+    )
+    np.testing.assert_array_equal(
+        np.moveaxis(flip_batch(first, spec), 2, 1), flip_batch(x, ArraySpec.of(views["dna"]))
+    )
 
 
 def test_shift_draws():
@@ -284,8 +302,9 @@ def test_same_draw_for_every_array_of_an_example(views):
     for i in range(len(codes)):
         seq = text(codes[i])
         seq = naive_rc(seq) if flips[i] else seq
-        np.testing.assert_array_equal(out["dna"][i],
-                                      naive_onehot(naive_shift(seq, int(shifts[i]), "N"), 1))
+        np.testing.assert_array_equal(
+            out["dna"][i], naive_onehot(naive_shift(seq, int(shifts[i]), "N"), 1)
+        )
         cov = batch["cov5"][i]
         cov = naive_flip_cov(cov, True) if flips[i] else cov
         rows = naive_shift(list(cov), int(shifts[i] / 5), np.zeros_like(cov[0]))
@@ -306,8 +325,12 @@ def test_augment_lazy_equals_numpy_and_ignores_chunking(views):
             lazy = augment(arr.chunk({"region": chunks}), aug, random_state=7)
             assert isinstance(lazy.data, da.Array)
             np.testing.assert_array_equal(lazy.values, eager.values)
-        batch = augment_batch({name: arr.values}, {name: ArraySpec.of(arr)}, aug,
-                              RegionRandom(7, np.arange(arr.sizes["region"])))
+        batch = augment_batch(
+            {name: arr.values},
+            {name: ArraySpec.of(arr)},
+            aug,
+            RegionRandom(7, np.arange(arr.sizes["region"])),
+        )
         np.testing.assert_array_equal(eager.values, batch[name])
         assert eager.dims == arr.dims and eager.attrs["augmentation"].startswith("Compose")
         np.testing.assert_array_equal(eager.start.values, arr.start.values)
@@ -317,19 +340,23 @@ def test_augment_lazy_equals_numpy_and_ignores_chunking(views):
 
 def test_augment_dataset_uses_one_draw_for_every_variable(views):
     names = ["codes", "dna", "cov5", "y"]
-    views_ = {k: views[k].chunk({"region": c}) for k, c in zip(names, [5, 9, 4, 30],
-                                                                strict=True)}
+    views_ = {k: views[k].chunk({"region": c}) for k, c in zip(names, [5, 9, 4, 30], strict=True)}
     aug = as_augmentation(["flip", "shift", "scale"], shift=12, scale=0.1)
     out = augment_dataset(views_, aug, random_state=3)  # a dict: different resolutions
     n = views["dna"].sizes["region"]
-    expect = augment_batch({k: views[k].values for k in names},
-                           specs_of({k: views[k] for k in names}), aug, RegionRandom(3, range(n)))
+    expect = augment_batch(
+        {k: views[k].values for k in names},
+        specs_of({k: views[k] for k in names}),
+        aug,
+        RegionRandom(3, range(n)),
+    )
     for k in names:
         assert isinstance(out[k].data, da.Array)
         np.testing.assert_array_equal(out[k].values, expect[k])
     np.testing.assert_array_equal(ga.onehot(out["codes"]).values, out["dna"].values)
-    ds = xr.Dataset({"codes": views_["codes"], "dna": views_["dna"], "cov1": views["cov1"]},
-                    attrs={"a": 1})
+    ds = xr.Dataset(
+        {"codes": views_["codes"], "dna": views_["dna"], "cov1": views["cov1"]}, attrs={"a": 1}
+    )
     got = augment_dataset(ds, aug, random_state=3)
     assert isinstance(got, xr.Dataset) and got.attrs == {"a": 1}
     for k in ("codes", "dna"):
@@ -369,11 +396,17 @@ def test_errors(dna, views):
     with pytest.raises(InputError, match="probability"):
         Flip(p=2)
     with pytest.raises(InputError, match=r"no ArraySpec for \['y'\]"):
-        augment_batch({"dna": views["dna"].values, "y": views["y"].values},
-                      {"dna": ArraySpec.of(views["dna"])}, "flip")
+        augment_batch(
+            {"dna": views["dna"].values, "y": views["y"].values},
+            {"dna": ArraySpec.of(views["dna"])},
+            "flip",
+        )
     with pytest.raises(InputError, match="different numbers of examples"):
-        augment_batch({"a": np.zeros((2, 3)), "b": np.zeros((3, 3))},
-                      {"a": ArraySpec(COVERAGE), "b": ArraySpec(COVERAGE)}, "flip")
+        augment_batch(
+            {"a": np.zeros((2, 3)), "b": np.zeros((3, 3))},
+            {"a": ArraySpec(COVERAGE), "b": ArraySpec(COVERAGE)},
+            "flip",
+        )
     prot = ArraySpec(CODES, alphabet="protein", fill=20)
     with pytest.raises(InputError, match="needs a DNA array"):
         flip_batch(np.zeros((1, 5), np.uint8), prot)

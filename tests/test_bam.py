@@ -29,8 +29,9 @@ needs_bedtools = pytest.mark.skipif(shutil.which("bedtools") is None, reason="no
 
 def samtools_depth(path: str, *args: str) -> dict[str, np.ndarray]:
     """Per-base depth of every chromosome, parsed from ``samtools depth -aa``."""
-    out = subprocess.run(["samtools", "depth", "-aa", *args, path], check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["samtools", "depth", "-aa", *args, path], check=True, capture_output=True, text=True
+    ).stdout
     rows: dict[str, list[int]] = {}
     for line in out.splitlines():
         chrom, pos, depth = line.split("\t")
@@ -46,13 +47,17 @@ def whole(counter: BamCounter, chrom: str) -> np.ndarray:
 
 # -- coverage against samtools depth ---------------------------------------------------------
 
+
 @needs_samtools
 @pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize(("options", "samtools_args"), [
-    ({}, ["-G", "SUPPLEMENTARY"]),  # our default also drops supplementary reads
-    ({"exclude_flags": SAMTOOLS_DEFAULT}, []),
-    ({"min_mapq": 30}, ["-Q", "30", "-G", "SUPPLEMENTARY"]),
-])
+@pytest.mark.parametrize(
+    ("options", "samtools_args"),
+    [
+        ({}, ["-G", "SUPPLEMENTARY"]),  # our default also drops supplementary reads
+        ({"exclude_flags": SAMTOOLS_DEFAULT}, []),
+        ({"min_mapq": 30}, ["-Q", "30", "-G", "SUPPLEMENTARY"]),
+    ],
+)
 def test_coverage_equals_samtools_depth(engine, options, samtools_args):
     expected = samtools_depth(SAMPLE, *samtools_args)
     counter = BamCounter(SAMPLE, mode="coverage", stranded=False, engine=engine, **options)
@@ -65,9 +70,10 @@ def test_coverage_equals_samtools_depth(engine, options, samtools_args):
 def test_options_change_coverage():
     """The three samtools runs above differ, so each option is really exercised."""
     default = BamCounter(SAMPLE, mode="coverage", stranded=False)
-    for other in (BamCounter(SAMPLE, mode="coverage", stranded=False, min_mapq=30),
-                  BamCounter(SAMPLE, mode="coverage", stranded=False,
-                             exclude_flags=SAMTOOLS_DEFAULT)):
+    for other in (
+        BamCounter(SAMPLE, mode="coverage", stranded=False, min_mapq=30),
+        BamCounter(SAMPLE, mode="coverage", stranded=False, exclude_flags=SAMTOOLS_DEFAULT),
+    ):
         assert whole(default, "chr1").sum() != whole(other, "chr1").sum()
 
 
@@ -81,6 +87,7 @@ def test_stranded_coverage_sums_to_unstranded():
 
 # -- 5' ends against bedtools genomecov -5 ---------------------------------------------------
 
+
 @needs_samtools
 @needs_bedtools
 @pytest.mark.parametrize("engine", ENGINES)
@@ -92,13 +99,15 @@ def test_5prime_equals_bedtools_genomecov(tmp_path, engine):
     # supplementary); sample.bam is single-end, so no pair rule is involved. Every base of
     # every chromosome is comparable.
     filtered = str(tmp_path / "filtered.bam")
-    subprocess.run(["samtools", "view", "-b", "-F", "0xF04", "-o", filtered, SAMPLE],
-                   check=True)
+    subprocess.run(["samtools", "view", "-b", "-F", "0xF04", "-o", filtered, SAMPLE], check=True)
     counter = BamCounter(SAMPLE, engine=engine)
     for column, strand in enumerate("+-"):
-        out = subprocess.run(["bedtools", "genomecov", "-5", "-d", "-strand", strand,
-                              "-ibam", filtered], check=True, capture_output=True,
-                             text=True).stdout
+        out = subprocess.run(
+            ["bedtools", "genomecov", "-5", "-d", "-strand", strand, "-ibam", filtered],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         per_chrom: dict[str, list[int]] = {}
         for line in out.splitlines():
             chrom, _, count = line.split("\t")
@@ -120,8 +129,10 @@ def test_5prime_edge_reads_and_reverse_end():
 
 # -- paired-end rules against a naive loop ---------------------------------------------------
 
-def naive_pairs(path: str, pairedend: str, min_mapq: int = 0,
-                max_fragment: int = 2000) -> dict[str, np.ndarray]:
+
+def naive_pairs(
+    path: str, pairedend: str, min_mapq: int = 0, max_fragment: int = 2000
+) -> dict[str, np.ndarray]:
     """Fragment counts from the rules, written plainly: read 1 of proper same-chromosome
     pairs, strand of read 1."""
     with pysam.AlignmentFile(path) as fh:
@@ -166,8 +177,7 @@ def test_paired_matches_naive_loop(engine, pairedend):
 @pytest.mark.parametrize("engine", ENGINES)
 def test_improper_crosschrom_and_read2_count_nothing(tmp_path, engine):
     path = str(tmp_path / "excluded.bam")
-    with pysam.AlignmentFile(PAIRED) as src, \
-            pysam.AlignmentFile(path, "wb", template=src) as out:
+    with pysam.AlignmentFile(PAIRED) as src, pysam.AlignmentFile(path, "wb", template=src) as out:
         kept = 0
         for r in src.fetch(until_eof=True):
             if r.query_name.startswith(("improper_", "crosschrom_")) or r.is_read2:
@@ -195,8 +205,20 @@ def test_midpoint_and_5prime_differ_and_max_fragment_drops_long_pairs():
 
 # -- a larger synthetic BAM: fast engine against pysam engine ------------------------------
 
-CIGARS = ["50M", "50M", "50M", "20M2D30M", "10M5000N40M", "25M30000D25M", "5S40M5S",
-          "20M3I27M", "20=1X29=", "5H45M", "30M200000N20M", "1M1D" * 40_000 + "1M"]
+CIGARS = [
+    "50M",
+    "50M",
+    "50M",
+    "20M2D30M",
+    "10M5000N40M",
+    "25M30000D25M",
+    "5S40M5S",
+    "20M3I27M",
+    "20=1X29=",
+    "5H45M",
+    "30M200000N20M",
+    "1M1D" * 40_000 + "1M",
+]
 
 
 @pytest.fixture(scope="session")
@@ -207,8 +229,10 @@ def synthetic_bam(tmp_path_factory) -> str:
     kinds, MAPQ 0-60, and proper/improper/cross-chromosome pairs."""
     rng = np.random.default_rng(7)
     sizes = {"c1": 1_200_000, "c2": 150_000, "c3": 10_000}
-    header = {"HD": {"VN": "1.6", "SO": "coordinate"},
-              "SQ": [{"SN": c, "LN": n} for c, n in sizes.items()]}
+    header = {
+        "HD": {"VN": "1.6", "SO": "coordinate"},
+        "SQ": [{"SN": c, "LN": n} for c, n in sizes.items()],
+    }
     records = []  # (chrom index, pos, fields)
 
     def ref_len(cigar: str) -> int:
@@ -225,8 +249,20 @@ def synthetic_bam(tmp_path_factory) -> str:
             chrom = 0
         pos = int(rng.integers(0, list(sizes.values())[chrom] - lengths[cigar]))
         flag = flags[int(rng.integers(len(flags)))]
-        records.append((chrom, pos, dict(cigar=cigar, flag=flag, tlen=0, mpos=-1, mref=-1,
-                                         mapq=int(rng.choice([0, 3, 20, 60, 60, 60])))))
+        records.append(
+            (
+                chrom,
+                pos,
+                dict(
+                    cigar=cigar,
+                    flag=flag,
+                    tlen=0,
+                    mpos=-1,
+                    mref=-1,
+                    mapq=int(rng.choice([0, 3, 20, 60, 60, 60])),
+                ),
+            )
+        )
     for i in range(4000):  # pairs: mostly proper, some improper, some cross-chromosome
         chrom = int(rng.choice(2, p=[0.85, 0.15]))
         left = int(rng.integers(0, list(sizes.values())[chrom] - 3000))
@@ -240,12 +276,35 @@ def synthetic_bam(tmp_path_factory) -> str:
         mate_ref = chrom if kind != "cross" else 1 - chrom
         tlen = frag if kind != "cross" else 0
         mapq = int(rng.choice([0, 60, 60]))
-        records.append((chrom, left, dict(cigar="50M", flag=base | r1 | 0x20, tlen=tlen,
-                                          mpos=right, mref=mate_ref, mapq=mapq)))
+        records.append(
+            (
+                chrom,
+                left,
+                dict(
+                    cigar="50M",
+                    flag=base | r1 | 0x20,
+                    tlen=tlen,
+                    mpos=right,
+                    mref=mate_ref,
+                    mapq=mapq,
+                ),
+            )
+        )
         if kind != "cross":
-            records.append((chrom, right, dict(cigar="50M", flag=base | r2 | 0x10,
-                                               tlen=-tlen, mpos=left, mref=chrom,
-                                               mapq=mapq)))
+            records.append(
+                (
+                    chrom,
+                    right,
+                    dict(
+                        cigar="50M",
+                        flag=base | r2 | 0x10,
+                        tlen=-tlen,
+                        mpos=left,
+                        mref=chrom,
+                        mapq=mapq,
+                    ),
+                )
+            )
     records.sort(key=lambda r: (r[0], r[1]))
     path = str(tmp_path_factory.mktemp("bam") / "synthetic.bam")
     with pysam.AlignmentFile(path, "wb", header=header) as out:
@@ -309,16 +368,20 @@ def test_long_cigar_read_from_cg_tag(synthetic_bam):
     assert (depth[0::2] - depth[1::2] >= 0).all()  # 1M1D: a deletion every other base
 
 
-@pytest.mark.parametrize("options", [{"mode": "coverage", "template_extension": 300},
-                                     {"mode": "5prime"},
-                                     {"mode": "5prime", "pairedend": "midpoint"}])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"mode": "coverage", "template_extension": 300},
+        {"mode": "5prime"},
+        {"mode": "5prime", "pairedend": "midpoint"},
+    ],
+)
 def test_chunking_never_changes_counts(synthetic_bam, options):
     counter = BamCounter(synthetic_bam, **options)
     reference = whole(counter, "c1")
     n = len(reference)
     part = 250_000  # chunks of 777 bins over the first 250 kb, then 25 random cuts
-    chunked = np.concatenate([counter("c1", s, min(s + 777, part))
-                              for s in range(0, part, 777)])
+    chunked = np.concatenate([counter("c1", s, min(s + 777, part)) for s in range(0, part, 777)])
     np.testing.assert_array_equal(chunked, reference[:part])
     rng = np.random.default_rng(3)
     cuts = np.unique(np.concatenate([[0, n], rng.integers(0, n, 25)]))
@@ -346,7 +409,7 @@ def test_resolution_with_odd_chromosome_end():
     counter = BamCounter(SAMPLE, mode="coverage", resolution=333)  # 40000 = 120 * 333 + 40
     per_base = whole(BamCounter(SAMPLE, mode="coverage"), "chr1")
     binned = counter("chr1", 0, 121)
-    assert binned[120].tolist() == per_base[120 * 333:].sum(axis=0).tolist()
+    assert binned[120].tolist() == per_base[120 * 333 :].sum(axis=0).tolist()
     assert binned.sum() == per_base.sum()
 
 
@@ -354,8 +417,9 @@ def test_dask_threads_and_pickle(synthetic_bam):
     counter = BamCounter(synthetic_bam, mode="coverage")
     assert pickle.loads(pickle.dumps(counter)) == counter
     sizes = bam_chrom_sizes(synthetic_bam)
-    arr = store.genome_array(counter, list(sizes), list(sizes.values()), np.int32,
-                             trailing=(2,), chunk=100_000)
+    arr = store.genome_array(
+        counter, list(sizes), list(sizes.values()), np.int32, trailing=(2,), chunk=100_000
+    )
     with dask.config.set(scheduler="threads", num_workers=4):
         values = arr.compute()
     for i, chrom in enumerate(sizes):
@@ -386,7 +450,8 @@ def test_without_numba_auto_falls_back_to_pysam(monkeypatch):
     monkeypatch.setattr(bam, "_fns", None)
     auto = BamCounter(SAMPLE, mode="coverage")
     np.testing.assert_array_equal(
-        whole(auto, "chr3"), whole(BamCounter(SAMPLE, mode="coverage", engine="pysam"), "chr3"))
+        whole(auto, "chr3"), whole(BamCounter(SAMPLE, mode="coverage", engine="pysam"), "chr3")
+    )
     with pytest.raises(InputError, match="needs numba"):
         BamCounter(SAMPLE, engine="fast")("chr1", 0, 10)
 
@@ -396,11 +461,19 @@ def test_sam_text_file_is_refused_with_conversion_hint(tmp_path, compressed):
     """A SAM cannot be read by region; reusing one scan per thread read nothing for later
     chunks (833 of 14,986 reads), so SAM is refused with the commands that convert it."""
     sam = str(tmp_path / ("sample.sam.gz" if compressed else "sample.sam"))
-    pysam.view("-h", *(["--output-fmt", "SAM,level=6"] if compressed else []), "-o", sam,
-               SAMPLE, catch_stdout=False)
+    pysam.view(
+        "-h",
+        *(["--output-fmt", "SAM,level=6"] if compressed else []),
+        "-o",
+        sam,
+        SAMPLE,
+        catch_stdout=False,
+    )
     stem = str(tmp_path / "sample")
-    hint = (rf"{sam}: SAM text files are not supported.*genome-wide build.*"
-            rf"`samtools sort -o {stem}\.bam {sam} && samtools index {stem}\.bam`")
+    hint = (
+        rf"{sam}: SAM text files are not supported.*genome-wide build.*"
+        rf"`samtools sort -o {stem}\.bam {sam} && samtools index {stem}\.bam`"
+    )
     with pytest.raises(InputError, match=hint):
         check_bam(sam)
     for engine in ENGINES:
@@ -412,13 +485,13 @@ def test_sam_text_file_is_refused_with_conversion_hint(tmp_path, compressed):
     check_bam(f"{stem}.bam")
     converted = BamCounter(f"{stem}.bam", mode="coverage")
     for chrom in bam_chrom_sizes(SAMPLE):
-        np.testing.assert_array_equal(whole(converted, chrom),
-                                      whole(BamCounter(SAMPLE, mode="coverage"), chrom))
+        np.testing.assert_array_equal(
+            whole(converted, chrom), whole(BamCounter(SAMPLE, mode="coverage"), chrom)
+        )
 
 
 def _write_cram(bam_path: str, cram_path: str) -> str:
-    pysam.view("-C", "-T", example_path("genome.fa"), "-o", cram_path, bam_path,
-               catch_stdout=False)
+    pysam.view("-C", "-T", example_path("genome.fa"), "-o", cram_path, bam_path, catch_stdout=False)
     pysam.index(cram_path)
     return cram_path
 
@@ -446,15 +519,22 @@ def test_pysam_engine_reuses_its_handle_across_chunks(request, kind, mode):
     path = request.getfixturevalue(f"sample_{kind}")
     counter = BamCounter(path, mode=mode, engine="pysam")
     reference = BamCounter(SAMPLE, mode=mode, engine="fast")
-    chunks = [("chr1", 0, 10_000), ("chr1", 10_000, 20_000), ("chr1", 0, 10_000),
-              ("chr2", 5_000, 25_000), ("chr1", 10_000, 20_000), ("chr1", 0, 40_000),
-              ("chr1", 0, 10_000)]
+    chunks = [
+        ("chr1", 0, 10_000),
+        ("chr1", 10_000, 20_000),
+        ("chr1", 0, 10_000),
+        ("chr2", 5_000, 25_000),
+        ("chr1", 10_000, 20_000),
+        ("chr1", 0, 40_000),
+        ("chr1", 0, 10_000),
+    ]
     handle = bam._pysam_handle(path)
     total = 0
     for chrom, start, end in chunks:
         block = counter(chrom, start, end)
-        np.testing.assert_array_equal(block, reference(chrom, start, end),
-                                      err_msg=f"{kind} {chrom}:{start}-{end}")
+        np.testing.assert_array_equal(
+            block, reference(chrom, start, end), err_msg=f"{kind} {chrom}:{start}-{end}"
+        )
         total += int(block.sum())
     assert total > 0
     assert bam._pysam_handle(path) is handle  # the same handle was reused throughout
@@ -470,12 +550,12 @@ def test_cram_with_reads_is_not_reported_empty(sample_cram, tmp_path):
         warnings.simplefilter("always")
         cov = ga.read_bam(sample_cram, storage="lazy")
     assert not [w for w in caught if "no mapped reads" in str(w.message)]
-    np.testing.assert_array_equal(cov.sel(chrom="chr3").values[:20_000, :, 0],
-                                  whole(BamCounter(SAMPLE), "chr3"))
+    np.testing.assert_array_equal(
+        cov.sel(chrom="chr3").values[:20_000, :, 0], whole(BamCounter(SAMPLE), "chr3")
+    )
 
     empty_bam = str(tmp_path / "empty.bam")
-    with pysam.AlignmentFile(SAMPLE) as src, pysam.AlignmentFile(empty_bam, "wb",
-                                                                 template=src):
+    with pysam.AlignmentFile(SAMPLE) as src, pysam.AlignmentFile(empty_bam, "wb", template=src):
         pass
     empty = _write_cram(empty_bam, str(tmp_path / "empty.cram"))
     assert bam.mapped_reads(empty) == 0
@@ -492,8 +572,7 @@ def deep_bam(tmp_path_factory) -> str:
     """2,148 reads (half per strand) covering all of a 1 Mb chromosome: one 1 Mb bin sums
     1,074,000,000 per strand, 2,148,000,000 over both (> int32 maximum 2,147,483,647)."""
     path = str(tmp_path_factory.mktemp("deep") / "deep.bam")
-    header = {"HD": {"VN": "1.6", "SO": "coordinate"},
-              "SQ": [{"SN": "c1", "LN": 1_000_000}]}
+    header = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "c1", "LN": 1_000_000}]}
     with pysam.AlignmentFile(path, "wb", header=header) as out:
         for i in range(2148):
             seg = pysam.AlignedSegment(out.header)
@@ -508,16 +587,21 @@ def deep_bam(tmp_path_factory) -> str:
 def test_summed_depth_past_int32_raises_instead_of_wrapping(deep_bam, engine):
     per_strand = BamCounter(deep_bam, mode="coverage", resolution=1_000_000, engine=engine)
     assert per_strand("c1", 0, 1).tolist() == [[1_074_000_000, 1_074_000_000]]
-    both = BamCounter(deep_bam, mode="coverage", resolution=1_000_000, stranded=False,
-                      engine=engine)
-    with pytest.raises(InputError, match=r"deep\.bam, c1:0-1000000: .*2148000000, exceeds "
-                                         r"the int32 maximum .*smaller resolution.*5prime"):
+    both = BamCounter(
+        deep_bam, mode="coverage", resolution=1_000_000, stranded=False, engine=engine
+    )
+    with pytest.raises(
+        InputError,
+        match=r"deep\.bam, c1:0-1000000: .*2148000000, exceeds "
+        r"the int32 maximum .*smaller resolution.*5prime",
+    ):
         both("c1", 0, 1)
     with pytest.raises(InputError, match="c1:0-1000000"):  # also inside a longer block
         both("c1", 0, 3)
     # the fixes the message names
-    smaller = BamCounter(deep_bam, mode="coverage", resolution=500_000, stranded=False,
-                         engine=engine)
+    smaller = BamCounter(
+        deep_bam, mode="coverage", resolution=500_000, stranded=False, engine=engine
+    )
     assert smaller("c1", 0, 2).tolist() == [[1_074_000_000], [1_074_000_000]]
     five = BamCounter(deep_bam, resolution=1_000_000, stranded=False, engine=engine)
     assert five("c1", 0, 1).tolist() == [[2148]]
@@ -546,6 +630,7 @@ def test_finish_coverage_kernel_flags_int32_overflow():
 
 # -- bad input -------------------------------------------------------------------------------
 
+
 def test_missing_file():
     with pytest.raises(FileNotFoundError, match="BAM file not found: .*nope.bam"):
         check_bam("nope.bam")
@@ -566,8 +651,7 @@ def test_no_index_says_samtools_index(tmp_path):
 
 
 def _write_unsorted(path: str, so: str | None) -> None:
-    header = {"HD": {"VN": "1.6", **({"SO": so} if so else {})},
-              "SQ": [{"SN": "chr1", "LN": 1000}]}
+    header = {"HD": {"VN": "1.6", **({"SO": so} if so else {})}, "SQ": [{"SN": "chr1", "LN": 1000}]}
     with pysam.AlignmentFile(path, "wb", header=header) as out:
         for pos in (500, 100, 300):
             seg = pysam.AlignedSegment(out.header)
@@ -580,8 +664,11 @@ def _write_unsorted(path: str, so: str | None) -> None:
 def test_unsorted_says_sort(tmp_path, so):
     path = str(tmp_path / "unsorted.bam")
     _write_unsorted(path, so)
-    with pytest.raises(InputError, match=r"not coordinate-sorted .*samtools sort -o "
-                                         r"sorted\.bam .*unsorted\.bam && samtools index"):
+    with pytest.raises(
+        InputError,
+        match=r"not coordinate-sorted .*samtools sort -o "
+        r"sorted\.bam .*unsorted\.bam && samtools index",
+    ):
         check_bam(path)
 
 
@@ -626,7 +713,7 @@ def test_damaged_bam_is_reported(tmp_path, damage):
     if damage == "truncate":
         data = data[: len(data) // 2]
     else:  # overwrite the middle of the compressed stream
-        data[len(data) // 2: len(data) // 2 + 2000] = bytes(2000)
+        data[len(data) // 2 : len(data) // 2 + 2000] = bytes(2000)
     with open(path, "wb") as fh:
         fh.write(data)
     shutil.copy(SAMPLE + ".bai", path + ".bai")
@@ -643,8 +730,9 @@ def test_csi_index_is_read_with_pysam(tmp_path):
     pysam.index("-c", path)
     assert os.path.exists(path + ".csi")
     check_bam(path)
-    np.testing.assert_array_equal(whole(BamCounter(path), "chr2"),
-                                  whole(BamCounter(SAMPLE), "chr2"))
+    np.testing.assert_array_equal(
+        whole(BamCounter(path), "chr2"), whole(BamCounter(SAMPLE), "chr2")
+    )
 
 
 def test_chrom_sizes_and_mapped_reads():

@@ -26,11 +26,16 @@ SIZES = {"chr1": 40000, "chr2": 30000, "chr3": 20000}
 def _backends() -> list:
     try:
         import pybigtools  # noqa: F401
+
         has = True
     except ImportError:
         has = False
-    return ["pybigwig", pytest.param("pybigtools", marks=pytest.mark.skipif(
-        not has, reason="pybigtools not installed"))]
+    return [
+        "pybigwig",
+        pytest.param(
+            "pybigtools", marks=pytest.mark.skipif(not has, reason="pybigtools not installed")
+        ),
+    ]
 
 
 @pytest.fixture(params=_backends())
@@ -52,7 +57,7 @@ def naive_bins(values: np.ndarray, res: int, how: str, nan_to_num: bool) -> np.n
     """Per-bin summary by a plain loop over bins (the last one may be partial)."""
     out = []
     for b in range(0, len(values), res):
-        x = values[b:b + res]
+        x = values[b : b + res]
         covered = ~np.isnan(x)
         if how == "coverage":
             out.append(covered.mean())
@@ -81,8 +86,8 @@ def test_per_base_equals_pybigwig_values(backend, truth, nan_to_num):
         got = reader(chrom, start, end)
         assert got.shape == (end - start, 1) and got.dtype == np.float32
         expected = np.zeros(end - start)  # bins past the chromosome end are 0
-        inside = truth[chrom][start:min(end, n)]
-        expected[:len(inside)] = np.nan_to_num(inside) if nan_to_num else inside
+        inside = truth[chrom][start : min(end, n)]
+        expected[: len(inside)] = np.nan_to_num(inside) if nan_to_num else inside
         np.testing.assert_array_equal(got[:, 0], expected.astype(np.float32))
     if not nan_to_num:  # uncovered bases stay NaN: sample.bw has zero-depth runs
         assert np.isnan(reader("chr1", 0, SIZES["chr1"])).sum() == np.isnan(truth["chr1"]).sum()
@@ -103,8 +108,9 @@ def test_chromosome_ends(backend, truth):
 @pytest.mark.parametrize("how", ["mean", "max", "min", "sum", "coverage"])
 @pytest.mark.parametrize("nan_to_num", [True, False])
 def test_exact_bins_equal_per_base_summaries(backend, truth, res, how, nan_to_num):
-    reader = BigWigReader(BW, resolution=res, how=how, nan_to_num=nan_to_num, exact=True,
-                          backend=backend)
+    reader = BigWigReader(
+        BW, resolution=res, how=how, nan_to_num=nan_to_num, exact=True, backend=backend
+    )
     for chrom in ("chr1", "chr3"):  # 3000 leaves a partial last bin on both
         n_bins = -(-SIZES[chrom] // res)
         got = reader(chrom, 0, n_bins + 2)[:, 0]
@@ -124,8 +130,9 @@ def test_zoom_not_applicable_is_exact(backend, res):
     for how in ("mean", "max", "coverage"):
         zoom = BigWigReader(BW, resolution=res, how=how, backend=backend)
         exact = BigWigReader(BW, resolution=res, how=how, exact=True, backend=backend)
-        np.testing.assert_array_equal(zoom("chr2", 0, 30000 // res + 1),
-                                      exact("chr2", 0, 30000 // res + 1))
+        np.testing.assert_array_equal(
+            zoom("chr2", 0, 30000 // res + 1), exact("chr2", 0, 30000 // res + 1)
+        )
 
 
 @pytest.mark.parametrize("res", [1000, 3000])
@@ -141,11 +148,13 @@ def test_zoom_within_documented_tolerance(truth, res):
     assert np.abs(zoom - expected).mean() < 0.03 * expected.mean()
     # max is taken over every zoom record touching the bin: never below the exact max
     zmax = BigWigReader(BW, resolution=res, how="max", backend="pybigtools")
-    assert (zmax("chr1", 0, n_bins)[:, 0]
-            >= naive_bins(truth["chr1"], res, "max", True) - 1e-5).all()
+    assert (
+        zmax("chr1", 0, n_bins)[:, 0] >= naive_bins(truth["chr1"], res, "max", True) - 1e-5
+    ).all()
     cov = BigWigReader(BW, resolution=res, how="coverage", backend="pybigtools")
-    np.testing.assert_allclose(cov("chr1", 0, n_bins)[:, 0],
-                               naive_bins(truth["chr1"], res, "coverage", True), atol=0.02)
+    np.testing.assert_allclose(
+        cov("chr1", 0, n_bins)[:, 0], naive_bins(truth["chr1"], res, "coverage", True), atol=0.02
+    )
 
 
 def test_zoom_nan_when_uncovered(tmp_path):
@@ -154,8 +163,9 @@ def test_zoom_nan_when_uncovered(tmp_path):
     bw = pyBigWig.open(path, "w")
     bw.addHeader([("c", 100_000)])
     starts = np.arange(0, 50_000, 2)
-    bw.addEntries(["c"] * len(starts), starts.tolist(), ends=(starts + 1).tolist(),
-                  values=[2.0] * len(starts))
+    bw.addEntries(
+        ["c"] * len(starts), starts.tolist(), ends=(starts + 1).tolist(), values=[2.0] * len(starts)
+    )
     bw.close()
     assert bigwig_zoom_levels(path)[0] <= 500
     got = BigWigReader(path, resolution=1000, nan_to_num=False, backend="pybigtools")
@@ -184,8 +194,9 @@ def test_chunk_boundary_invariance(backend, res, exact):
 
 def test_genome_array_and_pickle(backend, truth):
     reader = pickle.loads(pickle.dumps(BigWigReader(BW, backend=backend)))
-    arr = genome_array(reader, list(SIZES), list(SIZES.values()), np.float32,
-                       trailing=(1,), chunk=7000)
+    arr = genome_array(
+        reader, list(SIZES), list(SIZES.values()), np.float32, trailing=(1,), chunk=7000
+    )
     got = arr.compute()
     for i, (chrom, n) in enumerate(SIZES.items()):
         np.testing.assert_array_equal(got[i, :n, 0], np.nan_to_num(truth[chrom]))
@@ -213,8 +224,9 @@ def test_rewritten_file_is_reopened(tmp_path, backend):
 def test_other_extension(tmp_path, backend):
     path = str(tmp_path / "signal.data")
     shutil.copy(BW, path)
-    np.testing.assert_array_equal(BigWigReader(path, backend=backend)("chr1", 0, 100),
-                                  BigWigReader(BW)("chr1", 0, 100))
+    np.testing.assert_array_equal(
+        BigWigReader(path, backend=backend)("chr1", 0, 100), BigWigReader(BW)("chr1", 0, 100)
+    )
 
 
 def test_backends_agree():

@@ -10,18 +10,21 @@ from genomarray.errors import InputError
 
 
 def samtools_idxstats(path):
-    out = subprocess.run(["samtools", "idxstats", path], capture_output=True, text=True,
-                         check=True).stdout
-    return {f[0]: int(f[1]) for f in (line.split("\t") for line in out.splitlines())
-            if f[0] != "*"}
+    out = subprocess.run(
+        ["samtools", "idxstats", path], capture_output=True, text=True, check=True
+    ).stdout
+    return {f[0]: int(f[1]) for f in (line.split("\t") for line in out.splitlines()) if f[0] != "*"}
 
 
 def test_all_sources_agree_with_independent_tools(tmp_path):
-    fai = {line.split("\t")[0]: int(line.split("\t")[1])
-           for line in open(ga.example_path("genome.fa.fai"))}
+    fai = {
+        line.split("\t")[0]: int(line.split("\t")[1])
+        for line in open(ga.example_path("genome.fa.fai"))
+    }
     assert ga.chrom_sizes(ga.example_path("genome.fa")) == fai
     assert ga.chrom_sizes(ga.example_path("sample.bam")) == samtools_idxstats(
-        ga.example_path("sample.bam"))
+        ga.example_path("sample.bam")
+    )
     bw = pyBigWig.open(ga.example_path("sample.bw"))
     assert ga.chrom_sizes(ga.example_path("sample.bw")) == dict(bw.chroms())
     assert fai == {"chr1": 40_000, "chr2": 30_000, "chr3": 20_000}

@@ -16,10 +16,19 @@ ROOT = str(Path(ga.__file__).resolve().parent.parent)
 
 
 def _run(args, tmp_path, check=True):
-    env = {**os.environ, "GENOMARRAY_OUTPUT": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "3",
-           "PYTHONPATH": os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")]))}
-    out = subprocess.run([sys.executable, "-m", "genomarray", *args], capture_output=True,
-                         text=True, env=env, cwd=tmp_path)
+    env = {
+        **os.environ,
+        "GENOMARRAY_OUTPUT": str(tmp_path),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "PYTHONPATH": os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])),
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "genomarray", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     if check:
         assert out.returncode == 0, out.stderr
     return out
@@ -51,8 +60,15 @@ def test_build_out_option(tmp_path):
 def test_info(built, tmp_path):
     folder, _ = built
     text = _run(["info", str(folder / "reads.roi.zarr")], tmp_path).stdout
-    for word in ("region=230", "chr1", "conditions:  sample", "resolution:  50 bp",
-                 "zscorelog", "sample.bam", "genomarray-"):
+    for word in (
+        "region=230",
+        "chr1",
+        "conditions:  sample",
+        "resolution:  50 bp",
+        "zscorelog",
+        "sample.bam",
+        "genomarray-",
+    ):
         assert word in text, word
     text = _run(["info", str(folder / "genome.zarr")], tmp_path).stdout
     assert "chr1 (40,000 bp)" in text and "cache_key" in text
@@ -67,8 +83,7 @@ def test_export_bigwig(built, tmp_path):
     track = ga.open_zarr(folder / "signal.zarr")
     expected = track.sel(chrom="chr1").isel(strand=0, condition=0).values[:10]
     with pybigwig.open(str(target)) as bw:
-        got = np.nan_to_num(np.array(bw.stats("chr1", 0, 500, nBins=10, type="mean"),
-                                     dtype=float))
+        got = np.nan_to_num(np.array(bw.stats("chr1", 0, 500, nBins=10, type="mean"), dtype=float))
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
     again = _run(["export", str(folder / "signal.zarr"), str(target)], tmp_path, check=False)
     assert again.returncode != 0
@@ -84,12 +99,15 @@ def test_export_bed_and_bedgraph(built, tmp_path):
     assert (tmp_path / "p.bedGraph").stat().st_size > 0
 
 
-@pytest.mark.parametrize("text, key", [
-    ('[genome]\nfasta = "missing.fa"\n', "genome.fasta"),
-    ('[[tracks]]\nbam = ["x.bam"]\n', "tracks[0].name"),
-    ('[[tracks]]\nname = "r"\nbam = ["nope.bam"]\n', "tracks[0].bam[0]"),
-    ('[genome]\nfasta = "{fa}"\n[roi]\nbinsize = 200\n', "roi.bed"),
-])
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ('[genome]\nfasta = "missing.fa"\n', "genome.fasta"),
+        ('[[tracks]]\nbam = ["x.bam"]\n', "tracks[0].name"),
+        ('[[tracks]]\nname = "r"\nbam = ["nope.bam"]\n', "tracks[0].bam[0]"),
+        ('[genome]\nfasta = "{fa}"\n[roi]\nbinsize = 200\n', "roi.bed"),
+    ],
+)
 def test_bad_spec(tmp_path, text, key):
     spec = tmp_path / "bad.toml"
     spec.write_text(text.format(fa=ga.example_path("genome.fa")))
@@ -124,12 +142,15 @@ def test_demo(tmp_path):
     assert "auroc" in rows and "auprc" in rows
 
 
-@pytest.mark.parametrize("command, words", [
-    ("build", ["TOML", "FASTA", "BAM", "bigWig", "example"]),
-    ("info", ["store", "example"]),
-    ("export", ["store", "bigWig", "bedGraph", "example"]),
-    ("demo", ["--order", "one-hot", "--epochs", "example"]),
-])
+@pytest.mark.parametrize(
+    "command, words",
+    [
+        ("build", ["TOML", "FASTA", "BAM", "bigWig", "example"]),
+        ("info", ["store", "example"]),
+        ("export", ["store", "bigWig", "bedGraph", "example"]),
+        ("demo", ["--order", "one-hot", "--epochs", "example"]),
+    ],
+)
 def test_help(tmp_path, command, words):
     text = _run([command, "--help"], tmp_path).stdout
     for word in words:

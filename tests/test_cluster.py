@@ -20,9 +20,14 @@ distributed = pytest.importorskip("distributed")
 
 @pytest.fixture(scope="module")
 def client():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, memory_limit="2GiB",
-                                  silence_logs=40) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        memory_limit="2GiB",
+        silence_logs=40,
+    ) as cluster:
         with distributed.Client(cluster, set_as_default=True) as cl:
             yield cl
 
@@ -54,13 +59,16 @@ def test_cluster_build_equals_threaded_build(client, tmp_path, monkeypatch, kind
     def build(where):
         path = tmp_path / f"{where}.zarr"
         if kind == "bam":
-            return ga.read_bam(ga.example_path("sample.bam"), store_path=path,
-                               progress=False, chunk=4096)
+            return ga.read_bam(
+                ga.example_path("sample.bam"), store_path=path, progress=False, chunk=4096
+            )
         if kind == "fasta":
-            return ga.read_fasta(ga.example_path("genome.fa"), store_path=path,
-                                 progress=False, chunk=4096)
-        return ga.read_bigwig(ga.example_path("sample.bw"), store_path=path,
-                              progress=False, chunk=4096)
+            return ga.read_fasta(
+                ga.example_path("genome.fa"), store_path=path, progress=False, chunk=4096
+            )
+        return ga.read_bigwig(
+            ga.example_path("sample.bw"), store_path=path, progress=False, chunk=4096
+        )
 
     local = _threaded(monkeypatch, lambda: build("local"))
     remote = _on_cluster(client, lambda: build("cluster"))
@@ -76,10 +84,10 @@ def test_cluster_build_equals_threaded_build(client, tmp_path, monkeypatch, kind
 
 def test_cluster_bam_build_with_default_chunk(client, tmp_path, monkeypatch):
     path = ga.example_path("sample.bam")
-    local = _threaded(monkeypatch, lambda: ga.read_bam(path, storage="memory",
-                                                       progress=False))
-    remote = _on_cluster(client, lambda: ga.read_bam(path, store_path=tmp_path / "c.zarr",
-                                                     progress=False))
+    local = _threaded(monkeypatch, lambda: ga.read_bam(path, storage="memory", progress=False))
+    remote = _on_cluster(
+        client, lambda: ga.read_bam(path, store_path=tmp_path / "c.zarr", progress=False)
+    )
     np.testing.assert_array_equal(remote.values, np.asarray(local.values))
 
 
@@ -91,8 +99,7 @@ def test_failing_task_on_cluster_leaves_nothing(client, tmp_path):
             raise RuntimeError(f"boom at {chrom}:{start}")
         return np.full(end - start, 1, np.uint8)
 
-    arr = store.genome_array(reader, ["a", "b"], [5000, 5000], np.uint8, fill=4,
-                             chunk=chunk)
+    arr = store.genome_array(reader, ["a", "b"], [5000, 5000], np.uint8, fill=4, chunk=chunk)
     genome = model.sequence_genome(arr, ["a", "b"], [5000, 5000])
     target = tmp_path / "fail.zarr"
     with pytest.raises(RuntimeError, match="boom at b:3000"):
@@ -102,10 +109,8 @@ def test_failing_task_on_cluster_leaves_nothing(client, tmp_path):
 
     # the same graph without the failing chunk writes fine on the cluster afterwards
     bad_start = -1
-    arr = store.genome_array(reader, ["a", "b"], [5000, 5000], np.uint8, fill=4,
-                             chunk=chunk)
-    ga.write_zarr(model.sequence_genome(arr, ["a", "b"], [5000, 5000]), target,
-                  progress=False)
+    arr = store.genome_array(reader, ["a", "b"], [5000, 5000], np.uint8, fill=4, chunk=chunk)
+    ga.write_zarr(model.sequence_genome(arr, ["a", "b"], [5000, 5000]), target, progress=False)
     assert int(ga.open_zarr(target).values.sum()) == 10_000
     assert not _leftovers(tmp_path)
 
@@ -135,8 +140,9 @@ def test_worker_dying_mid_build_is_retried_and_the_store_is_complete(tmp_path):
     arr = store.genome_array(reader, ["a", "b"], [5000, 5000], np.uint8, fill=4, chunk=1000)
     genome = model.sequence_genome(arr, ["a", "b"], [5000, 5000])
     target = tmp_path / "out" / "g.zarr"
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, silence_logs=50) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
+    ) as cluster:
         with distributed.Client(cluster):
             ga.write_zarr(genome, target, progress=False)
     assert marker.exists()  # a worker really died
@@ -154,13 +160,16 @@ def test_write_shuffled_spill_on_the_cluster(client, tmp_path):
     from genomarray.transforms.split import shuffle, write_shuffled
 
     n = 300
-    regions = pd.DataFrame({"chrom": "chr1", "start": np.arange(n) * 10,
-                            "end": np.arange(n) * 10 + 10})
+    regions = pd.DataFrame(
+        {"chrom": "chr1", "start": np.arange(n) * 10, "end": np.arange(n) * 10 + 10}
+    )
     values = np.random.default_rng(5).random((n, 10)).astype(np.float32)
     view = model.region_view(values, regions, resolution=1)
     lazy = view.copy(data=da.from_array(values, chunks=(20, 10)).persist())  # 15 chunks
-    got = _on_cluster(client, lambda: write_shuffled(lazy, tmp_path / "s.zarr", 3,
-                                                     chunk_regions=32, progress=False))
+    got = _on_cluster(
+        client,
+        lambda: write_shuffled(lazy, tmp_path / "s.zarr", 3, chunk_regions=32, progress=False),
+    )
     want = shuffle(view, 3)
     np.testing.assert_array_equal(got.values, want.values)
     np.testing.assert_array_equal(got["region_index"].values, want["region_index"].values)

@@ -17,15 +17,15 @@ LENGTHS = [230, 157]
 PY_HOW = {"sum": sum, "mean": lambda v: sum(v) / len(v), "max": max, "min": min}
 
 
-def make_track(seed=0, resolution=1, lengths=LENGTHS, strands=("+", "-"),
-               conditions=("a", "b")):
+def make_track(seed=0, resolution=1, lengths=LENGTHS, strands=("+", "-"), conditions=("a", "b")):
     rng = np.random.default_rng(seed)
     n_bins = [-(-n // resolution) for n in lengths]
     values = np.zeros((len(lengths), max(n_bins), len(strands), len(conditions)), np.float32)
     for i, n in enumerate(n_bins):
         values[i, :n] = rng.integers(-5, 20, size=(n, len(strands), len(conditions)))
-    return model.coverage_track(values, CHROMS[:len(lengths)], lengths, strands, conditions,
-                                resolution=resolution)
+    return model.coverage_track(
+        values, CHROMS[: len(lengths)], lengths, strands, conditions, resolution=resolution
+    )
 
 
 def naive_bins(x, k, how, fill=0.0, partial="pad"):
@@ -36,7 +36,7 @@ def naive_bins(x, k, how, fill=0.0, partial="pad"):
     for idx in np.ndindex(x.shape[0], *x.shape[2:]):
         row = [float(v) for v in x[(idx[0], slice(None), *idx[1:])]]
         for b in range(n_out):
-            group = row[b * k:(b + 1) * k]
+            group = row[b * k : (b + 1) * k]
             if partial == "pad":
                 group = group + [fill] * (k - len(group))
             val = how(np.array(group)) if callable(how) else PY_HOW[how](group)
@@ -58,8 +58,11 @@ def roi(rows, binsize=None, stepsize=None, flank=0, collapse_=False):
     return ga.tile(df, binsize=binsize, stepsize=stepsize, flank=flank, collapse=collapse_)
 
 
-ROWS = [("chr1", 0, 120, "edge", 0, "+"), ("chr1", 100, 217, "mid", 0, "-"),
-        ("chr2", 40, 157, "end", 0, "+")]
+ROWS = [
+    ("chr1", 0, 120, "edge", 0, "+"),
+    ("chr1", 100, 217, "mid", 0, "-"),
+    ("chr2", 40, 157, "end", 0, "+"),
+]
 
 
 def test_padding_is_not_cyclic_repetition():
@@ -92,14 +95,14 @@ def test_view_bins_match_naive(binsize, k, how):
     assert list(got["condition"].values) == ["a", "b"]
     assert got.attrs["flank"] == 3 and got.attrs["binsize"] == binsize
     ignore = collapse(v, k, how, partial="ignore")
-    np.testing.assert_allclose(ignore.values, naive_bins(v.values, k, how, partial="ignore"),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        ignore.values, naive_bins(v.values, k, how, partial="ignore"), rtol=1e-6
+    )
 
 
 def test_mean_counts_padding_unless_ignored():
     x = np.array([[2.0, 4, 6, 8, 10]])
-    v = model.region_view(x, pd.DataFrame({"chrom": ["c"], "start": [0], "end": [5]}),
-                          resolution=1)
+    v = model.region_view(x, pd.DataFrame({"chrom": ["c"], "start": [0], "end": [5]}), resolution=1)
     np.testing.assert_allclose(collapse(v, 2, "mean").values, [[3, 7, 5]])
     np.testing.assert_allclose(collapse(v, 2, "mean").values * 2, collapse(v, 2).values)
     np.testing.assert_allclose(collapse(v, 2, "mean", partial="ignore").values, [[3, 7, 10]])
@@ -117,8 +120,7 @@ def test_callable_sees_groups_on_last_axis(k):
     got = collapse(v, k, spread)
     assert all(shape[-1] == k and axis == -1 for shape, axis in seen)
     np.testing.assert_allclose(got.values, naive_bins(v.values, k, np.ptp))
-    np.testing.assert_allclose(collapse(v, k, np.median).values,
-                               naive_bins(v.values, k, np.median))
+    np.testing.assert_allclose(collapse(v, k, np.median).values, naive_bins(v.values, k, np.median))
 
 
 def test_callable_with_wrong_shape_fails_clearly():
@@ -165,8 +167,7 @@ def test_lazy_equals_eager(how):
     for res in (5, None):
         got = collapse(lazy_view, res, how)
         assert isinstance(got.data, da.Array)
-        np.testing.assert_allclose(got.values, collapse(eager_view, res, how).values,
-                                   rtol=1e-6)
+        np.testing.assert_allclose(got.values, collapse(eager_view, res, how).values, rtol=1e-6)
 
 
 def test_numpy_stays_numpy():
@@ -175,9 +176,13 @@ def test_numpy_stays_numpy():
     assert isinstance(collapse(v, None).data, np.ndarray)
 
 
-VAR_ROWS = [("chr1", 10, 30, "short_plus", 0, "+"), ("chr1", 50, 110, "long_minus", 0, "-"),
-            ("chr1", 200, 229, "edge_minus", 0, "-"), ("chr2", 3, 8, "tiny_plus", 0, "+"),
-            ("chr2", 140, 150, "end_plus", 0, ".")]
+VAR_ROWS = [
+    ("chr1", 10, 30, "short_plus", 0, "+"),
+    ("chr1", 50, 110, "long_minus", 0, "-"),
+    ("chr1", 200, 229, "edge_minus", 0, "-"),
+    ("chr2", 3, 8, "tiny_plus", 0, "+"),
+    ("chr2", 140, 150, "end_plus", 0, "."),
+]
 
 
 def naive_region(track, row, flank, how):
@@ -196,8 +201,7 @@ def naive_region(track, row, flank, how):
     return {"sum": w.sum, "mean": w.mean, "max": w.max, "min": w.min}[how](axis=0)
 
 
-@pytest.mark.parametrize("how", ["sum", "mean", "max", "min", lambda v: v[0],
-                                 lambda v: v[-1]])
+@pytest.mark.parametrize("how", ["sum", "mean", "max", "min", lambda v: v[0], lambda v: v[-1]])
 @pytest.mark.parametrize("lazy", [False, True])
 def test_one_value_per_variable_length_region(how, lazy):
     t = make_track(5)
@@ -205,12 +209,14 @@ def test_one_value_per_variable_length_region(how, lazy):
     source = t.chunk({"pos": 50}) if lazy else t
     v = ga.view(source, regions, batch_bytes=1_000)
     assert v.sizes["pos"] == 60 + 8  # longest region + flanks; the others are padded
-    fn = how if isinstance(how, str) else (lambda values, axis, f=how:
-                                           np.apply_along_axis(f, axis, values))
+    fn = (
+        how
+        if isinstance(how, str)
+        else (lambda values, axis, f=how: np.apply_along_axis(f, axis, values))
+    )
     got = collapse(v, None, fn)
     assert got.sizes["pos"] == 1 and got.attrs["resolution"] == "region"
-    expected = np.stack([naive_region(t.values, row, 4, how)
-                         for row in regions.itertuples()])
+    expected = np.stack([naive_region(t.values, row, 4, how) for row in regions.itertuples()])
     np.testing.assert_allclose(got.values[:, 0], expected, rtol=1e-6)
     if how == "mean":  # the padding of shorter regions is left out, not averaged in
         assert not np.allclose(v.mean("pos").values, got.values[:, 0])

@@ -19,8 +19,9 @@ FASTA = ga.example_path("genome.fa")
 
 def samtools_depth(path, *args):
     """Per-base depth {chrom: array} from `samtools depth -a` (independent tool)."""
-    out = subprocess.run(["samtools", "depth", "-a", *args, path], check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["samtools", "depth", "-a", *args, path], check=True, capture_output=True, text=True
+    ).stdout
     depth = {}
     for line in out.splitlines():
         chrom, pos, d = line.split("\t")
@@ -83,7 +84,7 @@ def test_store_whole_genome_false_keeps_only_roi(tmp_path):
     inside = np.zeros(full.shape[:2], bool)
     chroms = list(full.chrom.values)
     for row in roi.itertuples():
-        inside[chroms.index(row.chrom), max(row.start - 50, 0):row.end + 50] = True
+        inside[chroms.index(row.chrom), max(row.start - 50, 0) : row.end + 50] = True
     assert (part.values[~inside] == 0).all()
     np.testing.assert_array_equal(part.values[inside], full.values[inside])
     with pytest.raises(InputError, match="pass roi="):
@@ -108,7 +109,7 @@ def test_view_of_coverage_reverses_minus_strand():
     assert v.dims == ("region", "pos", "strand", "condition")
     chroms = list(cov.chrom.values)
     for i, row in enumerate(roi.itertuples()):
-        window = cov.values[chroms.index(row.chrom), row.start:row.end]
+        window = cov.values[chroms.index(row.chrom), row.start : row.end]
         if row.strand == "-":
             window = window[::-1, ::-1]
         np.testing.assert_array_equal(v.values[i], window)
@@ -163,25 +164,32 @@ def test_bigwig_track_equals_pybigwig():
 
 
 def test_bed_binary_and_views():
-    peaks = ga.read_bed(ga.example_path("peaks.narrowPeak"), like=FASTA, storage="memory",
-                        progress=False)
+    peaks = ga.read_bed(
+        ga.example_path("peaks.narrowPeak"), like=FASTA, storage="memory", progress=False
+    )
     regions = ga.read_regions(ga.example_path("peaks.narrowPeak"))
     chroms = list(peaks.chrom.values)
     expected = np.zeros(peaks.shape[:2], np.float32)
     for row in regions.itertuples():
-        expected[chroms.index(row.chrom), row.start:row.end] = 1
+        expected[chroms.index(row.chrom), row.start : row.end] = 1
     np.testing.assert_array_equal(peaks.values[:, :, 0, 0], expected)
     with pytest.raises(InputError, match="chromosome sizes unknown"):
         ga.read_bed(ga.example_path("peaks.narrowPeak"))
 
 
 def test_bed_categories_and_gff():
-    genes = ga.read_gff(ga.example_path("genes.gtf"), mode="feature_category", like=FASTA,
-                        storage="memory", progress=False)
+    genes = ga.read_gff(
+        ga.example_path("genes.gtf"),
+        mode="feature_category",
+        like=FASTA,
+        storage="memory",
+        progress=False,
+    )
     feats = sorted(set(ga.read_regions(ga.example_path("genes.gtf"))["feature"]))
     assert list(genes.condition.values) == feats
-    exons = ga.read_gff(ga.example_path("genes.gtf"), feature="exon", like=FASTA,
-                        storage="memory", progress=False)
+    exons = ga.read_gff(
+        ga.example_path("genes.gtf"), feature="exon", like=FASTA, storage="memory", progress=False
+    )
     k = feats.index("exon")
     np.testing.assert_array_equal(exons.values[..., 0], genes.values[..., k])
 
@@ -211,10 +219,10 @@ def test_track_kind_and_validation():
 
 def test_memory_storage_touches_no_disk(isolated_output):
     ga.read_bam(BAM, storage="memory", progress=False)
-    ga.read_bed(ga.example_path("peaks.narrowPeak"), like=FASTA, storage="sparse",
-                progress=False)
+    ga.read_bed(ga.example_path("peaks.narrowPeak"), like=FASTA, storage="sparse", progress=False)
     assert not (isolated_output / "cache").exists() or not any(
-        (isolated_output / "cache").iterdir())
+        (isolated_output / "cache").iterdir()
+    )
     kept = ga.read_bam(BAM, storage="memory", cache=True, progress=False)
     assert isinstance(kept.data, np.ndarray)
     assert len(list((isolated_output / "cache").iterdir())) == 1

@@ -18,9 +18,22 @@ pytest.importorskip("mkdocstrings", reason="mkdocstrings not installed (pip inst
 def site(tmp_path_factory):
     out = tmp_path_factory.mktemp("site")
     proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(ROOT / "mkdocs.yml"),
-         "-d", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "-f",
+            str(ROOT / "mkdocs.yml"),
+            "-d",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     return proc, out
 
 
@@ -43,22 +56,23 @@ def test_every_page_is_built(site):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("page, identifier, docstring", [
-    ("readers", "genomarray.sequences.read_fasta",
-     "Read a FASTA genome as a lazy"),
-    ("readers", "genomarray.coverage.read_bam",
-     "Read counts from BAM files as a track"),
-    ("regions", "genomarray.regions.tile", "following Janggu"),
-    ("keras", "genomarray.keras.dataset.GenomicSequence", "PyDataset"),
-    ("compat", "genomarray.compat.Cover", "Cover"),
-    ("accessor", "accessors.janggu.JangguArrayAccessor", "Genomics operations"),
-])
+@pytest.mark.parametrize(
+    "page, identifier, docstring",
+    [
+        ("readers", "genomarray.sequences.read_fasta", "Read a FASTA genome as a lazy"),
+        ("readers", "genomarray.coverage.read_bam", "Read counts from BAM files as a track"),
+        ("regions", "genomarray.regions.tile", "following Janggu"),
+        ("keras", "genomarray.keras.dataset.GenomicSequence", "PyDataset"),
+        ("compat", "genomarray.compat.Cover", "Cover"),
+        ("accessor", "accessors.janggu.JangguArrayAccessor", "Genomics operations"),
+    ],
+)
 def test_api_pages_render_docstrings(site, page, identifier, docstring):
     _, out = site
     html = (out / "api" / page / "index.html").read_text(encoding="utf-8")
     start = html.find(f'id="{identifier}"')
     assert start >= 0, f"{identifier} is not rendered on api/{page}"
-    text = re.sub(r"<[^>]+>", "", html[start:start + 20000])
+    text = re.sub(r"<[^>]+>", "", html[start : start + 20000])
     assert docstring in text
     if "read_" in identifier:
         # a numpy "Parameters" section rendered as a table, not left as text

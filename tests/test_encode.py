@@ -57,7 +57,8 @@ def test_revcomp_onehot_any_order(order):
         expected = naive_onehot(naive_revcomp(seq), order)
         np.testing.assert_array_equal(encode.revcomp_onehot(oh, order), expected)
         np.testing.assert_array_equal(
-            encode.onehot(encode.revcomp_codes(encode.encode(seq)), order), expected)
+            encode.onehot(encode.revcomp_codes(encode.encode(seq)), order), expected
+        )
 
 
 def test_encode_decode_case_and_unknown():

@@ -27,7 +27,8 @@ def test_scorers_match_references(seed, ties):
     assert ev.auprc(y, p) == pytest.approx(metrics.average_precision_score(y, p), abs=1e-12)
     assert ev.pearson(y, p) == pytest.approx(stats.pearsonr(y, p)[0], abs=1e-12)
     assert ev.explained_variance(y, p) == pytest.approx(
-        metrics.explained_variance_score(y, p), abs=1e-12)
+        metrics.explained_variance_score(y, p), abs=1e-12
+    )
     assert ev.mse(y, p) == pytest.approx(metrics.mean_squared_error(y, p), abs=1e-12)
     assert ev.mae(y, p) == pytest.approx(metrics.mean_absolute_error(y, p), abs=1e-12)
     fpr, tpr, _ = ev.roc_curve(y, p)
@@ -39,19 +40,27 @@ def test_scorers_match_references(seed, ties):
 
 
 def _labelled(values, conditions):
-    roi = pd.DataFrame({"chrom": ["chr1"] * len(values), "start": np.arange(len(values)) * 10,
-                        "end": np.arange(len(values)) * 10 + 10})
-    view = model.region_view(values[:, None, None, :], roi,
-                             trailing_dims=(model.STRAND, model.CONDITION),
-                             coords={model.STRAND: ["."], model.CONDITION: conditions})
+    roi = pd.DataFrame(
+        {
+            "chrom": ["chr1"] * len(values),
+            "start": np.arange(len(values)) * 10,
+            "end": np.arange(len(values)) * 10 + 10,
+        }
+    )
+    view = model.region_view(
+        values[:, None, None, :],
+        roi,
+        trailing_dims=(model.STRAND, model.CONDITION),
+        coords={model.STRAND: ["."], model.CONDITION: conditions},
+    )
     return view.isel(pos=0, strand=0)
 
 
 def test_per_condition_layout_nan_and_single_class():
     rng = np.random.default_rng(3)
     y = (rng.random((200, 3)) < 0.4).astype(float)
-    y[:, 2] = 0.0                        # a single class
-    y[:10, 0] = np.nan                   # NaN labels are ignored
+    y[:, 2] = 0.0  # a single class
+    y[:10, 0] = np.nan  # NaN labels are ignored
     p = rng.random((200, 3))
     labels = _labelled(y, ["a", "b", "c"])
     with pytest.warns(RuntimeWarning, match="'c'"):
@@ -61,9 +70,11 @@ def test_per_condition_layout_nan_and_single_class():
     assert res["scorer"].values.tolist() == ["auroc", "auprc", "mse"]
     keep = ~np.isnan(y[:, 0])
     assert float(res.sel(scorer="auroc", condition="a")) == pytest.approx(
-        metrics.roc_auc_score(y[keep, 0], p[keep, 0]))
+        metrics.roc_auc_score(y[keep, 0], p[keep, 0])
+    )
     assert float(res.sel(scorer="auprc", condition="b")) == pytest.approx(
-        metrics.average_precision_score(y[:, 1], p[:, 1]))
+        metrics.average_precision_score(y[:, 1], p[:, 1])
+    )
     assert np.isnan(float(res.sel(scorer="auroc", condition="c")))
     assert np.isfinite(float(res.sel(scorer="mse", condition="c")))
 
@@ -78,16 +89,14 @@ def test_report_files(tmp_path):
     y = (rng.random((300, 2)) < 0.3).astype(float)
     p = np.clip(rng.random((300, 2)) * 0.7 + 0.3 * y, 0, 1)
     labels = _labelled(y, ["rep1", "rep2"])
-    res = ev.score({"peaks": labels}, {"peaks": p},
-                   scorers=("auroc", "auprc", "pearson"))
+    res = ev.score({"peaks": labels}, {"peaks": p}, scorers=("auroc", "auprc", "pearson"))
     paths = ev.report(res, tmp_path / "rep", y_true={"peaks": labels}, y_pred={"peaks": p})
     table = pd.read_csv(paths["tsv"], sep="\t")
     assert list(table.columns) == ["output", "condition", "scorer", "value"]
     assert len(table) == 6 and set(table["condition"]) == {"rep1", "rep2"}
     tree = json.loads(paths["json"].read_text())
     assert set(tree) == {"peaks"} and set(tree["peaks"]) == {"rep1", "rep2"}
-    assert tree["peaks"]["rep1"]["auroc"] == pytest.approx(
-        metrics.roc_auc_score(y[:, 0], p[:, 0]))
+    assert tree["peaks"]["rep1"]["auroc"] == pytest.approx(metrics.roc_auc_score(y[:, 0], p[:, 0]))
     for key in ("roc_peaks", "pr_peaks"):
         assert paths[key].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert paths[key].stat().st_size > 5000

@@ -30,8 +30,9 @@ def _track(resolution: int = 1, sizes: dict[str, int] = SIZES) -> tuple[np.ndarr
     vals[0, 5:9, 0, 1] = np.nan
     vals[1, 0:3] = np.nan
     vals[0, 10:14, 1, 0] = 0.25
-    t = model.coverage_track(vals, list(sizes), list(sizes.values()), ["+", "-"],
-                             ["a", "b"], resolution=resolution)
+    t = model.coverage_track(
+        vals, list(sizes), list(sizes.values()), ["+", "-"], ["a", "b"], resolution=resolution
+    )
     return vals, t
 
 
@@ -56,8 +57,7 @@ def _parse_bedgraph(path: os.PathLike) -> list[tuple[str, int, int, float]]:
 def test_bigwig_base_resolution_round_trip(tmp_path):
     vals, t = _track()
     out = to_bigwig(t, tmp_path, prefix="t")
-    assert [p.name for p in out] == ["t.a.plus.bw", "t.a.minus.bw", "t.b.plus.bw",
-                                     "t.b.minus.bw"]
+    assert [p.name for p in out] == ["t.a.plus.bw", "t.a.minus.bw", "t.b.plus.bw", "t.b.minus.bw"]
     for (ci, si), path in zip([(0, 0), (0, 1), (1, 0), (1, 1)], out, strict=True):
         bw = pyBigWig.open(str(path))
         assert list(bw.chroms().items()) == sorted(SIZES.items())
@@ -98,8 +98,9 @@ def test_bigwig_resolution_50(tmp_path):
     for k, (chrom, length) in enumerate(sizes.items()):
         n = -(-length // 50)
         with np.errstate(invalid="ignore"):
-            expect = np.where(np.isnan(vals[k, :n]).all(axis=1), np.nan,
-                              np.nansum(vals[k, :n], axis=1))[:, 0]
+            expect = np.where(
+                np.isnan(vals[k, :n]).all(axis=1), np.nan, np.nansum(vals[k, :n], axis=1)
+            )[:, 0]
         got = _read_bw(out[0], chrom, length)
         np.testing.assert_array_equal(got, np.repeat(expect, 50)[:length])
         for s, e, _ in pyBigWig.open(str(out[0])).intervals(chrom):
@@ -108,8 +109,7 @@ def test_bigwig_resolution_50(tmp_path):
 
 
 def test_bigwig_bam_round_trip(tmp_path):
-    t = genomarray.read_bam(genomarray.example_path("sample.bam"), storage="memory",
-                            progress=False)
+    t = genomarray.read_bam(genomarray.example_path("sample.bam"), storage="memory", progress=False)
     out = to_bigwig(t, tmp_path)
     assert [p.name for p in out] == ["coverage.sample.plus.bw", "coverage.sample.minus.bw"]
     for si, path in enumerate(out):
@@ -141,9 +141,15 @@ def test_bigwig_predictions_overlapping_tiles(tmp_path):
 
 def test_bigwig_per_region_view(tmp_path):
     roi = pd.DataFrame({"chrom": ["chr1", "chr1"], "start": [0, 10], "end": [10, 20]})
-    v = model.region_view(np.array([[[1.5]], [[3.0]]]), roi, trailing_dims=["condition"],
-                          coords={"condition": ["p"]}, resolution=model.REGION_RESOLUTION,
-                          window_bp=10, window_grid=10)
+    v = model.region_view(
+        np.array([[[1.5]], [[3.0]]]),
+        roi,
+        trailing_dims=["condition"],
+        coords={"condition": ["p"]},
+        resolution=model.REGION_RESOLUTION,
+        window_bp=10,
+        window_grid=10,
+    )
     (path,) = to_bigwig(v, tmp_path / "p.bw", chrom_sizes={"chr1": 25}, how=None)
     assert pyBigWig.open(str(path)).intervals("chr1") == ((0, 10, 1.5), (10, 20, 3.0))
 
@@ -157,23 +163,30 @@ def test_bedgraph_sorted_and_equal_to_bigwig(tmp_path):
     assert [p.name for p in bgs][0] == "coverage.a.plus.bedGraph"
     for bg, bw in zip(bgs, bws, strict=True):
         text = bg.read_text()
-        resorted = subprocess.run(["bedtools", "sort", "-i", str(bg)], check=True,
-                                  capture_output=True, text=True).stdout
+        resorted = subprocess.run(
+            ["bedtools", "sort", "-i", str(bg)], check=True, capture_output=True, text=True
+        ).stdout
         assert resorted == text
         rows = _parse_bedgraph(bg)
-        assert rows == [(c, s, e, float(np.float32(v)))
-                        for c in sorted(SIZES) for s, e, v in pyBigWig.open(str(bw)).intervals(c)]
+        assert rows == [
+            (c, s, e, float(np.float32(v)))
+            for c in sorted(SIZES)
+            for s, e, v in pyBigWig.open(str(bw)).intervals(c)
+        ]
         assert not any(np.isnan(r[3]) for r in rows)
         # merged: no two adjacent entries hold the same value
-        assert not any(a[0] == b[0] and a[2] == b[1] and a[3] == b[3]
-                       for a, b in zip(rows, rows[1:], strict=False))
+        assert not any(
+            a[0] == b[0] and a[2] == b[1] and a[3] == b[3]
+            for a, b in zip(rows, rows[1:], strict=False)
+        )
 
 
 def test_bedgraph_values_and_gzip(tmp_path):
     import gzip
 
-    t = model.coverage_track(np.array([0.1, 0.1, 7, np.nan]).reshape(1, 4, 1, 1), ["c"], [4],
-                             ["."], ["x"])
+    t = model.coverage_track(
+        np.array([0.1, 0.1, 7, np.nan]).reshape(1, 4, 1, 1), ["c"], [4], ["."], ["x"]
+    )
     (path,) = to_bedgraph(t, tmp_path / "t.bg.gz")
     assert gzip.open(path, "rt").read() == "c\t0\t2\t0.1\nc\t2\t3\t7\n"
 
@@ -181,8 +194,15 @@ def test_bedgraph_values_and_gzip(tmp_path):
 # -- BED ----------------------------------------------------------------------------------
 def test_to_bed_columns(tmp_path):
     _, t = _track()
-    roi = pd.DataFrame({"chrom": ["chr1", "chr2"], "start": [20, 0], "end": [30, 10],
-                        "name": ["r1", "r2"], "strand": ["+", "+"]})
+    roi = pd.DataFrame(
+        {
+            "chrom": ["chr1", "chr2"],
+            "start": [20, 0],
+            "end": [30, 10],
+            "name": ["r1", "r2"],
+            "strand": ["+", "+"],
+        }
+    )
     v = genomarray.view(t, roi)
     path = to_bed(v, tmp_path / "r.bed", how="max")
     lines = path.read_text().splitlines()
@@ -205,8 +225,10 @@ def test_to_bed_per_region_values(tmp_path):
     like = model.region_view(np.zeros((2, 10)), roi, resolution=1)
     pred = from_array(np.array([[0.5, 2.0], [1.25, np.nan]]), like=like, conditions=["p", "q"])
     path = to_bed(pred, tmp_path / "p.bed")
-    assert path.read_text().splitlines()[1:] == ["chr1\t0\t10\t.\t0.5\t.\t0.5\t2",
-                                                 "chr1\t10\t20\t.\t1.25\t.\t1.25\t."]
+    assert path.read_text().splitlines()[1:] == [
+        "chr1\t0\t10\t.\t0.5\t.\t0.5\t2",
+        "chr1\t10\t20\t.\t1.25\t.\t1.25\t.",
+    ]
 
 
 # -- bad input, atomicity, overwrite ------------------------------------------------------
@@ -231,11 +253,12 @@ def test_overwrite_rules(tmp_path):
         to_bigwig(t, tmp_path / "x.bw")
     to_bigwig(t * 2, tmp_path / "x.bw", overwrite=True)
     assert _read_bw(path, "chr1", 37)[-1] in (0.0, 2.0, 4.0)
-    bed = to_bed(genomarray.view(t, pd.DataFrame({"chrom": ["chr1"], "start": [0],
-                                                  "end": [5]})), tmp_path / "r.bed")
+    bed = to_bed(
+        genomarray.view(t, pd.DataFrame({"chrom": ["chr1"], "start": [0], "end": [5]})),
+        tmp_path / "r.bed",
+    )
     with pytest.raises(FileExistsError):
-        to_bed(genomarray.view(t, pd.DataFrame({"chrom": ["chr1"], "start": [0],
-                                                "end": [5]})), bed)
+        to_bed(genomarray.view(t, pd.DataFrame({"chrom": ["chr1"], "start": [0], "end": [5]})), bed)
     with pytest.raises(InputError, match="4 outputs"):
         to_bigwig(_track()[1], tmp_path / "many.bw")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.bed", "x.bw"]
@@ -263,8 +286,15 @@ def test_atomic_failure_leaves_nothing(tmp_path, monkeypatch):
 
 
 def test_roi_only_track_writes_stored_regions_only(tmp_path):
-    t = model.coverage_track(np.ones((1, 10, 1, 1), np.float32), ["c"], [20], ["."], ["x"],
-                             resolution=2, stored_roi={"c": [[3, 7], [15, 20]]})
+    t = model.coverage_track(
+        np.ones((1, 10, 1, 1), np.float32),
+        ["c"],
+        [20],
+        ["."],
+        ["x"],
+        resolution=2,
+        stored_roi={"c": [[3, 7], [15, 20]]},
+    )
     (path,) = to_bigwig(t, tmp_path / "r.bw")
     assert pyBigWig.open(str(path)).intervals("c") == ((2, 8, 1.0), (14, 20, 1.0))
 
@@ -273,8 +303,16 @@ def test_minus_strand_view_exports_in_genome_orientation(tmp_path):
     """A strand-aware view with minus-strand regions is written back in genome order."""
     values = np.arange(2 * 30, dtype=np.float32).reshape(1, 30, 2, 1)
     track = model.coverage_track(values, ["c"], [30], ["+", "-"], ["x"])
-    roi = pd.DataFrame({"chrom": ["c", "c"], "start": [2, 16], "end": [12, 26],
-                        "name": ["p", "m"], "score": 0.0, "strand": ["+", "-"]})
+    roi = pd.DataFrame(
+        {
+            "chrom": ["c", "c"],
+            "start": [2, 16],
+            "end": [12, 26],
+            "name": ["p", "m"],
+            "score": 0.0,
+            "strand": ["+", "-"],
+        }
+    )
     v = genomarray.view(track, roi)
     paths = to_bigwig(v, tmp_path, prefix="v")
     plus = pyBigWig.open(str(next(p for p in paths if p.name.endswith(".plus.bw"))))

@@ -20,9 +20,8 @@ def test_matches_naive_parse_of_example(genome_seqs):
     for i, seq in enumerate(genome_seqs.values()):
         assert int(dna["chrom_length"][i]) == len(seq)
         row = dna.isel(chrom=i).values
-        assert encode.decode(row[: len(seq)]) == "".join(
-            c if c in "ACGT" else "N" for c in seq)
-        assert (row[len(seq):] == 4).all()  # padded to the longest chromosome with N
+        assert encode.decode(row[: len(seq)]) == "".join(c if c in "ACGT" else "N" for c in seq)
+        assert (row[len(seq) :] == 4).all()  # padded to the longest chromosome with N
 
 
 def test_missing_file():

@@ -23,13 +23,33 @@ import pytest
 
 pysam = pytest.importorskip("pysam")
 
-HG38 = {"chr1": 248_956_422, "chr2": 242_193_529, "chr3": 198_295_559, "chr4": 190_214_555,
-        "chr5": 181_538_259, "chr6": 170_805_979, "chr7": 159_345_973, "chr8": 145_138_636,
-        "chr9": 138_394_717, "chr10": 133_797_422, "chr11": 135_086_622,
-        "chr12": 133_275_309, "chr13": 114_364_328, "chr14": 107_043_718,
-        "chr15": 101_991_189, "chr16": 90_338_345, "chr17": 83_257_441,
-        "chr18": 80_373_285, "chr19": 58_617_616, "chr20": 64_444_167, "chr21": 46_709_983,
-        "chr22": 50_818_468, "chrX": 156_040_895, "chrY": 57_227_415, "chrM": 16_569}
+HG38 = {
+    "chr1": 248_956_422,
+    "chr2": 242_193_529,
+    "chr3": 198_295_559,
+    "chr4": 190_214_555,
+    "chr5": 181_538_259,
+    "chr6": 170_805_979,
+    "chr7": 159_345_973,
+    "chr8": 145_138_636,
+    "chr9": 138_394_717,
+    "chr10": 133_797_422,
+    "chr11": 135_086_622,
+    "chr12": 133_275_309,
+    "chr13": 114_364_328,
+    "chr14": 107_043_718,
+    "chr15": 101_991_189,
+    "chr16": 90_338_345,
+    "chr17": 83_257_441,
+    "chr18": 80_373_285,
+    "chr19": 58_617_616,
+    "chr20": 64_444_167,
+    "chr21": 46_709_983,
+    "chr22": 50_818_468,
+    "chrX": 156_040_895,
+    "chrY": 57_227_415,
+    "chrM": 16_569,
+}
 READS = {"chr1": (10_000_000, 150), "chr2": (242_000_000, 100), "chrX": (5_000, 50)}
 """chrom -> (first read start, number of reads); reads every 100 bp, 50M, alternating
 strands; chr2's reach close to its end."""
@@ -73,8 +93,10 @@ print(json.dumps(out))
 
 def write_header_bam(path: str) -> str:
     """A sorted, indexed BAM with hg38's header and the reads of ``READS``."""
-    header = {"HD": {"VN": "1.6", "SO": "coordinate"},
-              "SQ": [{"SN": c, "LN": n} for c, n in HG38.items()]}
+    header = {
+        "HD": {"VN": "1.6", "SO": "coordinate"},
+        "SQ": [{"SN": c, "LN": n} for c, n in HG38.items()],
+    }
     tids = {c: i for i, c in enumerate(HG38)}
     unsorted = path + ".unsorted.bam"
     with pysam.AlignmentFile(unsorted, "wb", header=header) as out:
@@ -96,25 +118,34 @@ def write_header_bam(path: str) -> str:
 @pytest.mark.slow
 def test_human_layout_build_open_view_iterate_under_1gb(tmp_path):
     bam = write_header_bam(str(tmp_path / "hg38_sparse.bam"))
-    env = {**os.environ, "GENOMARRAY_OUTPUT": str(tmp_path / "output"),
-           "TF_CPP_MIN_LOG_LEVEL": "3"}
-    run = subprocess.run([sys.executable, "-c", CHILD, bam, str(tmp_path)], env=env,
-                         capture_output=True, text=True, timeout=300)
+    env = {**os.environ, "GENOMARRAY_OUTPUT": str(tmp_path / "output"), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    run = subprocess.run(
+        [sys.executable, "-c", CHILD, bam, str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     res = json.loads(run.stdout.strip().splitlines()[-1])
-    print(f"\nhuman layout: build {res['build_s']:.1f} s, all {res['seconds']:.1f} s, "
-          f"peak RSS {res['peak_before_keras_mb']:.0f} MB before keras, "
-          f"{res['peak_keras_import_mb']:.0f} MB after importing keras, "
-          f"{res['peak_mb']:.0f} MB at the end, store {res['store_mb']:.2f} MB")
+    print(
+        f"\nhuman layout: build {res['build_s']:.1f} s, all {res['seconds']:.1f} s, "
+        f"peak RSS {res['peak_before_keras_mb']:.0f} MB before keras, "
+        f"{res['peak_keras_import_mb']:.0f} MB after importing keras, "
+        f"{res['peak_mb']:.0f} MB at the end, store {res['store_mb']:.2f} MB"
+    )
 
     assert res["chroms"] == list(HG38)
     assert res["lengths"] == list(HG38.values())
     assert res["shape"] == [25, max(HG38.values()), 2, 1]
     # 5' counts: every read lands in its window (chr1 15 reads per 2 kb window ... etc.)
     expected = []
-    for chrom, start, end in (("chr1", 10_000_000, 10_002_000),
-                              ("chr2", 242_000_000, 242_002_000),
-                              ("chrX", 5_000, 7_000), ("chr7", 1_000_000, 1_002_000)):
+    for chrom, start, end in (
+        ("chr1", 10_000_000, 10_002_000),
+        ("chr2", 242_000_000, 242_002_000),
+        ("chrX", 5_000, 7_000),
+        ("chr7", 1_000_000, 1_002_000),
+    ):
         first, n = READS.get(chrom, (0, 0))
         starts = first + 100 * np.arange(n)
         five = np.where(np.arange(n) % 2, starts + 49, starts)  # reverse: last base

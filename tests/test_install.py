@@ -14,16 +14,29 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.slow
 def test_accessor_from_installed_wheel(tmp_path):
     wheels = tmp_path / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "-q", "-w", str(wheels), str(ROOT)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(wheels),
+            str(ROOT),
+        ],
+        check=True,
+    )
     wheel = next(wheels.glob("genomarray-*.whl"))
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)],
-                   check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
     python = venv / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--ignore-installed",
-                    str(wheel)],
-                   check=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--no-deps", "--ignore-installed", str(wheel)],
+        check=True,
+    )
     script = textwrap.dedent("""
         import genomarray as ga, genomarray.accessors as acc, xarray as xr
         assert "site-packages" in acc.__file__, acc.__file__
@@ -43,28 +56,39 @@ def test_accessor_from_installed_wheel(tmp_path):
     """)
     env = {**os.environ, "GENOMARRAY_OUTPUT": str(tmp_path / "out")}
     env.pop("PYTHONPATH", None)
-    out = subprocess.run([str(python), "-c", script], cwd=tmp_path, env=env,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [str(python), "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("OK") and str(venv) in out.stdout
 
 
 def test_import_loads_no_keras_tensorflow_matplotlib():
-    code = ("import sys, genomarray; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('keras', 'tensorflow', 'matplotlib', 'torch', 'jax')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = (
+        "import sys, genomarray; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('keras', 'tensorflow', 'matplotlib', 'torch', 'jax')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
 def test_cli_demo_runs(tmp_path):
     env = {**os.environ, "GENOMARRAY_OUTPUT": str(tmp_path)}
-    out = subprocess.run([sys.executable, "-m", "genomarray", "demo", "--quiet"],
-                         capture_output=True, text=True, env=env, cwd=tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-m", "genomarray", "demo", "--quiet"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     assert "<xarray.DataArray 'onehot'" in out.stdout
     assert "(region: 230, pos: 399, base: 16)" in out.stdout
-    help_text = subprocess.run([sys.executable, "-m", "genomarray", "demo", "--help"],
-                               capture_output=True, text=True, check=True).stdout
+    help_text = subprocess.run(
+        [sys.executable, "-m", "genomarray", "demo", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "--order" in help_text and "one-hot" in help_text

@@ -105,8 +105,9 @@ def test_categories_of_sorts_numerically():
 
 
 # -- against a naive per-bin loop, random features -----------------------------------------
-def naive(roi: pd.DataFrame, mode: str, res: int, minoverlap, length: int,
-          categories=()) -> np.ndarray:
+def naive(
+    roi: pd.DataFrame, mode: str, res: int, minoverlap, length: int, categories=()
+) -> np.ndarray:
     n_bins = math.ceil(length / res)
     width = len(categories) or 1
     out = np.zeros((n_bins, width))
@@ -143,30 +144,37 @@ def random_regions(seed: int, n: int, length: int, overlapping: bool = True) -> 
     else:
         cuts = np.sort(rng.choice(np.arange(1, length), 2 * n, replace=False))
         start, end = cuts[0::2], cuts[1::2]
-    rows = [(int(s), int(e), float(rng.integers(-3, 10)), "abc"[rng.integers(0, 3)])
-            for s, e in zip(start, end, strict=True)]
+    rows = [
+        (int(s), int(e), float(rng.integers(-3, 10)), "abc"[rng.integers(0, 3)])
+        for s, e in zip(start, end, strict=True)
+    ]
     return frame(rows)
 
 
 @pytest.mark.parametrize("mode", ["binary", "score", "name_category", "bedgraph"])
-@pytest.mark.parametrize("res,minoverlap", [(1, None), (7, None), (10, 0.5), (25, 0.3),
-                                            (10, 1.0)])
+@pytest.mark.parametrize("res,minoverlap", [(1, None), (7, None), (10, 0.5), (25, 0.3), (10, 1.0)])
 def test_random_against_naive_and_chunks(mode, res, minoverlap):
     length = 997
     roi = random_regions(res, 60, length, overlapping=mode != "bedgraph")
     if mode == "bedgraph" and minoverlap is not None:
         minoverlap = None
-    reader = IntervalCoverage(roi, mode=mode, resolution=res, minoverlap=minoverlap,
-                              chrom_sizes={"c": length})
+    reader = IntervalCoverage(
+        roi, mode=mode, resolution=res, minoverlap=minoverlap, chrom_sizes={"c": length}
+    )
     n_bins = math.ceil(length / res)
     whole = reader("c", 0, n_bins)
-    expected = naive(roi.assign(end=np.minimum(roi["end"], length)), mode, res, minoverlap,
-                     length, reader.categories)
+    expected = naive(
+        roi.assign(end=np.minimum(roi["end"], length)),
+        mode,
+        res,
+        minoverlap,
+        length,
+        reader.categories,
+    )
     np.testing.assert_allclose(whole, expected, rtol=1e-6, atol=1e-6)
     # chunk-boundary invariance: features cross every cut
     cuts = [0, 1, 5, 17, n_bins // 2, n_bins - 1, n_bins]
-    parts = np.concatenate([reader("c", a, b) for a, b in zip(cuts[:-1], cuts[1:],
-                                                                 strict=True)])
+    parts = np.concatenate([reader("c", a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True)])
     np.testing.assert_array_equal(parts, whole)
     assert reader("c", n_bins, n_bins + 4).sum() == 0  # past the chromosome end
 
@@ -189,17 +197,28 @@ def test_binary_equals_bedtools_genomecov(tmp_path):
         for line in fai:
             name, length = line.split("\t")[:2]
             out.write(f"{name}\t{length}\n")
-    bga = subprocess.run(["bedtools", "genomecov", "-bga", "-i",
-                          example_path("peaks.narrowPeak"), "-g", str(genome)],
-                         check=True, capture_output=True, text=True).stdout
+    bga = subprocess.run(
+        [
+            "bedtools",
+            "genomecov",
+            "-bga",
+            "-i",
+            example_path("peaks.narrowPeak"),
+            "-g",
+            str(genome),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     expected = {c: np.zeros(n, dtype=bool) for c, n in SIZES.items()}
     for line in bga.splitlines():
         chrom, start, end, depth = line.split("\t")
-        expected[chrom][int(start):int(end)] = int(depth) > 0
-    reader = IntervalCoverage(read_regions(example_path("peaks.narrowPeak")),
-                              chrom_sizes=SIZES)
-    got = genome_array(reader, list(SIZES), list(SIZES.values()), np.float32, trailing=(1,),
-                       chunk=7777).compute()
+        expected[chrom][int(start) : int(end)] = int(depth) > 0
+    reader = IntervalCoverage(read_regions(example_path("peaks.narrowPeak")), chrom_sizes=SIZES)
+    got = genome_array(
+        reader, list(SIZES), list(SIZES.values()), np.float32, trailing=(1,), chunk=7777
+    ).compute()
     for i, (chrom, n) in enumerate(SIZES.items()):
         np.testing.assert_array_equal(got[i, :n, 0], expected[chrom])
     assert expected["chr1"].sum() == 38 * 200  # non-trivial
@@ -223,7 +242,7 @@ def parse_gtf(path: str, feature: str) -> dict[str, np.ndarray]:
                 continue
             f = line.rstrip("\n").split("\t")
             if f[2] == feature:
-                cov[f[0]][int(f[3]) - 1:int(f[4])] = True
+                cov[f[0]][int(f[3]) - 1 : int(f[4])] = True
     return cov
 
 
@@ -233,8 +252,13 @@ def test_gtf_exons_binary_and_feature_categories():
     expected = parse_gtf(gtf, "exon")
     for chrom, n in SIZES.items():
         np.testing.assert_array_equal(exons(chrom, 0, n)[:, 0], expected[chrom])
-    types = IntervalCoverage(read_regions(gtf), mode="name_category", category_column="feature",
-                             resolution=100, minoverlap=0.5)
+    types = IntervalCoverage(
+        read_regions(gtf),
+        mode="name_category",
+        category_column="feature",
+        resolution=100,
+        minoverlap=0.5,
+    )
     assert types.categories == ("exon", "gene", "transcript")
     genes = parse_gtf(gtf, "gene")["chr2"]
     got = types("chr2", 0, 300)[:, 1]

@@ -16,8 +16,13 @@ from genomarray.keras.layers import BothStrands  # noqa: E402
 # small sizes: the published ones are only built (test_published_sizes), never trained
 SMALL = {
     "deepsea": {"filters": (32, 16, 16), "dense_units": 16, "dropout": (0.1, 0.1, 0.1)},
-    "danq": {"filters": 16, "lstm_units": 4, "dense_units": 8, "conv_dropout": 0.1,
-             "lstm_dropout": 0.1},
+    "danq": {
+        "filters": 16,
+        "lstm_units": 4,
+        "dense_units": 8,
+        "conv_dropout": 0.1,
+        "lstm_dropout": 0.1,
+    },
 }
 
 
@@ -38,21 +43,26 @@ def data(genome):
     tiles = ga.tile(frame, binsize=200)
     reads = ga.read_bam(ga.example_path("sample.bam"), storage="memory", progress=False)
     wig = ga.read_bigwig(ga.example_path("sample.bw"), storage="memory", progress=False)
-    peaks = ga.read_bed(ga.example_path("peaks.narrowPeak"), like=dna, storage="memory",
-                        progress=False)
+    peaks = ga.read_bed(
+        ga.example_path("peaks.narrowPeak"), like=dna, storage="memory", progress=False
+    )
     tss = ga.tile(frame, binsize=200, flank=200)
     return {
         "dna": dna.janggu.view(ga.tile(frame, binsize=200, flank=150)),
         "dnase": reads.janggu.view(ga.tile(frame, binsize=200, flank=450))
-        .janggu.collapse(50, how="sum").janggu.normalize(["zscorelog"]),
-        "dnase_tss": reads.janggu.view(tss).janggu.collapse(None, how="sum")
+        .janggu.collapse(50, how="sum")
         .janggu.normalize(["zscorelog"]),
-        "h3k4me3": wig.janggu.view(tss).janggu.collapse(None, how="mean")
+        "dnase_tss": reads.janggu.view(tss)
+        .janggu.collapse(None, how="sum")
         .janggu.normalize(["zscorelog"]),
-        "peaks": peaks.janggu.view(tiles).janggu.collapse(None, how="max")
+        "h3k4me3": wig.janggu.view(tss)
+        .janggu.collapse(None, how="mean")
+        .janggu.normalize(["zscorelog"]),
+        "peaks": peaks.janggu.view(tiles).janggu.collapse(None, how="max").isel(pos=0, strand=0),
+        "cage": reads.janggu.view(tiles)
+        .janggu.collapse(None, how="sum")
+        .janggu.normalize(["zscorelog"])
         .isel(pos=0, strand=0),
-        "cage": reads.janggu.view(tiles).janggu.collapse(None, how="sum")
-        .janggu.normalize(["zscorelog"]).isel(pos=0, strand=0),
     }
 
 
@@ -60,7 +70,8 @@ def labels_with(n, like):
     """A label view (region, condition) with ``n`` conditions on the regions of ``like``."""
     values = np.zeros((like.sizes["region"], n), np.float32)
     return ga.from_array(values, like=like, conditions=[f"c{i}" for i in range(n)]).isel(
-        pos=0, strand=0)
+        pos=0, strand=0
+    )
 
 
 # -- shapes ---------------------------------------------------------------------------------
@@ -74,12 +85,14 @@ def test_inputs_match_onehot_views(genome, order, length):
     want = (length - order + 1, 4**order)
     assert tuple(onehot.sizes.values())[1:] == want
 
-    nets = [arch.deepsea(onehot, y, **SMALL["deepsea"]),
-            arch.danq(codes, y, onehot_order=order, **SMALL["danq"]),
-            arch.jund_dna({"seq": onehot}, {"jund": y}),
-            arch.cage_dna(codes, y, onehot_order=order),
-            arch.jund_joint(onehot, (22, 2, 1), y),
-            arch.cage_joint(onehot, {"dnase": (1, 2, 1), "h3k4me3": (1, 1, 1)}, y)]
+    nets = [
+        arch.deepsea(onehot, y, **SMALL["deepsea"]),
+        arch.danq(codes, y, onehot_order=order, **SMALL["danq"]),
+        arch.jund_dna({"seq": onehot}, {"jund": y}),
+        arch.cage_dna(codes, y, onehot_order=order),
+        arch.jund_joint(onehot, (22, 2, 1), y),
+        arch.cage_joint(onehot, {"dnase": (1, 2, 1), "h3k4me3": (1, 1, 1)}, y),
+    ]
     for net in nets:
         dna_name = "seq" if "seq" in net.input else "dna"
         assert tuple(net.input[dna_name].shape) == (None, *want), net.name
@@ -108,8 +121,13 @@ def test_batches_feed_the_models(data):
 def test_published_sizes():
     # DeepSEA on 1000 bp: conv 320x8, pool 4, conv 480x8, pool 4, conv 960x8 -> 53 positions
     deep = arch.deepsea((1000, 4), 919, compile=False)
-    n_deep = ((8 * 4 * 320 + 320) + (8 * 320 * 480 + 480) + (8 * 480 * 960 + 960)
-              + (53 * 960 * 925 + 925) + (925 * 919 + 919))
+    n_deep = (
+        (8 * 4 * 320 + 320)
+        + (8 * 320 * 480 + 480)
+        + (8 * 480 * 960 + 960)
+        + (53 * 960 * 925 + 925)
+        + (925 * 919 + 919)
+    )
     assert deep.count_params() == n_deep == 52_843_119
     assert [deep.get_layer(f"deepsea_dropout{i}").rate for i in (1, 2, 3)] == [0.2, 0.2, 0.5]
     # DanQ on 1000 bp: conv 320x26, pool 13 -> 75 steps, BiLSTM 2 x 320, dense 925
@@ -163,8 +181,9 @@ def test_split_like_paper(data):
     _, val, test = arch.split_like_paper(data["dna"], "cage", validation_chroms=["chr3"])
     assert set(val.chrom.values) == {"chr3"} and set(test.chrom.values) == {"chr1"}
     # a bare name is one chromosome, not its letters
-    train, val, test = arch.split_like_paper(data["dna"], "danq", validation_chroms="chr2",
-                                             test_chroms="chr3")
+    train, val, test = arch.split_like_paper(
+        data["dna"], "danq", validation_chroms="chr2", test_chroms="chr3"
+    )
     assert set(train.chrom.values) == {"chr1"} and set(val.chrom.values) == {"chr2"}
     assert set(test.chrom.values) == {"chr3"}
 
@@ -185,14 +204,21 @@ def _build(kind, d, labels):
         return arch.cage_dna(d["dna"], labels, onehot_order=2)
     if kind == "cage_chromatin":
         return arch.cage_chromatin({"dnase": d["dnase_tss"], "h3k4me3": d["h3k4me3"]}, labels)
-    return arch.cage_joint(d["dna"], {"dnase": d["dnase_tss"], "h3k4me3": d["h3k4me3"]},
-                           labels, onehot_order=2)
+    return arch.cage_joint(
+        d["dna"], {"dnase": d["dnase_tss"], "h3k4me3": d["h3k4me3"]}, labels, onehot_order=2
+    )
 
 
-INPUTS = {"deepsea": ["dna"], "danq": ["dna"], "jund_dna": ["dna"], "jund_dnase": ["dnase"],
-          "jund_joint": ["dna", "dnase"], "cage_dna": ["dna"],
-          "cage_chromatin": ["dnase_tss", "h3k4me3"],
-          "cage_joint": ["dna", "dnase_tss", "h3k4me3"]}
+INPUTS = {
+    "deepsea": ["dna"],
+    "danq": ["dna"],
+    "jund_dna": ["dna"],
+    "jund_dnase": ["dnase"],
+    "jund_joint": ["dna", "dnase"],
+    "cage_dna": ["dna"],
+    "cage_chromatin": ["dnase_tss", "h3k4me3"],
+    "cage_joint": ["dna", "dnase_tss", "h3k4me3"],
+}
 NAMES = {"dnase_tss": "dnase"}
 
 
@@ -202,12 +228,12 @@ def test_train_reduces_loss_and_reloads(data, kind, isolated_output):
     target = "cage" if kind.startswith("cage") else "peaks"
     arrays = {NAMES.get(k, k): data[k] for k in INPUTS[kind]}
     train, val, _ = arch.split_like_paper([arrays, data[target]], "jund")
-    net = _build(kind, {**data, **{k: data[k] for k in INPUTS[kind]}},
-                 {target: train[1]})
+    net = _build(kind, {**data, **{k: data[k] for k in INPUTS[kind]}}, {target: train[1]})
     arch.compile_like_paper(net, learning_rate=0.01)
     order = {"dna": 2} if "dna" in arrays else None
-    tr = GenomicSequence(train[0], {target: train[1]}, onehot_order=order, batch_size=16,
-                         shuffle=True, seed=0)
+    tr = GenomicSequence(
+        train[0], {target: train[1]}, onehot_order=order, batch_size=16, shuffle=True, seed=0
+    )
     va = GenomicSequence(val[0], {target: val[1]}, onehot_order=order, batch_size=64)
     history = arch.fit_like_paper(net, tr, va, "jund", epochs=3, name=kind)
     loss = history.history["loss"]
@@ -238,10 +264,13 @@ def test_join_models_shares_or_reinitializes(tmp_path):
     # fine-tuning: the sub-models' layers (and weights) are shared
     assert joint.get_layer("dna_model_conv1") is dna_net.get_layer("dna_model_conv1")
 
-    x = {"dna": np.random.default_rng(0).random((4, 500, 16), np.float32),
-         "dnase": np.random.default_rng(1).random((4, 22, 2, 1), np.float32)}
-    fresh = arch.join_models([dna_net, dnase_net], 3, output_name="out", name="fresh",
-                             reinitialize=True)
+    x = {
+        "dna": np.random.default_rng(0).random((4, 500, 16), np.float32),
+        "dnase": np.random.default_rng(1).random((4, 22, 2, 1), np.float32),
+    }
+    fresh = arch.join_models(
+        [dna_net, dnase_net], 3, output_name="out", name="fresh", reinitialize=True
+    )
     assert fresh.get_layer("dna_model_conv1") is not dna_net.get_layer("dna_model_conv1")
     w_old = dna_net.get_layer("dna_model_conv1").get_weights()[0]
     w_new = fresh.get_layer("dna_model_conv1").get_weights()[0]
@@ -250,14 +279,16 @@ def test_join_models_shares_or_reinitializes(tmp_path):
 
     joint.save(tmp_path / "joint.keras")
     again = keras.saving.load_model(tmp_path / "joint.keras")
-    np.testing.assert_allclose(again.predict(x, verbose=0)["peaks"],
-                               joint.predict(x, verbose=0)["peaks"], atol=1e-6)
+    np.testing.assert_allclose(
+        again.predict(x, verbose=0)["peaks"], joint.predict(x, verbose=0)["peaks"], atol=1e-6
+    )
 
     with pytest.raises(InputError, match="different name"):
         arch.join_models([arch.jund_dna((500, 4), 1), arch.jund_dna({"b": (500, 4)}, 1)])
     with pytest.raises(InputError, match="input called"):
-        arch.join_models([arch.jund_dna((500, 4), 1, name="a"),
-                          arch.jund_dna((500, 4), 1, name="b")])
+        arch.join_models(
+            [arch.jund_dna((500, 4), 1, name="a"), arch.jund_dna((500, 4), 1, name="b")]
+        )
 
 
 def test_labels_with_extra_axes_get_their_shape(data):
@@ -266,8 +297,7 @@ def test_labels_with_extra_axes_get_their_shape(data):
     y4 = data["cage"].expand_dims({"pos": 1, "strand": ["."]}, axis=(1, 2))
     net = arch.cage_dna(data["dna"], {"cage": y4}, onehot_order=1, name="cage4")
     assert tuple(net.output["cage"].shape[1:]) == tuple(y4.shape[1:])
-    seq = GenomicSequence({"dna": data["dna"]}, {"cage": y4}, onehot_order=1,
-                          batch_size=64)
+    seq = GenomicSequence({"dna": data["dna"]}, {"cage": y4}, onehot_order=1, batch_size=64)
     x, y = seq[0]
     pred = net.predict_on_batch(x)["cage"]
     assert pred.shape == y["cage"].shape
@@ -280,8 +310,7 @@ def test_compile_and_join_use_output_keys_not_layer_names():
     are keyed as fit() expects."""
     inp = keras.Input((20, 4), name="dna")
     hidden = keras.layers.GlobalMaxPooling1D()(keras.layers.Conv1D(2, 3, name="c1")(inp))
-    net = keras.Model(inp, {"y": keras.layers.Dense(1, activation="sigmoid",
-                                                     name="head")(hidden)})
+    net = keras.Model(inp, {"y": keras.layers.Dense(1, activation="sigmoid", name="head")(hidden)})
     arch.compile_like_paper(net)
     x = np.random.default_rng(0).random((8, 20, 4)).astype("float32")
     net.fit(x, {"y": np.ones((8, 1), "float32")}, epochs=1, verbose=0)

@@ -23,10 +23,15 @@ def views():
     dna = ga.read_fasta(ga.example_path("genome.fa"), cache=False)
     roi = ga.tile(ga.example_path("roi.bed"), binsize=200)
     codes = dna.janggu.view(roi)
-    cov = ga.read_bam(ga.example_path("sample.bam"), storage="memory",
-                      progress=False).janggu.view(roi)
-    peaks = ga.read_bed(ga.example_path("peaks.narrowPeak"), like=ga.example_path("genome.fa"),
-                        storage="memory", progress=False)
+    cov = ga.read_bam(ga.example_path("sample.bam"), storage="memory", progress=False).janggu.view(
+        roi
+    )
+    peaks = ga.read_bed(
+        ga.example_path("peaks.narrowPeak"),
+        like=ga.example_path("genome.fa"),
+        storage="memory",
+        progress=False,
+    )
     labels = peaks.janggu.view(roi).janggu.collapse(None, how="max").isel(pos=0, strand=0)
     return {"codes": codes, "cov": cov, "labels": labels, "roi": roi}
 
@@ -37,8 +42,9 @@ def on_disk(views, tmp_path_factory):
     root = tmp_path_factory.mktemp("kz")
     out = {}
     for name in ("codes", "cov"):
-        path = write_zarr(views[name], os.path.join(root, f"{name}.zarr"),
-                          chunks={"region": 50}, progress=False)
+        path = write_zarr(
+            views[name], os.path.join(root, f"{name}.zarr"), chunks={"region": 50}, progress=False
+        )
         out[name] = open_zarr(path)
     return out
 
@@ -57,8 +63,13 @@ def _concat(seq, key):
 def test_batches_equal_numpy(views, on_disk, where):
     src = views if where == "memory" else on_disk
     budget = 1000 if where == "out_of_core" else 1 << 30
-    seq = GenomicSequence({"dna": src["codes"], "cov": src["cov"]}, views["labels"],
-                          onehot_order=1, batch_size=64, max_memory_bytes=budget)
+    seq = GenomicSequence(
+        {"dna": src["codes"], "cov": src["cov"]},
+        views["labels"],
+        onehot_order=1,
+        batch_size=64,
+        max_memory_bytes=budget,
+    )
     n = views["codes"].sizes["region"]
     assert seq.in_memory is (where != "out_of_core")
     assert len(seq) == -(-n // 64) == 4
@@ -75,8 +86,9 @@ def test_batches_equal_numpy(views, on_disk, where):
 
 
 def test_out_of_core_reads_blocks(on_disk):
-    seq = GenomicSequence(on_disk["codes"], max_memory_bytes=1000, batch_size=16,
-                          buffer_chunks=2, onehot_order=1)
+    seq = GenomicSequence(
+        on_disk["codes"], max_memory_bytes=1000, batch_size=16, buffer_chunks=2, onehot_order=1
+    )
     assert not seq.in_memory and seq.n_blocks > 2
     # large budget: blocks are the zarr chunks
     big = GenomicSequence(on_disk["codes"], max_memory_bytes=1 << 30, onehot_order=1)
@@ -85,8 +97,7 @@ def test_out_of_core_reads_blocks(on_disk):
 
 def test_shuffle_in_memory(views):
     n = views["codes"].sizes["region"]
-    seq = GenomicSequence(views["codes"], onehot_order=1, batch_size=50, shuffle=True,
-                          seed=3)
+    seq = GenomicSequence(views["codes"], onehot_order=1, batch_size=50, shuffle=True, seed=3)
     first = seq.order()
     assert sorted(first) == list(range(n)) and not np.array_equal(first, np.arange(n))
     got = _concat_x(seq)
@@ -94,8 +105,7 @@ def test_shuffle_in_memory(views):
     seq.on_epoch_end()
     second = seq.order()
     assert sorted(second) == list(range(n)) and not np.array_equal(first, second)
-    again = GenomicSequence(views["codes"], onehot_order=1, batch_size=50, shuffle=True,
-                            seed=3)
+    again = GenomicSequence(views["codes"], onehot_order=1, batch_size=50, shuffle=True, seed=3)
     np.testing.assert_array_equal(again.order(), first)
     np.testing.assert_array_equal(again.order(1), second)
 
@@ -106,8 +116,15 @@ def _concat_x(seq):
 
 def test_shuffle_out_of_core_within_buffers(views, on_disk):
     n = views["codes"].sizes["region"]
-    seq = GenomicSequence(on_disk["codes"], onehot_order=1, batch_size=32, shuffle=True,
-                          seed=5, buffer_chunks=2, max_memory_bytes=10 * 200 * 4)
+    seq = GenomicSequence(
+        on_disk["codes"],
+        onehot_order=1,
+        batch_size=32,
+        shuffle=True,
+        seed=5,
+        buffer_chunks=2,
+        max_memory_bytes=10 * 200 * 4,
+    )
     assert not seq.in_memory
     bounds = seq.bounds
     for _ in range(2):
@@ -129,15 +146,27 @@ def test_shuffle_out_of_core_within_buffers(views, on_disk):
         got = _concat_x(seq)
         np.testing.assert_array_equal(got, onehot(views["codes"].values[order], 1))
         seq.on_epoch_end()
-    again = GenomicSequence(on_disk["codes"], onehot_order=1, batch_size=32, shuffle=True,
-                            seed=5, buffer_chunks=2, max_memory_bytes=10 * 200 * 4)
+    again = GenomicSequence(
+        on_disk["codes"],
+        onehot_order=1,
+        batch_size=32,
+        shuffle=True,
+        seed=5,
+        buffer_chunks=2,
+        max_memory_bytes=10 * 200 * 4,
+    )
     np.testing.assert_array_equal(again.order(0), seq.order(0))
 
 
 def test_augmentation_consistent(views):
-    seq = GenomicSequence({"dna": views["codes"], "cov": views["cov"]}, views["labels"],
-                          onehot_order=1, batch_size=230, augment=ga.transforms.augment.Flip(),
-                          seed=0)
+    seq = GenomicSequence(
+        {"dna": views["codes"], "cov": views["cov"]},
+        views["labels"],
+        onehot_order=1,
+        batch_size=230,
+        augment=ga.transforms.augment.Flip(),
+        seed=0,
+    )
     x, y = seq[0]
     dna, cov = _expected(views, np.arange(230))
     flipped = ~np.all(x["dna"] == dna, axis=(1, 2))
@@ -165,8 +194,13 @@ def test_structures(views):
     assert isinstance(y, tuple) and y[0].shape == (8, 1)
     only_x = GenomicSequence([codes, cov], onehot_order=1, batch_size=8)
     assert len(only_x[0]) == 1 and len(only_x[0][0]) == 2
-    raw = GenomicSequence({"seq": codes}, {"out": lab}, dtype=None, batch_size=8,
-                          sample_weights={"out": np.arange(230.0)})
+    raw = GenomicSequence(
+        {"seq": codes},
+        {"out": lab},
+        dtype=None,
+        batch_size=8,
+        sample_weights={"out": np.arange(230.0)},
+    )
     x, y, w = raw[1]
     assert x["seq"].dtype == np.uint8 and set(y) == {"out"}
     np.testing.assert_array_equal(w["out"], np.arange(8.0, 16.0))
@@ -176,8 +210,7 @@ def test_misaligned_regions(views):
     other = views["cov"].isel(region=slice(1, None))
     with pytest.raises(InputError, match="229 regions"):
         GenomicSequence(views["codes"], other)
-    shifted = views["cov"].assign_coords(start=views["cov"]["start"] + (
-        np.arange(230) >= 7) * 1)
+    shifted = views["cov"].assign_coords(start=views["cov"]["start"] + (np.arange(230) >= 7) * 1)
     with pytest.raises(InputError, match="region 7"):
         GenomicSequence({"dna": views["codes"], "cov": shifted})
     with pytest.raises(InputError, match="onehot_order"):
@@ -186,10 +219,16 @@ def test_misaligned_regions(views):
 
 def test_keras_fit_predict(views):
     keras.utils.set_random_seed(0)
-    train = GenomicSequence({"dna": views["codes"]}, views["labels"], onehot_order=1,
-                            batch_size=32, shuffle=True, seed=0, augment="flip")
-    val = GenomicSequence({"dna": views["codes"]}, views["labels"], onehot_order=1,
-                          batch_size=64)
+    train = GenomicSequence(
+        {"dna": views["codes"]},
+        views["labels"],
+        onehot_order=1,
+        batch_size=32,
+        shuffle=True,
+        seed=0,
+        augment="flip",
+    )
+    val = GenomicSequence({"dna": views["codes"]}, views["labels"], onehot_order=1, batch_size=64)
     inp = keras.Input((200, 4), name="dna")
     h = keras.layers.Conv1D(4, 11, activation="relu")(inp)
     h = keras.layers.GlobalMaxPooling1D()(h)
@@ -198,24 +237,25 @@ def test_keras_fit_predict(views):
     hist = model.fit(train, validation_data=val, epochs=2, verbose=0)
     assert np.all(np.isfinite(hist.history["loss"] + hist.history["val_loss"]))
     assert train.epoch >= 1
-    pred = model.predict(GenomicSequence({"dna": views["codes"]}, onehot_order=1,
-                                         batch_size=64), verbose=0)
+    pred = model.predict(
+        GenomicSequence({"dna": views["codes"]}, onehot_order=1, batch_size=64), verbose=0
+    )
     assert pred.shape == (230, 1)
     assert np.isfinite(model.evaluate(val, verbose=0))
 
 
 def test_import_genomarray_does_not_import_keras():
-    code = ("import sys, genomarray, genomarray.keras; "
-            "print('keras' in sys.modules or 'tensorflow' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = (
+        "import sys, genomarray, genomarray.keras; "
+        "print('keras' in sys.modules or 'tensorflow' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
 def test_next_block_is_read_ahead(on_disk):
     """Out of core, serving a batch starts reading the next block in the background."""
-    seq = GenomicSequence(on_disk["codes"], max_memory_bytes=1000, batch_size=16,
-                          buffer_chunks=2)
+    seq = GenomicSequence(on_disk["codes"], max_memory_bytes=1000, batch_size=16, buffer_chunks=2)
     assert not seq.in_memory and seq.n_blocks > 1
     seq[0]
     pending = list(seq._pending.values())
@@ -235,8 +275,16 @@ def test_pickled_copy_gives_the_same_batches(views, on_disk, where):
 
     x = views["codes"] if where == "memory" else on_disk["codes"]
     budget = 1 << 30 if where == "memory" else 1000
-    seq = GenomicSequence({"dna": x}, views["labels"], onehot_order=1, batch_size=32,
-                          shuffle=True, seed=3, augment="flip", max_memory_bytes=budget)
+    seq = GenomicSequence(
+        {"dna": x},
+        views["labels"],
+        onehot_order=1,
+        batch_size=32,
+        shuffle=True,
+        seed=3,
+        augment="flip",
+        max_memory_bytes=budget,
+    )
     seq.on_epoch_end()
     copy = pickle.loads(pickle.dumps(seq))
     for i in (0, len(seq) // 2, len(seq) - 1):
@@ -248,9 +296,17 @@ def test_pickled_copy_gives_the_same_batches(views, on_disk, where):
 def test_fit_with_worker_processes(views):
     """model.fit with keras' multiprocessing workers runs on a GenomicSequence."""
     keras.utils.set_random_seed(0)
-    train = GenomicSequence({"dna": views["codes"]}, views["labels"], onehot_order=1,
-                            batch_size=32, shuffle=True, seed=0, augment="flip",
-                            workers=2, use_multiprocessing=True)
+    train = GenomicSequence(
+        {"dna": views["codes"]},
+        views["labels"],
+        onehot_order=1,
+        batch_size=32,
+        shuffle=True,
+        seed=0,
+        augment="flip",
+        workers=2,
+        use_multiprocessing=True,
+    )
     inp = keras.Input((200, 4), name="dna")
     h = keras.layers.GlobalMaxPooling1D()(keras.layers.Conv1D(4, 11, activation="relu")(inp))
     model = keras.Model({"dna": inp}, keras.layers.Dense(1, activation="sigmoid")(h))

@@ -70,19 +70,17 @@ def _manual(conv, x: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray]:
 def test_both_strands_equals_manual(order, padding):
     x = onehot(_codes(np.random.default_rng(10 + order), length=30), order, dtype="float32")
     conv = keras.layers.Conv1D(5, 7, padding=padding, bias_initializer="glorot_uniform")
-    layers = {m: BothStrands(conv, merge=m, order=order) for m in ("max", "mean", "concat",
-                                                                     "both")}
+    layers = {m: BothStrands(conv, merge=m, order=order) for m in ("max", "mean", "concat", "both")}
     outs = {m: layer(x) for m, layer in layers.items()}
-    forward, reverse = _manual(conv, x, order)   # same (shared) conv weights
+    forward, reverse = _manual(conv, x, order)  # same (shared) conv weights
     assert len(layers["max"].trainable_weights) == 2
     assert forward.shape == (x.shape[0], x.shape[1] - (6 if padding == "valid" else 0), 5)
-    assert not np.allclose(forward, reverse)   # the two strands do differ
-    np.testing.assert_allclose(_np(outs["max"]), np.maximum(forward, reverse), rtol=1e-5,
-                               atol=1e-6)
-    np.testing.assert_allclose(_np(outs["mean"]), (forward + reverse) / 2, rtol=1e-5,
-                               atol=1e-6)
-    np.testing.assert_allclose(_np(outs["concat"]), np.concatenate([forward, reverse], -1),
-                               rtol=1e-5, atol=1e-6)
+    assert not np.allclose(forward, reverse)  # the two strands do differ
+    np.testing.assert_allclose(_np(outs["max"]), np.maximum(forward, reverse), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(_np(outs["mean"]), (forward + reverse) / 2, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        _np(outs["concat"]), np.concatenate([forward, reverse], -1), rtol=1e-5, atol=1e-6
+    )
     both = outs["both"]
     assert isinstance(both, list | tuple) and len(both) == 2
     np.testing.assert_allclose(_np(both[0]), forward, rtol=1e-5, atol=1e-6)
@@ -102,8 +100,9 @@ def test_symbolic_shapes():
 @pytest.mark.parametrize("order", [1, 3])
 def test_revcomp_invariance(order, merge):
     inp = keras.Input((None, 4**order))
-    h = BothStrandConv1D(6, 5, merge=merge, order=order, activation="relu",
-                         bias_initializer="glorot_uniform")(inp)
+    h = BothStrandConv1D(
+        6, 5, merge=merge, order=order, activation="relu", bias_initializer="glorot_uniform"
+    )(inp)
     out = keras.layers.GlobalMaxPooling1D()(h)
     model = keras.Model(inp, out)
     codes = _codes(np.random.default_rng(20 + order), length=33)
@@ -112,17 +111,20 @@ def test_revcomp_invariance(order, merge):
     y, y_rc = model.predict(x, verbose=0), model.predict(x_rc, verbose=0)
     np.testing.assert_allclose(y, y_rc, rtol=1e-5, atol=1e-6)
     # a plain convolution is not invariant
-    plain = keras.Model(inp, keras.layers.GlobalMaxPooling1D()(
-        keras.layers.Conv1D(6, 5, bias_initializer="glorot_uniform")(inp)))
+    plain = keras.Model(
+        inp,
+        keras.layers.GlobalMaxPooling1D()(
+            keras.layers.Conv1D(6, 5, bias_initializer="glorot_uniform")(inp)
+        ),
+    )
     assert not np.allclose(plain.predict(x, verbose=0), plain.predict(x_rc, verbose=0))
 
 
 @pytest.mark.parametrize("pool", [1, 2, 5])
 def test_local_average_pooling_matches_numpy(pool):
     x = np.random.default_rng(pool).normal(size=(3, 17, 4)).astype("float32")
-    expected = np.stack([x[:, i:i + pool].mean(axis=1) for i in range(17 - pool + 1)], axis=1)
-    np.testing.assert_allclose(_np(LocalAveragePooling(pool)(x)), expected, rtol=1e-5,
-                               atol=1e-6)
+    expected = np.stack([x[:, i : i + pool].mean(axis=1) for i in range(17 - pool + 1)], axis=1)
+    np.testing.assert_allclose(_np(LocalAveragePooling(pool)(x)), expected, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="pool_size"):
         LocalAveragePooling(0)
 
@@ -132,13 +134,17 @@ def test_save_load_round_trip(tmp_path):
     inp = keras.Input((39, 4**order))
     flipped = Reverse()(Complement(order)(inp))
     fwd, rev = BothStrandConv1D(4, 3, merge="both", order=order, name="bs_both")(flipped)
-    h = keras.layers.Concatenate()([
-        BothStrandConv1D(4, 5, merge="max", order=order, name="bs_max",
-                         bias_initializer="glorot_uniform")(inp)[:, 1:-1],
-        BothStrands(keras.layers.Conv1D(3, 5), merge="mean", order=None)(inp)[:, 1:-1],
-        BothStrandConv1D(2, 3, merge="concat", order=order)(inp)[:, 2:-2],
-        fwd[:, 2:-2], rev[:, 2:-2],
-    ])
+    h = keras.layers.Concatenate()(
+        [
+            BothStrandConv1D(
+                4, 5, merge="max", order=order, name="bs_max", bias_initializer="glorot_uniform"
+            )(inp)[:, 1:-1],
+            BothStrands(keras.layers.Conv1D(3, 5), merge="mean", order=None)(inp)[:, 1:-1],
+            BothStrandConv1D(2, 3, merge="concat", order=order)(inp)[:, 2:-2],
+            fwd[:, 2:-2],
+            rev[:, 2:-2],
+        ]
+    )
     h = LocalAveragePooling(3)(h)
     out = keras.layers.Dense(1)(keras.layers.GlobalAveragePooling1D()(h))
     model = keras.Model(inp, out)

@@ -37,9 +37,12 @@ def data():
     # 100 bp of context each side: a peak overlapping a 200 bp window has its centre
     # (and motif) within 100 bp of it; without flank half the positive windows lack it
     x = dna.janggu.view(ga.tile(genome, binsize=200, flank=100))
-    y = (ga.read_bed(ga.example_path("peaks.narrowPeak"), like=dna, storage="memory",
-                     progress=False).janggu.view(roi).janggu.collapse(None, how="max")
-         .isel(pos=0, strand=0))
+    y = (
+        ga.read_bed(ga.example_path("peaks.narrowPeak"), like=dna, storage="memory", progress=False)
+        .janggu.view(roi)
+        .janggu.collapse(None, how="max")
+        .isel(pos=0, strand=0)
+    )
     return ga.split_train_test([x, y], ["chr3"])
 
 
@@ -58,8 +61,15 @@ def test_shapes(data):
 def test_train_predict_save(data, isolated_output):
     (xtr, ytr), (xte, yte) = data
     keras.utils.set_random_seed(1)
-    train = GenomicSequence({"dna": xtr}, {"peaks": ytr}, onehot_order=1, batch_size=16,
-                            shuffle=True, seed=0, augment="flip")
+    train = GenomicSequence(
+        {"dna": xtr},
+        {"peaks": ytr},
+        onehot_order=1,
+        batch_size=16,
+        shuffle=True,
+        seed=0,
+        augment="flip",
+    )
     test = GenomicSequence({"dna": xte}, {"peaks": yte}, onehot_order=1, batch_size=64)
     net = create_model(cnn, train, name="cnn")
     net.compile(keras.optimizers.Adam(0.01), "binary_crossentropy")

@@ -11,13 +11,20 @@ from genomarray import model
 
 def test_dimension_names_are_declared_once():
     assert (ga.CHROM, ga.POS, ga.STRAND, ga.CONDITION, ga.REGION, ga.BASE) == (
-        "chrom", "pos", "strand", "condition", "region", "base")
+        "chrom",
+        "pos",
+        "strand",
+        "condition",
+        "region",
+        "base",
+    )
 
 
 def test_constructors_stamp_source_and_kind():
     g = model.sequence_genome(np.zeros((1, 5), np.uint8), ["c"], [5])
-    t = model.coverage_track(np.zeros((1, 5, 2, 1), np.float32), ["c"], [5], ["+", "-"],
-                             ["x"], resolution=1)
+    t = model.coverage_track(
+        np.zeros((1, 5, 2, 1), np.float32), ["c"], [5], ["+", "-"], ["x"], resolution=1
+    )
     for arr, kind in ((g, model.SEQUENCE_GENOME), (t, model.COVERAGE_TRACK)):
         assert arr.attrs["source"] == f"genomarray-{ga.__version__}"
         assert arr.janggu.kind == kind and arr.janggu.validate() == kind
@@ -27,11 +34,15 @@ def test_constructors_stamp_source_and_kind():
 
 def test_validators_explain():
     with pytest.raises(ValueError, match="must have dims"):
-        model.validate(xr.DataArray(np.zeros((1, 2)), dims=("pos", "chrom"),
-                                    attrs={model.KIND: model.SEQUENCE_GENOME}))
+        model.validate(
+            xr.DataArray(
+                np.zeros((1, 2)), dims=("pos", "chrom"), attrs={model.KIND: model.SEQUENCE_GENOME}
+            )
+        )
     with pytest.raises(ValueError, match="needs the coordinate 'chrom_length'"):
-        model.validate(xr.DataArray(np.zeros((1, 2)), dims=("chrom", "pos"),
-                                    coords={"chrom": ["c"]}))
+        model.validate(
+            xr.DataArray(np.zeros((1, 2)), dims=("chrom", "pos"), coords={"chrom": ["c"]})
+        )
     with pytest.raises(ValueError, match="per-region coordinates"):
         model.validate(xr.DataArray(np.zeros((1, 2)), dims=("region", "pos")))
     with pytest.raises(TypeError, match="DataArray"):
@@ -39,20 +50,30 @@ def test_validators_explain():
     with pytest.raises(ValueError, match="duplicate chromosome"):
         model.sequence_genome(np.zeros((2, 5), np.uint8), ["c", "c"], [5, 5])
     with pytest.raises(ValueError, match="expected a coverage_track"):
-        model.validate(model.sequence_genome(np.zeros((1, 5), np.uint8), ["c"], [5]),
-                       model.COVERAGE_TRACK)
+        model.validate(
+            model.sequence_genome(np.zeros((1, 5), np.uint8), ["c"], [5]), model.COVERAGE_TRACK
+        )
 
 
 def test_region_view_coordinates_and_regions_roundtrip():
-    roi = pd.DataFrame({"chrom": ["a", "b"], "start": [0, 5], "end": [4, 9],
-                        "name": ["x", "y"], "strand": ["+", "-"]})
+    roi = pd.DataFrame(
+        {
+            "chrom": ["a", "b"],
+            "start": [0, 5],
+            "end": [4, 9],
+            "name": ["x", "y"],
+            "strand": ["+", "-"],
+        }
+    )
     v = model.region_view(np.zeros((2, 4), np.uint8), roi)
     assert v.dims == ("region", "pos")
     assert v["region_strand"].values.tolist() == ["+", "-"]
     back = v.janggu.regions()
-    pd.testing.assert_frame_equal(back[["chrom", "start", "end", "name", "strand"]],
-                                  roi[["chrom", "start", "end", "name", "strand"]],
-                                  check_dtype=False)
+    pd.testing.assert_frame_equal(
+        back[["chrom", "start", "end", "name", "strand"]],
+        roi[["chrom", "start", "end", "name", "strand"]],
+        check_dtype=False,
+    )
 
 
 def test_dataset_accessor_views_every_genome_variable():

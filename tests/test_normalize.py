@@ -28,15 +28,16 @@ def make_track(seed=0, resolution=1, padding_value=0.0, dtype=np.float32):
     values = np.full((2, max(n_bins), 2, 2), padding_value, dtype=dtype)
     for i, n in enumerate(n_bins):
         values[i, :n] = rng.poisson([[2.0, 9.0]], size=(n, 2, 2))
-    return model.coverage_track(values, ["a", "b"], LENGTHS, ["+", "-"], ["c1", "c2"],
-                                resolution=resolution)
+    return model.coverage_track(
+        values, ["a", "b"], LENGTHS, ["+", "-"], ["c1", "c2"], resolution=resolution
+    )
 
 
 def data_cells(track):
     """The non-padding cells of a track, ``(cells, condition)`` float64 (numpy reference)."""
     res = track.attrs["resolution"]
     x = np.asarray(track.values, dtype=np.float64)
-    rows = [x[i, :-(-n // res)] for i, n in enumerate(LENGTHS)]
+    rows = [x[i, : -(-n // res)] for i, n in enumerate(LENGTHS)]
     return np.concatenate(rows).reshape(-1, x.shape[-1])
 
 
@@ -44,7 +45,7 @@ def padding(track):
     res = track.attrs["resolution"]
     pad = np.zeros(track.shape, bool)
     for i, n in enumerate(LENGTHS):
-        pad[i, -(-n // res):] = True
+        pad[i, -(-n // res) :] = True
     return pad
 
 
@@ -112,8 +113,11 @@ def test_perctrim_default_is_99():
     t = make_track()
     entry = nz.normalize(t, "perctrim").attrs["normalizers"][0]
     assert entry["name"] == "perctrim" and entry["params"]["percentile"] == 99
-    np.testing.assert_allclose(list(entry["params"]["threshold"].values()),
-                               np.percentile(data_cells(t), 99, axis=0), rtol=1e-12)
+    np.testing.assert_allclose(
+        list(entry["params"]["threshold"].values()),
+        np.percentile(data_cells(t), 99, axis=0),
+        rtol=1e-12,
+    )
 
 
 # -- exact out-of-core percentiles ---------------------------------------------------------
@@ -135,8 +139,9 @@ def test_percentile_is_exact_on_ties_negatives_and_chunks(monkeypatch, gather_ma
     for q in (0.1, 25, 50, 99, 99.9, 100):
         expect = np.nanpercentile(flat, q, axis=0)
         np.testing.assert_allclose(nz.condition_percentile(lazy, q), expect, rtol=1e-12)
-    np.testing.assert_allclose(nz.condition_percentile(t, 99), np.nanpercentile(flat, 99, 0),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        nz.condition_percentile(t, 99), np.nanpercentile(flat, 99, 0), rtol=1e-12
+    )
 
 
 def test_percentile_of_an_empty_condition_is_nan_and_not_clipped():
@@ -180,15 +185,14 @@ def test_tpm_object_reuses_the_first_total():
     tpm = nz.TPM()
     tpm(train)
     total = data_cells(train).sum(0) * 1000
-    np.testing.assert_allclose(tpm(test).values, test.values * 1000 / (total / 1e6),
-                               rtol=1e-5)
+    np.testing.assert_allclose(tpm(test).values, test.values * 1000 / (total / 1e6), rtol=1e-5)
 
 
 def test_given_mean_fits_the_spread_around_it():
     t = make_track()
     ref = data_cells(t)
     z = nz.ZScore(mean=0.0).fit(t)
-    expect = np.sqrt((ref ** 2).sum(0) / (len(ref) - 1))
+    expect = np.sqrt((ref**2).sum(0) / (len(ref) - 1))
     np.testing.assert_allclose(list(z.params["std"].values()), expect, rtol=1e-12)
 
 
@@ -240,8 +244,7 @@ def test_user_mask_restricts_the_statistics():
 
 
 # -- lazy equals eager ---------------------------------------------------------------------
-@pytest.mark.parametrize("spec", ["zscore", "zscorelog", "tpm", "perctrim", "log",
-                                  "binsizenorm"])
+@pytest.mark.parametrize("spec", ["zscore", "zscorelog", "tpm", "perctrim", "log", "binsizenorm"])
 def test_lazy_zarr_track_equals_eager(tmp_path, spec):
     t = make_track(resolution=5)
     z = zarr_copy(t, tmp_path, chunks={"pos": 3})
@@ -273,8 +276,15 @@ def test_moments_are_stable_far_from_zero():
 
 # -- views ---------------------------------------------------------------------------------
 def view_rows():
-    return pd.DataFrame({"chrom": ["a", "b", "a"], "start": [0, 12, 20], "end": [10, 20, 30],
-                         "name": ["r0", "r1", "r2"], "strand": ["+", "-", "."]})
+    return pd.DataFrame(
+        {
+            "chrom": ["a", "b", "a"],
+            "start": [0, 12, 20],
+            "end": [10, 20, 30],
+            "name": ["r0", "r1", "r2"],
+            "strand": ["+", "-", "."],
+        }
+    )
 
 
 def expected_view_mask(v, flank=5):
@@ -315,16 +325,18 @@ def test_collapsed_views():
     per_region = collapse(v, None, "sum")
     out = nz.normalize(per_region, "binsizenorm")
     lengths = np.array([20, 18, 20])  # [start - 5, end + 5): region r1 is 8 bp long
-    np.testing.assert_allclose(out.values, per_region.values / lengths[:, None, None, None],
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        out.values, per_region.values / lengths[:, None, None, None], rtol=1e-6
+    )
     binned = collapse(v, 4, "sum")
     keep = nz.padding_mask(binned)
     assert keep is not None and not bool(keep.all())
     z = nz.normalize(binned, "zscore")
     assert np.all(z.values[~keep.values] == 0)
     ref = binned.values[keep.values].reshape(-1, 2).astype(np.float64)
-    np.testing.assert_allclose(list(z.attrs["normalizers"][0]["params"]["mean"].values()),
-                               ref.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(
+        list(z.attrs["normalizers"][0]["params"]["mean"].values()), ref.mean(0), rtol=1e-12
+    )
 
 
 def test_realistic_bam_track_and_view():
@@ -337,7 +349,7 @@ def test_realistic_bam_track_and_view():
     got = zl.attrs["normalizers"][0]["params"]
     assert got["mean"]["sample"] == pytest.approx(logged.mean(), rel=1e-12)
     assert got["std"]["sample"] == pytest.approx(logged.std(ddof=1), rel=1e-12)
-    assert float(zl.values[2, sizes[2]:].max(initial=0)) == 0  # chr3's padding stays 0
+    assert float(zl.values[2, sizes[2] :].max(initial=0)) == 0  # chr3's padding stays 0
     tpm = nz.normalize(cov, "tpm")
     assert float(tpm.values.astype(np.float64).sum()) == pytest.approx(1e6, rel=1e-5)
     thr = nz.PercentileTrimming(99.9).fit(cov).params["threshold"]["sample"]
@@ -355,20 +367,25 @@ def test_provenance_survives_zarr_and_reproduces(tmp_path):
     back = zarr_copy(out, tmp_path, "norm.zarr", chunks={"pos": 2})
     assert back.attrs["normalizers"] == out.attrs["normalizers"]
     steps = nz.from_params(back.attrs["normalizers"])
-    assert [type(s) for s in steps] == [nz.RegionLengthNormalization, nz.PercentileTrimming,
-                                        nz.ZScoreLog]
+    assert [type(s) for s in steps] == [
+        nz.RegionLengthNormalization,
+        nz.PercentileTrimming,
+        nz.ZScoreLog,
+    ]
     np.testing.assert_allclose(nz.normalize(train, steps).values, out.values, rtol=1e-6)
-    np.testing.assert_allclose(nz.normalize(train, back.attrs["normalizers"]).values,
-                               out.values, rtol=1e-6)  # entries are specs too
+    np.testing.assert_allclose(
+        nz.normalize(train, back.attrs["normalizers"]).values, out.values, rtol=1e-6
+    )  # entries are specs too
     # fitted on train, reproduced on test: same as reusing the objects
     objs = nz.steps_of(spec)
     nz.normalize(train, objs)
-    np.testing.assert_allclose(nz.normalize(test, steps).values,
-                               nz.normalize(test, objs).values)
+    np.testing.assert_allclose(nz.normalize(test, steps).values, nz.normalize(test, objs).values)
 
 
-@pytest.mark.parametrize("spec", [["zscore"], ["log", "zscore"], ["zscorelog"], ["tpm"],
-                                  ["binsizenorm", "tpm", "zscore"]])
+@pytest.mark.parametrize(
+    "spec",
+    [["zscore"], ["log", "zscore"], ["zscorelog"], ["tpm"], ["binsizenorm", "tpm", "zscore"]],
+)
 def test_inverse_round_trip(spec):
     t = make_track(resolution=10, dtype=np.float64)
     out = nz.normalize(t, spec)
@@ -395,8 +412,9 @@ def test_zero_variance_centres_with_a_warning():
         out = nz.normalize(t, "zscore")
     assert np.all(out.values[..., 0] == 0) and np.isfinite(out.values).all()
     assert out.attrs["normalizers"][0]["params"]["std"]["flat"] == 1.0
-    np.testing.assert_allclose(out.values[0, :, 0, 1],
-                               (np.arange(6) - 2.5) / np.arange(6).std(ddof=1), rtol=1e-6)
+    np.testing.assert_allclose(
+        out.values[0, :, 0, 1], (np.arange(6) - 2.5) / np.arange(6).std(ddof=1), rtol=1e-6
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         nz.normalize(t.isel({model.CONDITION: [1]}), "zscore")  # no warning when not flat
@@ -419,8 +437,11 @@ def test_sequences_and_onehot_are_rejected():
     dna = ga.read_fasta(ga.example_path("genome.fa"), cache=False)
     roi = ga.tile(ga.read_regions(ga.example_path("roi.bed")), binsize=100)
     seq_view = ga.view(dna, roi)
-    for arr, kind in ((dna, "sequence_genome"), (seq_view, "region_view"),
-                      (ga.onehot(seq_view), "onehot_view")):
+    for arr, kind in (
+        (dna, "sequence_genome"),
+        (seq_view, "region_view"),
+        (ga.onehot(seq_view), "onehot_view"),
+    ):
         expect = f"got a {kind} with dims {tuple(arr.dims)}"
         with pytest.raises(InputError, match="expected a coverage track .*" + re.escape(expect)):
             nz.normalize(arr, "zscore")

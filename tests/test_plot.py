@@ -26,10 +26,17 @@ def arrays():
     roi = ga.tile(ga.read_regions(ga.example_path("roi.bed")), binsize=200, flank=10)
     onehot = dna.janggu.view(roi).janggu.onehot()
     values = np.random.default_rng(0).random((1, 400, 1, 6)).astype(np.float32)
-    six = coverage_track(values, ["chr1"], [4000], ["."], [f"c{k}" for k in range(6)],
-                         resolution=10)
-    return {"bam": bam, "bw": bw, "dna": dna, "onehot": onehot, "six": six,
-            "bam_view": bam.janggu.view(roi)}
+    six = coverage_track(
+        values, ["chr1"], [4000], ["."], [f"c{k}" for k in range(6)], resolution=10
+    )
+    return {
+        "bam": bam,
+        "bw": bw,
+        "dna": dna,
+        "onehot": onehot,
+        "six": six,
+        "bam_view": bam.janggu.view(roi),
+    }
 
 
 def _check_png(fig, path, n_axes, xlim):
@@ -99,8 +106,13 @@ def test_seq_long_and_attribution(arrays, tmp_path):
 
 
 def test_stacked(arrays, tmp_path):
-    tracks = {"bw": arrays["bw"], "bam": arrays["bam"], "six": arrays["six"],
-              "dna": arrays["dna"], "onehot": arrays["onehot"]}
+    tracks = {
+        "bw": arrays["bw"],
+        "bam": arrays["bam"],
+        "six": arrays["six"],
+        "dna": arrays["dna"],
+        "onehot": arrays["onehot"],
+    }
     fig = plot_tracks(tracks, "chr1:600-1600", title="stack")
     _check_png(fig, tmp_path / "stack.png", 5, (600, 1600))
     assert [ax.get_ylabel() for ax in fig.axes] == list(tracks)
@@ -139,6 +151,5 @@ def test_doc_images(tmp_path):
 
 def test_import_does_not_load_matplotlib():
     code = "import sys, genomarray; print('matplotlib' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -22,8 +22,7 @@ def make_track(seed=0, resolution=1, strands=("+", "-"), conditions=("a", "b")):
     values = np.zeros((2, max(n_bins), len(strands), len(conditions)), np.float32)
     for i, n in enumerate(n_bins):
         values[i, :n] = rng.normal(size=(n, len(strands), len(conditions)))
-    return model.coverage_track(values, CHROMS, LENGTHS, strands, conditions,
-                                resolution=resolution)
+    return model.coverage_track(values, CHROMS, LENGTHS, strands, conditions, resolution=resolution)
 
 
 def roi(rows, **tiling):
@@ -31,8 +30,12 @@ def roi(rows, **tiling):
     return ga.tile(df, **tiling)
 
 
-ROWS = [("chr1", 0, 130, "r1", 0, "+"), ("chr1", 100, 290, "r2", 0, "-"),
-        ("chr1", 300, 400, "r3", 0, "+"), ("chr2", 20, 263, "r4", 0, "-")]
+ROWS = [
+    ("chr1", 0, 130, "r1", 0, "+"),
+    ("chr1", 100, 290, "r2", 0, "-"),
+    ("chr1", 300, 400, "r3", 0, "+"),
+    ("chr2", 20, 263, "r4", 0, "-"),
+]
 
 
 @pytest.fixture
@@ -91,8 +94,9 @@ def test_from_array_like_a_onehot_view():
 
 def test_from_array_errors(view):
     n, width = view.sizes["region"], view.sizes["pos"]
-    with pytest.raises(InputError, match=f"predictions have {n + 1} rows but the view has "
-                                         f"{n} regions"):
+    with pytest.raises(
+        InputError, match=f"predictions have {n + 1} rows but the view has {n} regions"
+    ):
         from_array(np.zeros((n + 1, 2)), like=view)
     with pytest.raises(InputError, match="3 strands"):
         from_array(np.zeros((n, width, 3, 1)), like=view)
@@ -123,8 +127,10 @@ def naive_genome(view, sizes, how, fill):
     width = view.attrs["window_bp"] if res == "region" else res
     span = n_pos * width
     window = view.attrs.get("window_bp", span)
-    hits = {c: [[[[] for _ in range(n_c)] for _ in range(n_s)] for _ in range(n)]
-            for c, n in sizes.items()}
+    hits = {
+        c: [[[[] for _ in range(n_c)] for _ in range(n_s)] for _ in range(n)]
+        for c, n in sizes.items()
+    }
     for i in range(view.sizes["region"]):
         chrom = str(view["chrom"].values[i])
         start, end = int(view["start"].values[i]), int(view["end"].values[i])
@@ -137,8 +143,7 @@ def naive_genome(view, sizes, how, fill):
             jj = n_pos - 1 - j if minus else j  # forward bin
             origin = win_lo + window - span if minus else win_lo
             for bp in range(origin + jj * width, origin + (jj + 1) * width):
-                if not (max(ws, 0, win_lo) <= bp < min(end + flank, sizes[chrom],
-                                                       win_lo + window)):
+                if not (max(ws, 0, win_lo) <= bp < min(end + flank, sizes[chrom], win_lo + window)):
                     continue
                 for s in range(n_s):
                     ss = n_s - 1 - s if minus else s
@@ -183,8 +188,12 @@ def test_mean_and_max_differ_where_windows_overlap(view):
 
 @pytest.mark.parametrize("bins", [20, 10])  # 5 and 10 bp per bin of 100 bp windows
 def test_coarser_predictions_match_naive(bins):
-    regions = roi([("chr1", 10, 390, "a", 0, "+"), ("chr2", 0, 250, "b", 0, "-")],
-                  binsize=80, stepsize=50, flank=10)
+    regions = roi(
+        [("chr1", 10, 390, "a", 0, "+"), ("chr2", 0, 250, "b", 0, "-")],
+        binsize=80,
+        stepsize=50,
+        flank=10,
+    )
     v = ga.view(make_track(), regions)
     rng = np.random.default_rng(3)
     p = from_array(rng.normal(size=(v.sizes["region"], bins, 1)), like=v)
@@ -200,8 +209,15 @@ def test_coarser_predictions_match_naive(bins):
 
 
 def test_one_value_per_region_fills_its_extent():
-    regions = roi([("chr1", 10, 50, "a", 0, "+"), ("chr1", 100, 130, "b", 0, "-"),
-                   ("chr2", 250, 263, "c", 0, "+")], flank=5, collapse=True)
+    regions = roi(
+        [
+            ("chr1", 10, 50, "a", 0, "+"),
+            ("chr1", 100, 130, "b", 0, "-"),
+            ("chr2", 250, 263, "c", 0, "+"),
+        ],
+        flank=5,
+        collapse=True,
+    )
     v = ga.view(make_track(), regions)
     p = from_array(np.array([[1.0], [2.0], [3.0]]), like=v)
     g = to_genome(p, SIZES, how=None, fill=np.nan).values[:, :, 0, 0]
@@ -275,8 +291,15 @@ def test_minus_strand_round_trip(how, lazy):
 
 def test_round_trip_variable_length_and_coarse_track():
     track = make_track(5, resolution=10)
-    regions = roi([("chr1", 13, 77, "a", 0, "-"), ("chr1", 150, 390, "b", 0, "+"),
-                   ("chr2", 200, 263, "c", 0, "-")], flank=6, collapse=True)
+    regions = roi(
+        [
+            ("chr1", 13, 77, "a", 0, "-"),
+            ("chr1", 150, 390, "b", 0, "+"),
+            ("chr2", 200, 263, "c", 0, "-"),
+        ],
+        flank=6,
+        collapse=True,
+    )
     v = ga.view(track, regions)
     p = from_array(v.values, like=v)
     back = to_genome(p, chrom_sizes=track, fill=np.nan)
@@ -290,14 +313,16 @@ def test_collapsed_minus_windows_are_anchored_at_their_end():
     # a 57 bp window collapsed by 5 is padded to 60 bp; on the minus strand the padding
     # lies before the window's start once turned back
     track = make_track(6)
-    regions = roi([("chr1", 100, 145, "m", 0, "-"), ("chr2", 30, 75, "p", 0, "+")],
-                  binsize=45, flank=6)
+    regions = roi(
+        [("chr1", 100, 145, "m", 0, "-"), ("chr2", 30, 75, "p", 0, "+")], binsize=45, flank=6
+    )
     v = collapse(ga.view(track, regions), 5, "mean")
     assert v.sizes["pos"] == 12
     g = to_genome(v, SIZES, how="max", fill=np.nan, resolution=1)
     np.testing.assert_allclose(g.values, naive_genome(v, SIZES, "max", np.nan), rtol=1e-6)
-    np.testing.assert_allclose(g.values[0, 147:151], v.values[0, 0, ::-1][None].repeat(4, 0),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        g.values[0, 147:151], v.values[0, 0, ::-1][None].repeat(4, 0), rtol=1e-6
+    )
 
 
 def test_many_contigs_one_graph_layer_and_exact():

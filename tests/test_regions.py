@@ -15,8 +15,9 @@ from genomarray.errors import ChromosomeError, InputError
 from genomarray.io.schemas import NARROWPEAK_COLUMNS, REGION_COLUMNS
 from genomarray.regions import check_chromosomes, parse_region, read_regions, tile, to_bed
 
-needs_bedtools = pytest.mark.skipif(shutil.which("bedtools") is None,
-                                    reason="bedtools is not installed")
+needs_bedtools = pytest.mark.skipif(
+    shutil.which("bedtools") is None, reason="bedtools is not installed"
+)
 
 
 def write(path, text, gz=False):
@@ -27,8 +28,7 @@ def write(path, text, gz=False):
 
 
 def bedtools(*args):
-    done = subprocess.run(["bedtools", *map(str, args)], check=True, capture_output=True,
-                          text=True)
+    done = subprocess.run(["bedtools", *map(str, args)], check=True, capture_output=True, text=True)
     return [line.split("\t") for line in done.stdout.splitlines()]
 
 
@@ -60,11 +60,20 @@ def test_bed_3_to_6_columns(tmp_path, ncol):
 
 
 def test_bed12_keeps_extra_columns(tmp_path):
-    text = ("chr1\t100\t500\ttx1\t0\t+\t120\t480\t255,0,0\t2\t50,60,\t0,340,\n"
-            "chr1\t600\t900\ttx2\t0\t-\t600\t900\t0\t1\t300,\t0,\n")
+    text = (
+        "chr1\t100\t500\ttx1\t0\t+\t120\t480\t255,0,0\t2\t50,60,\t0,340,\n"
+        "chr1\t600\t900\ttx2\t0\t-\t600\t900\t0\t1\t300,\t0,\n"
+    )
     roi = read_regions(write(tmp_path / "genes.bed", text))
-    assert roi.columns.tolist() == [*REGION_COLUMNS, "thickStart", "thickEnd", "itemRgb",
-                                    "blockCount", "blockSizes", "blockStarts"]
+    assert roi.columns.tolist() == [
+        *REGION_COLUMNS,
+        "thickStart",
+        "thickEnd",
+        "itemRgb",
+        "blockCount",
+        "blockSizes",
+        "blockStarts",
+    ]
     assert roi["thickStart"].tolist() == [120, 600]
     assert roi["thickStart"].dtype == np.int64
     assert roi["blockCount"].tolist() == [2, 1]
@@ -81,16 +90,21 @@ def test_bed_more_than_12_columns_named_by_position(tmp_path):
 
 
 def test_bed_header_lines_blank_lines_and_whitespace(tmp_path):
-    text = ("browser position chr1:1-100\n"
-            'track name=roi description="my regions"\n'
-            "# a comment\n"
-            "\n"
-            "chr1\t10\t20\ta\t1\t+\n"
-            "chr1\t30\t40\tb\t2\t-\r\n"  # Windows line ending
-            "chr2\t50\t60\tc\t3\t.\t\n")  # trailing tab
+    text = (
+        "browser position chr1:1-100\n"
+        'track name=roi description="my regions"\n'
+        "# a comment\n"
+        "\n"
+        "chr1\t10\t20\ta\t1\t+\n"
+        "chr1\t30\t40\tb\t2\t-\r\n"  # Windows line ending
+        "chr2\t50\t60\tc\t3\t.\t\n"
+    )  # trailing tab
     roi = read_regions(write(tmp_path / "roi.bed", text))
     assert roi[["chrom", "start", "end", "name", "strand"]].values.tolist() == [
-        ["chr1", 10, 20, "a", "+"], ["chr1", 30, 40, "b", "-"], ["chr2", 50, 60, "c", "."]]
+        ["chr1", 10, 20, "a", "+"],
+        ["chr1", 30, 40, "b", "-"],
+        ["chr2", 50, 60, "c", "."],
+    ]
     assert roi["score"].tolist() == [1.0, 2.0, 3.0]
 
 
@@ -103,7 +117,9 @@ def test_bed_tab_separated_names_may_hold_spaces(tmp_path):
 def test_bed_space_separated(tmp_path):
     roi = read_regions(write(tmp_path / "roi.bed", "chr1 10 20 a 1 +\nchr2  50   60 b 2 -  \n"))
     assert roi[["chrom", "start", "end", "name", "strand"]].values.tolist() == [
-        ["chr1", 10, 20, "a", "+"], ["chr2", 50, 60, "b", "-"]]
+        ["chr1", 10, 20, "a", "+"],
+        ["chr2", 50, 60, "b", "-"],
+    ]
 
 
 def test_bed_column_name_header_is_skipped(tmp_path):
@@ -153,8 +169,10 @@ def test_empty_files_of_other_formats_keep_their_columns(tmp_path):
 
 
 # -- narrowPeak, broadPeak, bedGraph ------------------------------------------------------
-NARROWPEAK = ("chr1\t100\t300\tpeak1\t850\t.\t12.5\t8.1\t6.2\t95\n"
-              "chr2\t5\t80\tpeak2\t1000\t+\t3.0\t-1\t-1\t-1\n")
+NARROWPEAK = (
+    "chr1\t100\t300\tpeak1\t850\t.\t12.5\t8.1\t6.2\t95\n"
+    "chr2\t5\t80\tpeak2\t1000\t+\t3.0\t-1\t-1\t-1\n"
+)
 
 
 def test_narrowpeak(tmp_path):
@@ -166,8 +184,12 @@ def test_narrowpeak(tmp_path):
     assert roi["peak"].tolist() == [95, -1]
     assert roi["peak"].dtype == np.int64
     assert roi["signalValue"].dtype == np.float64  # schema dtype even for integral values
-    assert read_regions(write(tmp_path / "y.narrowPeak", "c\t0\t9\tp\t0\t.\t3\t1\t2\t4\n"))[
-        "qValue"].dtype == np.float64
+    assert (
+        read_regions(write(tmp_path / "y.narrowPeak", "c\t0\t9\tp\t0\t.\t3\t1\t2\t4\n"))[
+            "qValue"
+        ].dtype
+        == np.float64
+    )
     assert roi["score"].tolist() == [850.0, 1000.0]
     gz = read_regions(write(tmp_path / "x.narrowPeak.gz", NARROWPEAK, gz=True))
     pd.testing.assert_frame_equal(roi, gz)
@@ -184,8 +206,10 @@ def test_narrowpeak_needs_ten_columns(tmp_path):
         read_regions(write(tmp_path / "x.narrowPeak", "track x\n" + BED6))
 
 
-@pytest.mark.parametrize("name,fmt", [("cov.bedGraph", None), ("cov.bdg", None),
-                                      ("cov.txt", "bedgraph"), ("cov.bg", "bdg")])
+@pytest.mark.parametrize(
+    "name,fmt",
+    [("cov.bedGraph", None), ("cov.bdg", None), ("cov.txt", "bedgraph"), ("cov.bg", "bdg")],
+)
 def test_bedgraph(tmp_path, name, fmt):
     text = "track type=bedGraph\nchr1\t0\t10\t1.5\nchr1\t10\t30\t0\n"
     roi = read_regions(write(tmp_path / name, text), fmt=fmt)
@@ -266,14 +290,12 @@ def test_gff_conversion_agrees_with_bedtools(tmp_path, name, text):
     gff = write(tmp_path / name, text)
     roi = read_regions(gff)
     to_bed(roi.drop_duplicates(["chrom", "start", "end"]), tmp_path / "ours.bed")
-    hits = bedtools("intersect", "-a", gff, "-b", tmp_path / "ours.bed", "-f", "1.0", "-r",
-                    "-c")
+    hits = bedtools("intersect", "-a", gff, "-b", tmp_path / "ours.bed", "-f", "1.0", "-r", "-c")
     assert [int(h[-1]) for h in hits] == [1] * len(roi)
     # an off-by-one conversion is caught by the same check
     shifted = roi.assign(end=roi["end"] + 1).drop_duplicates(["chrom", "start", "end"])
     to_bed(shifted, tmp_path / "shifted.bed")
-    hits = bedtools("intersect", "-a", gff, "-b", tmp_path / "shifted.bed", "-f", "1.0", "-r",
-                    "-c")
+    hits = bedtools("intersect", "-a", gff, "-b", tmp_path / "shifted.bed", "-f", "1.0", "-r", "-c")
     assert not any(int(h[-1]) for h in hits)
 
 
@@ -318,8 +340,15 @@ def test_vcf_intervals_agree_with_bedtools(tmp_path):
 
 # -- DataFrames and PyRanges --------------------------------------------------------------
 def test_dataframe_with_bed_names_and_extras():
-    df = pd.DataFrame({"chrom": ["chr1", "chr2"], "start": [0, 5], "end": [10, 8],
-                       "gc": [0.4, 0.6], "strand": ["+", None]})
+    df = pd.DataFrame(
+        {
+            "chrom": ["chr1", "chr2"],
+            "start": [0, 5],
+            "end": [10, 8],
+            "gc": [0.4, 0.6],
+            "strand": ["+", None],
+        }
+    )
     before = df.copy()
     roi = read_regions(df)
     pd.testing.assert_frame_equal(df, before)  # input untouched
@@ -331,9 +360,17 @@ def test_dataframe_with_bed_names_and_extras():
 
 
 def test_dataframe_with_pyranges_names_and_categoricals():
-    df = pd.DataFrame({"Chromosome": pd.Categorical(["chr1", "chr1"]), "Start": [1, 2],
-                       "End": [5, 9], "Strand": pd.Categorical(["+", "-"]),
-                       "Name": ["a", "b"], "Score": [1, 2], "Other": ["x", "y"]})
+    df = pd.DataFrame(
+        {
+            "Chromosome": pd.Categorical(["chr1", "chr1"]),
+            "Start": [1, 2],
+            "End": [5, 9],
+            "Strand": pd.Categorical(["+", "-"]),
+            "Name": ["a", "b"],
+            "Score": [1, 2],
+            "Other": ["x", "y"],
+        }
+    )
     roi = read_regions(df)
     assert roi.columns.tolist() == [*REGION_COLUMNS, "Other"]
     assert roi["chrom"].tolist() == ["chr1", "chr1"]
@@ -356,11 +393,13 @@ def test_pyranges_v1_dataframe_subclass_and_tile():
     class FakePyRangesV1(pd.DataFrame):
         pass
 
-    obj = FakePyRangesV1({"Chromosome": ["chr1"], "Start": [0], "End": [25],
-                          "Strand": ["-"]})
+    obj = FakePyRangesV1({"Chromosome": ["chr1"], "Start": [0], "End": [25], "Strand": ["-"]})
     tiles = tile(obj, binsize=10)
     assert tiles[["start", "end", "strand"]].values.tolist() == [
-        [0, 10, "-"], [10, 20, "-"], [20, 25, "-"]]
+        [0, 10, "-"],
+        [10, 20, "-"],
+        [20, 25, "-"],
+    ]
 
 
 def test_dataframe_float_coordinates_that_are_integral():
@@ -369,8 +408,9 @@ def test_dataframe_float_coordinates_that_are_integral():
 
 
 def test_dataframe_feature_filter():
-    df = pd.DataFrame({"chrom": ["c", "c"], "start": [0, 5], "end": [3, 9],
-                       "feature": ["gene", "exon"]})
+    df = pd.DataFrame(
+        {"chrom": ["c", "c"], "start": [0, 5], "end": [3, 9], "feature": ["gene", "exon"]}
+    )
     assert read_regions(df, feature="exon")["start"].tolist() == [5]
 
 
@@ -380,18 +420,28 @@ def test_unsupported_source_type():
 
 
 # -- bad input ----------------------------------------------------------------------------
-@pytest.mark.parametrize("text,line,message", [
-    ("chr1\t0\t10\nchr1\tten\t20\n", 2, "start is not an integer: 'ten'"),
-    ("chr1\t0\t10\nchr1\t5\t7.5\n", 2, "end is not an integer: '7.5'"),
-    ("track x\n#c\nchr1\t-5\t10\n", 3, "start must be >= 0, got -5"),
-    ("chr1\t0\t10\n\nchr1\t20\t20\n", 3, "end (20) <= start (20)"),
-    ("chr1\t0\t10\nchr1\t30\t20\n", 2, "end (20) <= start (30)"),
-    ("chr1\t0\t10\tn\t0\t+\nchr1\t0\t10\tn\t0\n", 2, "expected 6 columns (as on line 1), got 5"),
-    ("browser x\nchr1\t0\n", 2, "expected at least 3 columns"),
-    ("chr1\t0\t10\tn\t0\t+\nchr1\t0\t10\tn\t0\tx\n", 2, "strand must be one of '+', '-', '.', "
-                                                       "got 'x'"),
-    ("chr1\t0\t10\tn\tHIGH\t+\n", 1, "score is not a number: 'HIGH'"),
-])
+@pytest.mark.parametrize(
+    "text,line,message",
+    [
+        ("chr1\t0\t10\nchr1\tten\t20\n", 2, "start is not an integer: 'ten'"),
+        ("chr1\t0\t10\nchr1\t5\t7.5\n", 2, "end is not an integer: '7.5'"),
+        ("track x\n#c\nchr1\t-5\t10\n", 3, "start must be >= 0, got -5"),
+        ("chr1\t0\t10\n\nchr1\t20\t20\n", 3, "end (20) <= start (20)"),
+        ("chr1\t0\t10\nchr1\t30\t20\n", 2, "end (20) <= start (30)"),
+        (
+            "chr1\t0\t10\tn\t0\t+\nchr1\t0\t10\tn\t0\n",
+            2,
+            "expected 6 columns (as on line 1), got 5",
+        ),
+        ("browser x\nchr1\t0\n", 2, "expected at least 3 columns"),
+        (
+            "chr1\t0\t10\tn\t0\t+\nchr1\t0\t10\tn\t0\tx\n",
+            2,
+            "strand must be one of '+', '-', '.', got 'x'",
+        ),
+        ("chr1\t0\t10\tn\tHIGH\t+\n", 1, "score is not a number: 'HIGH'"),
+    ],
+)
 def test_bad_bed_names_file_and_line(tmp_path, text, line, message):
     path = write(tmp_path / "bad.bed", text)
     with pytest.raises(InputError) as info:
@@ -409,16 +459,20 @@ def test_bad_gz_bed_line_numbers(tmp_path):
         read_regions(path)
 
 
-@pytest.mark.parametrize("row,message", [
-    ("chr1\tx\texon\t0\t10\t.\t+\t.\tgene_id \"a\";", "start must be >= 1 (GFF/GTF"),
-    ("chr1\tx\texon\t10\t9\t.\t+\t.\tgene_id \"a\";", "end (9) < start (10)"),
-    ("chr1\tx\texon\tone\t9\t.\t+\t.\tgene_id \"a\";", "start is not an integer: 'one'"),
-    ("chr1\tx\texon\t1\t9\t.\t*\t.\tgene_id \"a\";", "strand must be one of"),
-    ("chr1 x exon 1 9 . + . gene_id", "expected 9 tab-separated columns"),
-])
+@pytest.mark.parametrize(
+    "row,message",
+    [
+        ('chr1\tx\texon\t0\t10\t.\t+\t.\tgene_id "a";', "start must be >= 1 (GFF/GTF"),
+        ('chr1\tx\texon\t10\t9\t.\t+\t.\tgene_id "a";', "end (9) < start (10)"),
+        ('chr1\tx\texon\tone\t9\t.\t+\t.\tgene_id "a";', "start is not an integer: 'one'"),
+        ('chr1\tx\texon\t1\t9\t.\t*\t.\tgene_id "a";', "strand must be one of"),
+        ("chr1 x exon 1 9 . + . gene_id", "expected 9 tab-separated columns"),
+    ],
+)
 def test_bad_gtf_names_file_and_line(tmp_path, row, message):
-    path = write(tmp_path / "bad.gtf", "#!h\nchr1\tx\texon\t1\t9\t.\t+\t.\tgene_id \"a\";\n"
-                 + row + "\n")
+    path = write(
+        tmp_path / "bad.gtf", '#!h\nchr1\tx\texon\t1\t9\t.\t+\t.\tgene_id "a";\n' + row + "\n"
+    )
     with pytest.raises(InputError) as info:
         read_regions(path)
     assert str(info.value).startswith(f"{path}, line 3: ")
@@ -430,12 +484,15 @@ def test_gff_end_equal_start_is_one_base(tmp_path):
     assert roi[["start", "end"]].values.tolist() == [[4, 5]]
 
 
-@pytest.mark.parametrize("row,message", [
-    ("chr1\t0\tx\tA\tT\t.\t.\t.", "POS must be >= 1"),
-    ("chr1\tfive\tx\tA\tT\t.\t.\t.", "POS is not an integer: 'five'"),
-    ("chr1\t5\tx\tA", "expected at least 5 tab-separated columns"),
-    ("chr1\t5\tx\t.\tT\t.\t.\t.", "REF must hold at least one base"),
-])
+@pytest.mark.parametrize(
+    "row,message",
+    [
+        ("chr1\t0\tx\tA\tT\t.\t.\t.", "POS must be >= 1"),
+        ("chr1\tfive\tx\tA\tT\t.\t.\t.", "POS is not an integer: 'five'"),
+        ("chr1\t5\tx\tA", "expected at least 5 tab-separated columns"),
+        ("chr1\t5\tx\t.\tT\t.\t.\t.", "REF must hold at least one base"),
+    ],
+)
 def test_bad_vcf_names_file_and_line(tmp_path, row, message):
     path = write(tmp_path / "bad.vcf", "##fileformat=VCFv4.2\n#CHROM\tPOS\n" + row + "\n")
     with pytest.raises(InputError) as info:
@@ -464,19 +521,30 @@ def test_corrupt_gzip(tmp_path):
         read_regions(path)
 
 
-@pytest.mark.parametrize("df,message", [
-    (pd.DataFrame({"chrom": ["c"], "begin": [0], "end": [3]}), "missing ['start']"),
-    (pd.DataFrame({"chrom": ["c", "c"], "start": [0, 1.5], "end": [3, 4]}),
-     "row 1: start is not an integer: 1.5"),
-    (pd.DataFrame({"chrom": ["c", "c"], "start": [0, None], "end": [3, 4]}),
-     "row 1: start is missing"),
-    (pd.DataFrame({"chrom": ["c"], "start": [-1], "end": [3]}), "row 0: start must be >= 0"),
-    (pd.DataFrame({"chrom": ["c"], "start": [5], "end": [3]}), "row 0: end (3) <= start (5)"),
-    (pd.DataFrame({"chrom": ["c"], "start": [0], "end": [3], "strand": ["plus"]}),
-     "row 0: strand must be one of"),
-    (pd.DataFrame({"chrom": ["c"], "start": [0], "end": [3], "score": ["hi"]}),
-     "row 0: score is not a number: 'hi'"),
-])
+@pytest.mark.parametrize(
+    "df,message",
+    [
+        (pd.DataFrame({"chrom": ["c"], "begin": [0], "end": [3]}), "missing ['start']"),
+        (
+            pd.DataFrame({"chrom": ["c", "c"], "start": [0, 1.5], "end": [3, 4]}),
+            "row 1: start is not an integer: 1.5",
+        ),
+        (
+            pd.DataFrame({"chrom": ["c", "c"], "start": [0, None], "end": [3, 4]}),
+            "row 1: start is missing",
+        ),
+        (pd.DataFrame({"chrom": ["c"], "start": [-1], "end": [3]}), "row 0: start must be >= 0"),
+        (pd.DataFrame({"chrom": ["c"], "start": [5], "end": [3]}), "row 0: end (3) <= start (5)"),
+        (
+            pd.DataFrame({"chrom": ["c"], "start": [0], "end": [3], "strand": ["plus"]}),
+            "row 0: strand must be one of",
+        ),
+        (
+            pd.DataFrame({"chrom": ["c"], "start": [0], "end": [3], "score": ["hi"]}),
+            "row 0: score is not a number: 'hi'",
+        ),
+    ],
+)
 def test_bad_dataframe(df, message):
     with pytest.raises(InputError) as info:
         read_regions(df)
@@ -531,49 +599,73 @@ def random_roi():
     n = 40
     start = rng.integers(0, 1000, n)
     length = np.concatenate([[1, 2, 9, 10, 11, 20, 23], rng.integers(1, 60, n - 7)])
-    return pd.DataFrame({"chrom": rng.choice(["chr1", "chr2"], n), "start": start,
-                         "end": start + length, "name": [f"r{i}" for i in range(n)],
-                         "score": np.arange(n, dtype=float),
-                         "strand": rng.choice(["+", "-", "."], n),
-                         "gc": rng.random(n)})
+    return pd.DataFrame(
+        {
+            "chrom": rng.choice(["chr1", "chr2"], n),
+            "start": start,
+            "end": start + length,
+            "name": [f"r{i}" for i in range(n)],
+            "score": np.arange(n, dtype=float),
+            "strand": rng.choice(["+", "-", "."], n),
+            "gc": rng.random(n),
+        }
+    )
 
 
-@pytest.mark.parametrize("binsize,stepsize,flank,zero_padding", list(itertools.product(
-    [1, 3, 10, 17], [None, 1, 4, 10, 25], [0, 7], [True, False])))
+@pytest.mark.parametrize(
+    "binsize,stepsize,flank,zero_padding",
+    list(itertools.product([1, 3, 10, 17], [None, 1, 4, 10, 25], [0, 7], [True, False])),
+)
 def test_tile_matches_naive_walk(random_roi, binsize, stepsize, flank, zero_padding):
     step = stepsize or binsize
     expected = []
     for row in random_roi.itertuples(index=False):
         for s, e in naive_tiles(row.start, row.end, binsize, step, zero_padding):
             expected.append((row.chrom, s, e, row.name, row.score, row.strand, row.gc))
-    tiles = tile(random_roi, binsize=binsize, stepsize=stepsize, flank=flank,
-                 zero_padding=zero_padding)
+    tiles = tile(
+        random_roi, binsize=binsize, stepsize=stepsize, flank=flank, zero_padding=zero_padding
+    )
     assert [tuple(r) for r in tiles.itertuples(index=False)] == expected
-    assert tiles.attrs == {"binsize": binsize, "stepsize": step, "flank": flank,
-                           "zero_padding": zero_padding, "collapse": False}
+    assert tiles.attrs == {
+        "binsize": binsize,
+        "stepsize": step,
+        "flank": flank,
+        "zero_padding": zero_padding,
+        "collapse": False,
+    }
     assert (tiles["end"] - tiles["start"]).between(1, binsize).all()
     assert_region_dtypes(tiles)
     assert tiles.index.tolist() == list(range(len(tiles)))
 
 
-@pytest.mark.parametrize("binsize,stepsize", [(b, s) for b in (1, 3, 10, 17)
-                                              for s in (1, 4, 10, 25) if s <= b])
+@pytest.mark.parametrize(
+    "binsize,stepsize", [(b, s) for b in (1, 3, 10, 17) for s in (1, 4, 10, 25) if s <= b]
+)
 @pytest.mark.parametrize("zero_padding", [True, False])
 def test_tile_matches_janggu_arithmetic(random_roi, binsize, stepsize, zero_padding):
     """Where Janggu's rest is never longer than binsize (stepsize <= binsize), the two agree
     exactly, so the reference walk and Janggu's formula describe the same tiling."""
     tiles = tile(random_roi, binsize=binsize, stepsize=stepsize, zero_padding=zero_padding)
-    expected = [t for r in random_roi.itertuples(index=False)
-                for t in janggu_tiles(r.start, r.end, binsize, stepsize, zero_padding)]
+    expected = [
+        t
+        for r in random_roi.itertuples(index=False)
+        for t in janggu_tiles(r.start, r.end, binsize, stepsize, zero_padding)
+    ]
     assert list(zip(tiles["start"], tiles["end"], strict=True)) == expected
 
 
 def test_tile_hand_examples():
-    roi = pd.DataFrame({"chrom": ["c", "c"], "start": [0, 1000], "end": [250, 1050],
-                        "strand": ["+", "-"]})
+    roi = pd.DataFrame(
+        {"chrom": ["c", "c"], "start": [0, 1000], "end": [250, 1050], "strand": ["+", "-"]}
+    )
     got = tile(roi, binsize=100, stepsize=50)
     assert got[["start", "end"]].values.tolist() == [
-        [0, 100], [50, 150], [100, 200], [150, 250], [1000, 1050]]
+        [0, 100],
+        [50, 150],
+        [100, 200],
+        [150, 250],
+        [1000, 1050],
+    ]
     assert got["strand"].tolist() == ["+"] * 4 + ["-"]
     got = tile(roi, binsize=100, stepsize=150)
     assert got[["start", "end"]].values.tolist() == [[0, 100], [150, 250], [1000, 1050]]
@@ -607,13 +699,28 @@ def test_tile_binsize_none_is_longest_region():
 
 
 def test_tile_collapse_keeps_regions_whole():
-    roi = pd.DataFrame({"chrom": ["c", "d"], "start": [0, 100], "end": [30, 1180],
-                        "name": ["a", "b"], "strand": ["-", "+"], "extra": [1, 2]})
+    roi = pd.DataFrame(
+        {
+            "chrom": ["c", "d"],
+            "start": [0, 100],
+            "end": [30, 1180],
+            "name": ["a", "b"],
+            "strand": ["-", "+"],
+            "extra": [1, 2],
+        }
+    )
     got = tile(roi, collapse=True, flank=5)
     assert got[["chrom", "start", "end", "name", "strand", "extra"]].values.tolist() == [
-        ["c", 0, 30, "a", "-", 1], ["d", 100, 1180, "b", "+", 2]]
-    assert got.attrs == {"binsize": None, "stepsize": None, "flank": 5, "zero_padding": True,
-                         "collapse": True}
+        ["c", 0, 30, "a", "-", 1],
+        ["d", 100, 1180, "b", "+", 2],
+    ]
+    assert got.attrs == {
+        "binsize": None,
+        "stepsize": None,
+        "flank": 5,
+        "zero_padding": True,
+        "collapse": True,
+    }
     with pytest.raises(InputError, match="collapse=True keeps each region whole"):
         tile(roi, binsize=10, collapse=True)
 
@@ -622,13 +729,21 @@ def test_tile_reads_paths_and_keeps_source(tmp_path):
     path = write(tmp_path / "roi.bed.gz", BED6, gz=True)
     got = tile(path, binsize=10, zero_padding=False)
     assert got[["chrom", "start", "end", "name"]].values.tolist() == [
-        ["chr1", 10, 20, "a"], ["chr1", 30, 40, "b"]]
+        ["chr1", 10, 20, "a"],
+        ["chr1", 30, 40, "b"],
+    ]
     assert got.attrs["source"] == str(path) and got.attrs["binsize"] == 10
     assert read_regions(path).attrs == {"source": str(path)}
     # re-tiling a tiled frame replaces the tiling attrs and keeps the source
     again = tile(got, binsize=5, flank=2)
-    assert again.attrs == {"source": str(path), "binsize": 5, "stepsize": 5, "flank": 2,
-                           "zero_padding": True, "collapse": False}
+    assert again.attrs == {
+        "source": str(path),
+        "binsize": 5,
+        "stepsize": 5,
+        "flank": 2,
+        "zero_padding": True,
+        "collapse": False,
+    }
     assert len(again) == 4
 
 
@@ -640,15 +755,18 @@ def test_tile_empty():
     assert tile(empty).attrs["binsize"] is None
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    ({"binsize": 0}, "binsize must be an integer >= 1, got 0"),
-    ({"binsize": -5}, "binsize must be an integer >= 1, got -5"),
-    ({"binsize": 10.0}, "binsize must be an integer >= 1, got 10.0"),
-    ({"binsize": 10, "stepsize": 0}, "stepsize must be an integer >= 1, got 0"),
-    ({"binsize": 10, "flank": -1}, "flank must be an integer >= 0, got -1"),
-    ({"binsize": 10, "flank": 2.5}, "flank must be an integer >= 0, got 2.5"),
-    ({"binsize": True}, "binsize must be an integer >= 1, got True"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        ({"binsize": 0}, "binsize must be an integer >= 1, got 0"),
+        ({"binsize": -5}, "binsize must be an integer >= 1, got -5"),
+        ({"binsize": 10.0}, "binsize must be an integer >= 1, got 10.0"),
+        ({"binsize": 10, "stepsize": 0}, "stepsize must be an integer >= 1, got 0"),
+        ({"binsize": 10, "flank": -1}, "flank must be an integer >= 0, got -1"),
+        ({"binsize": 10, "flank": 2.5}, "flank must be an integer >= 0, got 2.5"),
+        ({"binsize": True}, "binsize must be an integer >= 1, got True"),
+    ],
+)
 def test_tile_bad_parameters(kwargs, message):
     roi = pd.DataFrame({"chrom": ["c"], "start": [0], "end": [100]})
     with pytest.raises(InputError) as info:
@@ -663,8 +781,7 @@ def test_tile_accepts_numpy_integers():
 
 
 @needs_bedtools
-@pytest.mark.parametrize("binsize,stepsize", [(100, 100), (37, 37), (100, 50), (30, 7),
-                                              (50, 80)])
+@pytest.mark.parametrize("binsize,stepsize", [(100, 100), (37, 37), (100, 50), (30, 7), (50, 80)])
 def test_tile_agrees_with_bedtools_makewindows(tmp_path, random_roi, binsize, stepsize):
     """``bedtools makewindows -b roi.bed -w W -s S`` emits a window at every step from the
     region start until the start reaches the end, cut at the end. Comparable with us:
@@ -676,8 +793,12 @@ def test_tile_agrees_with_bedtools_makewindows(tmp_path, random_roi, binsize, st
     """
     roi = random_roi.assign(start=random_roi["start"] * 10, end=random_roi["end"] * 10)
     to_bed(roi, tmp_path / "roi.bed")
-    windows = [(c, int(s), int(e)) for c, s, e in
-               bedtools("makewindows", "-b", tmp_path / "roi.bed", "-w", binsize, "-s", stepsize)]
+    windows = [
+        (c, int(s), int(e))
+        for c, s, e in bedtools(
+            "makewindows", "-b", tmp_path / "roi.bed", "-w", binsize, "-s", stepsize
+        )
+    ]
     full = [w for w in windows if w[2] - w[1] == binsize]
     ours_full = tile(roi, binsize=binsize, stepsize=stepsize, zero_padding=False)
     assert list(ours_full[["chrom", "start", "end"]].itertuples(index=False, name=None)) == full
@@ -703,16 +824,17 @@ def test_check_chromosomes_explains_chr_prefix(chrom, suggested):
     text = str(info.value)
     assert text.startswith("roi.bed: ")
     assert f"'{chrom}' is not in genome.fa; did you mean '{suggested}'?" in text
-    assert f"The ROI and the genome spell chromosome names differently ('{chrom}' vs " \
-           f"'{suggested}')" in text
+    assert (
+        f"The ROI and the genome spell chromosome names differently ('{chrom}' vs "
+        f"'{suggested}')" in text
+    )
     assert "'chr1', 'chr2'" in text and "(25 in all)" in text
     assert "'chr11'" not in text  # only the first 10 listed
     assert isinstance(info.value, InputError) and isinstance(info.value, KeyError)
 
 
 def test_check_chromosomes_the_other_way_round():
-    roi = pd.DataFrame({"chrom": ["chr2", "chr2", "chr7"], "start": [0, 1, 2],
-                        "end": [10, 11, 12]})
+    roi = pd.DataFrame({"chrom": ["chr2", "chr2", "chr7"], "start": [0, 1, 2], "end": [10, 11, 12]})
     with pytest.raises(ChromosomeError) as info:
         check_chromosomes(roi, {"1": 100, "2": 100, "7": 100})
     text = str(info.value)
@@ -730,8 +852,13 @@ def test_check_chromosomes_unrelated_names():
 
 
 def test_check_chromosomes_region_beyond_end():
-    roi = pd.DataFrame({"chrom": ["chr1", "chr1", "chr1"], "start": [39_900, 50_000, 60_000],
-                        "end": [40_100, 50_200, 60_100]})
+    roi = pd.DataFrame(
+        {
+            "chrom": ["chr1", "chr1", "chr1"],
+            "start": [39_900, 50_000, 60_000],
+            "end": [40_100, 50_200, 60_100],
+        }
+    )
     with pytest.raises(InputError) as info:
         check_chromosomes(roi, {"chr1": 40_000}, source="roi.bed", genome="genome.fa")
     text = str(info.value)
@@ -748,21 +875,38 @@ def test_check_chromosomes_ok_and_reads_paths(tmp_path):
 
 
 # -- parse_region and to_bed --------------------------------------------------------------
-@pytest.mark.parametrize("text,expected", [
-    ("chr1:1,000-2,000", ("chr1", 1000, 2000)),
-    ("chr1:1000-2000", ("chr1", 1000, 2000)),
-    (" chr2:0-1 ", ("chr2", 0, 1)),
-    ("chr1:1000", ("chr1", 1000, 1001)),
-    ("chr1", ("chr1", 0, None)),
-    ("chrUn_KI270302v1:5-10", ("chrUn_KI270302v1", 5, 10)),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("chr1:1,000-2,000", ("chr1", 1000, 2000)),
+        ("chr1:1000-2000", ("chr1", 1000, 2000)),
+        (" chr2:0-1 ", ("chr2", 0, 1)),
+        ("chr1:1000", ("chr1", 1000, 1001)),
+        ("chr1", ("chr1", 0, None)),
+        ("chrUn_KI270302v1:5-10", ("chrUn_KI270302v1", 5, 10)),
+    ],
+)
 def test_parse_region(text, expected):
     assert parse_region(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "   ", ":100-200", "chr1:", "chr1:abc", "chr1:100-",
-                                  "chr1:-5", "chr1:200-100", "chr1:5-5", "chr 1:1-2",
-                                  "chr1:1-2-3", None])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        ":100-200",
+        "chr1:",
+        "chr1:abc",
+        "chr1:100-",
+        "chr1:-5",
+        "chr1:200-100",
+        "chr1:5-5",
+        "chr 1:1-2",
+        "chr1:1-2-3",
+        None,
+    ],
+)
 def test_parse_region_garbage(text):
     with pytest.raises(InputError):
         parse_region(text)
@@ -780,6 +924,7 @@ def test_to_bed_integral_scores_and_extras_dropped(tmp_path):
     roi = read_regions(write(tmp_path / "x.narrowPeak", NARROWPEAK))
     to_bed(roi, tmp_path / "out.bed")
     assert (tmp_path / "out.bed").read_text() == (
-        "chr1\t100\t300\tpeak1\t850\t.\nchr2\t5\t80\tpeak2\t1000\t+\n")
+        "chr1\t100\t300\tpeak1\t850\t.\nchr2\t5\t80\tpeak2\t1000\t+\n"
+    )
     to_bed(pd.DataFrame({"chrom": ["c"], "start": [0], "end": [3]}), tmp_path / "min.bed")
     assert (tmp_path / "min.bed").read_text() == "c\t0\t3\t.\t0\t.\n"

@@ -11,8 +11,15 @@ from genomarray import model
 from genomarray.errors import InputError
 from genomarray.transforms.shape import as_numpy_batch, channel_order, reduce_dim, squeeze
 
-ROI = pd.DataFrame({"chrom": ["c1", "c1", "c2"], "start": [0, 10, 5], "end": [6, 16, 11],
-                    "strand": ["+", "-", "."], "name": ["a", "b", "c"]})
+ROI = pd.DataFrame(
+    {
+        "chrom": ["c1", "c1", "c2"],
+        "start": [0, 10, 5],
+        "end": [6, 16, 11],
+        "strand": ["+", "-", "."],
+        "name": ["a", "b", "c"],
+    }
+)
 
 
 def cov_view(lazy=False):
@@ -20,9 +27,15 @@ def cov_view(lazy=False):
     values = rng.integers(0, 10, size=(3, 6, 2, 3)).astype(np.float32)
     if lazy:
         values = da.from_array(values, chunks=(2, 3, 2, 3))
-    return model.region_view(values, ROI, ("strand", "condition"),
-                             coords={"strand": ["+", "-"], "condition": ["x", "y", "z"]},
-                             resolution=1, flank=0, binsize=6)
+    return model.region_view(
+        values,
+        ROI,
+        ("strand", "condition"),
+        coords={"strand": ["+", "-"], "condition": ["x", "y", "z"]},
+        resolution=1,
+        flank=0,
+        binsize=6,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +76,9 @@ def test_reduce_dim_callable_and_keepdims():
 
 
 def test_reduce_dim_on_tracks_and_onehot(onehot):
-    track = model.coverage_track(np.arange(24, dtype=np.float32).reshape(1, 6, 2, 2), ["c"],
-                                 [6], ["+", "-"], ["a", "b"])
+    track = model.coverage_track(
+        np.arange(24, dtype=np.float32).reshape(1, 6, 2, 2), ["c"], [6], ["+", "-"], ["a", "b"]
+    )
     unstranded = reduce_dim(track, "strand", keepdims=True)
     assert unstranded.janggu.kind == model.COVERAGE_TRACK
     np.testing.assert_array_equal(unstranded.values, track.values.sum(2, keepdims=True))
@@ -80,8 +94,11 @@ def test_reduce_dim_errors(onehot):
     v = cov_view()
     with pytest.raises(InputError, match=r"\['sum', 'mean', 'max', 'min'\]"):
         reduce_dim(v, "condition", "median")
-    with pytest.raises(InputError, match=r"\['cell'\].*\('region', 'pos', 'strand', "
-                                         r"'condition'\)"):
+    with pytest.raises(
+        InputError,
+        match=r"\['cell'\].*\('region', 'pos', 'strand', "
+        r"'condition'\)",
+    ):
         reduce_dim(v, "cell")
     with pytest.raises(InputError, match="indexes the examples"):
         reduce_dim(v, "region")
@@ -132,15 +149,17 @@ def test_channel_order_matches_moveaxis(onehot):
     assert oh.janggu.kind == model.ONEHOT_VIEW
     table = squeeze(reduce_dim(v, "pos", keepdims=True))
     assert channel_order(table.transpose("condition", "region", "strand"), "first").dims == (
-        "region", "condition", "strand")
+        "region",
+        "condition",
+        "strand",
+    )
 
 
 def test_as_numpy_batch(onehot):
     v = cov_view(lazy=True)
     last = as_numpy_batch(v)
     assert isinstance(last, np.ndarray) and last.shape == (3, 6, 2, 3)
-    np.testing.assert_array_equal(as_numpy_batch(v, channel="first"),
-                                  np.moveaxis(last, 1, -1))
+    np.testing.assert_array_equal(as_numpy_batch(v, channel="first"), np.moveaxis(last, 1, -1))
     got = as_numpy_batch(xr.Dataset({"x": onehot}), channel="first")
     np.testing.assert_array_equal(got["x"], onehot.values.transpose(0, 2, 1))
 
@@ -149,8 +168,11 @@ def test_channel_order_errors():
     with pytest.raises(InputError, match=r"\['last', 'first'\]"):
         channel_order(cov_view(), "middle")
     track = model.coverage_track(np.zeros((1, 4, 1, 1)), ["c"], [4], ["."], ["a"])
-    with pytest.raises(InputError, match=r"got dims \('chrom', 'pos', 'strand', "
-                                         r"'condition'\)"):
+    with pytest.raises(
+        InputError,
+        match=r"got dims \('chrom', 'pos', 'strand', "
+        r"'condition'\)",
+    ):
         channel_order(track, "first")
     with pytest.raises(TypeError, match="DataArray"):
         as_numpy_batch(np.zeros(3))

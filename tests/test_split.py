@@ -40,10 +40,13 @@ def tiles():
 @pytest.fixture(scope="module")
 def views(dna, tiles):
     """A lazy one-hot view and a numpy label view over the same tiles."""
-    peaks = ga.read_bed(ga.example_path("peaks.narrowPeak"), like=dna, storage="memory",
-                        cache=False, progress=False)
-    return {"dna": dna.janggu.view(tiles).janggu.onehot(order=2),
-            "peaks": peaks.janggu.view(tiles).janggu.collapse(None, how="max")}
+    peaks = ga.read_bed(
+        ga.example_path("peaks.narrowPeak"), like=dna, storage="memory", cache=False, progress=False
+    )
+    return {
+        "dna": dna.janggu.view(tiles).janggu.onehot(order=2),
+        "peaks": peaks.janggu.view(tiles).janggu.collapse(None, how="max"),
+    }
 
 
 # -- subset -----------------------------------------------------------------------------
@@ -61,8 +64,13 @@ def test_subset_by_chromosome(views):
 
 def test_subset_by_overlap(views):
     y = views["peaks"]
-    other = pd.DataFrame({"chrom": ["chr1", "chr1", "chr2", "chrUn"],
-                          "start": [900, 5000, 100, 0], "end": [1001, 5600, 250, 10]})
+    other = pd.DataFrame(
+        {
+            "chrom": ["chr1", "chr1", "chr2", "chrUn"],
+            "start": [900, 5000, 100, 0],
+            "end": [1001, 5600, 250, 10],
+        }
+    )
     kept = subset(y, regions=other)
     start, end, chrom = y.start.values, y.end.values, y.chrom.values
     want = np.zeros(len(start), dtype=bool)
@@ -87,8 +95,9 @@ def test_subset_dataset_and_genome_wide(dna, tiles):
     kept = subset(ds, include="chr2")
     assert set(kept.chrom.values) == {"chr2"}
     assert kept["codes"].sizes["region"] == kept["onehot"].sizes["region"]
-    np.testing.assert_array_equal(kept["codes"].values,
-                                  ds["codes"].values[ds.chrom.values == "chr2"])
+    np.testing.assert_array_equal(
+        kept["codes"].values, ds["codes"].values[ds.chrom.values == "chr2"]
+    )
     genome = subset(dna, exclude=["chr2"])
     assert list(genome.chrom.values) == ["chr1", "chr3"]
     assert list(genome.chrom_length.values) == [40000, 20000]
@@ -108,8 +117,11 @@ def test_split_train_test_dict(views):
     train, test = split_train_test(views, holdout_chroms=["chr2"])
     assert set(train) == set(test) == {"dna", "peaks"}
     chrom = views["dna"].chrom.values
-    assert train["dna"].sizes["region"] == train["peaks"].sizes["region"] == int(
-        (chrom != "chr2").sum())
+    assert (
+        train["dna"].sizes["region"]
+        == train["peaks"].sizes["region"]
+        == int((chrom != "chr2").sum())
+    )
     assert test["dna"].sizes["region"] == int((chrom == "chr2").sum())
     assert set(test["peaks"].chrom.values) == {"chr2"}
     assert "chr2" not in set(train["dna"].chrom.values)
@@ -131,12 +143,18 @@ def test_split_structures(views):
 
 def test_split_mismatch_errors(views, dna):
     x, y = views["dna"], views["peaks"]
-    with pytest.raises(InputError, match=r"arrays\['peaks'\] has 229 regions but "
-                                         r"arrays\['dna'\] has 230"):
+    with pytest.raises(
+        InputError,
+        match=r"arrays\['peaks'\] has 229 regions but "
+        r"arrays\['dna'\] has 230",
+    ):
         split_train_test({"dna": x, "peaks": y.isel(region=slice(1, None))}, "chr1")
     shifted = y.assign_coords(start=y.start + (np.arange(y.sizes["region"]) == 7) * 10)
-    with pytest.raises(InputError, match=r"region 7 is chr1:\d+-\d+\(\+\) in arrays\['dna'\] "
-                                         r"but chr1:\d+-\d+\(\+\) in arrays\['peaks'\]"):
+    with pytest.raises(
+        InputError,
+        match=r"region 7 is chr1:\d+-\d+\(\+\) in arrays\['dna'\] "
+        r"but chr1:\d+-\d+\(\+\) in arrays\['peaks'\]",
+    ):
         split_train_test({"dna": x, "peaks": shifted}, "chr1")
     other = dna.janggu.view(ga.tile(ROI, binsize=100))
     with pytest.raises(InputError, match=r"arrays\[1\]"):
@@ -163,8 +181,7 @@ def test_shuffle_consistent_across_arrays(views):
     alone = shuffle(views["peaks"], 11)  # separate calls, same seed: same permutation
     np.testing.assert_array_equal(alone.start.values, out["dna"].start.values)
     twice = shuffle(out["peaks"], 5)  # composes: region_index points to the original order
-    np.testing.assert_array_equal(
-        twice.values, views["peaks"].values[twice[REGION_INDEX].values])
+    np.testing.assert_array_equal(twice.values, views["peaks"].values[twice[REGION_INDEX].values])
     with pytest.raises(InputError, match="does not share the regions"):
         shuffle({"a": views["dna"], "b": alone}, 1)
 
@@ -183,8 +200,9 @@ def test_write_shuffled_round_trip(views, tmp_path):
             np.testing.assert_array_equal(got[key][c].values, want[key][c].values)
         assert got[key].attrs["genomarray_kind"] == views[key].attrs["genomarray_kind"]
     again = open_shuffled(path)
-    np.testing.assert_array_equal(again["peaks"][REGION_INDEX].values,
-                                  np.random.RandomState(2).permutation(230))
+    np.testing.assert_array_equal(
+        again["peaks"][REGION_INDEX].values, np.random.RandomState(2).permutation(230)
+    )
     np.testing.assert_array_equal(again["dna"].values, got["dna"].values)
     with pytest.raises(FileExistsError):
         write_shuffled(views, path, random_state=2, progress=False)
@@ -209,16 +227,14 @@ def test_write_shuffled_is_atomic(views, tmp_path):
     y = views["peaks"]
     bad = y.copy(data=da.from_array(y.values, chunks=50).map_blocks(boom, dtype=y.dtype))
     with pytest.raises(RuntimeError, match="disk full"):
-        write_shuffled({"dna": views["dna"], "bad": bad}, tmp_path / "out", 1,
-                       progress=False)
+        write_shuffled({"dna": views["dna"], "bad": bad}, tmp_path / "out", 1, progress=False)
     assert os.listdir(tmp_path) == []
 
 
 # -- retile -----------------------------------------------------------------------------
 def test_retile_views_like_the_original(dna, views):
     x = views["dna"]
-    codes = dna.janggu.view(retile(ROI, like=dna.janggu.view(ga.tile(ROI, binsize=200,
-                                                                      flank=20))))
+    codes = dna.janggu.view(retile(ROI, like=dna.janggu.view(ga.tile(ROI, binsize=200, flank=20))))
     np.testing.assert_array_equal(codes.janggu.onehot(order=2).values, x.values)
     new = pd.DataFrame({"chrom": ["chr3"], "start": [100], "end": [700]})
     other = dna.janggu.view(retile(new, like=x))
@@ -245,8 +261,13 @@ def test_write_shuffled_spills_many_chunks_linearly(views, tmp_path, monkeypatch
         return out
 
     monkeypatch.setattr(split, "_spill_permuted", spy)
-    got = write_shuffled({"dna": lazy, "peaks": views["peaks"]}, tmp_path / "out", 4,
-                         chunk_regions=16, progress=False)
+    got = write_shuffled(
+        {"dna": lazy, "peaks": views["peaks"]},
+        tmp_path / "out",
+        4,
+        chunk_regions=16,
+        progress=False,
+    )
     assert seen and seen[0] <= 2 * (-(-230 // 16))  # index chunk + gather task per chunk
     want = shuffle(views, 4)
     np.testing.assert_array_equal(got["dna"].values, want["dna"].values)
@@ -266,8 +287,10 @@ def test_write_shuffled_spills_many_chunks_linearly(views, tmp_path, monkeypatch
     flags = lazy.copy(data=lazy.data > 0).transpose("pos", "region", ...)
     assert split._needs_spill(flags)
     got = write_shuffled(flags, tmp_path / "flags.zarr", 4, progress=False)
-    np.testing.assert_array_equal(got.transpose("region", ...).values,
-                                  want["dna"].values > 0)
-    names = xr.DataArray(da.from_array(x["name"].values.astype(object), chunks=10),
-                         dims="region", coords=x["name"].coords)
+    np.testing.assert_array_equal(got.transpose("region", ...).values, want["dna"].values > 0)
+    names = xr.DataArray(
+        da.from_array(x["name"].values.astype(object), chunks=10),
+        dims="region",
+        coords=x["name"].coords,
+    )
     assert not split._needs_spill(names)

@@ -111,7 +111,8 @@ def test_opening_human_sized_store_is_cheap(tmp_path):
     codes = da.full((25, max(lengths)), 4, dtype=np.uint8, chunks=(1, 1 << 20))
     g = model.sequence_genome(codes, [f"chr{i}" for i in range(25)], lengths)
     g.to_dataset(name="sequence").assign_attrs(genomarray_var="sequence").to_zarr(
-        tmp_path / "h.zarr", compute=False, zarr_format=3, consolidated=False)
+        tmp_path / "h.zarr", compute=False, zarr_format=3, consolidated=False
+    )
     tracemalloc.start()
     arr = ga.open_zarr(tmp_path / "h.zarr")
     _, peak = tracemalloc.get_traced_memory()
@@ -124,8 +125,9 @@ def test_opening_human_sized_store_is_cheap(tmp_path):
 def test_open_zarr_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="zarr store not found"):
         ga.open_zarr(tmp_path / "missing.zarr")
-    xr.Dataset({"x": ("a", np.zeros(3))}).to_zarr(tmp_path / "other.zarr", zarr_format=3,
-                                                  consolidated=False)
+    xr.Dataset({"x": ("a", np.zeros(3))}).to_zarr(
+        tmp_path / "other.zarr", zarr_format=3, consolidated=False
+    )
     with pytest.raises(ValueError, match="not a genomarray store"):
         ga.open_zarr(tmp_path / "other.zarr")
     shutil.rmtree(tmp_path / "other.zarr")
@@ -136,12 +138,22 @@ def test_two_processes_building_one_key(tmp_path):
     import subprocess
     import sys
 
-    code = ("import genomarray as ga, sys; "
-            "t = ga.read_bam(ga.example_path('sample.bam'), progress=False); "
-            "print(t.encoding['store'], int(t.sum()))")
+    code = (
+        "import genomarray as ga, sys; "
+        "t = ga.read_bam(ga.example_path('sample.bam'), progress=False); "
+        "print(t.encoding['store'], int(t.sum()))"
+    )
     env = {**os.environ, "GENOMARRAY_OUTPUT": str(tmp_path)}
-    procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outs = [p.communicate(timeout=300) for p in procs]
     assert all(p.returncode == 0 for p in procs), [o[1] for o in outs]
     (store_a, sum_a), (store_b, sum_b) = (o[0].split() for o in outs)
@@ -171,6 +183,7 @@ def test_fingerprint_is_remembered_and_follows_changes(tmp_path, isolated_output
     assert store.file_fingerprint(f) == "f" * 64
     f.write_text("two!")  # new size and mtime: hashed again
     import hashlib
+
     assert store.file_fingerprint(f) == hashlib.sha256(b"two!").hexdigest()
 
 
@@ -194,10 +207,12 @@ def test_killed_build_leftovers_are_swept(tmp_path):
     from genomarray.store import STALE_AFTER_S, atomic_dir
 
     target = tmp_path / "x.zarr"
-    script = (f"import os, time\nfrom genomarray.store import atomic_dir\n"
-              f"with atomic_dir({str(target)!r}) as tmp:\n"
-              f"    open(os.path.join(tmp, 'chunk'), 'w').close()\n"
-              f"    print('ready', flush=True)\n    time.sleep(60)\n")
+    script = (
+        f"import os, time\nfrom genomarray.store import atomic_dir\n"
+        f"with atomic_dir({str(target)!r}) as tmp:\n"
+        f"    open(os.path.join(tmp, 'chunk'), 'w').close()\n"
+        f"    print('ready', flush=True)\n    time.sleep(60)\n"
+    )
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "ready"
     live = [p for p in tmp_path.iterdir() if ".partial-" in p.name and p.is_dir()]
@@ -264,13 +279,14 @@ def test_sweeping_never_removes_a_running_build(tmp_path):
     from genomarray.store import atomic_dir
 
     target, bed = tmp_path / "x.zarr", tmp_path / "x.bed"
-    script = ("import time, pathlib\nfrom genomarray.store import sweep_stale\n"
-              "from genomarray.export import _sweep_partial_files\n"
-              f"t, b = pathlib.Path({str(target)!r}), pathlib.Path({str(bed)!r})\n"
-              "print('go', flush=True)\nend = time.time() + 4\n"
-              "while time.time() < end:\n    sweep_stale(t)\n    _sweep_partial_files(b)\n")
-    sweeper = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
-                               text=True)
+    script = (
+        "import time, pathlib\nfrom genomarray.store import sweep_stale\n"
+        "from genomarray.export import _sweep_partial_files\n"
+        f"t, b = pathlib.Path({str(target)!r}), pathlib.Path({str(bed)!r})\n"
+        "print('go', flush=True)\nend = time.time() + 4\n"
+        "while time.time() < end:\n    sweep_stale(t)\n    _sweep_partial_files(b)\n"
+    )
+    sweeper = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     assert sweeper.stdout.readline().strip() == "go"
     regions = pd.DataFrame({"chrom": ["chr1"], "start": [0], "end": [4]})
     view = model.region_view(np.ones((1, 4), np.float32), regions, resolution=1)
@@ -298,9 +314,11 @@ def test_read_only_targets_are_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(store, "hold_lock", read_only)
     regions = pd.DataFrame({"chrom": ["chr1"], "start": [0], "end": [4]})
     view = model.region_view(np.ones((1, 4), np.float32), regions, resolution=1)
-    for attempt in (lambda: to_bed(view, tmp_path / "x.bed"),
-                    lambda: store.atomic_scratch(tmp_path / "y.zarr").__enter__(),
-                    lambda: store.atomic_dir(tmp_path / "z.zarr").__enter__()):
+    for attempt in (
+        lambda: to_bed(view, tmp_path / "x.bed"),
+        lambda: store.atomic_scratch(tmp_path / "y.zarr").__enter__(),
+        lambda: store.atomic_dir(tmp_path / "z.zarr").__enter__(),
+    ):
         with pytest.raises(PermissionError, match="GENOMARRAY_OUTPUT"):
             attempt()
     assert os.listdir(tmp_path) == []

@@ -49,7 +49,7 @@ def peaks():
 
 
 def _base(genome, chrom: str, pos0: int) -> str:
-    return encode.decode(genome.sel(chrom=chrom).values[pos0:pos0 + 1])
+    return encode.decode(genome.sel(chrom=chrom).values[pos0 : pos0 + 1])
 
 
 def _other(base: str) -> str:
@@ -77,10 +77,19 @@ def case(genome, peaks, tmp_path_factory):
         (c2, s2, "minus", _base(genome, c2, s2), _other(_base(genome, c2, s2))),
     ]
     vcf = _write_vcf(tmp / "test.vcf", rows)
-    ann = pd.DataFrame({"chrom": [c2, c0], "start": [s2 - 50, 0], "end": [s2 + 50, 10],
-                        "name": ["gene_minus", "gene_plus"], "strand": ["-", "+"]})
-    motifs = {name: genome.sel(chrom=c).values[s - 3:s + 4] for c, s, name in
-              [(c0, s0, "motif"), (c2, s2, "minus")]}
+    ann = pd.DataFrame(
+        {
+            "chrom": [c2, c0],
+            "start": [s2 - 50, 0],
+            "end": [s2 + 50, 10],
+            "name": ["gene_minus", "gene_plus"],
+            "strand": ["-", "+"],
+        }
+    )
+    motifs = {
+        name: genome.sel(chrom=c).values[s - 3 : s + 4]
+        for c, s, name in [(c0, s0, "motif"), (c2, s2, "minus")]
+    }
     return vcf, ann, rows, motifs
 
 
@@ -89,8 +98,16 @@ def test_known_effects(genome, case, order):
     vcf, ann, rows, motifs = case
     m = motif_model(order)
     with pytest.warns(UserWarning) as record:
-        ve = variant_effects(m, genome, vcf, binsize=BINSIZE, order=order, annotation=ann,
-                             conditions=["fwd", "rev"], batch_size=8)
+        ve = variant_effects(
+            m,
+            genome,
+            vcf,
+            binsize=BINSIZE,
+            order=order,
+            annotation=ann,
+            conditions=["fwd", "rev"],
+            batch_size=8,
+        )
     messages = " | ".join(str(w.message) for w in record)
     assert "not SNVs" in messages and "indel" in messages
     assert "differs from the genome" in messages and "mismatch" in messages
@@ -122,7 +139,7 @@ def test_minus_strand_scores_reverse_complement(genome, case):
     assert ve[model.REGION_STRAND].values[i] == "-"
     assert list(ve[model.REGION_STRAND].values).count("-") == 1
     chrom, pos0, _, _, alt = rows[4]
-    window = genome.sel(chrom=chrom).values[pos0 - BINSIZE // 2:pos0 - BINSIZE // 2 + BINSIZE]
+    window = genome.sel(chrom=chrom).values[pos0 - BINSIZE // 2 : pos0 - BINSIZE // 2 + BINSIZE]
     patched = window.copy()
     patched[BINSIZE // 2] = encode.encode(alt)[0]
     x = encode.onehot(encode.revcomp_codes(np.stack([window, patched])), 1)
@@ -149,8 +166,9 @@ def test_zarr_round_trip(genome, case, tmp_path):
     vcf, ann, _, _ = case
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ve = variant_effects(motif_model(1), genome, vcf, binsize=BINSIZE, annotation=ann,
-                             conditions=["fwd", "rev"])
+        ve = variant_effects(
+            motif_model(1), genome, vcf, binsize=BINSIZE, annotation=ann, conditions=["fwd", "rev"]
+        )
     store, table = write_variant_effects(ve, tmp_path / "ve.zarr")
     back = xr.open_zarr(store, consolidated=False).load()
     xr.testing.assert_allclose(back, ve)
@@ -158,8 +176,7 @@ def test_zarr_round_trip(genome, case, tmp_path):
     tsv = pd.read_csv(table, sep="\t")
     assert tsv.columns[:3].tolist() == ["chrom", "start", "end"]
     assert tsv["id"].tolist() == ["motif", "neutral", "minus"]
-    np.testing.assert_allclose(tsv["diff_fwd"], ve["diff"].sel(condition="fwd").values,
-                               rtol=1e-5)
+    np.testing.assert_allclose(tsv["diff_fwd"], ve["diff"].sel(condition="fwd").values, rtol=1e-5)
     with pytest.raises(FileExistsError):
         write_variant_effects(ve, store)
     write_variant_effects(ve, store, overwrite=True)

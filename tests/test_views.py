@@ -21,11 +21,13 @@ def dna_lazy():
     return ga.read_fasta(ga.example_path("genome.fa"), cache=False, chunk=4096)
 
 
-ROWS = [("chr1", 0, 300, "at_start", 0, "+"),
-        ("chr1", 39_900, 40_000, "at_end", 0, "+"),
-        ("chr2", 4_000, 4_300, "minus", 0, "-"),
-        ("chr3", 8_190, 8_490, "spans_chunk", 0, "."),
-        ("chr3", 19_950, 20_000, "short_at_end", 0, "-")]
+ROWS = [
+    ("chr1", 0, 300, "at_start", 0, "+"),
+    ("chr1", 39_900, 40_000, "at_end", 0, "+"),
+    ("chr2", 4_000, 4_300, "minus", 0, "-"),
+    ("chr3", 8_190, 8_490, "spans_chunk", 0, "."),
+    ("chr3", 19_950, 20_000, "short_at_end", 0, "-"),
+]
 
 
 @pytest.mark.parametrize("flank", [0, 25, 150])
@@ -37,21 +39,22 @@ def test_view_matches_naive_slices(dna_lazy, genome_seqs, flank):
     got = v.values
     for i, row in roi.iterrows():
         minus = row.strand == "-"  # 5' end first: minus windows are anchored at their end
-        text = naive_window(genome_seqs, row.chrom, row.start - flank, row.end + flank, width,
-                            anchor_end=minus)
+        text = naive_window(
+            genome_seqs, row.chrom, row.start - flank, row.end + flank, width, anchor_end=minus
+        )
         if minus:
             text = naive_revcomp(text)
         assert encode.decode(got[i]) == text, row["name"]
 
 
 def test_lazy_eager_and_zarr_views_agree(dna_lazy, tmp_path):
-    roi = ga.tile(ga.read_regions(ga.example_path("roi.bed")), binsize=500, stepsize=250,
-                  flank=100)
+    roi = ga.tile(ga.read_regions(ga.example_path("roi.bed")), binsize=500, stepsize=250, flank=100)
     lazy = dna_lazy.janggu.view(roi)
     assert lazy.chunks is not None
     eager = dna_lazy.compute().janggu.view(roi)
-    cached = ga.read_fasta(ga.example_path("genome.fa"), store_path=tmp_path / "g.zarr",
-                           progress=False).janggu.view(roi)
+    cached = ga.read_fasta(
+        ga.example_path("genome.fa"), store_path=tmp_path / "g.zarr", progress=False
+    ).janggu.view(roi)
     np.testing.assert_array_equal(lazy.values, eager.values)
     np.testing.assert_array_equal(lazy.values, cached.values)
     assert list(lazy["name"].values) == list(roi["name"])
@@ -80,8 +83,9 @@ def test_onehot_view_matches_naive(dna_lazy, genome_seqs, order):
     assert list(x["base"].values) == encode.kmer_labels(order)
     assert x.attrs["order"] == order
     for i, row in roi.iterrows():
-        text = naive_window(genome_seqs, row.chrom, row.start - 10, row.end + 10, 320,
-                            anchor_end=row.strand == "-")
+        text = naive_window(
+            genome_seqs, row.chrom, row.start - 10, row.end + 10, 320, anchor_end=row.strand == "-"
+        )
         if row.strand == "-":
             text = naive_revcomp(text)
         np.testing.assert_array_equal(x.values[i], naive_onehot(text, order))
@@ -96,8 +100,9 @@ def test_coverage_view_reverses_and_swaps_strands():
     np.testing.assert_array_equal(v.values[0, :, 0, 0], values[1, 2:6, 1, 0][::-1])
     np.testing.assert_array_equal(v.values[0, :, 1, 0], values[1, 2:6, 0, 0][::-1])
     # second region runs past the end of b (length 8): padded with 0, not shifted
-    np.testing.assert_array_equal(v.values[1, :, 0, 0], [values[1, 6, 0, 0],
-                                                         values[1, 7, 0, 0], 0, 0])
+    np.testing.assert_array_equal(
+        v.values[1, :, 0, 0], [values[1, 6, 0, 0], values[1, 7, 0, 0], 0, 0]
+    )
     lazy = track.chunk({"pos": 3}).janggu.view(roi)
     np.testing.assert_array_equal(lazy.values, v.values)
 
@@ -149,7 +154,7 @@ def test_unsorted_regions_keep_their_order(dna_lazy, genome_seqs):
     np.testing.assert_array_equal(lazy.values, eager.values)
     assert list(lazy["name"].values) == list(shuffled["name"])
     row = shuffled.iloc[0]
-    text = naive_window(genome_seqs, row.chrom, row.start - 20, row.end + 20, 340,
-                        anchor_end=row.strand == "-")
-    assert encode.decode(lazy.values[0]) == (naive_revcomp(text) if row.strand == "-"
-                                             else text)
+    text = naive_window(
+        genome_seqs, row.chrom, row.start - 20, row.end + 20, 340, anchor_end=row.strand == "-"
+    )
+    assert encode.decode(lazy.values[0]) == (naive_revcomp(text) if row.strand == "-" else text)

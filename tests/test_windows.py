@@ -32,6 +32,5 @@ def test_gather_equals_a_loop(rest, contiguous):
     whole = np.flatnonzero((win_start >= valid_lo) & (win_start + width <= valid_hi))
     assert len(whole)  # both the whole-window path and the padded one are exercised
     got = gather(flat, base, win_start, valid_lo, valid_hi, width, -1)
-    np.testing.assert_array_equal(got, naive(flat, base, win_start, valid_lo, valid_hi,
-                                             width, -1))
+    np.testing.assert_array_equal(got, naive(flat, base, win_start, valid_lo, valid_hi, width, -1))
     assert got.flags.c_contiguous

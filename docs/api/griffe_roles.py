@@ -97,8 +97,11 @@ def _rst_tables(text: str) -> str:
         j, groups = i + 1, [[]]
         while j < len(lines):
             if _BORDER.match(lines[j]):
-                if len(groups) == 2 or (j + 1 < len(lines) and not lines[j + 1].strip()) \
-                        or j + 1 == len(lines):
+                if (
+                    len(groups) == 2
+                    or (j + 1 < len(lines) and not lines[j + 1].strip())
+                    or j + 1 == len(lines)
+                ):
                     break
                 groups.append([])
             else:
@@ -113,8 +116,9 @@ def _rst_tables(text: str) -> str:
             for line in group:
                 cells = _cells(line, spans)
                 if rows and not cells[0]:
-                    rows[-1] = [f"{old} {new}".strip() for old, new in zip(rows[-1], cells,
-                                                                            strict=True)]
+                    rows[-1] = [
+                        f"{old} {new}".strip() for old, new in zip(rows[-1], cells, strict=True)
+                    ]
                 elif any(cells):
                     rows.append(cells)
             block.append(rows)
@@ -167,11 +171,15 @@ def _walk(obj: griffe.Object, seen: set[int]) -> None:
 class SphinxRoles(griffe.Extension):
     """Rewrite Sphinx roles into autorefs links or inline code once a package is loaded."""
 
-    def on_package(self, *, pkg: griffe.Module, loader: griffe.GriffeLoader | None = None,
-                   **kwargs: Any) -> None:
+    def on_package(
+        self, *, pkg: griffe.Module, loader: griffe.GriffeLoader | None = None, **kwargs: Any
+    ) -> None:
         # ``accessors`` refers to genomarray: load it first so that those links resolve
         # whatever order the pages are built in.
-        if pkg.name != "genomarray" and loader is not None and (
-                "genomarray" not in loader.modules_collection):
+        if (
+            pkg.name != "genomarray"
+            and loader is not None
+            and ("genomarray" not in loader.modules_collection)
+        ):
             loader.load("genomarray")
         _walk(pkg, set())

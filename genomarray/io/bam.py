@@ -110,12 +110,24 @@ _BGZF_MAX = 1 << 16  # a BGZF block is at most 64 KiB, compressed and inflated
 
 # -- checks and header facts -------------------------------------------------------------
 
+
 def _index_path(path: str) -> str | None:
     """Return the BAI/CSI/CRAI index next to ``path`` (htslib's naming), or None."""
-    stem = path[:-4] if path.endswith((".bam", ".sam")) else path[:-5] \
-        if path.endswith(".cram") else path
-    for candidate in (path + ".bai", stem + ".bai", path + ".csi", stem + ".csi",
-                      path + ".crai", stem + ".crai"):
+    stem = (
+        path[:-4]
+        if path.endswith((".bam", ".sam"))
+        else path[:-5]
+        if path.endswith(".cram")
+        else path
+    )
+    for candidate in (
+        path + ".bai",
+        stem + ".bai",
+        path + ".csi",
+        stem + ".csi",
+        path + ".crai",
+        stem + ".crai",
+    ):
         if os.path.exists(candidate):
             return candidate
     return None
@@ -128,10 +140,12 @@ def _open_alignments(path: str):
         return pysam.AlignmentFile(path, "r", check_sq=False)
     except (ValueError, OSError) as err:
         if "truncated" in str(err):
-            raise InputError(f"the file is truncated ({err}); write or copy it again",
-                             source=path) from err
-        raise InputError(f"not a BAM, CRAM or SAM file (cannot read its header: {err})",
-                         source=path) from err
+            raise InputError(
+                f"the file is truncated ({err}); write or copy it again", source=path
+            ) from err
+        raise InputError(
+            f"not a BAM, CRAM or SAM file (cannot read its header: {err})", source=path
+        ) from err
 
 
 def _coordinate_sorted_prefix(bam, limit: int = 100_000) -> bool:
@@ -159,7 +173,9 @@ def _sam_error(path: str) -> InputError:
         "SAM text files are not supported: they cannot be read by region, and a "
         "genome-wide build reads one region per chunk (rescanning the whole file each "
         "time); convert it to a sorted, indexed BAM: "
-        f"`samtools sort -o {stem}.bam {path} && samtools index {stem}.bam`", source=path)
+        f"`samtools sort -o {stem}.bam {path} && samtools index {stem}.bam`",
+        source=path,
+    )
 
 
 def check_bam(path: str | os.PathLike) -> None:
@@ -193,14 +209,22 @@ def check_bam(path: str | os.PathLike) -> None:
             return
         order = bam.header.to_dict().get("HD", {}).get("SO", "unknown")
         if order in ("unsorted", "queryname") or not _coordinate_sorted_prefix(bam):
-            why = f"header says SO:{order}" if order in ("unsorted", "queryname") \
+            why = (
+                f"header says SO:{order}"
+                if order in ("unsorted", "queryname")
                 else "records are not in coordinate order"
-            raise InputError(f"the BAM is not coordinate-sorted ({why}), so it cannot be "
-                             f"indexed; {_SORT_HINT.format(path=path)}", source=path)
+            )
+            raise InputError(
+                f"the BAM is not coordinate-sorted ({why}), so it cannot be "
+                f"indexed; {_SORT_HINT.format(path=path)}",
+                source=path,
+            )
         kind, ext = ("BAM", "bai") if bam.is_bam else ("CRAM", "crai")
-    raise InputError(f"the {kind} has no index (.{ext}); index it: "
-                     f"`samtools index {path}` (or in Python: `pysam.index({path!r})`)",
-                     source=path)
+    raise InputError(
+        f"the {kind} has no index (.{ext}); index it: "
+        f"`samtools index {path}` (or in Python: `pysam.index({path!r})`)",
+        source=path,
+    )
 
 
 def bam_chrom_sizes(path: str | os.PathLike) -> dict[str, int]:
@@ -248,6 +272,7 @@ def mapped_reads(path: str | os.PathLike) -> int:
 
 
 # -- the reader --------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class BamCounter:
@@ -317,8 +342,7 @@ class BamCounter:
             if not isinstance(value, int | np.integer) or value < 0:
                 raise InputError(f"{name} must be a non-negative integer, got {value!r}")
         if not isinstance(self.resolution, int | np.integer) or self.resolution < 1:
-            raise InputError(f"resolution must be a positive integer, got "
-                             f"{self.resolution!r}")
+            raise InputError(f"resolution must be a positive integer, got {self.resolution!r}")
 
     @property
     def margin(self) -> int:
@@ -332,15 +356,17 @@ class BamCounter:
         """
         start, end = int(start), int(end)
         if start < 0 or end < start:
-            raise InputError(f"bad bin range {start}-{end}", source=self.path,
-                             record=f"{chrom}:{start}-{end}")
+            raise InputError(
+                f"bad bin range {start}-{end}", source=self.path, record=f"{chrom}:{start}-{end}"
+            )
         if self.engine != "pysam":
             info = _fast_info(self.path)
             if info is not None:
                 return _count_fast(self, info, chrom, start, end)
             if self.engine == "fast":
-                raise InputError("the fast engine needs numba and a BAM with a .bai index",
-                                 source=self.path)
+                raise InputError(
+                    "the fast engine needs numba and a BAM with a .bai index", source=self.path
+                )
         return _count_pysam(self, chrom, start, end)
 
 
@@ -348,8 +374,9 @@ def _empty(counter: BamCounter, n_bins: int, dtype: type = np.int32) -> np.ndarr
     return np.zeros((n_bins, 2 if counter.stranded else 1), dtype=dtype)
 
 
-def _to_int32(counter: BamCounter, sums: np.ndarray, chrom: str, start: int,
-              length: int) -> np.ndarray:
+def _to_int32(
+    counter: BamCounter, sums: np.ndarray, chrom: str, start: int, length: int
+) -> np.ndarray:
     """Return the int64 per-bin sums ``sums`` (bins from ``start`` on) as int32.
 
     Raises
@@ -364,26 +391,35 @@ def _to_int32(counter: BamCounter, sums: np.ndarray, chrom: str, start: int,
         res = counter.resolution
         lo, hi = (start + k) * res, min((start + k + 1) * res, length)
         if counter.mode == "coverage":
-            what, fix = "summed read depth", ('a smaller resolution, or mode="5prime" '
-                                              "(reads counted once, not once per base)")
+            what, fix = (
+                "summed read depth",
+                ('a smaller resolution, or mode="5prime" (reads counted once, not once per base)'),
+            )
         else:
             what, fix = "read count", "a smaller resolution"
-        raise InputError(f"the {what} of this {res} bp bin, {int(sums[k].max())}, exceeds "
-                         f"the int32 maximum ({_INT32_MAX}); use {fix}",
-                         source=counter.path, record=f"{chrom}:{lo}-{hi}")
+        raise InputError(
+            f"the {what} of this {res} bp bin, {int(sums[k].max())}, exceeds "
+            f"the int32 maximum ({_INT32_MAX}); use {fix}",
+            source=counter.path,
+            record=f"{chrom}:{lo}-{hi}",
+        )
     return sums.astype(np.int32)
 
 
 def _unknown_chrom(counter: BamCounter, chrom: str, names) -> ChromosomeError:
-    return ChromosomeError(f"chromosome {chrom!r} is not in the BAM header (it has "
-                           f"{', '.join(list(names)[:5])}{', ...' if len(names) > 5 else ''})",
-                           source=counter.path)
+    return ChromosomeError(
+        f"chromosome {chrom!r} is not in the BAM header (it has "
+        f"{', '.join(list(names)[:5])}{', ...' if len(names) > 5 else ''})",
+        source=counter.path,
+    )
 
 
 # -- pysam engine ------------------------------------------------------------------------
 
+
 def _pysam_handle(path: str):
     """A pysam handle on ``path`` cached per process and thread, keyed on file identity."""
+
     def opener(p: str):
         check_bam(p)
         return _open_alignments(p)
@@ -424,8 +460,9 @@ def _count_pysam(counter: BamCounter, chrom: str, start: int, end: int) -> np.nd
         if coverage:
             intervals = aln.get_blocks()
             if ext:
-                intervals.append((ref_start - ext, ref_start) if reverse
-                                 else (ref_end, ref_end + ext))
+                intervals.append(
+                    (ref_start - ext, ref_start) if reverse else (ref_end, ref_end + ext)
+                )
             for a, b in intervals:
                 a, b = max(a, lo), min(b, hi)
                 if a < b:
@@ -433,9 +470,12 @@ def _count_pysam(counter: BamCounter, chrom: str, start: int, end: int) -> np.nd
                     closes[strand].append(b - lo)
             continue
         if aln.is_paired:
-            if (not aln.is_proper_pair or aln.is_read2
-                    or aln.next_reference_id != aln.reference_id
-                    or abs(aln.template_length) > counter.max_fragment):
+            if (
+                not aln.is_proper_pair
+                or aln.is_read2
+                or aln.next_reference_id != aln.reference_id
+                or abs(aln.template_length) > counter.max_fragment
+            ):
                 continue
             frag_start = min(ref_start, aln.next_reference_start)
             if counter.pairedend == "midpoint":
@@ -454,8 +494,9 @@ def _count_pysam(counter: BamCounter, chrom: str, start: int, end: int) -> np.nd
         if not coverage:
             acc[s] = np.bincount(np.array(sites[s], np.int64), minlength=n_bins)
             continue
-        diff = (np.bincount(np.array(opens[s], np.int64), minlength=n_bases + 1)
-                - np.bincount(np.array(closes[s], np.int64), minlength=n_bases + 1))
+        diff = np.bincount(np.array(opens[s], np.int64), minlength=n_bases + 1) - np.bincount(
+            np.array(closes[s], np.int64), minlength=n_bases + 1
+        )
         depth = np.cumsum(diff[:n_bases])
         per_bin = np.add.reduceat(depth, np.arange(0, n_bases, res)) if res > 1 else depth
         acc[s, : len(per_bin)] = per_bin
@@ -464,6 +505,7 @@ def _count_pysam(counter: BamCounter, chrom: str, start: int, end: int) -> np.nd
 
 
 # -- fast engine: BAI index + BGZF + numba -----------------------------------------------
+
 
 def _reg2bins(beg: int, end: int) -> list[int]:
     """Bins overlapping ``[beg, end)`` (SAM specification 5.3)."""
@@ -583,8 +625,11 @@ def _fast_info(path: str) -> _FastInfo | None:
             if magic[:2] == b"\x1f\x8b":  # BGZF (not an uncompressed BAM)
                 index = _BaiIndex(bai)
                 if len(index.refs) != len(names):
-                    raise _corrupt(path, f"the index {bai} lists {len(index.refs)} "
-                                   f"references, the BAM header {len(names)}")
+                    raise _corrupt(
+                        path,
+                        f"the index {bai} lists {len(index.refs)} "
+                        f"references, the BAM header {len(names)}",
+                    )
                 info = _FastInfo(path, {n: i for i, n in enumerate(names)}, lengths, index)
         for old in [k for k in _fast_cache if k[0] == path]:
             del _fast_cache[old]
@@ -593,12 +638,16 @@ def _fast_info(path: str) -> _FastInfo | None:
 
 
 def _corrupt(path: str, what: str) -> InputError:
-    return InputError(f"{what}: the BAM is damaged, or its index does not belong to it (if "
-                      f"the BAM is intact, re-index it: `samtools index {path}`)", source=path)
+    return InputError(
+        f"{what}: the BAM is damaged, or its index does not belong to it (if "
+        f"the BAM is intact, re-index it: `samtools index {path}`)",
+        source=path,
+    )
 
 
-def _count_fast(counter: BamCounter, info: _FastInfo, chrom: str, start: int,
-                end: int) -> np.ndarray:
+def _count_fast(
+    counter: BamCounter, info: _FastInfo, chrom: str, start: int, end: int
+) -> np.ndarray:
     tid = info.tids.get(chrom)
     if tid is None:
         raise _unknown_chrom(counter, chrom, info.tids)
@@ -613,9 +662,19 @@ def _count_fast(counter: BamCounter, info: _FastInfo, chrom: str, start: int,
     acc = np.zeros((2, hi - lo + 1 if coverage else end - start), dtype=np.int32)
     chunks = info.index.region_chunks(tid, fetch_lo, fetch_hi)
     if chunks:
-        params = (counter.exclude_flags, counter.min_mapq, coverage,
-                  counter.pairedend == "midpoint", counter.template_extension,
-                  counter.max_fragment, lo, hi, res, start, acc)
+        params = (
+            counter.exclude_flags,
+            counter.min_mapq,
+            coverage,
+            counter.pairedend == "midpoint",
+            counter.template_extension,
+            counter.max_fragment,
+            lo,
+            hi,
+            res,
+            start,
+            acc,
+        )
         with open(info.path, "rb", buffering=0) as fh:
             scratch = _Scratch.get()
             scratch.size = os.fstat(fh.fileno()).st_size
@@ -661,8 +720,9 @@ class _Scratch:
         return self.buf
 
 
-def _scan_chunk(fh, path: str, scratch: _Scratch, chunk: tuple[int, int], tid: int,
-                fetch_hi: int, params: tuple) -> bool:
+def _scan_chunk(
+    fh, path: str, scratch: _Scratch, chunk: tuple[int, int], tid: int, fetch_hi: int, params: tuple
+) -> bool:
     """Feed the records of one virtual-offset range to the kernel; True once a record past
     the fetched region was reached (no later range can count).
 
@@ -673,8 +733,7 @@ def _scan_chunk(fh, path: str, scratch: _Scratch, chunk: tuple[int, int], tid: i
     """
     coffset, skip = chunk[0] >> 16, chunk[0] & 0xFFFF
     end_c, end_u = chunk[1] >> 16, chunk[1] & 0xFFFF
-    heads, starts, csizes, isizes = scratch.heads, scratch.starts, scratch.csizes, \
-        scratch.isizes
+    heads, starts, csizes, isizes = scratch.heads, scratch.starts, scratch.csizes, scratch.isizes
     kept = 0  # bytes of an incomplete record kept at the start of the work buffer
     group = 1
     check_first = True
@@ -712,12 +771,12 @@ def _scan_chunk(fh, path: str, scratch: _Scratch, chunk: tuple[int, int], tid: i
                 if n:
                     a = starts_k[b]
                     try:
-                        data = _inflate(view[a: a + csizes_k[b]], n)
+                        data = _inflate(view[a : a + csizes_k[b]], n)
                     except _inflate_error as err:
                         raise _corrupt(path, f"bad BGZF block ({err})") from err
                     if len(data) != n:
                         raise _corrupt(path, "a BGZF block inflates to the wrong size")
-                    buf[pos: pos + n] = np.frombuffer(data, np.uint8)
+                    buf[pos : pos + n] = np.frombuffer(data, np.uint8)
                 if block == end_c:
                     limit = pos + end_u
                     pos += n
@@ -725,8 +784,9 @@ def _scan_chunk(fh, path: str, scratch: _Scratch, chunk: tuple[int, int], tid: i
                 pos += n
             valid = pos if limit < 0 else limit
             if valid > skip:
-                offset, status = _fns.scan_records(buf, valid, skip, tid, fetch_hi,
-                                                   check_first, *params)
+                offset, status = _fns.scan_records(
+                    buf, valid, skip, tid, fetch_hi, check_first, *params
+                )
                 skip, check_first = 0, False
                 if status == _fns.DONE:
                     return True

@@ -32,8 +32,12 @@ def _u16(b, i):
 
 @njit(inline="always")
 def _u32(b, i):
-    return (np.int64(b[i]) | (np.int64(b[i + 1]) << 8) | (np.int64(b[i + 2]) << 16)
-            | (np.int64(b[i + 3]) << 24))
+    return (
+        np.int64(b[i])
+        | (np.int64(b[i + 1]) << 8)
+        | (np.int64(b[i + 2]) << 16)
+        | (np.int64(b[i + 3]) << 24)
+    )
 
 
 @njit(inline="always")
@@ -93,8 +97,25 @@ def _add_interval(diff, strand, a, b, lo, hi):
 
 
 @njit(nogil=True, cache=True)
-def scan_records(buf, n, offset, tid, fetch_end, check_first, exclude_flags, min_mapq,
-                 coverage, midpoint, extension, max_fragment, lo, hi, resolution, bin0, acc):
+def scan_records(
+    buf,
+    n,
+    offset,
+    tid,
+    fetch_end,
+    check_first,
+    exclude_flags,
+    min_mapq,
+    coverage,
+    midpoint,
+    extension,
+    max_fragment,
+    lo,
+    hi,
+    resolution,
+    bin0,
+    acc,
+):
     """Count the records of ``buf[offset:n]`` into ``acc``; return ``(offset, status)``.
 
     Parameters
@@ -141,8 +162,12 @@ def scan_records(buf, n, offset, tid, fetch_end, check_first, exclude_flags, min
         l_name = np.int64(buf[p + 8])
         n_cigar = _u16(buf, p + 12)
         l_seq = _i32(buf, p + 16)
-        if l_name < 1 or l_seq < 0 or 32 + l_name + 4 * n_cigar + (l_seq + 1) // 2 + l_seq \
-                > size or buf[p + 32 + l_name - 1] != 0:
+        if (
+            l_name < 1
+            or l_seq < 0
+            or 32 + l_name + 4 * n_cigar + (l_seq + 1) // 2 + l_seq > size
+            or buf[p + 32 + l_name - 1] != 0
+        ):
             return p - 4, CORRUPT
         if check_first and ref != tid:
             return p - 4, CORRUPT
@@ -162,8 +187,12 @@ def scan_records(buf, n, offset, tid, fetch_end, check_first, exclude_flags, min
         cig = p + 32 + l_name
         if n_cigar == 0:
             continue
-        if n_cigar == 2 and (_u32(buf, cig) & 15) == 4 and (_u32(buf, cig) >> 4) == l_seq \
-                and (_u32(buf, cig + 4) & 15) == 3:
+        if (
+            n_cigar == 2
+            and (_u32(buf, cig) & 15) == 4
+            and (_u32(buf, cig) >> 4) == l_seq
+            and (_u32(buf, cig + 4) & 15) == 3
+        ):
             # placeholder "<l_seq>S<rlen>N": the real CIGAR is in the CG:B:I tag
             tags = cig + 8 + (l_seq + 1) // 2 + l_seq
             cg, count = _find_cg_tag(buf, tags, stop)

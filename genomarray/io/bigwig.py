@@ -34,8 +34,13 @@ import numpy as np
 from genomarray.errors import ChromosomeError, InputError
 from genomarray.io.handles import cached_handle
 
-__all__ = ["HOWS", "BigWigNotFoundError", "BigWigReader", "bigwig_chrom_sizes",
-           "bigwig_zoom_levels"]
+__all__ = [
+    "HOWS",
+    "BigWigNotFoundError",
+    "BigWigReader",
+    "bigwig_chrom_sizes",
+    "bigwig_zoom_levels",
+]
 
 HOWS = ("mean", "max", "min", "sum", "coverage")
 """Per-bin summaries :class:`BigWigReader` computes at ``resolution > 1``."""
@@ -45,8 +50,13 @@ BACKENDS = ("auto", "pybigtools", "pybigwig")
 
 _MAGIC = 0x888FFC26
 _BLOCK_BP = 1 << 22  # exact binned reads hold at most this many bases at once
-_PYBIGTOOLS_SUMMARY = {"mean": "mean", "max": "max", "min": "min", "sum": "sum",
-                       "coverage": "bin_covered"}
+_PYBIGTOOLS_SUMMARY = {
+    "mean": "mean",
+    "max": "max",
+    "min": "min",
+    "sum": "sum",
+    "coverage": "bin_covered",
+}
 
 
 class BigWigNotFoundError(InputError, FileNotFoundError):
@@ -140,17 +150,18 @@ class BigWigReader:
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", os.fspath(self.path))
         res = self.resolution
-        if isinstance(res, (bool, np.bool_)) or not isinstance(res, (int, np.integer)) \
-                or res < 1:
-            raise InputError(f"resolution must be an integer >= 1, got {res!r}",
-                             source=self.path)
+        if isinstance(res, (bool, np.bool_)) or not isinstance(res, (int, np.integer)) or res < 1:
+            raise InputError(f"resolution must be an integer >= 1, got {res!r}", source=self.path)
         object.__setattr__(self, "resolution", int(res))
         if self.how not in HOWS:
-            raise InputError(f"how must be one of {', '.join(HOWS)}, got {self.how!r}",
-                             source=self.path)
+            raise InputError(
+                f"how must be one of {', '.join(HOWS)}, got {self.how!r}", source=self.path
+            )
         if self.backend not in BACKENDS:
-            raise InputError(f"backend must be one of {', '.join(BACKENDS)}, got "
-                             f"{self.backend!r}", source=self.path)
+            raise InputError(
+                f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}",
+                source=self.path,
+            )
         _check_file(self.path)
 
     def __call__(self, chrom: str, start: int, end: int) -> np.ndarray:
@@ -163,8 +174,9 @@ class BigWigReader:
         """
         start, end = int(start), int(end)
         if start < 0 or end < start:
-            raise InputError(f"invalid bin range {start}-{end}", source=self.path,
-                             record=str(chrom))
+            raise InputError(
+                f"invalid bin range {start}-{end}", source=self.path, record=str(chrom)
+            )
         handle = _handle(self.path, self.backend)
         length = handle.length(chrom)
         out = np.zeros(end - start, dtype=np.float32)
@@ -179,14 +191,15 @@ class BigWigReader:
         lo, hi = start, min(end, n_full)
         if hi > lo:
             if self._use_zoom(handle):
-                out[: hi - lo] = handle.summary(chrom, lo * res, hi * res, hi - lo,
-                                                self.how, self.nan_to_num)
+                out[: hi - lo] = handle.summary(
+                    chrom, lo * res, hi * res, hi - lo, self.how, self.nan_to_num
+                )
             else:
                 step = max(1, _BLOCK_BP // res)
                 for b in range(lo, hi, step):
                     b_end = min(b + step, hi)
                     values = handle.values(chrom, b * res, b_end * res)
-                    out[b - lo: b_end - lo] = self._reduce(values.reshape(b_end - b, res))
+                    out[b - lo : b_end - lo] = self._reduce(values.reshape(b_end - b, res))
         if length % res and start <= n_full < end:  # the partial last bin, exactly
             values = handle.values(chrom, n_full * res, length)
             out[n_full - start] = self._reduce(values[None])[0]
@@ -280,7 +293,9 @@ def _check_file(path: str) -> str:
     with open(path, "rb") as fh:
         head = fh.read(4)
     if len(head) < 4 or struct.unpack("<I", head)[0] not in (
-            _MAGIC, struct.unpack(">I", struct.pack("<I", _MAGIC))[0]):
+        _MAGIC,
+        struct.unpack(">I", struct.pack("<I", _MAGIC))[0],
+    ):
         hint = ""
         if head.startswith(b"\x1f\x8b"):
             hint = " (it is gzip-compressed; a bedGraph? convert it with bedGraphToBigWig)"
@@ -296,7 +311,7 @@ def _zoom_levels(path: str) -> list[int]:
         order = "<" if struct.unpack("<I", header[:4])[0] == _MAGIC else ">"
         n_levels = struct.unpack(order + "H", header[6:8])[0]
         raw = fh.read(24 * n_levels)
-    levels = [struct.unpack(order + "I", raw[24 * i: 24 * i + 4])[0] for i in range(n_levels)]
+    levels = [struct.unpack(order + "I", raw[24 * i : 24 * i + 4])[0] for i in range(n_levels)]
     return sorted(levels)
 
 
@@ -320,16 +335,22 @@ class _Handle:
             hint = ""
             other = chrom[3:] if chrom.lower().startswith("chr") else "chr" + chrom
             if other in self.chroms:
-                hint = (f"; did you mean {other!r}? The inputs spell chromosome names "
-                        f"differently ({chrom!r} vs {other!r})")
-            raise ChromosomeError(f"chromosome {chrom!r} is not in the bigWig{hint}. It has "
-                                  f"{shown}{more}", source=self.path, record=chrom) from None
+                hint = (
+                    f"; did you mean {other!r}? The inputs spell chromosome names "
+                    f"differently ({chrom!r} vs {other!r})"
+                )
+            raise ChromosomeError(
+                f"chromosome {chrom!r} is not in the bigWig{hint}. It has {shown}{more}",
+                source=self.path,
+                record=chrom,
+            ) from None
 
     def values(self, chrom: str, start: int, end: int) -> np.ndarray:
         raise NotImplementedError
 
-    def summary(self, chrom: str, start: int, end: int, bins: int, how: str,
-                nan_to_num: bool) -> np.ndarray:
+    def summary(
+        self, chrom: str, start: int, end: int, bins: int, how: str, nan_to_num: bool
+    ) -> np.ndarray:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -364,12 +385,20 @@ class _PyBigToolsHandle(_Handle):
     def values(self, chrom: str, start: int, end: int) -> np.ndarray:
         return self.bw.values(chrom, start, end, fillna=None).astype(np.float32)
 
-    def summary(self, chrom: str, start: int, end: int, bins: int, how: str,
-                nan_to_num: bool) -> np.ndarray:
+    def summary(
+        self, chrom: str, start: int, end: int, bins: int, how: str, nan_to_num: bool
+    ) -> np.ndarray:
         fill: Any = 0.0 if nan_to_num or how == "coverage" else None
-        return self.bw.values(chrom, start, end, bins=bins, summary=_PYBIGTOOLS_SUMMARY[how],
-                              exact=False, uncovered=0.0 if nan_to_num else None,
-                              fillna=fill)
+        return self.bw.values(
+            chrom,
+            start,
+            end,
+            bins=bins,
+            summary=_PYBIGTOOLS_SUMMARY[how],
+            exact=False,
+            uncovered=0.0 if nan_to_num else None,
+            fillna=fill,
+        )
 
     def close(self) -> None:
         bw, file = getattr(self, "bw", None), getattr(self, "_file", None)
@@ -411,8 +440,9 @@ def _backend_class(backend: str) -> type[_Handle]:
         import pybigtools  # noqa: F401
     except ImportError:
         if backend == "pybigtools":
-            raise ImportError("backend='pybigtools' needs pybigtools: "
-                              "`pip install pybigtools`") from None
+            raise ImportError(
+                "backend='pybigtools' needs pybigtools: `pip install pybigtools`"
+            ) from None
         return _PyBigWigHandle
     return _PyBigToolsHandle
 
@@ -432,10 +462,14 @@ def resolved_backend(backend: str = "auto") -> str:
 
 def _handle(path: str, backend: str) -> _Handle:
     """Return a cached open handle on ``path`` for this process and thread."""
+
     def opener(p: str) -> _Handle:
         _check_file(p)
         return _backend_class(backend)(p)
 
-    return cached_handle(path, opener, tag=backend,
-                         missing=lambda p: BigWigNotFoundError("bigWig file not found",
-                                                               source=p))
+    return cached_handle(
+        path,
+        opener,
+        tag=backend,
+        missing=lambda p: BigWigNotFoundError("bigWig file not found", source=p),
+    )

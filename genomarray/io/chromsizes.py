@@ -60,8 +60,9 @@ def from_sizes_file(path: str | os.PathLike) -> dict[str, int]:
             try:
                 sizes[parts[0]] = int(parts[1])
             except (IndexError, ValueError) as err:
-                raise InputError("expected 'chrom<TAB>length'", source=path,
-                                 record=f"line {lineno}") from err
+                raise InputError(
+                    "expected 'chrom<TAB>length'", source=path, record=f"line {lineno}"
+                ) from err
     return sizes
 
 

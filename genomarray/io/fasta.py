@@ -26,21 +26,28 @@ def _open(path: str):
     writable = os.access(os.path.dirname(os.path.abspath(path)), os.W_OK)
     if has_index and os.path.getmtime(fai) < os.path.getmtime(path):
         if not writable:
-            raise InputError(f"the index {fai} is older than the FASTA (stale); re-index it: "
-                             f"`samtools faidx {path}`", source=path)
+            raise InputError(
+                f"the index {fai} is older than the FASTA (stale); re-index it: "
+                f"`samtools faidx {path}`",
+                source=path,
+            )
         os.remove(fai)  # stale index: pysam rebuilds it below
         has_index = False
     if not has_index and not writable:
-        raise InputError("the FASTA has no index (.fai) and its folder is read-only; "
-                         f"index it where you can write: `samtools faidx {path}`, or copy it",
-                         source=path)
+        raise InputError(
+            "the FASTA has no index (.fai) and its folder is read-only; "
+            f"index it where you can write: `samtools faidx {path}`, or copy it",
+            source=path,
+        )
     try:
         return pysam.FastaFile(path)
     except (OSError, ValueError) as err:
         hint = ""
         if path.endswith(".gz"):
-            hint = (" (a compressed FASTA must be bgzip-compressed: "
-                    f"`gunzip -c {path} | bgzip > {path[:-3]}.bgz.gz`)")
+            hint = (
+                " (a compressed FASTA must be bgzip-compressed: "
+                f"`gunzip -c {path} | bgzip > {path[:-3]}.bgz.gz`)"
+            )
         raise InputError(f"cannot open or index the FASTA: {err}{hint}", source=path) from err
 
 
@@ -59,8 +66,7 @@ def open_fasta(path: str | os.PathLike) -> Iterator:
     fa = _open(path)
     try:
         if fa.nreferences == 0:
-            raise InputError("no sequences found (expected '>name' header lines)",
-                             source=path)
+            raise InputError("no sequences found (expected '>name' header lines)", source=path)
         yield fa
     finally:
         fa.close()
@@ -71,8 +77,9 @@ def fasta_handle(path: str):
     return cached_handle(path, _open, missing=lambda p: missing_file(p, "FASTA file"))
 
 
-def read_block(path: str, chrom: str, start: int, end: int,
-               alphabet: str = encode.DNA) -> np.ndarray:
+def read_block(
+    path: str, chrom: str, start: int, end: int, alphabet: str = encode.DNA
+) -> np.ndarray:
     """Return uint8 codes of ``chrom:start-end`` (0-based, half-open).
 
     Positions past the chromosome end are returned as the unknown code.

@@ -42,8 +42,12 @@ def _thread_cache() -> OrderedDict[tuple, Any]:
     return handles
 
 
-def cached_handle(path: str, opener: Callable[[str], Any], tag: Hashable = None,
-                  missing: Callable[[str], Exception] | None = None) -> Any:
+def cached_handle(
+    path: str,
+    opener: Callable[[str], Any],
+    tag: Hashable = None,
+    missing: Callable[[str], Exception] | None = None,
+) -> Any:
     """Return an open handle on ``path`` for this process and thread, opening it once.
 
     The handle stays open while it is among this thread's :data:`MAX_HANDLES` most
@@ -81,8 +85,7 @@ def cached_handle(path: str, opener: Callable[[str], Any], tag: Hashable = None,
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise (missing(path) if missing else FileNotFoundError(f"file not found: {path}")
-               ) from None
+        raise (missing(path) if missing else FileNotFoundError(f"file not found: {path}")) from None
     key = (path, tag, st.st_size, st.st_mtime_ns)
     handle = handles.get(key)
     if handle is not None:

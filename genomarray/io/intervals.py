@@ -44,8 +44,9 @@ def category_label(value: Any) -> str:
     >>> category_label(3.0), category_label(0.5), category_label("b")
     ('3', '0.5', 'b')
     """
-    if isinstance(value, (int, float, np.integer, np.floating)) \
-            and not isinstance(value, (bool, np.bool_)):
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    ):
         number = float(value)
         if number.is_integer() and abs(number) < 2**53:
             return str(int(number))
@@ -53,8 +54,9 @@ def category_label(value: Any) -> str:
     return str(value)
 
 
-def categories_of(regions: pd.DataFrame, mode: str = "name_category",
-                  column: str = "name") -> tuple[str, ...]:
+def categories_of(
+    regions: pd.DataFrame, mode: str = "name_category", column: str = "name"
+) -> tuple[str, ...]:
     """Return the sorted category labels of regions (the conditions of a categorical track).
 
     Parameters
@@ -84,15 +86,19 @@ def categories_of(regions: pd.DataFrame, mode: str = "name_category",
         return tuple(category_label(s) for s in scores[~np.isnan(scores)])
     if mode == "name_category":
         if column not in regions.columns:
-            raise InputError(f"name_category mode reads the column {column!r}, which the "
-                             f"regions lack (they have {list(map(str, regions.columns))})")
+            raise InputError(
+                f"name_category mode reads the column {column!r}, which the "
+                f"regions lack (they have {list(map(str, regions.columns))})"
+            )
         return tuple(sorted({str(v) for v in regions[column].tolist()}))
-    raise InputError(f"categories exist only in the modes {', '.join(CATEGORY_MODES)}, "
-                     f"got mode={mode!r}")
+    raise InputError(
+        f"categories exist only in the modes {', '.join(CATEGORY_MODES)}, got mode={mode!r}"
+    )
 
 
-def check_mode(regions: pd.DataFrame, mode: str, source: str = "regions",
-               column: str = "name") -> None:
+def check_mode(
+    regions: pd.DataFrame, mode: str, source: str = "regions", column: str = "name"
+) -> None:
     """Check that ``regions`` can make a coverage track in ``mode``.
 
     Rules:
@@ -123,44 +129,60 @@ def check_mode(regions: pd.DataFrame, mode: str, source: str = "regions",
     genomarray.errors.InputError: peaks.bed: mode='score' needs scores, but ...
     """
     if mode not in MODES:
-        raise InputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}",
-                         source=source)
+        raise InputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}", source=source)
     missing = [c for c in ("chrom", "start", "end") if c not in regions.columns]
     if missing:
-        raise InputError(f"regions need the columns chrom, start, end; missing {missing}",
-                         source=source)
+        raise InputError(
+            f"regions need the columns chrom, start, end; missing {missing}", source=source
+        )
     if mode == "name_category" and column not in regions.columns:
-        raise InputError(f"mode='name_category' reads categories from the column {column!r}, "
-                         f"which the regions lack (they have {list(map(str, regions.columns))})",
-                         source=source)
+        raise InputError(
+            f"mode='name_category' reads categories from the column {column!r}, "
+            f"which the regions lack (they have {list(map(str, regions.columns))})",
+            source=source,
+        )
     if mode in SCORE_MODES or mode == "bedgraph":
         if "score" not in regions.columns:
             raise InputError(f"mode={mode!r} needs a 'score' column", source=source)
-        if not pd.api.types.is_numeric_dtype(regions["score"]) \
-                or pd.api.types.is_bool_dtype(regions["score"]):
-            raise InputError(f"mode={mode!r} needs numeric scores, got dtype "
-                             f"{regions['score'].dtype}", source=source)
+        if not pd.api.types.is_numeric_dtype(regions["score"]) or pd.api.types.is_bool_dtype(
+            regions["score"]
+        ):
+            raise InputError(
+                f"mode={mode!r} needs numeric scores, got dtype {regions['score'].dtype}",
+                source=source,
+            )
     if not len(regions):
-        warnings.warn(f"{source}: no regions; the coverage track (mode={mode!r}) is all "
-                      "zeros", UserWarning, stacklevel=2)
+        warnings.warn(
+            f"{source}: no regions; the coverage track (mode={mode!r}) is all zeros",
+            UserWarning,
+            stacklevel=2,
+        )
         return
     if mode in SCORE_MODES or mode == "bedgraph":
         score = regions["score"].to_numpy(np.float64)
         bad = np.flatnonzero(~np.isfinite(score))
         if len(bad):
             i = int(bad[0])
-            raise InputError(f"mode={mode!r} needs a finite score on every record, got "
-                             f"{score[i]}", source=source, record=_where(regions, i))
+            raise InputError(
+                f"mode={mode!r} needs a finite score on every record, got {score[i]}",
+                source=source,
+                record=_where(regions, i),
+            )
         has = regions.attrs.get("has_score")
         if mode in SCORE_MODES and (not has if has is not None else not score.any()):
-            raise InputError(f"mode={mode!r} needs scores, but every score is 0 (a BED with "
-                             "fewer than 5 columns or a GFF with '.' scores has none); use "
-                             "mode='binary', or a file with a score column", source=source)
-    if mode == "name_category" and column == "name" \
-            and (regions["name"].astype(str) == ".").all():
-        raise InputError("mode='name_category' needs names, but every name is '.' (a BED "
-                         "with fewer than 4 columns has none); use mode='binary', or "
-                         "category_column= another column", source=source)
+            raise InputError(
+                f"mode={mode!r} needs scores, but every score is 0 (a BED with "
+                "fewer than 5 columns or a GFF with '.' scores has none); use "
+                "mode='binary', or a file with a score column",
+                source=source,
+            )
+    if mode == "name_category" and column == "name" and (regions["name"].astype(str) == ".").all():
+        raise InputError(
+            "mode='name_category' needs names, but every name is '.' (a BED "
+            "with fewer than 4 columns has none); use mode='binary', or "
+            "category_column= another column",
+            source=source,
+        )
     if mode == "bedgraph":
         frame = regions.sort_values(["chrom", "start"], kind="stable")
         chrom = frame["chrom"].to_numpy()
@@ -170,9 +192,12 @@ def check_mode(regions: pd.DataFrame, mode: str, source: str = "regions",
         bad = np.flatnonzero(same & (start[1:] < end[:-1]))
         if len(bad):
             i = int(bad[0])
-            raise InputError(f"bedGraph records overlap: {chrom[i]}:{start[i]}-{end[i]} and "
-                             f"{chrom[i + 1]}:{start[i + 1]}-{end[i + 1]} (a bedGraph holds "
-                             "one value per base)", source=source)
+            raise InputError(
+                f"bedGraph records overlap: {chrom[i]}:{start[i]}-{end[i]} and "
+                f"{chrom[i + 1]}:{start[i + 1]}-{end[i + 1]} (a bedGraph holds "
+                "one value per base)",
+                source=source,
+            )
 
 
 def _where(regions: pd.DataFrame, i: int) -> str:
@@ -247,7 +272,8 @@ class IntervalCoverage:
     def __post_init__(self) -> None:
         regions = self.regions
         if not isinstance(regions, pd.DataFrame) or not {"chrom", "start", "end"} <= set(
-                regions.columns):
+            regions.columns
+        ):
             from genomarray.regions import read_regions
 
             regions = read_regions(regions)
@@ -257,30 +283,41 @@ class IntervalCoverage:
         set_ = object.__setattr__
         set_(self, "source", source)
         res = self.resolution
-        if isinstance(res, (bool, np.bool_)) or not isinstance(res, (int, np.integer)) \
-                or res < 1:
+        if isinstance(res, (bool, np.bool_)) or not isinstance(res, (int, np.integer)) or res < 1:
             raise InputError(f"resolution must be an integer >= 1, got {res!r}", source=source)
         set_(self, "resolution", int(res))
         if self.minoverlap is not None:
             f = self.minoverlap
-            if isinstance(f, (bool, np.bool_)) or not isinstance(f, (int, float, np.number)) \
-                    or not 0 < f <= 1:
-                raise InputError(f"minoverlap must be a fraction in (0, 1] of the bin, or "
-                                 f"None, got {f!r}", source=source)
+            if (
+                isinstance(f, (bool, np.bool_))
+                or not isinstance(f, (int, float, np.number))
+                or not 0 < f <= 1
+            ):
+                raise InputError(
+                    f"minoverlap must be a fraction in (0, 1] of the bin, or None, got {f!r}",
+                    source=source,
+                )
             if self.mode == "bedgraph":
-                raise InputError("minoverlap does not apply to mode='bedgraph' (bins hold "
-                                 "the mean over their bases)", source=source)
+                raise InputError(
+                    "minoverlap does not apply to mode='bedgraph' (bins hold "
+                    "the mean over their bases)",
+                    source=source,
+                )
             set_(self, "minoverlap", float(f))
         check_mode(regions, self.mode, source, self.category_column)
 
         if self.mode in CATEGORY_MODES:
             labels = tuple(str(c) for c in self.categories) or categories_of(
-                regions, self.mode, self.category_column)
+                regions, self.mode, self.category_column
+            )
             if len(set(labels)) != len(labels):
                 raise InputError(f"categories must be distinct, got {labels}", source=source)
         elif self.categories:
-            raise InputError(f"categories apply to the modes {', '.join(CATEGORY_MODES)}, "
-                             f"not mode={self.mode!r}", source=source)
+            raise InputError(
+                f"categories apply to the modes {', '.join(CATEGORY_MODES)}, "
+                f"not mode={self.mode!r}",
+                source=source,
+            )
         else:
             labels = ()
         set_(self, "categories", labels)
@@ -327,8 +364,12 @@ class IntervalCoverage:
         for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(chroms)], strict=True):
             if hi > lo:
                 e = ends[lo:hi].copy()
-                index[str(chroms[lo])] = (starts[lo:hi].copy(), e, np.maximum.accumulate(e),
-                                          payload[lo:hi].copy())
+                index[str(chroms[lo])] = (
+                    starts[lo:hi].copy(),
+                    e,
+                    np.maximum.accumulate(e),
+                    payload[lo:hi].copy(),
+                )
         return index
 
     def __call__(self, chrom: str, start: int, end: int) -> np.ndarray:
@@ -338,8 +379,9 @@ class IntervalCoverage:
         """
         start, end = int(start), int(end)
         if start < 0 or end < start:
-            raise InputError(f"invalid bin range {start}-{end}", source=self.source,
-                             record=str(chrom))
+            raise InputError(
+                f"invalid bin range {start}-{end}", source=self.source, record=str(chrom)
+            )
         out = np.zeros((end - start, self.n_columns), dtype=np.float32)
         entry = self._index.get(chrom)  # type: ignore[attr-defined]
         res = self.resolution
@@ -371,8 +413,9 @@ class IntervalCoverage:
         ok = b > a
         a, b, v = a[ok], b[ok], v[ok]
         if self.mode == "binary":
-            depth = np.cumsum(np.bincount(a, minlength=n_bins + 1)
-                              - np.bincount(b, minlength=n_bins + 1))
+            depth = np.cumsum(
+                np.bincount(a, minlength=n_bins + 1) - np.bincount(b, minlength=n_bins + 1)
+            )
             out[:n_bins, 0] = depth[:n_bins] > 0
         elif self.mode == "score":
             out[:n_bins, 0] = _range_max(a, b, v, n_bins)
@@ -380,8 +423,10 @@ class IntervalCoverage:
             code = v.astype(np.int64)
             for k in np.unique(code):
                 sel = code == k
-                depth = np.cumsum(np.bincount(a[sel], minlength=n_bins + 1)
-                                  - np.bincount(b[sel], minlength=n_bins + 1))
+                depth = np.cumsum(
+                    np.bincount(a[sel], minlength=n_bins + 1)
+                    - np.bincount(b[sel], minlength=n_bins + 1)
+                )
                 out[:n_bins, k] = depth[:n_bins] > 0
         return out
 
@@ -391,8 +436,15 @@ def _bin_length(bins: np.ndarray, res: int, span: int) -> np.ndarray:
     return np.minimum(res, span - bins * res)
 
 
-def _counting_range(cs: np.ndarray, ce: np.ndarray, first: np.ndarray, last: np.ndarray,
-                    res: int, span: int, fraction: float) -> tuple[np.ndarray, np.ndarray]:
+def _counting_range(
+    cs: np.ndarray,
+    ce: np.ndarray,
+    first: np.ndarray,
+    last: np.ndarray,
+    res: int,
+    span: int,
+    fraction: float,
+) -> tuple[np.ndarray, np.ndarray]:
     """Bins ``[a, b)`` for which each feature covers >= ceil(fraction x bin length) bp.
 
     Interior bins are covered whole; only the first and last bin can fall short.
@@ -441,14 +493,22 @@ def _range_max(a: np.ndarray, b: np.ndarray, values: np.ndarray, n_bins: int) ->
         np.maximum.at(seg_max, seg, np.repeat(values, counts))
     else:  # deeply nested features: paint in increasing order, the largest wins
         for i in np.argsort(values, kind="stable"):
-            seg_max[ka[i]:kb[i]] = values[i]
+            seg_max[ka[i] : kb[i]] = values[i]
     covered = np.isfinite(seg_max)
     _paint(bounds[:-1][covered], bounds[1:][covered], seg_max[covered], out)
     return out
 
 
-def _bin_means(cs: np.ndarray, ce: np.ndarray, first: np.ndarray, last: np.ndarray,
-               values: np.ndarray, res: int, span: int, n_bins: int) -> np.ndarray:
+def _bin_means(
+    cs: np.ndarray,
+    ce: np.ndarray,
+    first: np.ndarray,
+    last: np.ndarray,
+    values: np.ndarray,
+    res: int,
+    span: int,
+    n_bins: int,
+) -> np.ndarray:
     """Mean over each bin's bases of non-overlapping records (uncovered = 0)."""
     single = first == last
     sums = np.zeros(n_bins, dtype=np.float64)
@@ -459,7 +519,7 @@ def _bin_means(cs: np.ndarray, ce: np.ndarray, first: np.ndarray, last: np.ndarr
     # the first and last bin of each record get value x overlap
     ov_first = np.where(single, ce - cs, (first + 1) * res - cs)
     sums += np.bincount(first, weights=values * ov_first, minlength=n_bins)[:n_bins]
-    sums += np.bincount(last[multi], weights=values[multi] * (ce - last * res)[multi],
-                        minlength=n_bins)[:n_bins]
+    sums += np.bincount(
+        last[multi], weights=values[multi] * (ce - last * res)[multi], minlength=n_bins
+    )[:n_bins]
     return sums / _bin_length(np.arange(n_bins), res, span)
-

@@ -83,16 +83,34 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 
 Shape = tuple[int, ...]
 
-__all__ = ["RECIPES", "PaperRecipe", "cage_chromatin", "cage_dna", "cage_joint",
-           "compile_like_paper", "danq", "deepsea", "fit_like_paper", "input_shape",
-           "join_models", "jund_dna", "jund_dnase", "jund_joint", "kernel_for_order",
-           "n_outputs", "paper_optimizer", "split_like_paper", "top_hidden"]
+__all__ = [
+    "RECIPES",
+    "PaperRecipe",
+    "cage_chromatin",
+    "cage_dna",
+    "cage_joint",
+    "compile_like_paper",
+    "danq",
+    "deepsea",
+    "fit_like_paper",
+    "input_shape",
+    "join_models",
+    "jund_dna",
+    "jund_dnase",
+    "jund_joint",
+    "kernel_for_order",
+    "n_outputs",
+    "paper_optimizer",
+    "split_like_paper",
+    "top_hidden",
+]
 
 
 def _need_keras() -> Any:
     if keras is None:  # pragma: no cover
-        raise ImportError("genomarray.keras.architectures needs keras 3: "
-                          "pip install 'genomarray[keras]'")
+        raise ImportError(
+            "genomarray.keras.architectures needs keras 3: pip install 'genomarray[keras]'"
+        )
     return keras
 
 
@@ -130,20 +148,44 @@ class PaperRecipe:
 
 RECIPES: dict[str, PaperRecipe] = {
     "deepsea": PaperRecipe(
-        "binary_crossentropy", 128, 30, 5, ("chr7",), ("chr8", "chr9"),
+        "binary_crossentropy",
+        128,
+        30,
+        5,
+        ("chr7",),
+        ("chr8", "chr9"),
         "janggu_usecases run_genomics_model.py; DeepSEA's split (chr8/chr9 test, a held-out "
-        "part of the training set, here chr7, for validation)"),
+        "part of the training set, here chr7, for validation)",
+    ),
     "danq": PaperRecipe(
-        "binary_crossentropy", 128, 30, 5, ("chr7",), ("chr8", "chr9"),
-        "as deepsea (DanQ used DeepSEA's data set)"),
+        "binary_crossentropy",
+        128,
+        30,
+        5,
+        ("chr7",),
+        ("chr8", "chr9"),
+        "as deepsea (DanQ used DeepSEA's data set)",
+    ),
     "jund": PaperRecipe(
-        "binary_crossentropy", 64, 30, 5, ("chr2",), ("chr3",),
+        "binary_crossentropy",
+        64,
+        30,
+        5,
+        ("chr2",),
+        ("chr3",),
         "janggu_usecases 01_jund_prediction: train chr1, validate chr2, test chr3; "
-        "the joint model ran up to 100 epochs"),
+        "the joint model ran up to 100 epochs",
+    ),
     "cage": PaperRecipe(
-        "mae", 64, 100, 5, ("chr2",), ("chr1",),
+        "mae",
+        64,
+        100,
+        5,
+        ("chr2",),
+        ("chr1",),
         "janggu_usecases 03_cage_prediction: test chr1, validation chromosome cycled over "
-        "chr2..chr22"),
+        "chr2..chr22",
+    ),
 }
 """The paper's recipes, by model family (``deepsea``, ``danq``, ``jund``, ``cage``)."""
 
@@ -152,8 +194,9 @@ def _recipe(recipe: str | PaperRecipe) -> PaperRecipe:
     if isinstance(recipe, PaperRecipe):
         return recipe
     if recipe not in RECIPES:
-        raise InputError(f"unknown recipe {recipe!r}; one of {sorted(RECIPES)}",
-                         source="architectures")
+        raise InputError(
+            f"unknown recipe {recipe!r}; one of {sorted(RECIPES)}", source="architectures"
+        )
     return RECIPES[recipe]
 
 
@@ -213,9 +256,13 @@ def _loss_for(layer: Any) -> str:
     return "mae"
 
 
-def compile_like_paper(net: Any, loss: str | Mapping[str, str] | None = None,
-                       learning_rate: float = 1e-3, metrics: Any = None,
-                       clipnorm: float | None = 1.0) -> Any:
+def compile_like_paper(
+    net: Any,
+    loss: str | Mapping[str, str] | None = None,
+    learning_rate: float = 1e-3,
+    metrics: Any = None,
+    clipnorm: float | None = 1.0,
+) -> Any:
     """Compile ``net`` as the paper did: AMSGrad, and BCE for sigmoid / MAE for linear heads.
 
     Parameters
@@ -245,8 +292,7 @@ def compile_like_paper(net: Any, loss: str | Mapping[str, str] | None = None,
     heads = _output_layers(net)
     if loss is None:
         loss = {name: _loss_for(layer) for name, layer in heads.items()}
-    net.compile(optimizer=paper_optimizer(learning_rate, clipnorm), loss=loss,
-                metrics=metrics)
+    net.compile(optimizer=paper_optimizer(learning_rate, clipnorm), loss=loss, metrics=metrics)
     return net
 
 
@@ -255,9 +301,12 @@ def _chroms(names: str | Sequence[str]) -> tuple[str, ...]:
     return (names,) if isinstance(names, str) else tuple(str(n) for n in names)
 
 
-def split_like_paper(arrays: Any, recipe: str | PaperRecipe = "jund",
-                     validation_chroms: Sequence[str] | None = None,
-                     test_chroms: Sequence[str] | None = None) -> tuple[Any, Any, Any]:
+def split_like_paper(
+    arrays: Any,
+    recipe: str | PaperRecipe = "jund",
+    validation_chroms: Sequence[str] | None = None,
+    test_chroms: Sequence[str] | None = None,
+) -> tuple[Any, Any, Any]:
     """Split views into training, validation and test sets by held-out chromosomes.
 
     Parameters
@@ -294,8 +343,9 @@ def split_like_paper(arrays: Any, recipe: str | PaperRecipe = "jund",
     return train_set, val_set, test_set
 
 
-def fit_like_paper(net: Any, train: Any, validation: Any = None,
-                   recipe: str | PaperRecipe = "jund", **kwargs: Any) -> Any:
+def fit_like_paper(
+    net: Any, train: Any, validation: Any = None, recipe: str | PaperRecipe = "jund", **kwargs: Any
+) -> Any:
     """Train with the recipe's epochs and early stopping (:func:`genomarray.keras.fit`).
 
     Parameters
@@ -329,7 +379,8 @@ def fit_like_paper(net: Any, train: Any, validation: Any = None,
 # -- shapes ---------------------------------------------------------------------------------
 def _is_shape(x: Any) -> bool:
     return isinstance(x, tuple | list) and all(
-        isinstance(n, int | np.integer) and not isinstance(n, bool) for n in x)
+        isinstance(n, int | np.integer) and not isinstance(n, bool) for n in x
+    )
 
 
 def input_shape(x: Any, onehot_order: int | None = None) -> Shape:
@@ -373,8 +424,9 @@ def n_outputs(labels: Any) -> int:
     """
     if isinstance(labels, int | np.integer) and not isinstance(labels, bool):
         if labels < 1:
-            raise InputError(f"the number of outputs must be >= 1, got {labels}",
-                             source="architectures")
+            raise InputError(
+                f"the number of outputs must be >= 1, got {labels}", source="architectures"
+            )
         return int(labels)
     shape = input_shape(labels)
     return int(math.prod(shape)) if shape else 1
@@ -383,23 +435,28 @@ def n_outputs(labels: Any) -> int:
 def _named(x: Any, default: str) -> tuple[str, Any]:
     if isinstance(x, Mapping):
         if len(x) != 1:
-            raise InputError(f"expected one {{name: view}} entry, got {len(x)}: {list(x)}",
-                             source="architectures")
-        (key, value), = x.items()
+            raise InputError(
+                f"expected one {{name: view}} entry, got {len(x)}: {list(x)}",
+                source="architectures",
+            )
+        ((key, value),) = x.items()
         return str(key), value
     return default, x
 
 
 def _order_of(shape: Shape, what: str) -> int:
     if len(shape) != 2:
-        raise InputError(f"{what}: expected a one-hot shape (length, 4**order), got {shape}; "
-                         "pass a one-hot view, or a code view with onehot_order=k",
-                         source="architectures")
+        raise InputError(
+            f"{what}: expected a one-hot shape (length, 4**order), got {shape}; "
+            "pass a one-hot view, or a code view with onehot_order=k",
+            source="architectures",
+        )
     channels = shape[-1]
     order = round(math.log(channels, 4)) if channels > 0 else 0
     if order < 1 or 4**order != channels:
-        raise InputError(f"{what}: {channels} channels is not a DNA one-hot (4**order)",
-                         source="architectures")
+        raise InputError(
+            f"{what}: {channels} channels is not a DNA one-hot (4**order)", source="architectures"
+        )
     return order
 
 
@@ -412,13 +469,14 @@ def kernel_for_order(kernel_bases: int, order: int) -> int:
     [26, 25, 24]
     """
     if kernel_bases - order + 1 < 1:
-        raise InputError(f"a kernel of {kernel_bases} bases is shorter than order {order}",
-                         source="architectures")
+        raise InputError(
+            f"a kernel of {kernel_bases} bases is shorter than order {order}",
+            source="architectures",
+        )
     return int(kernel_bases) - int(order) + 1
 
 
-def _dna_input(dna: Any, onehot_order: int | None, default: str,
-               what: str) -> tuple[Any, Any, int]:
+def _dna_input(dna: Any, onehot_order: int | None, default: str, what: str) -> tuple[Any, Any, int]:
     """(name -> Input tensor dict, Input tensor, order) of a one-hot DNA input."""
     k = _need_keras()
     name, value = _named(dna, default)
@@ -428,25 +486,30 @@ def _dna_input(dna: Any, onehot_order: int | None, default: str,
     return {name: tensor}, tensor, order
 
 
-def _first_conv(x: Any, filters: int, kernel_bases: int, order: int, kernel_in: str,
-                merge: str, name: str) -> Any:
+def _first_conv(
+    x: Any, filters: int, kernel_bases: int, order: int, kernel_in: str, merge: str, name: str
+) -> Any:
     from genomarray.keras.layers import BothStrandConv1D
 
     if kernel_in not in ("bases", "kmers"):
-        raise InputError(f"kernel_in must be 'bases' or 'kmers', got {kernel_in!r}",
-                         source="architectures")
+        raise InputError(
+            f"kernel_in must be 'bases' or 'kmers', got {kernel_in!r}", source="architectures"
+        )
     kernel = kernel_for_order(kernel_bases, order) if kernel_in == "bases" else kernel_bases
     _check_length(x, kernel, name)
-    return BothStrandConv1D(filters, kernel, merge=merge, order=order, activation="relu",
-                            name=name)(x)
+    return BothStrandConv1D(
+        filters, kernel, merge=merge, order=order, activation="relu", name=name
+    )(x)
 
 
 def _check_length(x: Any, need: int, layer: str) -> None:
     length = x.shape[1]
     if length is not None and length < need:
-        raise InputError(f"the input of layer {layer!r} has {length} positions, fewer than "
-                         f"its window of {need}; use a longer context or smaller sizes",
-                         source="architectures")
+        raise InputError(
+            f"the input of layer {layer!r} has {length} positions, fewer than "
+            f"its window of {need}; use a longer context or smaller sizes",
+            source="architectures",
+        )
 
 
 def _pool(x: Any, size: int, name: str) -> Any:
@@ -461,13 +524,21 @@ def _conv(x: Any, filters: int, kernel: int, name: str) -> Any:
     return k.layers.Conv1D(filters, kernel, activation="relu", name=name)(x)
 
 
-def _finish(inputs: dict[str, Any], hidden: Any, labels: Any, default_out: str,
-            activation: str, name: str, compile: bool) -> Any:
+def _finish(
+    inputs: dict[str, Any],
+    hidden: Any,
+    labels: Any,
+    default_out: str,
+    activation: str,
+    name: str,
+    compile: bool,
+) -> Any:
     k = _need_keras()
     out_name, value = _named(labels, default_out)
     if out_name in inputs:
-        raise InputError(f"the output and an input are both called {out_name!r}",
-                         source="architectures")
+        raise InputError(
+            f"the output and an input are both called {out_name!r}", source="architectures"
+        )
     out = _output(hidden, value, out_name, activation)
     net = k.Model(inputs, {out_name: out}, name=name)
     return compile_like_paper(net) if compile else net
@@ -489,18 +560,27 @@ def _output(hidden: Any, labels: Any, out_name: str, activation: str | None) -> 
 def _pair(value: Any, n: int, what: str) -> tuple[Any, ...]:
     if isinstance(value, list | tuple):
         if len(value) != n:
-            raise InputError(f"{what} needs {n} values, got {len(value)}",
-                             source="architectures")
+            raise InputError(f"{what} needs {n} values, got {len(value)}", source="architectures")
         return tuple(value)
     return (value,) * n
 
 
 # -- DeepSEA and DanQ -----------------------------------------------------------------------
-def deepsea(dna: Any, labels: Any = 919, *, onehot_order: int | None = None,
-            filters: Sequence[int] = (320, 480, 960), kernel_size: int | Sequence[int] = 8,
-            pool_size: int = 4, dropout: Sequence[float] = (0.2, 0.2, 0.5),
-            dense_units: int = 925, merge: str = "max", kernel_in: str = "bases",
-            name: str = "deepsea", compile: bool = True) -> Any:
+def deepsea(
+    dna: Any,
+    labels: Any = 919,
+    *,
+    onehot_order: int | None = None,
+    filters: Sequence[int] = (320, 480, 960),
+    kernel_size: int | Sequence[int] = 8,
+    pool_size: int = 4,
+    dropout: Sequence[float] = (0.2, 0.2, 0.5),
+    dense_units: int = 925,
+    merge: str = "max",
+    kernel_in: str = "bases",
+    name: str = "deepsea",
+    compile: bool = True,
+) -> Any:
     """DeepSEA (Zhou & Troyanskaya 2015) with a both-strand first convolution.
 
     Three blocks of convolution (relu, valid), max-pooling (the first two) and dropout,
@@ -560,11 +640,23 @@ def deepsea(dna: Any, labels: Any = 919, *, onehot_order: int | None = None,
     return _finish(inputs, x, labels, "labels", "sigmoid", name, compile)
 
 
-def danq(dna: Any, labels: Any = 919, *, onehot_order: int | None = None, filters: int = 320,
-         kernel_size: int = 26, pool_size: int = 13, conv_dropout: float = 0.2,
-         lstm_units: int = 320, lstm_dropout: float = 0.5, dense_units: int = 925,
-         merge: str = "max", kernel_in: str = "bases", name: str = "danq",
-         compile: bool = True) -> Any:
+def danq(
+    dna: Any,
+    labels: Any = 919,
+    *,
+    onehot_order: int | None = None,
+    filters: int = 320,
+    kernel_size: int = 26,
+    pool_size: int = 13,
+    conv_dropout: float = 0.2,
+    lstm_units: int = 320,
+    lstm_dropout: float = 0.5,
+    dense_units: int = 925,
+    merge: str = "max",
+    kernel_in: str = "bases",
+    name: str = "danq",
+    compile: bool = True,
+) -> Any:
     """DanQ (Quang & Xie 2016) with a both-strand first convolution.
 
     Convolution (relu, valid), max-pooling (``pool_size``, same stride), dropout, a
@@ -596,8 +688,9 @@ def danq(dna: Any, labels: Any = 919, *, onehot_order: int | None = None, filter
     x = _first_conv(x, filters, kernel_size, order, kernel_in, merge, f"{name}_conv1")
     x = _pool(x, pool_size, f"{name}_pool1")
     x = k.layers.Dropout(conv_dropout, name=f"{name}_dropout1")(x)
-    x = k.layers.Bidirectional(k.layers.LSTM(lstm_units, return_sequences=True),
-                               name=f"{name}_bilstm")(x)
+    x = k.layers.Bidirectional(
+        k.layers.LSTM(lstm_units, return_sequences=True), name=f"{name}_bilstm"
+    )(x)
     x = k.layers.Dropout(lstm_dropout, name=f"{name}_dropout2")(x)
     x = k.layers.Flatten(name=f"{name}_flatten")(x)
     x = k.layers.Dense(dense_units, activation="relu", name=f"{name}_dense")(x)
@@ -605,9 +698,19 @@ def danq(dna: Any, labels: Any = 919, *, onehot_order: int | None = None, filter
 
 
 # -- the JunD and CAGE sequence models ------------------------------------------------------
-def _motif_cnn(dna: Any, onehot_order: int | None, input_dropout: float, filters: int,
-               kernel_size: int, pool_size: int, filters2: int, kernel_size2: int,
-               merge: str, kernel_in: str, name: str) -> tuple[dict[str, Any], Any]:
+def _motif_cnn(
+    dna: Any,
+    onehot_order: int | None,
+    input_dropout: float,
+    filters: int,
+    kernel_size: int,
+    pool_size: int,
+    filters2: int,
+    kernel_size2: int,
+    merge: str,
+    kernel_in: str,
+    name: str,
+) -> tuple[dict[str, Any], Any]:
     """The paper's two-layer motif CNN, up to its top hidden layer (a batch norm)."""
     k = _need_keras()
     inputs, x, order = _dna_input(dna, onehot_order, "dna", name)
@@ -622,11 +725,22 @@ def _motif_cnn(dna: Any, onehot_order: int | None, input_dropout: float, filters
     return inputs, x
 
 
-def jund_dna(dna: Any, labels: Any = 1, *, onehot_order: int | None = None,
-             input_dropout: float = 0.0, filters: int = 10, kernel_size: int = 11,
-             pool_size: int = 30, filters2: int = 8, kernel_size2: int = 3,
-             merge: str = "max", kernel_in: str = "bases", name: str = "jund_dna",
-             compile: bool = True) -> Any:
+def jund_dna(
+    dna: Any,
+    labels: Any = 1,
+    *,
+    onehot_order: int | None = None,
+    input_dropout: float = 0.0,
+    filters: int = 10,
+    kernel_size: int = 11,
+    pool_size: int = 30,
+    filters2: int = 8,
+    kernel_size2: int = 3,
+    merge: str = "max",
+    kernel_in: str = "bases",
+    name: str = "jund_dna",
+    compile: bool = True,
+) -> Any:
     """The paper's JunD binding model from DNA sequence (order 1-3).
 
     [dropout on the one-hot]; both-strand convolution (``filters`` x ``kernel_size`` bases,
@@ -651,14 +765,34 @@ def jund_dna(dna: Any, labels: Any = 1, *, onehot_order: int | None = None,
     --------
     >>> net = jund_dna(x_dna, y, onehot_order=3, input_dropout=0.2)  # doctest: +SKIP
     """
-    inputs, x = _motif_cnn(dna, onehot_order, input_dropout, filters, kernel_size, pool_size,
-                           filters2, kernel_size2, merge, kernel_in, name)
+    inputs, x = _motif_cnn(
+        dna,
+        onehot_order,
+        input_dropout,
+        filters,
+        kernel_size,
+        pool_size,
+        filters2,
+        kernel_size2,
+        merge,
+        kernel_in,
+        name,
+    )
     return _finish(inputs, x, labels, "peaks", "sigmoid", name, compile)
 
 
-def jund_dnase(dnase: Any, labels: Any = 1, *, filters: int = 10, kernel_size: int = 5,
-               pool_size: int = 2, filters2: int = 5, kernel_size2: int = 3,
-               name: str = "jund_dnase", compile: bool = True) -> Any:
+def jund_dnase(
+    dnase: Any,
+    labels: Any = 1,
+    *,
+    filters: int = 10,
+    kernel_size: int = 5,
+    pool_size: int = 2,
+    filters2: int = 5,
+    kernel_size2: int = 3,
+    name: str = "jund_dnase",
+    compile: bool = True,
+) -> Any:
     """The paper's JunD binding model from DNase-seq coverage in 50 bp bins with flanks.
 
     Input: a coverage view ``(region, pos, strand, condition)`` (e.g.
@@ -695,26 +829,33 @@ def jund_dnase(dnase: Any, labels: Any = 1, *, filters: int = 10, kernel_size: i
     if len(shape) == 2:
         x = k.layers.Reshape((shape[0], 1, shape[1]), name=f"{name}_one_strand")(x)
     elif len(shape) != 3:
-        raise InputError(f"jund_dnase: expected a coverage shape (pos, strand, condition), "
-                         f"got {shape}", source="architectures")
+        raise InputError(
+            f"jund_dnase: expected a coverage shape (pos, strand, condition), got {shape}",
+            source="architectures",
+        )
     strands = int(x.shape[2])
     _check_length(x, kernel_size, f"{name}_conv1")
-    x = k.layers.Conv2D(filters, (kernel_size, strands), activation="relu",
-                        name=f"{name}_conv1")(x)
+    x = k.layers.Conv2D(filters, (kernel_size, strands), activation="relu", name=f"{name}_conv1")(x)
     _check_length(x, pool_size, f"{name}_pool1")
     x = k.layers.MaxPooling2D((pool_size, 1), name=f"{name}_pool1")(x)
     _check_length(x, kernel_size2, f"{name}_conv2")
-    x = k.layers.Conv2D(filters2, (kernel_size2, 1), activation="relu",
-                        name=f"{name}_conv2")(x)
+    x = k.layers.Conv2D(filters2, (kernel_size2, 1), activation="relu", name=f"{name}_conv2")(x)
     x = k.layers.GlobalMaxPooling2D(name=f"{name}_global_max")(x)
     x = k.layers.BatchNormalization(name=f"{name}_batchnorm")(x)
     return _finish({in_name: inp}, x, labels, "peaks", "sigmoid", name, compile)
 
 
-def jund_joint(dna: Any, dnase: Any, labels: Any = 1, *, onehot_order: int | None = None,
-               dna_params: Mapping[str, Any] | None = None,
-               dnase_params: Mapping[str, Any] | None = None, name: str = "jund_joint",
-               compile: bool = True) -> Any:
+def jund_joint(
+    dna: Any,
+    dnase: Any,
+    labels: Any = 1,
+    *,
+    onehot_order: int | None = None,
+    dna_params: Mapping[str, Any] | None = None,
+    dnase_params: Mapping[str, Any] | None = None,
+    name: str = "jund_joint",
+    compile: bool = True,
+) -> Any:
     """The paper's joint JunD model: DNA and DNase sub-models under one sigmoid output.
 
     Builds :func:`jund_dna` and :func:`jund_dnase` (fresh weights) and joins them with
@@ -739,19 +880,42 @@ def jund_joint(dna: Any, dnase: Any, labels: Any = 1, *, onehot_order: int | Non
     --------
     >>> net = jund_joint(x_dna, cov, y, onehot_order=2)  # doctest: +SKIP
     """
-    sub_dna = jund_dna(dna, labels, onehot_order=onehot_order, compile=False,
-                       **{"name": f"{name}_dna", **(dna_params or {})})
-    sub_dnase = jund_dnase(dnase, labels, compile=False,
-                           **{"name": f"{name}_dnase", **(dnase_params or {})})
-    return join_models([sub_dna, sub_dnase], labels, output_name=_named(labels, "peaks")[0],
-                       activation="sigmoid", name=name, compile=compile)
+    sub_dna = jund_dna(
+        dna,
+        labels,
+        onehot_order=onehot_order,
+        compile=False,
+        **{"name": f"{name}_dna", **(dna_params or {})},
+    )
+    sub_dnase = jund_dnase(
+        dnase, labels, compile=False, **{"name": f"{name}_dnase", **(dnase_params or {})}
+    )
+    return join_models(
+        [sub_dna, sub_dnase],
+        labels,
+        output_name=_named(labels, "peaks")[0],
+        activation="sigmoid",
+        name=name,
+        compile=compile,
+    )
 
 
-def cage_dna(dna: Any, labels: Any = 1, *, onehot_order: int | None = None,
-             input_dropout: float | None = None, filters: int = 10, kernel_size: int = 15,
-             pool_size: int = 5, filters2: int = 8, kernel_size2: int = 5,
-             merge: str = "max", kernel_in: str = "bases", name: str = "cage_dna",
-             compile: bool = True) -> Any:
+def cage_dna(
+    dna: Any,
+    labels: Any = 1,
+    *,
+    onehot_order: int | None = None,
+    input_dropout: float | None = None,
+    filters: int = 10,
+    kernel_size: int = 15,
+    pool_size: int = 5,
+    filters2: int = 8,
+    kernel_size2: int = 5,
+    merge: str = "max",
+    kernel_in: str = "bases",
+    name: str = "cage_dna",
+    compile: bool = True,
+) -> Any:
     """The paper's CAGE regression model from the promoter sequence.
 
     The JunD sequence architecture with the CAGE sizes (10 x 15 bp both-strand kernels,
@@ -779,13 +943,29 @@ def cage_dna(dna: Any, labels: Any = 1, *, onehot_order: int | None = None,
         _, value = _named(dna, "dna")
         order = _order_of(input_shape(value, onehot_order), name)
         input_dropout = 0.0 if order == 1 else 0.2
-    inputs, x = _motif_cnn(dna, onehot_order, input_dropout, filters, kernel_size, pool_size,
-                           filters2, kernel_size2, merge, kernel_in, name)
+    inputs, x = _motif_cnn(
+        dna,
+        onehot_order,
+        input_dropout,
+        filters,
+        kernel_size,
+        pool_size,
+        filters2,
+        kernel_size2,
+        merge,
+        kernel_in,
+        name,
+    )
     return _finish(inputs, x, labels, "cage", "linear", name, compile)
 
 
-def cage_chromatin(tracks: Mapping[str, Any], labels: Any = 1, *,
-                   name: str = "cage_chromatin", compile: bool = True) -> Any:
+def cage_chromatin(
+    tracks: Mapping[str, Any],
+    labels: Any = 1,
+    *,
+    name: str = "cage_chromatin",
+    compile: bool = True,
+) -> Any:
     """The paper's CAGE regression model from chromatin signals summed at promoters.
 
     Every input (e.g. ``{"dnase": ..., "h3k4me3": ...}``: coverage views collapsed to one
@@ -811,8 +991,9 @@ def cage_chromatin(tracks: Mapping[str, Any], labels: Any = 1, *,
     """
     k = _need_keras()
     if not isinstance(tracks, Mapping) or not tracks:
-        raise InputError("cage_chromatin takes {input name: view}, one entry per signal",
-                         source="architectures")
+        raise InputError(
+            "cage_chromatin takes {input name: view}, one entry per signal", source="architectures"
+        )
     inputs, flat = {}, []
     for key, value in tracks.items():
         inp = k.Input(shape=input_shape(value), name=str(key))
@@ -823,9 +1004,16 @@ def cage_chromatin(tracks: Mapping[str, Any], labels: Any = 1, *,
     return _finish(inputs, x, labels, "cage", "linear", name, compile)
 
 
-def cage_joint(dna: Any, tracks: Mapping[str, Any], labels: Any = 1, *,
-               onehot_order: int | None = None, dna_params: Mapping[str, Any] | None = None,
-               name: str = "cage_joint", compile: bool = True) -> Any:
+def cage_joint(
+    dna: Any,
+    tracks: Mapping[str, Any],
+    labels: Any = 1,
+    *,
+    onehot_order: int | None = None,
+    dna_params: Mapping[str, Any] | None = None,
+    name: str = "cage_joint",
+    compile: bool = True,
+) -> Any:
     """The paper's joint CAGE model: sequence and chromatin sub-models, linear output.
 
     Parameters
@@ -847,11 +1035,22 @@ def cage_joint(dna: Any, tracks: Mapping[str, Any], labels: Any = 1, *,
     >>> net = cage_joint(x_tss, {"dnase": d, "h3k4me3": h}, cage,
     ...                  onehot_order=2)  # doctest: +SKIP
     """
-    sub_dna = cage_dna(dna, labels, onehot_order=onehot_order, compile=False,
-                       **{"name": f"{name}_dna", **(dna_params or {})})
+    sub_dna = cage_dna(
+        dna,
+        labels,
+        onehot_order=onehot_order,
+        compile=False,
+        **{"name": f"{name}_dna", **(dna_params or {})},
+    )
     sub_chrom = cage_chromatin(tracks, labels, name=f"{name}_chromatin", compile=False)
-    return join_models([sub_dna, sub_chrom], labels, output_name=_named(labels, "cage")[0],
-                       activation="linear", name=name, compile=compile)
+    return join_models(
+        [sub_dna, sub_chrom],
+        labels,
+        output_name=_named(labels, "cage")[0],
+        activation="linear",
+        name=name,
+        compile=compile,
+    )
 
 
 # -- joining models -------------------------------------------------------------------------
@@ -869,13 +1068,19 @@ def top_hidden(net: Any) -> Any:
     """
     _need_keras()
     if len(net.outputs) != 1:
-        raise InputError(f"model {net.name!r} has {len(net.outputs)} outputs; join models "
-                         "with one output each, or pass hidden= tensors", source="join_models")
+        raise InputError(
+            f"model {net.name!r} has {len(net.outputs)} outputs; join models "
+            "with one output each, or pass hidden= tensors",
+            source="join_models",
+        )
     layer = _head_layer(net.outputs[0]._keras_history.operation)
     hidden = layer.input
     if isinstance(hidden, list | tuple):
-        raise InputError(f"the output layer {layer.name!r} of {net.name!r} has several "
-                         "inputs; pass hidden= tensors", source="join_models")
+        raise InputError(
+            f"the output layer {layer.name!r} of {net.name!r} has several "
+            "inputs; pass hidden= tensors",
+            source="join_models",
+        )
     return hidden
 
 
@@ -883,10 +1088,17 @@ def _input_layers(net: Any) -> dict[str, Any]:
     return {t._keras_history.operation.name: t for t in net.inputs}
 
 
-def join_models(nets: Sequence[Any], labels: Any = None, *, output_name: str | None = None,
-                activation: str | None = None, hidden: Sequence[Any] | None = None,
-                reinitialize: bool = False, name: str = "joint",
-                compile: bool = True) -> Any:
+def join_models(
+    nets: Sequence[Any],
+    labels: Any = None,
+    *,
+    output_name: str | None = None,
+    activation: str | None = None,
+    hidden: Sequence[Any] | None = None,
+    reinitialize: bool = False,
+    name: str = "joint",
+    compile: bool = True,
+) -> Any:
     """Join models as the paper does: drop their outputs, concatenate their top hidden
     layers, add a new output layer.
 
@@ -930,15 +1142,18 @@ def join_models(nets: Sequence[Any], labels: Any = None, *, output_name: str | N
         raise InputError("no models to join", source="join_models")
     hiddens = list(hidden) if hidden is not None else [top_hidden(n) for n in nets]
     if len(hiddens) != len(nets):
-        raise InputError(f"{len(hiddens)} hidden tensors for {len(nets)} models",
-                         source="join_models")
+        raise InputError(
+            f"{len(hiddens)} hidden tensors for {len(nets)} models", source="join_models"
+        )
     inputs: dict[str, Any] = {}
     for net in nets:
         for in_name, tensor in _input_layers(net).items():
             if in_name in inputs and inputs[in_name] is not tensor:
-                raise InputError(f"two models have an input called {in_name!r}; build them "
-                                 "with distinct input names ({name: view})",
-                                 source="join_models")
+                raise InputError(
+                    f"two models have an input called {in_name!r}; build them "
+                    "with distinct input names ({name: view})",
+                    source="join_models",
+                )
             inputs[in_name] = tensor
     seen: dict[str, tuple[int, str]] = {}
     for i, net in enumerate(nets):
@@ -950,9 +1165,12 @@ def join_models(nets: Sequence[Any], labels: Any = None, *, output_name: str | N
             if isinstance(layer, k.layers.InputLayer) or id(layer) in heads:
                 continue
             if layer.name in seen and seen[layer.name][0] != i:
-                raise InputError(f"layer name {layer.name!r} is in models "
-                                 f"{seen[layer.name][1]!r} and {net.name!r}; build them with "
-                                 "different name=", source="join_models")
+                raise InputError(
+                    f"layer name {layer.name!r} is in models "
+                    f"{seen[layer.name][1]!r} and {net.name!r}; build them with "
+                    "different name=",
+                    source="join_models",
+                )
             seen[layer.name] = (i, net.name)
     first_name, first_layer = next(iter(_output_layers(nets[0]).items()))
     if labels is None:
@@ -964,8 +1182,10 @@ def join_models(nets: Sequence[Any], labels: Any = None, *, output_name: str | N
     if activation is None:
         act = getattr(_head_layer(first_layer), "activation", None)
         activation = getattr(act, "__name__", "linear")
-    flat = [h if len(h.shape) == 2 else k.layers.Flatten(name=f"{name}_flatten{i}")(h)
-            for i, h in enumerate(hiddens)]
+    flat = [
+        h if len(h.shape) == 2 else k.layers.Flatten(name=f"{name}_flatten{i}")(h)
+        for i, h in enumerate(hiddens)
+    ]
     x = flat[0] if len(flat) == 1 else k.layers.Concatenate(name=f"{name}_concat")(flat)
     out = _output(x, value, out_name, activation)
     joint = k.Model(inputs, {out_name: out}, name=name)

@@ -35,34 +35,45 @@ def _values(arr: Any) -> np.ndarray:
     return np.asarray(data, dtype=np.float32)
 
 
-def _baseline_values(baseline: Any, x: np.ndarray, rng: np.random.Generator,
-                     name: str) -> tuple[np.ndarray, str]:
+def _baseline_values(
+    baseline: Any, x: np.ndarray, rng: np.random.Generator, name: str
+) -> tuple[np.ndarray, str]:
     if baseline is None or (isinstance(baseline, str) and baseline == "zeros"):
         return np.zeros_like(x), "zeros"
     if isinstance(baseline, str):
         if baseline != "shuffle":
-            raise InputError(f"baseline must be None, one of {BASELINES} or an array, got "
-                             f"{baseline!r}", source="integrated_gradients")
+            raise InputError(
+                f"baseline must be None, one of {BASELINES} or an array, got {baseline!r}",
+                source="integrated_gradients",
+            )
         if x.ndim < 2:
-            raise InputError(f"a 'shuffle' baseline needs a (region, pos, ...) input, {name} "
-                             f"has shape {x.shape}", source="integrated_gradients")
+            raise InputError(
+                f"a 'shuffle' baseline needs a (region, pos, ...) input, {name} "
+                f"has shape {x.shape}",
+                source="integrated_gradients",
+            )
         order = rng.permuted(np.broadcast_to(np.arange(x.shape[1]), x.shape[:2]), axis=1)
-        return np.take_along_axis(x, order.reshape(order.shape + (1,) * (x.ndim - 2)),
-                                  axis=1), "shuffle"
+        return np.take_along_axis(
+            x, order.reshape(order.shape + (1,) * (x.ndim - 2)), axis=1
+        ), "shuffle"
     values = _values(baseline)
     try:
         return np.ascontiguousarray(np.broadcast_to(values, x.shape)), "array"
     except ValueError:
-        raise InputError(f"baseline of shape {values.shape} does not broadcast to the shape "
-                         f"{x.shape} of {name}", source="integrated_gradients") from None
+        raise InputError(
+            f"baseline of shape {values.shape} does not broadcast to the shape {x.shape} of {name}",
+            source="integrated_gradients",
+        ) from None
 
 
 def _select(out: Any, output: int | str | None) -> Any:
     if isinstance(out, Mapping):
         if output is None:
             if len(out) != 1:
-                raise InputError(f"the model has {len(out)} outputs {list(out)}; choose one "
-                                 "with output=", source="integrated_gradients")
+                raise InputError(
+                    f"the model has {len(out)} outputs {list(out)}; choose one with output=",
+                    source="integrated_gradients",
+                )
             return next(iter(out.values()))
         if isinstance(output, str):
             return out[output]
@@ -70,16 +81,21 @@ def _select(out: Any, output: int | str | None) -> Any:
     if isinstance(out, list | tuple):
         if output is None:
             if len(out) != 1:
-                raise InputError(f"the model has {len(out)} outputs; choose one with output=",
-                                 source="integrated_gradients")
+                raise InputError(
+                    f"the model has {len(out)} outputs; choose one with output=",
+                    source="integrated_gradients",
+                )
             return out[0]
         if isinstance(output, str):
-            raise InputError(f"output={output!r} names an output, but the model returns a "
-                             "list; pass its index", source="integrated_gradients")
+            raise InputError(
+                f"output={output!r} names an output, but the model returns a list; pass its index",
+                source="integrated_gradients",
+            )
         return out[output]
     if output not in (None, 0):
-        raise InputError(f"the model has a single output; got output={output!r}",
-                         source="integrated_gradients")
+        raise InputError(
+            f"the model has a single output; got output={output!r}", source="integrated_gradients"
+        )
     return out
 
 
@@ -92,9 +108,11 @@ def _target_fn(output: int | str | None, condition: int | None) -> Callable[[Any
         y = _select(out, output)
         if condition is not None:
             if len(y.shape) < 2:
-                raise InputError(f"condition={condition!r} selects along the last axis, but "
-                                 f"the output has shape {tuple(y.shape)}",
-                                 source="integrated_gradients")
+                raise InputError(
+                    f"condition={condition!r} selects along the last axis, but "
+                    f"the output has shape {tuple(y.shape)}",
+                    source="integrated_gradients",
+                )
             y = y[..., condition]
         if len(y.shape) > 1:
             y = keras.ops.sum(keras.ops.reshape(y, (keras.ops.shape(y)[0], -1)), axis=1)
@@ -103,15 +121,18 @@ def _target_fn(output: int | str | None, condition: int | None) -> Callable[[Any
     return target
 
 
-def _gradient_fn(model: Any, target: Callable[[Any], Any], names: list[Any] | None
-                 ) -> Callable[[list[np.ndarray]], tuple[list[np.ndarray], np.ndarray]]:
+def _gradient_fn(
+    model: Any, target: Callable[[Any], Any], names: list[Any] | None
+) -> Callable[[list[np.ndarray]], tuple[list[np.ndarray], np.ndarray]]:
     """Return ``grad(inputs) -> (gradients per input, target values)`` for the backend."""
     import keras
 
     backend = keras.backend.backend()
     if backend != "tensorflow":
-        raise NotImplementedError(f"integrated_gradients supports the tensorflow backend only "
-                                  f"(KERAS_BACKEND={backend!r} is not yet supported)")
+        raise NotImplementedError(
+            f"integrated_gradients supports the tensorflow backend only "
+            f"(KERAS_BACKEND={backend!r} is not yet supported)"
+        )
     import tensorflow as tf
 
     def grad(arrays: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
@@ -123,8 +144,10 @@ def _gradient_fn(model: Any, target: Callable[[Any], Any], names: list[Any] | No
             value = target(model(inputs, training=False))
             total = tf.reduce_sum(value)
         grads = tape.gradient(total, tensors)
-        out = [np.zeros(a.shape, np.float32) if g is None else g.numpy()
-               for a, g in zip(arrays, grads, strict=True)]
+        out = [
+            np.zeros(a.shape, np.float32) if g is None else g.numpy()
+            for a, g in zip(arrays, grads, strict=True)
+        ]
         return out, np.asarray(value)
 
     return grad
@@ -136,16 +159,26 @@ def _as_dataarray(attr: np.ndarray, like: Any, attrs: dict[str, Any]) -> xr.Data
         da.name = "attribution"
         da.attrs = {**like.attrs, **attrs}
         return da
-    dims = (gm.REGION, gm.POS, gm.BASE) if attr.ndim == 3 else (
-        gm.REGION, *(f"dim_{i}" for i in range(1, attr.ndim)))
-    return xr.DataArray(attr.astype(np.float32), dims=dims[:attr.ndim], name="attribution",
-                        attrs=attrs)
+    dims = (
+        (gm.REGION, gm.POS, gm.BASE)
+        if attr.ndim == 3
+        else (gm.REGION, *(f"dim_{i}" for i in range(1, attr.ndim)))
+    )
+    return xr.DataArray(
+        attr.astype(np.float32), dims=dims[: attr.ndim], name="attribution", attrs=attrs
+    )
 
 
-def integrated_gradients(model: Any, x: Any, baseline: Any = None, steps: int = 50,
-                         output: int | str | None = None, condition: int | None = None,
-                         batch_size: int = 256, seed: int = 0
-                         ) -> xr.DataArray | dict[str, xr.DataArray]:
+def integrated_gradients(
+    model: Any,
+    x: Any,
+    baseline: Any = None,
+    steps: int = 50,
+    output: int | str | None = None,
+    condition: int | None = None,
+    batch_size: int = 256,
+    seed: int = 0,
+) -> xr.DataArray | dict[str, xr.DataArray]:
     """Signed integrated-gradients attributions of a keras model's prediction.
 
     Parameters
@@ -199,21 +232,27 @@ def integrated_gradients(model: Any, x: Any, baseline: Any = None, steps: int = 
     >>> attr.sum(["pos", "base"])        # ~ model(x) - model(shuffled x)  # doctest: +SKIP
     """
     if not isinstance(steps, int | np.integer) or steps < 1:
-        raise InputError(f"steps must be an integer >= 1, got {steps!r}",
-                         source="integrated_gradients")
+        raise InputError(
+            f"steps must be an integer >= 1, got {steps!r}", source="integrated_gradients"
+        )
     if batch_size < 1:
-        raise InputError(f"batch_size must be >= 1, got {batch_size!r}",
-                         source="integrated_gradients")
+        raise InputError(
+            f"batch_size must be >= 1, got {batch_size!r}", source="integrated_gradients"
+        )
     names: list[Any] | None = list(x) if isinstance(x, Mapping) else None
     likes = list(x.values()) if names is not None else [x]
     xs = [_values(a) for a in likes]
     n = xs[0].shape[0]
     if any(a.shape[0] != n for a in xs):
-        raise InputError(f"inputs have different numbers of regions "
-                         f"{[a.shape[0] for a in xs]}", source="integrated_gradients")
+        raise InputError(
+            f"inputs have different numbers of regions {[a.shape[0] for a in xs]}",
+            source="integrated_gradients",
+        )
     if names is not None and baseline is not None and not isinstance(baseline, str | Mapping):
-        raise InputError("a multi-input model needs a dict of baselines (or a named one)",
-                         source="integrated_gradients")
+        raise InputError(
+            "a multi-input model needs a dict of baselines (or a named one)",
+            source="integrated_gradients",
+        )
     rng = np.random.default_rng(seed)
     bases, kinds = [], []
     for i, a in enumerate(xs):
@@ -228,10 +267,11 @@ def integrated_gradients(model: Any, x: Any, baseline: Any = None, steps: int = 
     weights = np.full(steps + 1, 1.0 / steps, dtype=np.float32)
     weights[[0, -1]] *= 0.5
     mean_grads = [np.zeros_like(a) for a in xs]
-    pairs = np.stack(np.meshgrid(np.arange(n), np.arange(steps + 1), indexing="ij"),
-                     axis=-1).reshape(-1, 2)
+    pairs = np.stack(
+        np.meshgrid(np.arange(n), np.arange(steps + 1), indexing="ij"), axis=-1
+    ).reshape(-1, 2)
     for lo in range(0, len(pairs), batch_size):
-        rows, steps_idx = pairs[lo:lo + batch_size].T
+        rows, steps_idx = pairs[lo : lo + batch_size].T
         interp = []
         for a, b in zip(xs, bases, strict=True):
             alpha = alphas[steps_idx].reshape((-1,) + (1,) * (a.ndim - 1))
@@ -241,8 +281,11 @@ def integrated_gradients(model: Any, x: Any, baseline: Any = None, steps: int = 
             w = weights[steps_idx].reshape((-1,) + (1,) * (g.ndim - 1))
             np.add.at(acc, rows, w * g)
 
-    attrs = {"ig_steps": int(steps), "ig_output": "" if output is None else str(output),
-             "ig_condition": "all" if condition is None else str(condition)}
+    attrs = {
+        "ig_steps": int(steps),
+        "ig_output": "" if output is None else str(output),
+        "ig_condition": "all" if condition is None else str(condition),
+    }
     result = []
     for like, a, b, g, kind in zip(likes, xs, bases, mean_grads, kinds, strict=True):
         result.append(_as_dataarray((a - b) * g, like, {**attrs, "ig_baseline": kind}))

@@ -81,51 +81,63 @@ def _pack(structure: str, keys: list[Any], arrays: list[np.ndarray]) -> Any:
     return arrays[0]
 
 
-def _check_regions(first: xr.DataArray, first_name: str, other: xr.DataArray,
-                   name: str) -> None:
+def _check_regions(first: xr.DataArray, first_name: str, other: xr.DataArray, name: str) -> None:
     """Raise naming the first region where ``other`` differs from ``first``."""
     if other.sizes[model.REGION] != first.sizes[model.REGION]:
-        raise InputError(f"{name} has {other.sizes[model.REGION]} regions but {first_name} "
-                         f"has {first.sizes[model.REGION]}", source="GenomicSequence")
+        raise InputError(
+            f"{name} has {other.sizes[model.REGION]} regions but {first_name} "
+            f"has {first.sizes[model.REGION]}",
+            source="GenomicSequence",
+        )
     for coord in (model.REGION_CHROM, model.REGION_START, model.REGION_END):
         if coord not in first.coords or coord not in other.coords:
             continue
         a = np.asarray(first[coord].values)
         b = np.asarray(other[coord].values)
-        diff = np.flatnonzero(a.astype(str) != b.astype(str) if a.dtype == object
-                              else a != b)
+        diff = np.flatnonzero(a.astype(str) != b.astype(str) if a.dtype == object else a != b)
         if diff.size:
             i = int(diff[0])
             raise InputError(
                 f"{name} and {first_name} do not share the same regions: region {i} is "
                 f"{_region_str(other, i)} in {name} but {_region_str(first, i)} in "
-                f"{first_name}", source="GenomicSequence")
+                f"{first_name}",
+                source="GenomicSequence",
+            )
 
 
 def _region_str(arr: xr.DataArray, i: int) -> str:
-    return (f"{arr[model.REGION_CHROM].values[i]}:{int(arr[model.REGION_START].values[i])}-"
-            f"{int(arr[model.REGION_END].values[i])}")
+    return (
+        f"{arr[model.REGION_CHROM].values[i]}:{int(arr[model.REGION_START].values[i])}-"
+        f"{int(arr[model.REGION_END].values[i])}"
+    )
 
 
 class _Array:
     """One input, output or weight array: its spec, one-hot order and batch source."""
 
-    def __init__(self, key: str, arr: Any, order: int | None, dtype: np.dtype | None,
-                 augmented: bool) -> None:
+    def __init__(
+        self, key: str, arr: Any, order: int | None, dtype: np.dtype | None, augmented: bool
+    ) -> None:
         self.key = key
         self.order = order
         self.dtype = dtype
         self.spec: ArraySpec | None = None
         if isinstance(arr, xr.DataArray):
             if arr.dims[0] != model.REGION:
-                raise InputError(f"{key}: expected a view with dims ({model.REGION!r}, ...), "
-                                 f"got {tuple(arr.dims)}", source="GenomicSequence")
+                raise InputError(
+                    f"{key}: expected a view with dims ({model.REGION!r}, ...), "
+                    f"got {tuple(arr.dims)}",
+                    source="GenomicSequence",
+                )
             if augmented or order is not None:
                 self.spec = ArraySpec.of(arr)
             if order is not None and self.spec is not None and self.spec.kind != CODES:
-                raise InputError(f"{key}: onehot_order applies to sequence code views "
-                                 f"(region, pos) of uint8 codes; this one is a "
-                                 f"{self.spec.kind} array", source="GenomicSequence")
+                raise InputError(
+                    f"{key}: onehot_order applies to sequence code views "
+                    f"(region, pos) of uint8 codes; this one is a "
+                    f"{self.spec.kind} array",
+                    source="GenomicSequence",
+                )
             self.alphabet = str(arr.attrs.get(model.ALPHABET, encode.DNA))
             data = arr.data
         else:
@@ -144,8 +156,7 @@ class _Array:
     def finish(self, batch: np.ndarray) -> np.ndarray:
         """One-hot codes and cast, after augmentation."""
         if self.order is not None:
-            return encode.onehot(batch, self.order, self.alphabet,
-                                 dtype=self.dtype or "float32")
+            return encode.onehot(batch, self.order, self.alphabet, dtype=self.dtype or "float32")
         if self.dtype is not None and batch.dtype != self.dtype:
             return batch.astype(self.dtype)
         return batch
@@ -201,27 +212,38 @@ class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
     >>> model.fit(seq, validation_data=val_seq, epochs=10)  # doctest: +SKIP
     """
 
-    def __init__(self, inputs: Any, outputs: Any = None, *, sample_weights: Any = None,
-                 batch_size: int = 32, shuffle: bool = False, seed: int | None = None,
-                 augment: Any = None, onehot_order: int | Mapping[Any, int] | None = None,
-                 dtype: str | np.dtype | None = "float32",
-                 max_memory_bytes: int = MAX_MEMORY_BYTES, buffer_chunks: int = 4,
-                 workers: int = 1, use_multiprocessing: bool = False,
-                 max_queue_size: int = 10) -> None:
+    def __init__(
+        self,
+        inputs: Any,
+        outputs: Any = None,
+        *,
+        sample_weights: Any = None,
+        batch_size: int = 32,
+        shuffle: bool = False,
+        seed: int | None = None,
+        augment: Any = None,
+        onehot_order: int | Mapping[Any, int] | None = None,
+        dtype: str | np.dtype | None = "float32",
+        max_memory_bytes: int = MAX_MEMORY_BYTES,
+        buffer_chunks: int = 4,
+        workers: int = 1,
+        use_multiprocessing: bool = False,
+        max_queue_size: int = 10,
+    ) -> None:
         if keras is None:  # pragma: no cover
             raise ImportError("GenomicSequence needs keras 3: pip install 'genomarray[keras]'")
-        super().__init__(workers=workers, use_multiprocessing=use_multiprocessing,
-                         max_queue_size=max_queue_size)
+        super().__init__(
+            workers=workers, use_multiprocessing=use_multiprocessing, max_queue_size=max_queue_size
+        )
         if int(batch_size) < 1:
-            raise InputError(f"batch_size must be >= 1, got {batch_size}",
-                             source="GenomicSequence")
+            raise InputError(f"batch_size must be >= 1, got {batch_size}", source="GenomicSequence")
         if int(buffer_chunks) < 1:
-            raise InputError(f"buffer_chunks must be >= 1, got {buffer_chunks}",
-                             source="GenomicSequence")
+            raise InputError(
+                f"buffer_chunks must be >= 1, got {buffer_chunks}", source="GenomicSequence"
+            )
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
-        self.seed = int(np.random.SeedSequence().entropy % (1 << 63)) if seed is None \
-            else int(seed)
+        self.seed = int(np.random.SeedSequence().entropy % (1 << 63)) if seed is None else int(seed)
         self.augmentation = None if augment is None else as_augmentation(augment)
         self.buffer_chunks = int(buffer_chunks)
         self.epoch = 0
@@ -245,14 +267,19 @@ class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
                         first = (label, arr)
                     else:
                         _check_regions(first[1], first[0], arr, label)
-                a = _Array(label, arr, order,
-                           np.dtype("float32") if part == "w" else out_dtype,
-                           aug and part != "w")
+                a = _Array(
+                    label,
+                    arr,
+                    order,
+                    np.dtype("float32") if part == "w" else out_dtype,
+                    aug and part != "w",
+                )
                 if n is None:
                     n = a.n
                 elif a.n != n:
-                    raise InputError(f"{label} has {a.n} examples, expected {n}",
-                                     source="GenomicSequence")
+                    raise InputError(
+                        f"{label} has {a.n} examples, expected {n}", source="GenomicSequence"
+                    )
                 made.append(a)
             self._parts[part] = (structure, keys, made)
         if "x" not in self._parts:
@@ -278,8 +305,7 @@ class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
         if isinstance(onehot_order, Mapping):
             order = onehot_order.get(key, onehot_order.get(str(key)))
             return None if order is None else int(order)
-        codes = (isinstance(arr, xr.DataArray) and arr.ndim == 2
-                 and ArraySpec.of(arr).kind == CODES)
+        codes = isinstance(arr, xr.DataArray) and arr.ndim == 2 and ArraySpec.of(arr).kind == CODES
         return int(onehot_order) if codes else None
 
     def _materialise(self, budget: int) -> None:
@@ -330,8 +356,12 @@ class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
         blocks = rng.permutation(self.n_blocks)
         out = []
         for i in range(0, len(blocks), self.buffer_chunks):
-            rows = np.concatenate([np.arange(self.bounds[b], self.bounds[b + 1])
-                                   for b in blocks[i:i + self.buffer_chunks]])
+            rows = np.concatenate(
+                [
+                    np.arange(self.bounds[b], self.bounds[b + 1])
+                    for b in blocks[i : i + self.buffer_chunks]
+                ]
+            )
             out.append(rng.permutation(rows))
         return np.concatenate(out) if out else np.arange(0)
 
@@ -384,8 +414,9 @@ class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
             rows = np.arange(idx.start, idx.stop) if isinstance(idx, slice) else idx
             blocks = np.unique(np.searchsorted(self.bounds, rows, side="right") - 1)
             with self._lock:
-                todo = [b for b in blocks.tolist()
-                        if b not in self._cache and b not in self._pending]
+                todo = [
+                    b for b in blocks.tolist() if b not in self._cache and b not in self._pending
+                ]
                 if todo:
                     if self._pool is None:
                         self._pool = ThreadPoolExecutor(1, thread_name_prefix="ga-readahead")
@@ -398,8 +429,7 @@ class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
             return out
         rows = np.arange(idx.start, idx.stop) if isinstance(idx, slice) else idx
         block = np.searchsorted(self.bounds, rows, side="right") - 1
-        bufs = {a.key: np.empty((len(rows), *a.data.shape[1:]), a.data.dtype)
-                for a in self._ooc}
+        bufs = {a.key: np.empty((len(rows), *a.data.shape[1:]), a.data.dtype) for a in self._ooc}
         for b in np.unique(block):
             sel = np.flatnonzero(block == b)
             local = rows[sel] - self.bounds[b]
@@ -424,10 +454,8 @@ class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
         for part in ("x", "y", "w"):
             if part in self._parts:
                 structure, keys, arrays = self._parts[part]
-                result.append(_pack(structure, keys, [a.finish(batch[a.key])
-                                                      for a in arrays]))
-        return result[0] if len(result) == 1 and self._parts["x"][0] != _LIST \
-            else tuple(result)
+                result.append(_pack(structure, keys, [a.finish(batch[a.key]) for a in arrays]))
+        return result[0] if len(result) == 1 and self._parts["x"][0] != _LIST else tuple(result)
 
     # -- pickling (use_multiprocessing) ---------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
@@ -444,4 +472,3 @@ class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
 
 
 __all__ = ["GenomicSequence", "MAX_MEMORY_BYTES"]
-

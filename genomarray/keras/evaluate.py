@@ -50,8 +50,12 @@ def _binary(y_true: np.ndarray, name: str) -> np.ndarray | None:
     pos = np.asarray(y_true, dtype=np.float64) >= 0.5
     n_pos = int(pos.sum())
     if n_pos == 0 or n_pos == pos.size:
-        warnings.warn(f"{name}: the labels hold a single class ({n_pos} positives of "
-                      f"{pos.size}); the score is NaN", RuntimeWarning, stacklevel=3)
+        warnings.warn(
+            f"{name}: the labels hold a single class ({n_pos} positives of "
+            f"{pos.size}); the score is NaN",
+            RuntimeWarning,
+            stacklevel=3,
+        )
         return None
     return pos
 
@@ -71,8 +75,7 @@ def _clean(y_true: Any, y_score: Any) -> tuple[np.ndarray, np.ndarray]:
     t = np.asarray(y_true, dtype=np.float64).ravel()
     p = np.asarray(y_score, dtype=np.float64).ravel()
     if t.shape != p.shape:
-        raise InputError(f"labels have {t.size} values but predictions {p.size}",
-                         source="evaluate")
+        raise InputError(f"labels have {t.size} values but predictions {p.size}", source="evaluate")
     keep = np.isfinite(t) & np.isfinite(p)
     return t[keep], p[keep]
 
@@ -94,8 +97,7 @@ def roc_curve(y_true: Any, y_score: Any) -> tuple[np.ndarray, np.ndarray, np.nda
     return (np.r_[0.0, fps / fps[-1]], np.r_[0.0, tps / tps[-1]], np.r_[np.inf, thr])
 
 
-def precision_recall_curve(y_true: Any, y_score: Any
-                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def precision_recall_curve(y_true: Any, y_score: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return ``(precision, recall, thresholds)``, by decreasing threshold.
 
     Examples
@@ -164,8 +166,9 @@ def pearson(y_true: Any, y_pred: Any) -> float:
     """
     t, p = _clean(y_true, y_pred)
     if t.size < 2 or t.std() == 0 or p.std() == 0:
-        warnings.warn("pearson: a constant or too short input; the score is NaN",
-                      RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            "pearson: a constant or too short input; the score is NaN", RuntimeWarning, stacklevel=2
+        )
         return math.nan
     tc, pc = t - t.mean(), p - p.mean()
     return float(np.sum(tc * pc) / math.sqrt(np.sum(tc * tc) * np.sum(pc * pc)))
@@ -181,8 +184,9 @@ def explained_variance(y_true: Any, y_pred: Any) -> float:
     """
     t, p = _clean(y_true, y_pred)
     if t.size == 0 or t.var() == 0:
-        warnings.warn("explained_variance: constant labels; the score is NaN",
-                      RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            "explained_variance: constant labels; the score is NaN", RuntimeWarning, stacklevel=2
+        )
         return math.nan
     return float(1.0 - np.var(t - p) / np.var(t))
 
@@ -212,8 +216,12 @@ def mae(y_true: Any, y_pred: Any) -> float:
 
 
 SCORERS: dict[str, Scorer] = {
-    "auroc": auroc, "auprc": auprc, "pearson": pearson,
-    "explained_variance": explained_variance, "mse": mse, "mae": mae,
+    "auroc": auroc,
+    "auprc": auprc,
+    "pearson": pearson,
+    "explained_variance": explained_variance,
+    "mse": mse,
+    "mae": mae,
 }
 """The scorers :func:`score` knows by name."""
 
@@ -231,8 +239,11 @@ def _table(arr: Any) -> tuple[np.ndarray, list[str] | None]:
     """``(n_examples, n_conditions)`` values and the condition labels if known."""
     if isinstance(arr, xr.DataArray):
         if model.CONDITION in arr.dims:
-            labels = [str(c) for c in arr[model.CONDITION].values] \
-                if model.CONDITION in arr.coords else None
+            labels = (
+                [str(c) for c in arr[model.CONDITION].values]
+                if model.CONDITION in arr.coords
+                else None
+            )
             other = [d for d in arr.dims if d != model.CONDITION]
             values = np.asarray(arr.transpose(*other, model.CONDITION).values)
             return values.reshape(-1, values.shape[-1]), labels
@@ -245,13 +256,17 @@ def _table(arr: Any) -> tuple[np.ndarray, list[str] | None]:
     return values.reshape(-1, values.shape[-1]), None
 
 
-def _score_one(y_true: Any, y_pred: Any, scorers: Sequence[str | Scorer],
-               name: str) -> xr.DataArray:
+def _score_one(
+    y_true: Any, y_pred: Any, scorers: Sequence[str | Scorer], name: str
+) -> xr.DataArray:
     t, t_labels = _table(y_true)
     p, p_labels = _table(y_pred)
     if t.shape != p.shape:
-        raise InputError(f"labels have shape {t.shape} (examples, conditions) but the "
-                         f"predictions {p.shape}", source="score", record=name)
+        raise InputError(
+            f"labels have shape {t.shape} (examples, conditions) but the predictions {p.shape}",
+            source="score",
+            record=name,
+        )
     labels = t_labels or p_labels or [f"c{i}" for i in range(t.shape[1])]
     named = [_scorer(s) for s in scorers]
     out = np.full((len(named), t.shape[1]), np.nan)
@@ -261,18 +276,25 @@ def _score_one(y_true: Any, y_pred: Any, scorers: Sequence[str | Scorer],
                 warnings.simplefilter("ignore", RuntimeWarning)
                 value = fn(t[:, j], p[:, j])
             if not np.isfinite(value):
-                warnings.warn(f"{name}, condition {cond!r}: {sname} is NaN (a single "
-                              "class, constant values or no labels)", RuntimeWarning,
-                              stacklevel=3)
+                warnings.warn(
+                    f"{name}, condition {cond!r}: {sname} is NaN (a single "
+                    "class, constant values or no labels)",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
             out[i, j] = value
-    return xr.DataArray(out, dims=(SCORER, model.CONDITION),
-                        coords={SCORER: [n for n, _ in named],
-                                model.CONDITION: np.array(labels, dtype=object)},
-                        name=name, attrs={model.SOURCE: model.source_stamp()})
+    return xr.DataArray(
+        out,
+        dims=(SCORER, model.CONDITION),
+        coords={SCORER: [n for n, _ in named], model.CONDITION: np.array(labels, dtype=object)},
+        name=name,
+        attrs={model.SOURCE: model.source_stamp()},
+    )
 
 
-def score(y_true: Any, y_pred: Any, scorers: Sequence[str | Scorer] = BINARY_SCORERS
-          ) -> xr.DataArray | xr.Dataset:
+def score(
+    y_true: Any, y_pred: Any, scorers: Sequence[str | Scorer] = BINARY_SCORERS
+) -> xr.DataArray | xr.Dataset:
     """Score predictions per condition (and per output).
 
     Parameters
@@ -303,14 +325,19 @@ def score(y_true: Any, y_pred: Any, scorers: Sequence[str | Scorer] = BINARY_SCO
     """
     if isinstance(y_true, Mapping) or isinstance(y_pred, Mapping):
         if not (isinstance(y_true, Mapping) and isinstance(y_pred, Mapping)):
-            raise InputError("pass dicts for both labels and predictions, or neither",
-                             source="score")
+            raise InputError(
+                "pass dicts for both labels and predictions, or neither", source="score"
+            )
         if set(map(str, y_true)) != set(map(str, y_pred)):
-            raise InputError(f"outputs differ: labels {sorted(map(str, y_true))}, "
-                             f"predictions {sorted(map(str, y_pred))}", source="score")
+            raise InputError(
+                f"outputs differ: labels {sorted(map(str, y_true))}, "
+                f"predictions {sorted(map(str, y_pred))}",
+                source="score",
+            )
         preds = {str(k): v for k, v in y_pred.items()}
-        return xr.Dataset({str(k): _score_one(v, preds[str(k)], scorers, str(k))
-                           for k, v in y_true.items()})
+        return xr.Dataset(
+            {str(k): _score_one(v, preds[str(k)], scorers, str(k)) for k, v in y_true.items()}
+        )
     return _score_one(y_true, y_pred, scorers, "score")
 
 
@@ -325,8 +352,9 @@ def _finite(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
 
 
-def _plot_curves(t: np.ndarray, p: np.ndarray, labels: list[str], title: str,
-                 path: Path, kind: str) -> Path:
+def _plot_curves(
+    t: np.ndarray, p: np.ndarray, labels: list[str], title: str, path: Path, kind: str
+) -> Path:
     from matplotlib.figure import Figure  # no pyplot: no GUI backend, Agg-safe
 
     fig = Figure(figsize=(5, 5), dpi=100)
@@ -363,9 +391,13 @@ def _plot_curves(t: np.ndarray, p: np.ndarray, labels: list[str], title: str,
     return path
 
 
-def report(results: xr.DataArray | xr.Dataset, outdir: str | os.PathLike | None = None,
-           y_true: Any = None, y_pred: Any = None, name: str = "evaluation"
-           ) -> dict[str, Path]:
+def report(
+    results: xr.DataArray | xr.Dataset,
+    outdir: str | os.PathLike | None = None,
+    y_true: Any = None,
+    y_pred: Any = None,
+    name: str = "evaluation",
+) -> dict[str, Path]:
     """Write scores as TSV and JSON and, given the data, ROC and PR curves as PNG.
 
     Parameters
@@ -420,8 +452,10 @@ def report(results: xr.DataArray | xr.Dataset, outdir: str | os.PathLike | None 
 
     if y_true is not None and y_pred is not None:
         if isinstance(y_true, Mapping):
-            pairs = [(str(k), v, {str(a): b for a, b in y_pred.items()}[str(k)])
-                     for k, v in y_true.items()]
+            pairs = [
+                (str(k), v, {str(a): b for a, b in y_pred.items()}[str(k)])
+                for k, v in y_true.items()
+            ]
         else:
             pairs = [(str(next(iter(ds.data_vars))), y_true, y_pred)]
         for output, t_arr, p_arr in pairs:
@@ -430,10 +464,23 @@ def report(results: xr.DataArray | xr.Dataset, outdir: str | os.PathLike | None 
             labels = t_labels or p_labels or [f"c{i}" for i in range(t.shape[1])]
             for kind in ("roc", "pr"):
                 paths[f"{kind}_{output}"] = _plot_curves(
-                    t, p, labels, output, out / f"{kind}_{output}.png", kind)
+                    t, p, labels, output, out / f"{kind}_{output}.png", kind
+                )
     return paths
 
 
-__all__ = ["BINARY_SCORERS", "SCORER", "SCORERS", "auprc", "auroc", "explained_variance",
-           "mae", "mse", "pearson", "precision_recall_curve", "report", "roc_curve",
-           "score"]
+__all__ = [
+    "BINARY_SCORERS",
+    "SCORER",
+    "SCORERS",
+    "auprc",
+    "auroc",
+    "explained_variance",
+    "mae",
+    "mse",
+    "pearson",
+    "precision_recall_curve",
+    "report",
+    "roc_curve",
+    "score",
+]

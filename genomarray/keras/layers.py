@@ -48,24 +48,34 @@ except ImportError:  # pragma: no cover
 
     class _Layer:  # type: ignore[no-redef]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
-            raise ImportError("genomarray.keras.layers needs keras 3: "
-                              "pip install 'genomarray[keras]'")
+            raise ImportError(
+                "genomarray.keras.layers needs keras 3: pip install 'genomarray[keras]'"
+            )
 
     _Wrapper = _Layer
 
     def _register(cls: Any) -> Any:
         return cls
 
-__all__ = ["BothStrandConv1D", "BothStrands", "Complement", "LocalAveragePooling", "MERGES",
-           "Reverse", "complement_permutation"]
+
+__all__ = [
+    "BothStrandConv1D",
+    "BothStrands",
+    "Complement",
+    "LocalAveragePooling",
+    "MERGES",
+    "Reverse",
+    "complement_permutation",
+]
 
 MERGES = ("max", "mean", "concat", "both")
 """Merge modes of :class:`BothStrands`."""
 
 
 def _check_order(order: int | None) -> None:
-    if order is not None and (isinstance(order, bool) or not isinstance(order, int | np.integer)
-                              or order < 1):
+    if order is not None and (
+        isinstance(order, bool) or not isinstance(order, int | np.integer) or order < 1
+    ):
         raise ValueError(f"one-hot order must be an integer >= 1 or None, got {order!r}")
 
 
@@ -158,15 +168,13 @@ class Complement(_Layer):
         self.order = None if order is None else int(order)
 
     def build(self, input_shape: Any) -> None:
-        self._perm = complement_permutation(_infer_order(input_shape[-1], self.order,
-                                                         "Complement"))
+        self._perm = complement_permutation(_infer_order(input_shape[-1], self.order, "Complement"))
         self.built = True
 
     def call(self, inputs: Any) -> Any:
         perm = getattr(self, "_perm", None)
         if perm is None:
-            perm = complement_permutation(_infer_order(inputs.shape[-1], self.order,
-                                                       "Complement"))
+            perm = complement_permutation(_infer_order(inputs.shape[-1], self.order, "Complement"))
         return ops.take(inputs, ops.convert_to_tensor(perm, dtype="int32"), axis=-1)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
@@ -215,8 +223,9 @@ class BothStrands(_Wrapper):
     (None, 96, 16)
     """
 
-    def __init__(self, layer: Any, merge: str = "max", order: int | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, layer: Any, merge: str = "max", order: int | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(layer, **kwargs)
         if merge not in MERGES:
             raise ValueError(f"merge must be one of {MERGES}, got {merge!r}")
@@ -225,16 +234,16 @@ class BothStrands(_Wrapper):
         self.order = None if order is None else int(order)
 
     def build(self, input_shape: Any) -> None:
-        self._perm = complement_permutation(_infer_order(input_shape[-1], self.order,
-                                                         "BothStrands"))
+        self._perm = complement_permutation(
+            _infer_order(input_shape[-1], self.order, "BothStrands")
+        )
         super().build(input_shape)
         self.built = True
 
     def call(self, inputs: Any, training: Any = None) -> Any:
         perm = getattr(self, "_perm", None)
         if perm is None:
-            perm = complement_permutation(_infer_order(inputs.shape[-1], self.order,
-                                                       "BothStrands"))
+            perm = complement_permutation(_infer_order(inputs.shape[-1], self.order, "BothStrands"))
         kwargs = {"training": training} if training is not None else {}
         forward = self.layer(inputs, **kwargs)
         reverse = ops.flip(self.layer(_revcomp(inputs, perm), **kwargs), axis=1)
@@ -259,9 +268,14 @@ class BothStrands(_Wrapper):
         return {**super().get_config(), "merge": self.merge, "order": self.order}
 
 
-def BothStrandConv1D(filters: int, kernel_size: int, merge: str = "max",  # noqa: N802
-                     order: int | None = None, name: str | None = None,
-                     **conv_kwargs: Any) -> BothStrands:
+def BothStrandConv1D(
+    filters: int,
+    kernel_size: int,
+    merge: str = "max",  # noqa: N802
+    order: int | None = None,
+    name: str | None = None,
+    **conv_kwargs: Any,
+) -> BothStrands:
     """Return :class:`BothStrands` around a new ``keras.layers.Conv1D`` (Janggu's DnaConv2D).
 
     Parameters
@@ -286,8 +300,9 @@ def BothStrandConv1D(filters: int, kernel_size: int, merge: str = "max",  # noqa
     """
     if keras is None:  # pragma: no cover
         raise ImportError("BothStrandConv1D needs keras 3: pip install 'genomarray[keras]'")
-    conv = keras.layers.Conv1D(filters, kernel_size,
-                               name=None if name is None else f"{name}_conv", **conv_kwargs)
+    conv = keras.layers.Conv1D(
+        filters, kernel_size, name=None if name is None else f"{name}_conv", **conv_kwargs
+    )
     return BothStrands(conv, merge=merge, order=order, name=name)
 
 
@@ -317,8 +332,11 @@ class LocalAveragePooling(_Layer):
 
     def __init__(self, pool_size: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if isinstance(pool_size, bool) or not isinstance(pool_size, int | np.integer) \
-                or pool_size < 1:
+        if (
+            isinstance(pool_size, bool)
+            or not isinstance(pool_size, int | np.integer)
+            or pool_size < 1
+        ):
             raise ValueError(f"pool_size must be an integer >= 1, got {pool_size!r}")
         self.pool_size = int(pool_size)
 

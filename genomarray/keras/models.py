@@ -67,8 +67,7 @@ _AUTO = "auto"
 
 def _need_keras() -> Any:
     if keras is None:  # pragma: no cover
-        raise ImportError("genomarray.keras.models needs keras 3: "
-                          "pip install 'genomarray[keras]'")
+        raise ImportError("genomarray.keras.models needs keras 3: pip install 'genomarray[keras]'")
     return keras
 
 
@@ -139,8 +138,11 @@ def _specs_of_sequence(seq: Any) -> tuple[dict[str, Shape], dict[str, Shape], bo
         structure, keys, arrays = parts[part]
         shapes: dict[str, Shape] = {}
         for i, (k, a) in enumerate(zip(keys, arrays, strict=True)):
-            name = str(k) if structure == "dict" else (
-                prefix if structure == "single" else f"{prefix}_{i}")
+            name = (
+                str(k)
+                if structure == "dict"
+                else (prefix if structure == "single" else f"{prefix}_{i}")
+            )
             shape = tuple(int(n) for n in a.data.shape[1:])
             if a.order is not None:
                 size = len(encode.letters(a.alphabet))
@@ -179,13 +181,16 @@ def inputlayer(template: Callable[..., Any]) -> Callable[..., Any]:
     >>> template({"dna": (200, 4)}).shape  # doctest: +SKIP
     (None, 4)
     """
+
     @functools.wraps(template)
     def wrapper(inputs: Any, *args: Any, **params: Any) -> Any:
         if isinstance(inputs, Mapping) and all(
-                isinstance(v, tuple | list) for v in inputs.values()):
+            isinstance(v, tuple | list) for v in inputs.values()
+        ):
             k = _need_keras()
-            inputs = {name: k.Input(shape=tuple(shape), name=name)
-                      for name, shape in inputs.items()}
+            inputs = {
+                name: k.Input(shape=tuple(shape), name=name) for name, shape in inputs.items()
+            }
         return template(inputs, *args, **params)
 
     setattr(wrapper, _INPUTLAYER, True)
@@ -204,8 +209,9 @@ class Heads:
         self.activation = activation
 
 
-def outputdense(activation: str | None = "sigmoid") -> Callable[[Callable[..., Any]],
-                                                                Callable[..., Heads]]:
+def outputdense(
+    activation: str | None = "sigmoid",
+) -> Callable[[Callable[..., Any]], Callable[..., Heads]]:
     """Decorate a template so that its hidden tensor gets ``Dense`` output heads.
 
     Janggu's ``outputdense``: one ``Dense`` layer per output, named like the output, with
@@ -229,6 +235,7 @@ def outputdense(activation: str | None = "sigmoid") -> Callable[[Callable[..., A
     >>> net = create_model(template, {"dna": x}, {"peaks": y},
     ...                    onehot_order=1)  # doctest: +SKIP
     """
+
     def decorate(template: Callable[..., Any]) -> Callable[..., Heads]:
         @functools.wraps(template)
         def wrapper(inputs: Any, *args: Any, **params: Any) -> Heads:
@@ -244,11 +251,13 @@ def outputdense(activation: str | None = "sigmoid") -> Callable[[Callable[..., A
 def _head(hidden: Any, name: str, shape: Shape, activation: str | None) -> Any:
     k = _need_keras()
     middle = tuple(hidden.shape[1:-1])
-    if tuple(shape[:len(middle)]) != middle:
-        raise InputError(f"the template's hidden tensor has shape {tuple(hidden.shape)}, which "
-                         f"does not lead to the output {name!r} of per-example shape {shape}",
-                         source="outputdense")
-    rest = shape[len(middle):]
+    if tuple(shape[: len(middle)]) != middle:
+        raise InputError(
+            f"the template's hidden tensor has shape {tuple(hidden.shape)}, which "
+            f"does not lead to the output {name!r} of per-example shape {shape}",
+            source="outputdense",
+        )
+    rest = shape[len(middle) :]
     units = int(math.prod(rest)) if rest else 1
     if len(rest) == 1:
         return k.layers.Dense(units, activation=activation, name=name)(hidden)
@@ -257,9 +266,14 @@ def _head(hidden: Any, name: str, shape: Shape, activation: str | None) -> Any:
 
 
 # -- the model ------------------------------------------------------------------------------
-def create_model(template: Callable[..., Any], inputs: Any, outputs: Any = None,
-                 name: str | None = None, onehot_order: int | Mapping[Any, int] | None = None,
-                 **params: Any) -> Any:
+def create_model(
+    template: Callable[..., Any],
+    inputs: Any,
+    outputs: Any = None,
+    name: str | None = None,
+    onehot_order: int | Mapping[Any, int] | None = None,
+    **params: Any,
+) -> Any:
     """Build a keras model from a template and the views it will be trained on.
 
     Parameters
@@ -305,8 +319,9 @@ def create_model(template: Callable[..., Any], inputs: Any, outputs: Any = None,
     out_arrays: dict[str, Any] = {}
     if isinstance(inputs, GenomicSequence):
         if outputs is not None:
-            raise InputError("outputs are taken from the GenomicSequence; pass None",
-                             source="create_model")
+            raise InputError(
+                "outputs are taken from the GenomicSequence; pass None", source="create_model"
+            )
         in_shapes, out_shapes, _ = _specs_of_sequence(inputs)
         in_struct = inputs._parts["x"][0]
         out_struct = inputs._parts["y"][0] if "y" in inputs._parts else "dict"
@@ -316,8 +331,10 @@ def create_model(template: Callable[..., Any], inputs: Any, outputs: Any = None,
     else:
         in_struct, in_names, in_arrays = _names(inputs, "input")
         keys = list(inputs) if in_struct == "dict" else list(range(len(in_names)))
-        in_shapes = {n: example_shape(a, _order_for(onehot_order, key, n))
-                     for key, n, a in zip(keys, in_names, in_arrays, strict=True)}
+        in_shapes = {
+            n: example_shape(a, _order_for(onehot_order, key, n))
+            for key, n, a in zip(keys, in_names, in_arrays, strict=True)
+        }
         out_shapes = {}
         out_struct = "dict"
         if outputs is not None:
@@ -330,8 +347,9 @@ def create_model(template: Callable[..., Any], inputs: Any, outputs: Any = None,
 
     if isinstance(result, Heads):
         if not out_shapes:
-            raise InputError("an outputdense template needs the outputs (their shapes)",
-                             source="create_model")
+            raise InputError(
+                "an outputdense template needs the outputs (their shapes)", source="create_model"
+            )
         heads = {}
         for n, shape in out_shapes.items():
             act = result.activation
@@ -343,19 +361,30 @@ def create_model(template: Callable[..., Any], inputs: Any, outputs: Any = None,
         given = list(result) if isinstance(result, list | tuple) else [result]
         names = list(out_shapes) or [f"output_{i}" for i in range(len(given))]
         if len(given) != len(names):
-            raise InputError(f"the template returned {len(given)} outputs for "
-                             f"{len(names)} output views", source="create_model")
+            raise InputError(
+                f"the template returned {len(given)} outputs for {len(names)} output views",
+                source="create_model",
+            )
         result = dict(zip(names, given, strict=True))
     result = {n: _named(t, n) for n, t in result.items()}
 
-    model_inputs: Any = (tensors if in_struct == "dict" else
-                         next(iter(tensors.values())) if in_struct == "single"
-                         else list(tensors.values()))
-    model_outputs: Any = (result if out_struct == "dict" else
-                          next(iter(result.values())) if out_struct == "single"
-                          and len(result) == 1 else list(result.values()))
-    return k.Model(model_inputs, model_outputs,
-                   name=name or getattr(template, "__name__", None) or "model")
+    model_inputs: Any = (
+        tensors
+        if in_struct == "dict"
+        else next(iter(tensors.values()))
+        if in_struct == "single"
+        else list(tensors.values())
+    )
+    model_outputs: Any = (
+        result
+        if out_struct == "dict"
+        else next(iter(result.values()))
+        if out_struct == "single" and len(result) == 1
+        else list(result.values())
+    )
+    return k.Model(
+        model_inputs, model_outputs, name=name or getattr(template, "__name__", None) or "model"
+    )
 
 
 def _named(tensor: Any, name: str) -> Any:
@@ -383,9 +412,17 @@ def model_dir(name: str) -> Path:
     return path
 
 
-def fit(net: Any, train: Any, validation: Any = None, epochs: int = 10, patience: int = 5,
-        name: str | None = None, callbacks: list[Any] | None = None, verbose: int | str = 0,
-        **kwargs: Any) -> Any:
+def fit(
+    net: Any,
+    train: Any,
+    validation: Any = None,
+    epochs: int = 10,
+    patience: int = 5,
+    name: str | None = None,
+    callbacks: list[Any] | None = None,
+    verbose: int | str = 0,
+    **kwargs: Any,
+) -> Any:
     """Train a compiled model with early stopping and a CSV log, then save it.
 
     Parameters
@@ -424,24 +461,35 @@ def fit(net: Any, train: Any, validation: Any = None, epochs: int = 10, patience
     """
     k = _need_keras()
     if getattr(net, "optimizer", None) is None or not getattr(net, "compiled", True):
-        raise InputError("compile the model before fit (net.compile(optimizer, loss))",
-                         source="fit")
+        raise InputError(
+            "compile the model before fit (net.compile(optimizer, loss))", source="fit"
+        )
     folder = model_dir(name or net.name)
     log_path = folder / "training.log"
     model_path = folder / "model.keras"
     monitor = "val_loss" if validation is not None else "loss"
-    cbs = [k.callbacks.EarlyStopping(monitor=monitor, patience=int(patience),
-                                     restore_best_weights=True),
-           k.callbacks.CSVLogger(str(log_path)), *(callbacks or [])]
+    cbs = [
+        k.callbacks.EarlyStopping(
+            monitor=monitor, patience=int(patience), restore_best_weights=True
+        ),
+        k.callbacks.CSVLogger(str(log_path)),
+        *(callbacks or []),
+    ]
     if isinstance(train, tuple) and len(train) == 2:
         x, y = train
     else:
         x, y = train, None
-    history = net.fit(x, y, validation_data=validation, epochs=int(epochs), callbacks=cbs,
-                      verbose=verbose, **kwargs)
+    history = net.fit(
+        x,
+        y,
+        validation_data=validation,
+        epochs=int(epochs),
+        callbacks=cbs,
+        verbose=verbose,
+        **kwargs,
+    )
     net.save(str(model_path))
-    history.params = {**(history.params or {}), "model_path": model_path,
-                      "log_path": log_path}
+    history.params = {**(history.params or {}), "model_path": model_path, "log_path": log_path}
     return history
 
 
@@ -475,12 +523,22 @@ def predict_layer(net: Any, data: Any, layer_name: str, **kwargs: Any) -> Any:
         layer = net.get_layer(layer_name)
     except ValueError as err:
         names = [lay.name for lay in net.layers]
-        raise InputError(f"no layer {layer_name!r} in model {net.name!r}; layers: {names}",
-                         source="predict_layer") from err
+        raise InputError(
+            f"no layer {layer_name!r} in model {net.name!r}; layers: {names}",
+            source="predict_layer",
+        ) from err
     sub = k.Model(net.input, layer.output, name=f"{net.name}_{layer_name}")
     kwargs.setdefault("verbose", 0)
     return sub.predict(data, **kwargs)
 
 
-__all__ = ["Heads", "create_model", "example_shape", "fit", "inputlayer", "model_dir",
-           "outputdense", "predict_layer"]
+__all__ = [
+    "Heads",
+    "create_model",
+    "example_shape",
+    "fit",
+    "inputlayer",
+    "model_dir",
+    "outputdense",
+    "predict_layer",
+]

@@ -53,20 +53,20 @@ def _label(chrom: str, start: int, ident: str, ref: str, alt: str) -> str:
 def _warn(what: str, labels: list[str], limit: int = 10) -> None:
     shown = ", ".join(labels[:limit])
     more = f" and {len(labels) - limit} more" if len(labels) > limit else ""
-    warnings.warn(f"{len(labels)} variant(s) {what}: {shown}{more}", UserWarning,
-                  stacklevel=3)
+    warnings.warn(f"{len(labels)} variant(s) {what}: {shown}{more}", UserWarning, stacklevel=3)
 
 
 def _read_variants(vcf: Any) -> tuple[pd.DataFrame, str]:
     """Read the VCF and split multi-allelic ALTs into one row per allele."""
-    table = read_regions(vcf, fmt="vcf") if isinstance(vcf, str | os.PathLike) else \
-        read_regions(vcf)
-    source = str(table.attrs.get("source", vcf if isinstance(vcf, str | os.PathLike)
-                                 else type(vcf).__name__))
+    table = (
+        read_regions(vcf, fmt="vcf") if isinstance(vcf, str | os.PathLike) else read_regions(vcf)
+    )
+    source = str(
+        table.attrs.get("source", vcf if isinstance(vcf, str | os.PathLike) else type(vcf).__name__)
+    )
     missing = [c for c in ("ref", "alt") if c not in table.columns]
     if missing:
-        raise InputError(f"variants need 'ref' and 'alt' columns; missing {missing}",
-                         source=source)
+        raise InputError(f"variants need 'ref' and 'alt' columns; missing {missing}", source=source)
     table = table[["chrom", "start", "name", "ref", "alt"]].copy()
     table["alt"] = table["alt"].astype(str).str.split(",")
     table = table.explode("alt", ignore_index=True)
@@ -108,8 +108,11 @@ def _strands(table: pd.DataFrame, annotation: Any) -> np.ndarray:
     strand[minus & ~plus] = "-"
     both = np.flatnonzero(plus & minus)
     if len(both):
-        _warn("lie in both plus- and minus-strand annotation regions and are scored on the "
-              "plus strand", [table["label"].iat[i] for i in both])
+        _warn(
+            "lie in both plus- and minus-strand annotation regions and are scored on the "
+            "plus strand",
+            [table["label"].iat[i] for i in both],
+        )
     return strand
 
 
@@ -131,29 +134,32 @@ def _select(out: Any, output: int | str | None, model: Any) -> np.ndarray:
         names = list(out)
         if output is None:
             if len(names) != 1:
-                raise InputError(f"the model has {len(names)} outputs {names}; choose one "
-                                 "with output=", source=_SOURCE)
+                raise InputError(
+                    f"the model has {len(names)} outputs {names}; choose one with output=",
+                    source=_SOURCE,
+                )
             return np.asarray(out[names[0]])
         key = output if isinstance(output, str) else names[output]
         return np.asarray(out[key])
     if isinstance(out, list | tuple):
         if output is None:
             if len(out) != 1:
-                raise InputError(f"the model has {len(out)} outputs; choose one with output=",
-                                 source=_SOURCE)
+                raise InputError(
+                    f"the model has {len(out)} outputs; choose one with output=", source=_SOURCE
+                )
             return np.asarray(out[0])
         if isinstance(output, str):
             names = list(getattr(model, "output_names", None) or [])
             if output not in names:
-                raise InputError(f"output={output!r} is not one of the model's outputs "
-                                 f"{names}", source=_SOURCE)
+                raise InputError(
+                    f"output={output!r} is not one of the model's outputs {names}", source=_SOURCE
+                )
             output = names.index(output)
         return np.asarray(out[output])
-    if output not in (None, 0) and not (isinstance(output, str)
-                                        and output in (getattr(model, "output_names", None)
-                                                       or [])):
-        raise InputError(f"the model has a single output; got output={output!r}",
-                         source=_SOURCE)
+    if output not in (None, 0) and not (
+        isinstance(output, str) and output in (getattr(model, "output_names", None) or [])
+    ):
+        raise InputError(f"the model has a single output; got output={output!r}", source=_SOURCE)
     return np.asarray(out)
 
 
@@ -174,16 +180,24 @@ def _check_args(binsize: Any, order: Any, batch_size: Any, eps: Any) -> None:
     if order > binsize:
         raise InputError(f"order={order} exceeds binsize={binsize}", source=_SOURCE)
     if not isinstance(batch_size, int | np.integer) or batch_size < 1:
-        raise InputError(f"batch_size must be an integer >= 1, got {batch_size!r}",
-                         source=_SOURCE)
+        raise InputError(f"batch_size must be an integer >= 1, got {batch_size!r}", source=_SOURCE)
     if not eps >= 0:
         raise InputError(f"eps must be >= 0, got {eps!r}", source=_SOURCE)
 
 
-def variant_effects(model: Any, genome: xr.DataArray, vcf: Any, *, binsize: int,
-                    order: int = 1, annotation: Any = None,
-                    conditions: Sequence[str] | None = None, batch_size: int = 256,
-                    output: int | str | None = None, eps: float = 1e-6) -> xr.Dataset:
+def variant_effects(
+    model: Any,
+    genome: xr.DataArray,
+    vcf: Any,
+    *,
+    binsize: int,
+    order: int = 1,
+    annotation: Any = None,
+    conditions: Sequence[str] | None = None,
+    batch_size: int = 256,
+    output: int | str | None = None,
+    eps: float = 1e-6,
+) -> xr.Dataset:
     """Score SNVs by the change they cause in a keras model's prediction.
 
     Parameters
@@ -249,18 +263,28 @@ def variant_effects(model: Any, genome: xr.DataArray, vcf: Any, *, binsize: int,
     """
     _check_args(binsize, order, batch_size, eps)
     if gm.CHROM not in genome.dims or genome.ndim != 2:
-        raise InputError(f"genome must be a ({gm.CHROM}, {gm.POS}) sequence array, got dims "
-                         f"{genome.dims}", source=_SOURCE)
+        raise InputError(
+            f"genome must be a ({gm.CHROM}, {gm.POS}) sequence array, got dims {genome.dims}",
+            source=_SOURCE,
+        )
     genome = genome.transpose(gm.CHROM, ...)
     table, source = _read_variants(vcf)
-    table["label"] = [_label(*r) for r in table[["chrom", "start", "name", "ref", "alt"]]
-                      .itertuples(index=False)]
+    table["label"] = [
+        _label(*r) for r in table[["chrom", "start", "name", "ref", "alt"]].itertuples(index=False)
+    ]
 
     chrom_names = [str(c) for c in genome[gm.CHROM].values]
-    lengths = (genome[gm.CHROM_LENGTH].values.astype(np.int64) if gm.CHROM_LENGTH in
-               genome.coords else np.full(len(chrom_names), genome.shape[1], np.int64))
-    snv = (table["ref"].str.len().eq(1) & table["alt"].str.len().eq(1)
-           & table["ref"].str.upper().isin(_BASES) & table["alt"].str.upper().isin(_BASES))
+    lengths = (
+        genome[gm.CHROM_LENGTH].values.astype(np.int64)
+        if gm.CHROM_LENGTH in genome.coords
+        else np.full(len(chrom_names), genome.shape[1], np.int64)
+    )
+    snv = (
+        table["ref"].str.len().eq(1)
+        & table["alt"].str.len().eq(1)
+        & table["ref"].str.upper().isin(_BASES)
+        & table["alt"].str.upper().isin(_BASES)
+    )
     known = table["chrom"].isin(chrom_names)
     skipped: list[str] = []
     not_snv = table.loc[~snv, "label"].tolist()
@@ -270,8 +294,7 @@ def variant_effects(model: Any, genome: xr.DataArray, vcf: Any, *, binsize: int,
     unknown = table.loc[snv & ~known, "label"].tolist()
     if unknown:
         have = ", ".join(chrom_names[:5]) + (", ..." if len(chrom_names) > 5 else "")
-        _warn(f"lie on chromosomes the genome lacks (it has {have}) and were skipped",
-              unknown)
+        _warn(f"lie on chromosomes the genome lacks (it has {have}) and were skipped", unknown)
         skipped += [f"{s}: chromosome not in the genome" for s in unknown]
     table = table[snv & known].reset_index(drop=True)
 
@@ -279,11 +302,16 @@ def variant_effects(model: Any, genome: xr.DataArray, vcf: Any, *, binsize: int,
     rows = table["chrom"].map(index).to_numpy(np.int64)
     starts = table["start"].to_numpy(np.int64)
     centre = _gather(genome.data, rows, starts, lengths)
-    genome_base = np.array(list(encode.decode(centre)), dtype=object) if len(centre) else \
-        np.array([], dtype=object)
+    genome_base = (
+        np.array(list(encode.decode(centre)), dtype=object)
+        if len(centre)
+        else np.array([], dtype=object)
+    )
     match = table["ref"].str.upper().to_numpy(dtype=object) == genome_base
-    mismatched = [f"{lab}: genome has {g}" for lab, g in
-                  zip(table.loc[~match, "label"], genome_base[~match], strict=True)]
+    mismatched = [
+        f"{lab}: genome has {g}"
+        for lab, g in zip(table.loc[~match, "label"], genome_base[~match], strict=True)
+    ]
     if mismatched:
         _warn("have a REF that differs from the genome and were excluded", mismatched)
     table = table[match].reset_index(drop=True)
@@ -292,8 +320,9 @@ def variant_effects(model: Any, genome: xr.DataArray, vcf: Any, *, binsize: int,
 
     half = binsize // 2
     offsets = np.arange(binsize, dtype=np.int64) - half
-    alt_codes = encode.encode("".join(table["alt"].str.upper())) if len(table) else \
-        np.zeros(0, np.uint8)
+    alt_codes = (
+        encode.encode("".join(table["alt"].str.upper())) if len(table) else np.zeros(0, np.uint8)
+    )
     minus = strand == "-"
     refs, alts = [], []
     for lo in range(0, len(table), batch_size):
@@ -305,8 +334,7 @@ def variant_effects(model: Any, genome: xr.DataArray, vcf: Any, *, binsize: int,
         flip = np.concatenate([minus[sl], minus[sl]])
         codes[flip] = encode.revcomp_codes(codes[flip])
         x = encode.onehot(codes, order)
-        y = _as_matrix(_select(model.predict(x, batch_size=batch_size, verbose=0), output,
-                               model))
+        y = _as_matrix(_select(model.predict(x, batch_size=batch_size, verbose=0), output, model))
         n = window.shape[0]
         refs.append(y[:n])
         alts.append(y[n:])
@@ -318,11 +346,13 @@ def variant_effects(model: Any, genome: xr.DataArray, vcf: Any, *, binsize: int,
         width = len(conditions) if conditions is not None else 0
         ref = alt = np.zeros((0, width), np.float32)
     n_cond = ref.shape[1]
-    labels = ([str(c) for c in conditions] if conditions is not None
-              else [f"c{i}" for i in range(n_cond)])
+    labels = (
+        [str(c) for c in conditions] if conditions is not None else [f"c{i}" for i in range(n_cond)]
+    )
     if len(labels) != n_cond:
-        raise InputError(f"{len(labels)} conditions {labels} for {n_cond} model output "
-                         "columns", source=_SOURCE)
+        raise InputError(
+            f"{len(labels)} conditions {labels} for {n_cond} model output columns", source=_SOURCE
+        )
     dims = (VARIANT, gm.CONDITION)
     with np.errstate(divide="ignore", invalid="ignore"):
         logratio = np.log2((alt + eps) / (ref + eps)).astype(ref.dtype)
@@ -336,11 +366,25 @@ def variant_effects(model: Any, genome: xr.DataArray, vcf: Any, *, binsize: int,
         "alt_allele": (VARIANT, table["alt"].str.upper().to_numpy(dtype=object)),
         gm.REGION_STRAND: (VARIANT, strand.astype(object)),
     }
-    attrs = {gm.BINSIZE: int(binsize), gm.ORDER: int(order), "eps": float(eps),
-             gm.SOURCE: gm.source_stamp(), "vcf": source,
-             REF_MISMATCH: mismatched, SKIPPED: skipped}
-    return xr.Dataset({"ref": (dims, ref), "alt": (dims, alt), "diff": (dims, alt - ref),
-                       "logratio": (dims, logratio)}, coords=coords, attrs=attrs)
+    attrs = {
+        gm.BINSIZE: int(binsize),
+        gm.ORDER: int(order),
+        "eps": float(eps),
+        gm.SOURCE: gm.source_stamp(),
+        "vcf": source,
+        REF_MISMATCH: mismatched,
+        SKIPPED: skipped,
+    }
+    return xr.Dataset(
+        {
+            "ref": (dims, ref),
+            "alt": (dims, alt),
+            "diff": (dims, alt - ref),
+            "logratio": (dims, logratio),
+        },
+        coords=coords,
+        attrs=attrs,
+    )
 
 
 def variant_table(ds: xr.Dataset) -> pd.DataFrame:
@@ -371,15 +415,17 @@ def variant_table(ds: xr.Dataset) -> pd.DataFrame:
     ['chrom', 'start', 'end', 'id', 'ref', 'alt', 'strand', 'ref_c0']
     """
     starts = np.asarray(ds[gm.REGION_START].values, dtype=np.int64)
-    table = pd.DataFrame({
-        "chrom": np.asarray(ds[gm.REGION_CHROM].values).astype(str),
-        "start": starts,
-        "end": starts + 1,
-        "id": np.asarray(ds["id"].values).astype(str),
-        "ref": np.asarray(ds["ref_allele"].values).astype(str),
-        "alt": np.asarray(ds["alt_allele"].values).astype(str),
-        "strand": np.asarray(ds[gm.REGION_STRAND].values).astype(str),
-    })
+    table = pd.DataFrame(
+        {
+            "chrom": np.asarray(ds[gm.REGION_CHROM].values).astype(str),
+            "start": starts,
+            "end": starts + 1,
+            "id": np.asarray(ds["id"].values).astype(str),
+            "ref": np.asarray(ds["ref_allele"].values).astype(str),
+            "alt": np.asarray(ds["alt_allele"].values).astype(str),
+            "strand": np.asarray(ds[gm.REGION_STRAND].values).astype(str),
+        }
+    )
     conditions = [str(c) for c in ds[gm.CONDITION].values]
     for score in SCORES:
         if score not in ds:
@@ -390,8 +436,12 @@ def variant_table(ds: xr.Dataset) -> pd.DataFrame:
     return table
 
 
-def write_variant_effects(ds: xr.Dataset, path: str | os.PathLike, overwrite: bool = False,
-                          table: str | os.PathLike | None = None) -> tuple[Path, Path]:
+def write_variant_effects(
+    ds: xr.Dataset,
+    path: str | os.PathLike,
+    overwrite: bool = False,
+    table: str | os.PathLike | None = None,
+) -> tuple[Path, Path]:
     """Save a :func:`variant_effects` result as a zarr v3 store and a TSV table.
 
     Parameters

@@ -143,13 +143,17 @@ class ArraySpec:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise InputError(f"unknown array kind {self.kind!r}; expected one of "
-                             f"{list(KINDS)}", source="ArraySpec")
+            raise InputError(
+                f"unknown array kind {self.kind!r}; expected one of {list(KINDS)}",
+                source="ArraySpec",
+            )
         if self.kind == ONEHOT and self.base_axis is None:
             object.__setattr__(self, "base_axis", 2)
         if self.kind == CODES and self.scale:
-            raise InputError("sequence codes cannot be scaled (scale=True); one-hot them "
-                             "first", source="ArraySpec")
+            raise InputError(
+                "sequence codes cannot be scaled (scale=True); one-hot them first",
+                source="ArraySpec",
+            )
         if self.kind != PER_REGION and self.pos_axis is None:
             raise InputError(f"a {self.kind} array needs a pos axis", source="ArraySpec")
 
@@ -191,36 +195,57 @@ class ArraySpec:
             raise TypeError(f"expected an xarray.DataArray, got {type(arr).__name__}")
         dims = tuple(arr.dims)
         if not dims or dims[0] != model.REGION:
-            raise InputError(f"augmentations work on views with dims ({model.REGION!r}, "
-                             f"{model.POS!r}, ...); got dims {dims}", source="augment")
+            raise InputError(
+                f"augmentations work on views with dims ({model.REGION!r}, "
+                f"{model.POS!r}, ...); got dims {dims}",
+                source="augment",
+            )
         attrs = arr.attrs
         pos_axis = dims.index(model.POS) if model.POS in dims else None
         alphabet = str(attrs.get(model.ALPHABET, encode.DNA))
         resolution = attrs.get(model.RESOLUTION, 1)
         if resolution is None:  # recorded as None: one value per region
             resolution = model.REGION_RESOLUTION
-        if model.BASE in dims and (attrs.get(model.KIND) == model.ONEHOT_VIEW
-                                   or model.ORDER in attrs):
-            return cls(ONEHOT, pos_axis, dims.index(model.BASE), None,
-                       int(attrs.get(model.ORDER, 1)), alphabet, 1, 0, bool(scale))
+        if model.BASE in dims and (
+            attrs.get(model.KIND) == model.ONEHOT_VIEW or model.ORDER in attrs
+        ):
+            return cls(
+                ONEHOT,
+                pos_axis,
+                dims.index(model.BASE),
+                None,
+                int(attrs.get(model.ORDER, 1)),
+                alphabet,
+                1,
+                0,
+                bool(scale),
+            )
         if arr.ndim == 2 and pos_axis == 1 and attrs.get("view_of") in _SEQUENCE_SOURCES:
-            return cls(CODES, 1, None, None, 1, alphabet, 1, model.fill_value(arr),
-                       bool(scale))
+            return cls(CODES, 1, None, None, 1, alphabet, 1, model.fill_value(arr), bool(scale))
         stranded = model.STRAND in dims and arr.sizes[model.STRAND] == 2
         strand_axis = dims.index(model.STRAND) if stranded else None
-        per_region = (pos_axis is None or arr.sizes[model.POS] == 1
-                      or resolution == model.REGION_RESOLUTION)
+        per_region = (
+            pos_axis is None or arr.sizes[model.POS] == 1 or resolution == model.REGION_RESOLUTION
+        )
         if scale is None:
             mode = str(attrs.get("mode", ""))
-            scale = not per_region and not (mode in _UNSCALED_MODES
-                                            or mode.endswith("_category"))
-        return cls(PER_REGION if per_region else COVERAGE, pos_axis, None, strand_axis, 1,
-                   alphabet, None if per_region else int(resolution), model.fill_value(arr),
-                   bool(scale))
+            scale = not per_region and not (mode in _UNSCALED_MODES or mode.endswith("_category"))
+        return cls(
+            PER_REGION if per_region else COVERAGE,
+            pos_axis,
+            None,
+            strand_axis,
+            1,
+            alphabet,
+            None if per_region else int(resolution),
+            model.fill_value(arr),
+            bool(scale),
+        )
 
 
-def specs_of(arrays: Mapping[str, xr.DataArray] | xr.Dataset,
-             **scale: bool) -> dict[str, ArraySpec]:
+def specs_of(
+    arrays: Mapping[str, xr.DataArray] | xr.Dataset, **scale: bool
+) -> dict[str, ArraySpec]:
     """Build the :class:`ArraySpec` of each named array (``name=False`` overrides scale).
 
     Examples
@@ -288,8 +313,10 @@ def _seed_of(random_state: int | np.random.Generator | None) -> int:
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(1 << 63))
     if isinstance(random_state, bool) or not isinstance(random_state, int | np.integer):
-        raise InputError(f"random_state must be an int, a numpy Generator or None, got "
-                         f"{random_state!r}", source="augment")
+        raise InputError(
+            f"random_state must be an int, a numpy Generator or None, got {random_state!r}",
+            source="augment",
+        )
     return int(random_state)
 
 
@@ -302,13 +329,15 @@ def _rng_of(rng: Random | int | None) -> Random:
 # -- numpy kernels (the hot path) ---------------------------------------------------------
 def _flip_all(x: np.ndarray, spec: ArraySpec) -> np.ndarray:
     if spec.kind in (ONEHOT, CODES) and spec.alphabet != encode.DNA:
-        raise InputError(f"a reverse complement needs a DNA array, got alphabet "
-                         f"{spec.alphabet!r}", source="flip")
+        raise InputError(
+            f"a reverse complement needs a DNA array, got alphabet {spec.alphabet!r}", source="flip"
+        )
     if spec.kind == ONEHOT:
         if spec.order == 1:  # A,C,G,T -> T,G,C,A: the channels reversed
             return np.ascontiguousarray(np.flip(x, (spec.pos_axis, spec.base_axis)))
-        return np.take(np.flip(x, spec.pos_axis), encode.revcomp_permutation(spec.order),
-                       axis=spec.base_axis)
+        return np.take(
+            np.flip(x, spec.pos_axis), encode.revcomp_permutation(spec.order), axis=spec.base_axis
+        )
     if spec.kind == CODES:
         return encode.revcomp_codes(x, axis=spec.pos_axis)
     if spec.pos_axis is not None:
@@ -318,8 +347,7 @@ def _flip_all(x: np.ndarray, spec: ArraySpec) -> np.ndarray:
     return np.ascontiguousarray(x)
 
 
-def flip_batch(batch: np.ndarray, spec: ArraySpec,
-               mask: np.ndarray | None = None) -> np.ndarray:
+def flip_batch(batch: np.ndarray, spec: ArraySpec, mask: np.ndarray | None = None) -> np.ndarray:
     """Flip the orientation of the examples in ``mask`` (all if None); a new array.
 
     One-hot (any order) and codes are reverse-complemented; coverage is reversed along
@@ -372,8 +400,7 @@ def shift_batch(batch: np.ndarray, spec: ArraySpec, shift_bp: np.ndarray) -> np.
     x = np.asarray(batch)
     t = _bins(shift_bp, spec)
     if len(t) != x.shape[0]:
-        raise InputError(f"{len(t)} shifts for a batch of {x.shape[0]} examples",
-                         source="shift")
+        raise InputError(f"{len(t)} shifts for a batch of {x.shape[0]} examples", source="shift")
     if not t.any():
         return x
     out = x.copy()
@@ -384,11 +411,11 @@ def shift_batch(batch: np.ndarray, spec: ArraySpec, shift_bp: np.ndarray) -> np.
         rows = np.flatnonzero(t == step)
         k = min(abs(int(step)), n_pos)
         if step > 0:
-            dst[rows, k:] = src[rows, :n_pos - k]
+            dst[rows, k:] = src[rows, : n_pos - k]
             dst[rows, :k] = spec.fill
         else:
-            dst[rows, :n_pos - k] = src[rows, k:]
-            dst[rows, n_pos - k:] = spec.fill
+            dst[rows, : n_pos - k] = src[rows, k:]
+            dst[rows, n_pos - k :] = spec.fill
     return out
 
 
@@ -416,8 +443,7 @@ def scale_batch(batch: np.ndarray, spec: ArraySpec, factors: np.ndarray) -> np.n
     dtype = _scaled_dtype(x.dtype)
     f = np.asarray(factors, dtype=dtype)
     if len(f) != x.shape[0]:
-        raise InputError(f"{len(f)} factors for a batch of {x.shape[0]} examples",
-                         source="scale")
+        raise InputError(f"{len(f)} factors for a batch of {x.shape[0]} examples", source="scale")
     flat = x.astype(dtype, copy=False).reshape(x.shape[0], -1)  # contiguous inner loop
     return (flat * f[:, None]).reshape(x.shape)
 
@@ -458,8 +484,7 @@ class Flip(Augmentation):
 
     def __post_init__(self) -> None:
         if not 0.0 <= float(self.p) <= 1.0:
-            raise InputError(f"flip probability must lie in [0, 1], got {self.p!r}",
-                             source="flip")
+            raise InputError(f"flip probability must lie in [0, 1], got {self.p!r}", source="flip")
 
     def draw(self, n: int, rng: Random) -> Params:
         """``{"flip": bool mask}``."""
@@ -486,8 +511,10 @@ class Scale(Augmentation):
 
     def __post_init__(self) -> None:
         if not 0.0 <= float(self.d) < 1.0:
-            raise InputError(f"scale d must lie in [0, 1) (factors in [1 - d, 1 + d]), "
-                             f"got {self.d!r}", source="scale")
+            raise InputError(
+                f"scale d must lie in [0, 1) (factors in [1 - d, 1 + d]), got {self.d!r}",
+                source="scale",
+            )
 
     def draw(self, n: int, rng: Random) -> Params:
         """``{"scale": factors}``."""
@@ -519,10 +546,10 @@ class Shift(Augmentation):
 
     def __post_init__(self) -> None:
         for name, value, low in (("shift", self.max_bp, 0), ("step", self.step, 1)):
-            if (isinstance(value, bool) or not isinstance(value, int | np.integer)
-                    or value < low):
-                raise InputError(f"{name} must be an integer >= {low} (bp), got {value!r}",
-                                 source="shift")
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+                raise InputError(
+                    f"{name} must be an integer >= {low} (bp), got {value!r}", source="shift"
+                )
 
     def draw(self, n: int, rng: Random) -> Params:
         """``{"shift": shifts in bp}`` (int64)."""
@@ -579,8 +606,13 @@ class Compose(Augmentation):
         return np.dtype(dtype)
 
 
-def as_augmentation(augmentation: Augmentation | str | Sequence[Augmentation | str] | None,
-                    *, scale: float = 0.1, shift: int = 10, p: float = 0.5) -> Augmentation:
+def as_augmentation(
+    augmentation: Augmentation | str | Sequence[Augmentation | str] | None,
+    *,
+    scale: float = 0.1,
+    shift: int = 10,
+    p: float = 0.5,
+) -> Augmentation:
     """Turn a name, a list of names/objects, or None into an :class:`Augmentation`.
 
     Parameters
@@ -610,25 +642,35 @@ def as_augmentation(augmentation: Augmentation | str | Sequence[Augmentation | s
         return Compose([])
     if isinstance(augmentation, str):
         makers: dict[str, Callable[[], Augmentation]] = {
-            "flip": lambda: Flip(p), "scale": lambda: Scale(scale),
-            "shift": lambda: Shift(shift)}
+            "flip": lambda: Flip(p),
+            "scale": lambda: Scale(scale),
+            "shift": lambda: Shift(shift),
+        }
         if augmentation not in makers:
-            raise InputError(f"unknown augmentation {augmentation!r}; expected one of "
-                             f"{list(NAMES)}, an Augmentation, or a list of them",
-                             source="augment")
+            raise InputError(
+                f"unknown augmentation {augmentation!r}; expected one of "
+                f"{list(NAMES)}, an Augmentation, or a list of them",
+                source="augment",
+            )
         return makers[augmentation]()
     if isinstance(augmentation, Sequence):
-        return Compose([as_augmentation(a, scale=scale, shift=shift, p=p)
-                        for a in augmentation])
-    raise InputError(f"cannot use {augmentation!r} as an augmentation; expected one of "
-                     f"{list(NAMES)}, an Augmentation, or a list of them", source="augment")
+        return Compose([as_augmentation(a, scale=scale, shift=shift, p=p) for a in augmentation])
+    raise InputError(
+        f"cannot use {augmentation!r} as an augmentation; expected one of "
+        f"{list(NAMES)}, an Augmentation, or a list of them",
+        source="augment",
+    )
 
 
 # -- per batch ----------------------------------------------------------------------------
-def augment_batch(batch: Mapping[str, np.ndarray], specs: Mapping[str, ArraySpec],
-                  augmentation: Augmentation | str | Sequence[Augmentation | str],
-                  rng: Random | int | None = None, *,
-                  params: Params | None = None) -> dict[str, np.ndarray]:
+def augment_batch(
+    batch: Mapping[str, np.ndarray],
+    specs: Mapping[str, ArraySpec],
+    augmentation: Augmentation | str | Sequence[Augmentation | str],
+    rng: Random | int | None = None,
+    *,
+    params: Params | None = None,
+) -> dict[str, np.ndarray]:
     """Augment one batch: draw once per example, apply the same draw to every array.
 
     The hot path of a training adapter: plain numpy in, plain numpy out, no dask.
@@ -666,12 +708,15 @@ def augment_batch(batch: Mapping[str, np.ndarray], specs: Mapping[str, ArraySpec
     aug = as_augmentation(augmentation)
     missing = [k for k in batch if k not in specs]
     if missing:
-        raise InputError(f"no ArraySpec for {missing}; specs are given for "
-                         f"{list(specs)}", source="augment_batch")
+        raise InputError(
+            f"no ArraySpec for {missing}; specs are given for {list(specs)}", source="augment_batch"
+        )
     sizes = {k: np.shape(v)[0] for k, v in batch.items()}
     if len(set(sizes.values())) > 1:
-        raise InputError(f"arrays of one batch hold different numbers of examples: {sizes}",
-                         source="augment_batch")
+        raise InputError(
+            f"arrays of one batch hold different numbers of examples: {sizes}",
+            source="augment_batch",
+        )
     n = next(iter(sizes.values()), 0)
     if params is None:
         params = aug.draw(n, _rng_of(rng))
@@ -679,8 +724,13 @@ def augment_batch(batch: Mapping[str, np.ndarray], specs: Mapping[str, ArraySpec
 
 
 # -- DataArrays -----------------------------------------------------------------------------
-def _map_regions(arr: xr.DataArray, fn: Callable[[np.ndarray, int, int], np.ndarray],
-                 dtype: np.dtype, label: str, *key: Any) -> Any:
+def _map_regions(
+    arr: xr.DataArray,
+    fn: Callable[[np.ndarray, int, int], np.ndarray],
+    dtype: np.dtype,
+    label: str,
+    *key: Any,
+) -> Any:
     """Apply ``fn(block, first_region, stop_region)`` to region blocks (lazy on dask).
 
     The dask name is ``label`` plus a token of the input and ``key`` (everything ``fn``
@@ -695,14 +745,17 @@ def _map_regions(arr: xr.DataArray, fn: Callable[[np.ndarray, int, int], np.ndar
         return fn(x, r0, r1)
 
     name = f"{label}-{tokenize(data.name, *key)}"
-    return data.map_blocks(block, dtype=dtype, meta=np.empty((0,) * data.ndim, dtype),
-                           name=name)
+    return data.map_blocks(block, dtype=dtype, meta=np.empty((0,) * data.ndim, dtype), name=name)
 
 
-def augment(arr: xr.DataArray,
-            augmentation: Augmentation | str | Sequence[Augmentation | str] = "flip",
-            random_state: int | np.random.Generator | None = None, *,
-            spec: ArraySpec | None = None, **options: Any) -> xr.DataArray:
+def augment(
+    arr: xr.DataArray,
+    augmentation: Augmentation | str | Sequence[Augmentation | str] = "flip",
+    random_state: int | np.random.Generator | None = None,
+    *,
+    spec: ArraySpec | None = None,
+    **options: Any,
+) -> xr.DataArray:
     """Augment every region of a view with its own random draw; lazy on dask.
 
     Region ``i`` is augmented with the draw of ``RegionRandom(seed, [i])``: the result
@@ -766,20 +819,26 @@ def _is_view(var: xr.DataArray) -> bool:
     return bool(var.dims) and var.dims[0] == model.REGION
 
 
-def _each(obj: xr.Dataset | Mapping[str, xr.DataArray],
-          fn: Callable[[str, xr.DataArray], xr.DataArray]) -> Any:
+def _each(
+    obj: xr.Dataset | Mapping[str, xr.DataArray], fn: Callable[[str, xr.DataArray], xr.DataArray]
+) -> Any:
     """Apply ``fn`` to every view of a Dataset or a mapping; keep the other variables."""
     if isinstance(obj, xr.Dataset):
-        return xr.Dataset({n: fn(str(n), v) if _is_view(v) else v
-                           for n, v in obj.data_vars.items()}, attrs=obj.attrs)
+        return xr.Dataset(
+            {n: fn(str(n), v) if _is_view(v) else v for n, v in obj.data_vars.items()},
+            attrs=obj.attrs,
+        )
     return {n: fn(str(n), v) if _is_view(v) else v for n, v in obj.items()}
 
 
-def augment_dataset(ds: xr.Dataset | Mapping[str, xr.DataArray],
-                    augmentation: Augmentation | str | Sequence[Augmentation | str] = "flip",
-                    random_state: int | np.random.Generator | None = None, *,
-                    specs: Mapping[str, ArraySpec] | None = None,
-                    **options: Any) -> xr.Dataset | dict[str, xr.DataArray]:
+def augment_dataset(
+    ds: xr.Dataset | Mapping[str, xr.DataArray],
+    augmentation: Augmentation | str | Sequence[Augmentation | str] = "flip",
+    random_state: int | np.random.Generator | None = None,
+    *,
+    specs: Mapping[str, ArraySpec] | None = None,
+    **options: Any,
+) -> xr.Dataset | dict[str, xr.DataArray]:
     """Augment every view of a Dataset (or a dict of views) with the same per-region draws.
 
     Variables with ``region`` as first dim are augmented (region ``i`` of each gets the
@@ -811,8 +870,9 @@ def _flip_array(arr: xr.DataArray) -> xr.DataArray:
     data = _map_regions(arr, lambda x, r0, r1: flip_batch(x, spec), arr.dtype, "flip", spec)
     out = arr.copy(data=data)
     if model.REGION_STRAND in arr.coords:
-        out = out.assign_coords({model.REGION_STRAND: (
-            model.REGION, _swap_strands(arr[model.REGION_STRAND].values))})
+        out = out.assign_coords(
+            {model.REGION_STRAND: (model.REGION, _swap_strands(arr[model.REGION_STRAND].values))}
+        )
     return out
 
 
@@ -836,8 +896,7 @@ def flip(arr: xr.DataArray | xr.Dataset | Mapping[str, xr.DataArray]) -> Any:
     return _each(arr, lambda name, var: _flip_array(var))
 
 
-def with_reverse_complement(arr: xr.DataArray | xr.Dataset | Mapping[str, xr.DataArray]
-                            ) -> Any:
+def with_reverse_complement(arr: xr.DataArray | xr.Dataset | Mapping[str, xr.DataArray]) -> Any:
     """Double the data with the flipped copy of every region (Janggu's ``ReverseComplement``
     wrapper: training on both strands).
 
@@ -866,13 +925,35 @@ def with_reverse_complement(arr: xr.DataArray | xr.Dataset | Mapping[str, xr.Dat
         data = np.concatenate([np.asarray(arr.data), np.asarray(flipped.data)], axis=0)
     out = doubled.copy(data=data)
     if model.REGION_STRAND in arr.coords:
-        strands = np.concatenate([arr[model.REGION_STRAND].values.astype(object),
-                                  flipped[model.REGION_STRAND].values])
+        strands = np.concatenate(
+            [arr[model.REGION_STRAND].values.astype(object), flipped[model.REGION_STRAND].values]
+        )
         out = out.assign_coords({model.REGION_STRAND: (model.REGION, strands)})
     return out
 
 
-__all__ = ["CODES", "COVERAGE", "KINDS", "NAMES", "ONEHOT", "PER_REGION", "ArraySpec",
-           "Augmentation", "Compose", "Flip", "RegionRandom", "Scale", "Shift",
-           "as_augmentation", "augment", "augment_batch", "augment_dataset", "flip",
-           "flip_batch", "scale_batch", "shift_batch", "specs_of", "with_reverse_complement"]
+__all__ = [
+    "CODES",
+    "COVERAGE",
+    "KINDS",
+    "NAMES",
+    "ONEHOT",
+    "PER_REGION",
+    "ArraySpec",
+    "Augmentation",
+    "Compose",
+    "Flip",
+    "RegionRandom",
+    "Scale",
+    "Shift",
+    "as_augmentation",
+    "augment",
+    "augment_batch",
+    "augment_dataset",
+    "flip",
+    "flip_batch",
+    "scale_batch",
+    "shift_batch",
+    "specs_of",
+    "with_reverse_complement",
+]

@@ -55,9 +55,11 @@ def _reduce(groups: np.ndarray, how: Reduction, axis: int) -> np.ndarray:
         expect = moved.shape[:-1]
         if out.shape != expect:
             name = getattr(how, "__name__", repr(how))
-            raise InputError(f"the reduction {name} returned shape {out.shape}; expected "
-                             f"{expect} (the input's shape without its last axis)",
-                             source="collapse")
+            raise InputError(
+                f"the reduction {name} returned shape {out.shape}; expected "
+                f"{expect} (the input's shape without its last axis)",
+                source="collapse",
+            )
         return out
     return getattr(np, how)(groups, axis=axis)
 
@@ -67,13 +69,17 @@ def _padding(x: np.ndarray, n: int, fill: Any) -> np.ndarray:
     if np.issubdtype(x.dtype, np.integer) or x.dtype == np.bool_:
         value = float(fill)
         if not value.is_integer():
-            raise InputError(f"cannot pad an array of dtype {x.dtype} with fill={fill!r}; "
-                             "pass an integer fill or partial='ignore'", source="collapse")
+            raise InputError(
+                f"cannot pad an array of dtype {x.dtype} with fill={fill!r}; "
+                "pass an integer fill or partial='ignore'",
+                source="collapse",
+            )
     return np.full(shape, fill, dtype=x.dtype)
 
 
-def bin_reduce(x: np.ndarray, k: int, how: Reduction = "sum", fill: Any = 0,
-               partial: str = "pad") -> np.ndarray:
+def bin_reduce(
+    x: np.ndarray, k: int, how: Reduction = "sum", fill: Any = 0, partial: str = "pad"
+) -> np.ndarray:
     """Reduce groups of ``k`` consecutive positions along axis 1 of a numpy array.
 
     A last group shorter than ``k`` is padded at its end with ``fill`` (``partial="pad"``)
@@ -91,10 +97,10 @@ def bin_reduce(x: np.ndarray, k: int, how: Reduction = "sum", fill: Any = 0,
     n_full, tail = divmod(x.shape[1], k)
     parts = []
     if n_full:
-        groups = x[:, :n_full * k].reshape(x.shape[0], n_full, k, *x.shape[2:])
+        groups = x[:, : n_full * k].reshape(x.shape[0], n_full, k, *x.shape[2:])
         parts.append(_reduce(groups, how, axis=2))
     if tail:
-        last = x[:, n_full * k:]
+        last = x[:, n_full * k :]
         if partial == "pad":
             last = np.concatenate([last, _padding(x, k - tail, fill)], axis=1)
         parts.append(_reduce(last[:, None], how, axis=2))
@@ -103,8 +109,9 @@ def bin_reduce(x: np.ndarray, k: int, how: Reduction = "sum", fill: Any = 0,
     return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
 
-def masked_reduce(x: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                  how: Reduction = "sum") -> np.ndarray:
+def masked_reduce(
+    x: np.ndarray, lo: np.ndarray, hi: np.ndarray, how: Reduction = "sum"
+) -> np.ndarray:
     """Reduce positions ``[lo[i], hi[i])`` along axis 1 of row ``i``; keep axis 1 (size 1).
 
     Examples
@@ -193,15 +200,21 @@ def window_layout(view: xr.DataArray) -> dict[str, Any]:
     grid = view.attrs.get(model.WINDOW_GRID)
     if grid is None:
         if res == model.REGION_RESOLUTION:
-            raise InputError("this view holds one value per region but does not record "
-                             f"its window grid (attrs[{model.WINDOW_GRID!r}])", source="view")
+            raise InputError(
+                "this view holds one value per region but does not record "
+                f"its window grid (attrs[{model.WINDOW_GRID!r}])",
+                source="view",
+            )
         grid = res
     grid = int(grid)
     window = view.attrs.get(model.WINDOW_BP)
     if window is None:
         if res == model.REGION_RESOLUTION:
-            raise InputError("this view holds one value per region but does not record "
-                             f"its window span (attrs[{model.WINDOW_BP!r}])", source="view")
+            raise InputError(
+                "this view holds one value per region but does not record "
+                f"its window span (attrs[{model.WINDOW_BP!r}])",
+                source="view",
+            )
         window = n_pos * int(res)
     window = int(window)
     width = window if res == model.REGION_RESOLUTION else int(res)
@@ -221,10 +234,18 @@ def window_layout(view: xr.DataArray) -> dict[str, Any]:
     hi_f = np.minimum(-(-(ve - origin) // width), n_pos)
     hi_f = np.maximum(hi_f, lo_f + 1)
     return {
-        "origin": origin, "bin": width, "n_pos": n_pos, "window_bp": window,
-        "valid_start": ws, "valid_end": ve, "minus": minus,
-        "lo": np.where(minus, n_pos - hi_f, lo_f), "hi": np.where(minus, n_pos - lo_f, hi_f),
-        "forward_lo": lo_f, "forward_hi": hi_f, "grid": grid,
+        "origin": origin,
+        "bin": width,
+        "n_pos": n_pos,
+        "window_bp": window,
+        "valid_start": ws,
+        "valid_end": ve,
+        "minus": minus,
+        "lo": np.where(minus, n_pos - hi_f, lo_f),
+        "hi": np.where(minus, n_pos - lo_f, hi_f),
+        "forward_lo": lo_f,
+        "forward_hi": hi_f,
+        "grid": grid,
     }
 
 
@@ -233,19 +254,28 @@ def _check_how(how: Any) -> None:
     if callable(how):
         return
     if how not in HOWS:
-        raise InputError(f"unknown how={how!r}; expected one of {list(HOWS)} or a function "
-                         "called as fn(values, axis=-1)", source="collapse")
+        raise InputError(
+            f"unknown how={how!r}; expected one of {list(HOWS)} or a function "
+            "called as fn(values, axis=-1)",
+            source="collapse",
+        )
 
 
-def _result_dtype(kernel: Callable[[np.ndarray], np.ndarray], dtype: np.dtype,
-                  trailing: tuple[int, ...], n: int) -> np.dtype:
+def _result_dtype(
+    kernel: Callable[[np.ndarray], np.ndarray], dtype: np.dtype, trailing: tuple[int, ...], n: int
+) -> np.dtype:
     """Dtype of ``kernel`` on a dummy ``(1, n, 1, ...)`` block (a lazy result's dtype)."""
     sample = np.ones((1, n, *[1] * len(trailing)), dtype=dtype)
     return kernel(sample).dtype
 
 
-def collapse(arr: xr.DataArray, resolution: int | None, how: Reduction = "sum",
-             fill: Any = None, partial: Literal["pad", "ignore"] = "pad") -> xr.DataArray:
+def collapse(
+    arr: xr.DataArray,
+    resolution: int | None,
+    how: Reduction = "sum",
+    fill: Any = None,
+    partial: Literal["pad", "ignore"] = "pad",
+) -> xr.DataArray:
     """Reduce ``pos`` of a region view or coverage track to a coarser resolution.
 
     Parameters
@@ -306,19 +336,23 @@ def collapse(arr: xr.DataArray, resolution: int | None, how: Reduction = "sum",
     array([[3.]])
     """
     kind = model.validate(arr, (model.REGION_VIEW, model.COVERAGE_TRACK))
-    if kind == model.REGION_VIEW and (arr.ndim == 2 and arr.attrs.get("view_of") in (
-            model.SEQUENCE_GENOME, "sequences")):
-        raise InputError("collapse reduces coverage, not sequence codes; one-hot the "
-                         "sequence and sum over 'pos' instead", source="collapse")
+    if kind == model.REGION_VIEW and (
+        arr.ndim == 2 and arr.attrs.get("view_of") in (model.SEQUENCE_GENOME, "sequences")
+    ):
+        raise InputError(
+            "collapse reduces coverage, not sequence codes; one-hot the "
+            "sequence and sum over 'pos' instead",
+            source="collapse",
+        )
     _check_how(how)
     if partial not in ("pad", "ignore"):
-        raise InputError(f"partial must be 'pad' or 'ignore', got {partial!r}",
-                         source="collapse")
+        raise InputError(f"partial must be 'pad' or 'ignore', got {partial!r}", source="collapse")
     current = _resolution(arr)
     fill = model.fill_value(arr) if fill is None else fill
     attrs = dict(arr.attrs)
-    if kind == model.REGION_VIEW and (attrs.get(model.WINDOW_GRID) is None
-                                      or attrs.get(model.WINDOW_BP) is None):
+    if kind == model.REGION_VIEW and (
+        attrs.get(model.WINDOW_GRID) is None or attrs.get(model.WINDOW_BP) is None
+    ):
         attrs[model.WINDOW_GRID] = view_grid(arr)
         attrs[model.WINDOW_BP] = window_layout(arr)["window_bp"]
     data = arr.data
@@ -326,18 +360,23 @@ def collapse(arr: xr.DataArray, resolution: int | None, how: Reduction = "sum",
 
     if resolution is None:
         if kind != model.REGION_VIEW:
-            raise InputError("resolution=None (one value per region) needs a region view; "
-                             "a coverage track takes an integer resolution",
-                             source="collapse")
+            raise InputError(
+                "resolution=None (one value per region) needs a region view; "
+                "a coverage track takes an integer resolution",
+                source="collapse",
+            )
         lay = window_layout(arr)
         lo, hi = lay["lo"], lay["hi"]
 
         def kernel(x: np.ndarray, rows: slice = slice(None)) -> np.ndarray:
             return masked_reduce(x, lo[rows], hi[rows], how)
 
-        dtype = _result_dtype(lambda x: masked_reduce(x, np.zeros(1, np.int64),
-                                                      np.ones(1, np.int64), how),
-                              data.dtype, trailing, 1)
+        dtype = _result_dtype(
+            lambda x: masked_reduce(x, np.zeros(1, np.int64), np.ones(1, np.int64), how),
+            data.dtype,
+            trailing,
+            1,
+        )
         if isinstance(data, da.Array):
             data = data.rechunk({1: -1})
 
@@ -345,20 +384,34 @@ def collapse(arr: xr.DataArray, resolution: int | None, how: Reduction = "sum",
                 r0, r1 = block_info[0]["array-location"][0]
                 return kernel(x, slice(r0, r1))
 
-            out = data.map_blocks(block, chunks=(data.chunks[0], (1,), *data.chunks[2:]),
-                                  dtype=dtype, meta=np.empty((0,) * data.ndim, dtype))
+            out = data.map_blocks(
+                block,
+                chunks=(data.chunks[0], (1,), *data.chunks[2:]),
+                dtype=dtype,
+                meta=np.empty((0,) * data.ndim, dtype),
+            )
         else:
             out = kernel(np.asarray(data))
         attrs[model.RESOLUTION] = model.REGION_RESOLUTION
     else:
         if current == model.REGION_RESOLUTION:
-            raise InputError("this array already holds one value per region; it cannot be "
-                             f"collapsed to resolution={resolution!r}", source="collapse")
-        if (isinstance(resolution, bool) or not isinstance(resolution, int | np.integer)
-                or resolution <= 0 or resolution % current):
-            raise InputError(f"resolution must be a positive integer multiple of the "
-                             f"current resolution ({current} bp) or None, got "
-                             f"{resolution!r}", source="collapse")
+            raise InputError(
+                "this array already holds one value per region; it cannot be "
+                f"collapsed to resolution={resolution!r}",
+                source="collapse",
+            )
+        if (
+            isinstance(resolution, bool)
+            or not isinstance(resolution, int | np.integer)
+            or resolution <= 0
+            or resolution % current
+        ):
+            raise InputError(
+                f"resolution must be a positive integer multiple of the "
+                f"current resolution ({current} bp) or None, got "
+                f"{resolution!r}",
+                source="collapse",
+            )
         k = int(resolution) // current
 
         def kernel(x: np.ndarray) -> np.ndarray:
@@ -370,15 +423,17 @@ def collapse(arr: xr.DataArray, resolution: int | None, how: Reduction = "sum",
             if any(c % k for c in pos_chunks[:-1]):
                 data = data.rechunk({1: max(k, (max(pos_chunks) // k) * k)})
             out_chunks = tuple(-(-c // k) for c in data.chunks[1])
-            out = data.map_blocks(kernel, chunks=(data.chunks[0], out_chunks,
-                                                  *data.chunks[2:]),
-                                  dtype=dtype, meta=np.empty((0,) * data.ndim, dtype))
+            out = data.map_blocks(
+                kernel,
+                chunks=(data.chunks[0], out_chunks, *data.chunks[2:]),
+                dtype=dtype,
+                meta=np.empty((0,) * data.ndim, dtype),
+            )
         else:
             out = kernel(np.asarray(data))
         attrs[model.RESOLUTION] = int(resolution)
 
-    coords = {name: c.variable for name, c in arr.coords.items()
-              if model.POS not in c.dims}
+    coords = {name: c.variable for name, c in arr.coords.items() if model.POS not in c.dims}
     if kind == model.REGION_VIEW:
         coords[model.POS] = np.arange(out.shape[1], dtype=np.int64)
     result = xr.DataArray(out, dims=arr.dims, coords=coords, name=arr.name, attrs=attrs)
@@ -402,8 +457,10 @@ def view_grid(view: xr.DataArray) -> int:
         return int(grid)
     res = _resolution(view)
     if res == model.REGION_RESOLUTION:
-        raise InputError("this view does not record its window grid "
-                         f"(attrs[{model.WINDOW_GRID!r}])", source="view")
+        raise InputError(
+            f"this view does not record its window grid (attrs[{model.WINDOW_GRID!r}])",
+            source="view",
+        )
     return int(res)
 
 
@@ -420,5 +477,12 @@ def gcd_resolution(*values: Any) -> int:
     return g or 1
 
 
-__all__ = ["HOWS", "bin_reduce", "collapse", "gcd_resolution", "masked_reduce", "view_grid",
-           "window_layout"]
+__all__ = [
+    "HOWS",
+    "bin_reduce",
+    "collapse",
+    "gcd_resolution",
+    "masked_reduce",
+    "view_grid",
+    "window_layout",
+]

@@ -101,9 +101,12 @@ with dims ('region', 'pos')
         raise InputError(str(err), source=_SOURCE) from err
     if kind not in (model.COVERAGE_TRACK, model.REGION_VIEW) or model.CONDITION not in arr.dims:
         view_dims = (model.REGION, model.POS, model.STRAND, model.CONDITION)
-        raise InputError(f"expected a coverage track {model.SPECS[model.COVERAGE_TRACK]} or a "
-                         f"coverage view {view_dims}; got a {kind} with dims "
-                         f"{tuple(arr.dims)}", source=_SOURCE)
+        raise InputError(
+            f"expected a coverage track {model.SPECS[model.COVERAGE_TRACK]} or a "
+            f"coverage view {view_dims}; got a {kind} with dims "
+            f"{tuple(arr.dims)}",
+            source=_SOURCE,
+        )
     return kind
 
 
@@ -122,8 +125,11 @@ def _per_condition(values: Any, labels: Sequence[str], what: str) -> xr.DataArra
     if isinstance(values, Mapping):
         missing = [c for c in labels if c not in values]
         if missing:
-            raise InputError(f"{what} was fitted for the conditions {list(values)} but this "
-                             f"array also has {missing}", source=_SOURCE)
+            raise InputError(
+                f"{what} was fitted for the conditions {list(values)} but this "
+                f"array also has {missing}",
+                source=_SOURCE,
+            )
         got = [values[c] for c in labels]
     else:
         got = [values] * len(labels)
@@ -133,6 +139,7 @@ def _per_condition(values: Any, labels: Sequence[str], what: str) -> xr.DataArra
 
 def _jsonable(obj: Any) -> Any:
     """``obj`` with numpy scalars and arrays turned into plain JSON types."""
+
     def default(o: Any) -> Any:
         if isinstance(o, np.generic | np.ndarray):
             return o.tolist()
@@ -222,15 +229,21 @@ def _user_mask(arr: xr.DataArray, mask: Any) -> xr.DataArray:
     if isinstance(mask, xr.DataArray):
         extra = [d for d in mask.dims if d not in arr.dims]
         if extra:
-            raise InputError(f"mask has dims {tuple(mask.dims)}; {extra} are not dims of the "
-                             f"array {tuple(arr.dims)}", source=_SOURCE)
+            raise InputError(
+                f"mask has dims {tuple(mask.dims)}; {extra} are not dims of the "
+                f"array {tuple(arr.dims)}",
+                source=_SOURCE,
+            )
         return xr.DataArray(mask.data, dims=mask.dims).astype(bool)
     data = mask if isinstance(mask, da.Array) else np.asarray(mask, dtype=bool)
     try:
         data = (da if isinstance(data, da.Array) else np).broadcast_to(data, arr.shape)
     except ValueError as err:
-        raise InputError(f"mask of shape {np.shape(mask)} does not broadcast to the array's "
-                         f"shape {arr.shape} {tuple(arr.dims)}", source=_SOURCE) from err
+        raise InputError(
+            f"mask of shape {np.shape(mask)} does not broadcast to the array's "
+            f"shape {arr.shape} {tuple(arr.dims)}",
+            source=_SOURCE,
+        ) from err
     return xr.DataArray(data, dims=arr.dims).astype(bool)
 
 
@@ -380,14 +393,16 @@ def select_combine(parts: Sequence[list]) -> list:
         if isinstance(items[0], np.ndarray):
             out.append(np.concatenate(items))
         else:
-            out.append((sum(i[0] for i in items), min(i[1] for i in items),
-                        max(i[2] for i in items)))
+            out.append(
+                (sum(i[0] for i in items), min(i[1] for i in items), max(i[2] for i in items))
+            )
     return out
 
 
 # -- the dask driver ---------------------------------------------------------------------
-def _masked(arr: xr.DataArray, mask: Any,
-            pre: Callable[[xr.DataArray], xr.DataArray] | None) -> Any:
+def _masked(
+    arr: xr.DataArray, mask: Any, pre: Callable[[xr.DataArray], xr.DataArray] | None
+) -> Any:
     """float64 values, condition last, NaN where a cell does not count (numpy or dask)."""
     x = arr.astype(np.float64)
     if pre is not None:
@@ -424,20 +439,21 @@ def reduce_blocks(data: Any, chunk: Callable, combine: Callable, *args: Any) -> 
     if not isinstance(data, da.Array):
         return chunk(_rows(data), *args)
     data = data.rechunk({data.ndim - 1: -1})
-    parts = [dask.delayed(_run_chunk, pure=True)(b, chunk, args)
-             for b in data.to_delayed().ravel()]
+    parts = [dask.delayed(_run_chunk, pure=True)(b, chunk, args) for b in data.to_delayed().ravel()]
     if not parts:
         return chunk(np.empty((data.shape[-1], 0)), *args)
     while len(parts) > 1:
-        parts = [dask.delayed(combine, pure=True)(parts[i:i + FAN_IN])
-                 for i in range(0, len(parts), FAN_IN)]
+        parts = [
+            dask.delayed(combine, pure=True)(parts[i : i + FAN_IN])
+            for i in range(0, len(parts), FAN_IN)
+        ]
     (result,) = dask.compute(parts[0])
     return result
 
 
-def condition_moments(arr: xr.DataArray, mask: Any = None,
-                      pre: Callable[[xr.DataArray], xr.DataArray] | None = None
-                      ) -> dict[str, np.ndarray]:
+def condition_moments(
+    arr: xr.DataArray, mask: Any = None, pre: Callable[[xr.DataArray], xr.DataArray] | None = None
+) -> dict[str, np.ndarray]:
     """Count, mean and variance (``ddof=1``) per condition, padding and NaN skipped.
 
     One pass over the data (float64 accumulators, chunks merged with Chan's update).
@@ -496,15 +512,19 @@ def _select(data: Any, states: list[dict[str, Any]]) -> None:
         if not todo:
             return
         queries = sorted({(s["col"], s["nbits"], s["prefix"], s["gather"]) for s in todo})
-        results = dict(zip(queries, reduce_blocks(data, select_chunk, select_combine,
-                                                  queries), strict=True))
+        results = dict(
+            zip(queries, reduce_blocks(data, select_chunk, select_combine, queries), strict=True)
+        )
         for s in todo:
             _advance(s, results[(s["col"], s["nbits"], s["prefix"], s["gather"])])
 
 
-def condition_percentile(arr: xr.DataArray, percentile: float, mask: Any = None,
-                         pre: Callable[[xr.DataArray], xr.DataArray] | None = None
-                         ) -> np.ndarray:
+def condition_percentile(
+    arr: xr.DataArray,
+    percentile: float,
+    mask: Any = None,
+    pre: Callable[[xr.DataArray], xr.DataArray] | None = None,
+) -> np.ndarray:
     """Exact percentile per condition (as ``numpy.percentile``), padding and NaN skipped.
 
     Out of core: a radix selection over the float64 bit patterns (see the module's
@@ -522,8 +542,9 @@ def condition_percentile(arr: xr.DataArray, percentile: float, mask: Any = None,
     if not isinstance(data, da.Array):
         data = np.asarray(data)
     n_cond = data.shape[-1]
-    first = reduce_blocks(data, select_chunk, select_combine,
-                          [(c, 0, 0, False) for c in range(n_cond)])
+    first = reduce_blocks(
+        data, select_chunk, select_combine, [(c, 0, 0, False) for c in range(n_cond)]
+    )
     states, weights = [], []
     for col, result in enumerate(first):
         n = int(result[0].sum())
@@ -531,15 +552,26 @@ def condition_percentile(arr: xr.DataArray, percentile: float, mask: Any = None,
             weights.append(None)
             continue
         k0, k1, t = _virtual_rank(n, percentile)
-        pair = [{"col": col, "rank": k, "nbits": 0, "prefix": 0, "below": 0, "gather": False,
-                 "value": None} for k in (k0, k1)]
+        pair = [
+            {
+                "col": col,
+                "rank": k,
+                "nbits": 0,
+                "prefix": 0,
+                "below": 0,
+                "gather": False,
+                "value": None,
+            }
+            for k in (k0, k1)
+        ]
         for s in pair:
             _advance(s, result)
         states.extend(pair)
         weights.append((pair, t))
     _select(data, states)
-    return np.array([np.nan if w is None else _lerp(w[0][0]["value"], w[0][1]["value"], w[1])
-                     for w in weights])
+    return np.array(
+        [np.nan if w is None else _lerp(w[0][0]["value"], w[0][1]["value"], w[1]) for w in weights]
+    )
 
 
 # -- the normalizers ----------------------------------------------------------------------
@@ -582,8 +614,11 @@ class Normalizer:
         """Apply the fitted normalizer (lazy); record it in ``attrs["normalizers"]``."""
         check_coverage(arr)
         if not self.fitted:
-            raise InputError(f"{self!r} is not fitted: call fit(arr) first, or call the "
-                             "normalizer itself (it fits on first use)", source=_SOURCE)
+            raise InputError(
+                f"{self!r} is not fitted: call fit(arr) first, or call the "
+                "normalizer itself (it fits on first use)",
+                source=_SOURCE,
+            )
         return _finish(arr, self._forward(arr.astype(np.float64)), add=self.entry())
 
     def fit_transform(self, arr: xr.DataArray, mask: Any = None) -> xr.DataArray:
@@ -619,8 +654,9 @@ class Normalizer:
         return f"{type(self).__name__}({args})"
 
 
-def _finish(arr: xr.DataArray, out: xr.DataArray, add: dict[str, Any] | None = None,
-            drop: str | None = None) -> xr.DataArray:
+def _finish(
+    arr: xr.DataArray, out: xr.DataArray, add: dict[str, Any] | None = None, drop: str | None = None
+) -> xr.DataArray:
     """Cast, put the fill value back into padding cells, and update the provenance."""
     out = out.astype(_out_dtype(arr))
     keep = padding_mask(arr)
@@ -629,8 +665,12 @@ def _finish(arr: xr.DataArray, out: xr.DataArray, add: dict[str, Any] | None = N
     steps = list(arr.attrs.get(model.NORMALIZERS) or [])
     if add is not None:
         steps.append(add)
-    if drop is not None and steps and isinstance(steps[-1], Mapping) \
-            and steps[-1].get("name") == drop:
+    if (
+        drop is not None
+        and steps
+        and isinstance(steps[-1], Mapping)
+        and steps[-1].get("name") == drop
+    ):
         steps.pop()
     out.attrs = {**arr.attrs, model.NORMALIZERS: steps}
     out.name = arr.name
@@ -740,8 +780,11 @@ class ZScore(_Fitted):
         labels = _labels(arr)
         st = condition_moments(arr, mask, pre=self._values)
         n, m2 = st["n"], st["m2"]
-        mean = st["mean"] if self._stats["mean"] is None else \
-            _per_condition(self._stats["mean"], labels, "mean").values
+        mean = (
+            st["mean"]
+            if self._stats["mean"] is None
+            else _per_condition(self._stats["mean"], labels, "mean").values
+        )
         if self._stats["std"] is None:
             m2 = m2 + n * (st["mean"] - mean) ** 2
             var = np.divide(m2, n - 1, out=np.zeros_like(m2), where=n > 1)
@@ -750,12 +793,18 @@ class ZScore(_Fitted):
             std = _per_condition(self._stats["std"], labels, "std").values
         flat = ~(std > 1e-12 * np.abs(mean)) | ~np.isfinite(std)
         if flat.any():
-            warnings.warn(f"{self.name}: the conditions {[labels[i] for i in np.flatnonzero(flat)]}"
-                          " have zero variance (or fewer than 2 cells); they are centred but "
-                          "not scaled (std taken as 1)", RuntimeWarning, stacklevel=4)
+            warnings.warn(
+                f"{self.name}: the conditions {[labels[i] for i in np.flatnonzero(flat)]}"
+                " have zero variance (or fewer than 2 cells); they are centred but "
+                "not scaled (std taken as 1)",
+                RuntimeWarning,
+                stacklevel=4,
+            )
         std = np.where(flat, 1.0, std)
-        self._stats = {"mean": dict(zip(labels, mean.tolist(), strict=True)),
-                       "std": dict(zip(labels, std.tolist(), strict=True))}
+        self._stats = {
+            "mean": dict(zip(labels, mean.tolist(), strict=True)),
+            "std": dict(zip(labels, std.tolist(), strict=True)),
+        }
 
     def _forward(self, x: xr.DataArray) -> xr.DataArray:
         return (self._values(x) - self._get(x, "mean")) / self._get(x, "std")
@@ -812,10 +861,14 @@ class PercentileTrimming(_Fitted):
     _keys = ("threshold",)
 
     def __init__(self, percentile: float = 99, threshold: Any = None) -> None:
-        if isinstance(percentile, bool) or not isinstance(percentile, int | float | np.number) \
-                or not 0 < float(percentile) <= 100:
-            raise InputError(f"percentile must be a number in (0, 100], got {percentile!r}",
-                             source=_SOURCE)
+        if (
+            isinstance(percentile, bool)
+            or not isinstance(percentile, int | float | np.number)
+            or not 0 < float(percentile) <= 100
+        ):
+            raise InputError(
+                f"percentile must be a number in (0, 100], got {percentile!r}", source=_SOURCE
+            )
         self.percentile = float(percentile)
         super().__init__(threshold=threshold)
 
@@ -827,11 +880,18 @@ class PercentileTrimming(_Fitted):
         labels = _labels(arr)
         values = condition_percentile(arr, self.percentile, mask)
         if np.isnan(values).any():
-            warnings.warn(f"perctrim: no data in the conditions "
-                          f"{[labels[i] for i in np.flatnonzero(np.isnan(values))]}; they are "
-                          "not clipped", RuntimeWarning, stacklevel=4)
-        self._stats = {"threshold": {c: None if np.isnan(v) else float(v)
-                                     for c, v in zip(labels, values, strict=True)}}
+            warnings.warn(
+                f"perctrim: no data in the conditions "
+                f"{[labels[i] for i in np.flatnonzero(np.isnan(values))]}; they are "
+                "not clipped",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+        self._stats = {
+            "threshold": {
+                c: None if np.isnan(v) else float(v) for c, v in zip(labels, values, strict=True)
+            }
+        }
 
     def _forward(self, x: xr.DataArray) -> xr.DataArray:
         return np.minimum(x, self._get(x, "threshold"))
@@ -869,8 +929,12 @@ class TPM(_Fitted):
         st = condition_moments(arr, mask, pre=self._per_kb)
         total = st["n"] * st["mean"]
         if (total == 0).any():
-            warnings.warn(f"tpm: the conditions {[labels[i] for i in np.flatnonzero(total == 0)]}"
-                          " sum to 0; they are not rescaled", RuntimeWarning, stacklevel=4)
+            warnings.warn(
+                f"tpm: the conditions {[labels[i] for i in np.flatnonzero(total == 0)]}"
+                " sum to 0; they are not rescaled",
+                RuntimeWarning,
+                stacklevel=4,
+            )
         total = np.where(total == 0, 1e6, total)
         self._stats = {"total": dict(zip(labels, total.tolist(), strict=True))}
 
@@ -896,30 +960,38 @@ class FunctionStep(Normalizer):
     @property
     def params(self) -> dict[str, Any]:
         fn = self.function
-        return {"function": f"{getattr(fn, '__module__', '?')}."
-                            f"{getattr(fn, '__qualname__', type(fn).__name__)}"}
+        return {
+            "function": f"{getattr(fn, '__module__', '?')}."
+            f"{getattr(fn, '__qualname__', type(fn).__name__)}"
+        }
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> Normalizer:
-        raise InputError(f"the function step {params.get('function')!r} cannot be rebuilt "
-                         "from attrs; pass the function again", source=_SOURCE)
+        raise InputError(
+            f"the function step {params.get('function')!r} cannot be rebuilt "
+            "from attrs; pass the function again",
+            source=_SOURCE,
+        )
 
     def transform(self, arr: xr.DataArray) -> xr.DataArray:
         check_coverage(arr)
         out = self.function(arr)
         if not isinstance(out, xr.DataArray):
             if np.shape(out) != arr.shape:
-                raise InputError(f"the function {self.params['function']} returned shape "
-                                 f"{np.shape(out)}; expected the array's {arr.shape}",
-                                 source=_SOURCE)
+                raise InputError(
+                    f"the function {self.params['function']} returned shape "
+                    f"{np.shape(out)}; expected the array's {arr.shape}",
+                    source=_SOURCE,
+                )
             out = arr.copy(data=out)
         steps = [*list(arr.attrs.get(model.NORMALIZERS) or []), self.entry()]
         return out.assign_attrs({**arr.attrs, **out.attrs, model.NORMALIZERS: steps})
 
 
 NAMES: dict[str, type[Normalizer]] = {
-    cls.name: cls for cls in (TPM, ZScore, ZScoreLog, RegionLengthNormalization,
-                              PercentileTrimming, LogTransform)}
+    cls.name: cls
+    for cls in (TPM, ZScore, ZScoreLog, RegionLengthNormalization, PercentileTrimming, LogTransform)
+}
 """Normalizer classes by spec name."""
 
 
@@ -944,8 +1016,11 @@ def steps_of(spec: Spec) -> list[Normalizer]:
         return []
     if isinstance(spec, str):
         if spec not in NAMES:
-            raise InputError(f"unknown normalizer {spec!r}; expected one of {list(NAMES)}, a "
-                             "Normalizer object or a function arr -> arr", source=_SOURCE)
+            raise InputError(
+                f"unknown normalizer {spec!r}; expected one of {list(NAMES)}, a "
+                "Normalizer object or a function arr -> arr",
+                source=_SOURCE,
+            )
         return [NAMES[spec]()]
     if isinstance(spec, Normalizer):
         return [spec]
@@ -957,9 +1032,11 @@ def steps_of(spec: Spec) -> list[Normalizer]:
         return [FunctionStep(spec)]
     if isinstance(spec, Sequence):
         return [step for item in spec for step in steps_of(item)]
-    raise InputError(f"cannot use {spec!r} as a normalizer; expected a name from "
-                     f"{list(NAMES)}, a Normalizer, a function or a list of them",
-                     source=_SOURCE)
+    raise InputError(
+        f"cannot use {spec!r} as a normalizer; expected a name from "
+        f"{list(NAMES)}, a Normalizer, a function or a list of them",
+        source=_SOURCE,
+    )
 
 
 def normalize(arr: xr.DataArray, spec: Spec, mask: Any = None) -> xr.DataArray:
@@ -1026,8 +1103,9 @@ def from_params(entries: Any) -> Normalizer | list[Normalizer]:
     if name == FunctionStep.name:
         return FunctionStep.from_params(entries.get("params", {}))
     if name not in NAMES:
-        raise InputError(f"unknown normalizer {name!r} in attrs; expected one of "
-                         f"{list(NAMES)}", source=_SOURCE)
+        raise InputError(
+            f"unknown normalizer {name!r} in attrs; expected one of {list(NAMES)}", source=_SOURCE
+        )
     return NAMES[name].from_params(entries.get("params", {}))
 
 
@@ -1064,21 +1142,40 @@ def denormalize(arr: xr.DataArray) -> xr.DataArray:
     check_coverage(arr)
     changed = arr.attrs.get(NORMALIZERS_INVALID)
     if changed:
-        raise InputError(f"cannot undo the recorded normalizers: the array was changed by "
-                         f"{changed} after normalizing, so their inverse no longer applies",
-                         source=_SOURCE)
+        raise InputError(
+            f"cannot undo the recorded normalizers: the array was changed by "
+            f"{changed} after normalizing, so their inverse no longer applies",
+            source=_SOURCE,
+        )
     steps = from_params(list(arr.attrs.get(model.NORMALIZERS) or []))
     stuck = [s.name for s in steps if not s.invertible]
     if stuck:
-        raise InputError(f"cannot invert the normalizers {stuck} (not invertible)",
-                         source=_SOURCE)
+        raise InputError(f"cannot invert the normalizers {stuck} (not invertible)", source=_SOURCE)
     for step in reversed(steps):
         arr = step.inverse_transform(arr)
     return arr
 
 
-__all__ = ["GATHER_MAX", "NAMES", "TPM", "FunctionStep", "LogTransform", "Normalizer",
-           "PercentileTrimming", "RegionLengthNormalization", "ZScore", "ZScoreLog",
-           "bin_lengths", "check_coverage", "condition_moments", "condition_percentile",
-           "denormalize", "from_params", "normalize", "padding_mask", "reduce_blocks",
-           "steps_of", "valid_bins"]
+__all__ = [
+    "GATHER_MAX",
+    "NAMES",
+    "TPM",
+    "FunctionStep",
+    "LogTransform",
+    "Normalizer",
+    "PercentileTrimming",
+    "RegionLengthNormalization",
+    "ZScore",
+    "ZScoreLog",
+    "bin_lengths",
+    "check_coverage",
+    "condition_moments",
+    "condition_percentile",
+    "denormalize",
+    "from_params",
+    "normalize",
+    "padding_mask",
+    "reduce_blocks",
+    "steps_of",
+    "valid_bins",
+]

@@ -85,9 +85,12 @@ def _check_array(arr: Any, what: str) -> str | None:
 
 
 # -- reduce_dim -----------------------------------------------------------------------------
-def reduce_dim(arr: xr.DataArray, dim: str | Sequence[str],
-               how: Literal["sum", "mean", "max", "min"] | Callable[..., Any] = "sum",
-               keepdims: bool = False) -> xr.DataArray:
+def reduce_dim(
+    arr: xr.DataArray,
+    dim: str | Sequence[str],
+    how: Literal["sum", "mean", "max", "min"] | Callable[..., Any] = "sum",
+    keepdims: bool = False,
+) -> xr.DataArray:
     """Reduce one or more dims of a view or track (Janggu's ``ReduceDim``).
 
     Parameters
@@ -138,38 +141,59 @@ def reduce_dim(arr: xr.DataArray, dim: str | Sequence[str],
     """
     kind = _check_array(arr, "reduce_dim")
     dims = _dims_list(dim)
-    if kind == model.SEQUENCE_GENOME or (kind == model.REGION_VIEW and arr.ndim == 2 and
-                                         arr.attrs.get("view_of") in (model.SEQUENCE_GENOME,
-                                                                      "sequences")):
-        raise InputError(f"reduce_dim needs coverage or one-hot, got sequence codes with "
-                         f"dims {tuple(arr.dims)}; one-hot them first", source="reduce_dim")
+    if kind == model.SEQUENCE_GENOME or (
+        kind == model.REGION_VIEW
+        and arr.ndim == 2
+        and arr.attrs.get("view_of") in (model.SEQUENCE_GENOME, "sequences")
+    ):
+        raise InputError(
+            f"reduce_dim needs coverage or one-hot, got sequence codes with "
+            f"dims {tuple(arr.dims)}; one-hot them first",
+            source="reduce_dim",
+        )
     missing = [d for d in dims if d not in arr.dims]
     if missing or not dims:
-        raise InputError(f"cannot reduce dims {dims}: the array has dims {tuple(arr.dims)}",
-                         source="reduce_dim")
+        raise InputError(
+            f"cannot reduce dims {dims}: the array has dims {tuple(arr.dims)}", source="reduce_dim"
+        )
     protected = [d for d in dims if d in _EXAMPLE_DIMS]
     if protected:
-        raise InputError(f"cannot reduce {protected}: that dim indexes the examples; "
-                         f"reduce one of {[d for d in arr.dims if d not in _EXAMPLE_DIMS]}",
-                         source="reduce_dim")
+        raise InputError(
+            f"cannot reduce {protected}: that dim indexes the examples; "
+            f"reduce one of {[d for d in arr.dims if d not in _EXAMPLE_DIMS]}",
+            source="reduce_dim",
+        )
     if not callable(how) and how not in HOWS:
-        raise InputError(f"unknown how={how!r}; expected one of {list(HOWS)} or a function "
-                         "called as fn(values, axis=-1)", source="reduce_dim")
+        raise InputError(
+            f"unknown how={how!r}; expected one of {list(HOWS)} or a function "
+            "called as fn(values, axis=-1)",
+            source="reduce_dim",
+        )
     name = how if isinstance(how, str) else getattr(how, "__name__", "reduced")
 
     if callable(how):
+
         def kernel(values: np.ndarray) -> np.ndarray:
-            flat = values.reshape(*values.shape[:values.ndim - len(dims)], -1)
+            flat = values.reshape(*values.shape[: values.ndim - len(dims)], -1)
             return np.asarray(how(flat, axis=-1))
 
         sample = kernel(np.ones((1,) * (len(dims) + 1), dtype=arr.dtype))
         if sample.shape != (1,):
-            raise InputError(f"the reduction {name} returned shape {sample.shape} on a "
-                             "(1, n) block; expected (1,) (the input without its last "
-                             "axis)", source="reduce_dim")
-        out = xr.apply_ufunc(kernel, arr, input_core_dims=[dims], dask="parallelized",
-                             output_dtypes=[sample.dtype], keep_attrs=True,
-                             dask_gufunc_kwargs={"allow_rechunk": True})
+            raise InputError(
+                f"the reduction {name} returned shape {sample.shape} on a "
+                "(1, n) block; expected (1,) (the input without its last "
+                "axis)",
+                source="reduce_dim",
+            )
+        out = xr.apply_ufunc(
+            kernel,
+            arr,
+            input_core_dims=[dims],
+            dask="parallelized",
+            output_dtypes=[sample.dtype],
+            keep_attrs=True,
+            dask_gufunc_kwargs={"allow_rechunk": True},
+        )
     else:
         out = getattr(arr, how)(dim=dims, skipna=False, keep_attrs=True)
     out.name = arr.name
@@ -191,8 +215,9 @@ def reduce_dim(arr: xr.DataArray, dim: str | Sequence[str],
         for d in dims:
             if d in arr.coords:
                 label = "." if d == model.STRAND else 0 if d == model.POS else name
-                out = out.expand_dims({d: np.array([label], dtype=arr[d].dtype
-                                                   if d == model.POS else object)})
+                out = out.expand_dims(
+                    {d: np.array([label], dtype=arr[d].dtype if d == model.POS else object)}
+                )
             else:
                 out = out.expand_dims(d)
         out = out.transpose(*arr.dims)
@@ -231,14 +256,19 @@ def squeeze(arr: xr.DataArray, dims: str | Sequence[str] | None = None) -> xr.Da
         chosen = _dims_list(dims)
         missing = [d for d in chosen if d not in arr.dims]
         if missing:
-            raise InputError(f"cannot squeeze {missing}: the array has dims "
-                             f"{tuple(arr.dims)}", source="squeeze")
-        bad = [f"{d} (size {arr.sizes[d]})" for d in chosen
-               if arr.sizes[d] != 1 or d in _EXAMPLE_DIMS]
+            raise InputError(
+                f"cannot squeeze {missing}: the array has dims {tuple(arr.dims)}", source="squeeze"
+            )
+        bad = [
+            f"{d} (size {arr.sizes[d]})" for d in chosen if arr.sizes[d] != 1 or d in _EXAMPLE_DIMS
+        ]
         if bad:
-            raise InputError(f"cannot squeeze {', '.join(bad)}: only size-1 dims other "
-                             f"than {list(_EXAMPLE_DIMS)} can be removed; array dims "
-                             f"{dict(arr.sizes)}", source="squeeze")
+            raise InputError(
+                f"cannot squeeze {', '.join(bad)}: only size-1 dims other "
+                f"than {list(_EXAMPLE_DIMS)} can be removed; array dims "
+                f"{dict(arr.sizes)}",
+                source="squeeze",
+            )
     if not chosen:
         return arr
     return _restamp(arr.squeeze(dim=chosen), kind)
@@ -267,12 +297,16 @@ def channel_order(arr: xr.DataArray, order: Literal["last", "first"] = "last") -
     """
     kind = _check_array(arr, "channel_order")
     if order not in CHANNELS:
-        raise InputError(f"unknown channel order {order!r}; expected one of "
-                         f"{list(CHANNELS)}", source="channel_order")
+        raise InputError(
+            f"unknown channel order {order!r}; expected one of {list(CHANNELS)}",
+            source="channel_order",
+        )
     if model.REGION not in arr.dims:
-        raise InputError(f"channel_order needs a view with dims ({model.REGION!r}, "
-                         f"{model.POS!r}, ...); got dims {tuple(arr.dims)}",
-                         source="channel_order")
+        raise InputError(
+            f"channel_order needs a view with dims ({model.REGION!r}, "
+            f"{model.POS!r}, ...); got dims {tuple(arr.dims)}",
+            source="channel_order",
+        )
     rest = [d for d in arr.dims if d not in (model.REGION, model.POS)]
     if model.POS not in arr.dims:
         new = [model.REGION, *rest]
@@ -290,8 +324,9 @@ def channel_order(arr: xr.DataArray, order: Literal["last", "first"] = "last") -
     return _restamp(out, kind)
 
 
-def as_numpy_batch(arr: xr.DataArray | xr.Dataset,
-                   channel: Literal["last", "first"] = "last") -> np.ndarray | dict:
+def as_numpy_batch(
+    arr: xr.DataArray | xr.Dataset, channel: Literal["last", "first"] = "last"
+) -> np.ndarray | dict:
     """Return a view as a plain numpy array for any framework (computes a lazy array).
 
     Dims are ``(region, pos, *features)`` for ``channel="last"`` (keras/TensorFlow) and

@@ -35,8 +35,16 @@ import xarray as xr
 from genomarray import model, store
 from genomarray.errors import InputError
 
-__all__ = ["check_aligned", "open_shuffled", "permutation", "retile", "shuffle",
-           "split_train_test", "subset", "write_shuffled"]
+__all__ = [
+    "check_aligned",
+    "open_shuffled",
+    "permutation",
+    "retile",
+    "shuffle",
+    "split_train_test",
+    "subset",
+    "write_shuffled",
+]
 
 """Coordinate on ``region`` that :func:`shuffle` adds: each region's position before the
 first shuffle (``x.isel(region=np.argsort(x.region_index.values))`` undoes it)."""
@@ -71,8 +79,10 @@ def _names(value: str | Sequence[str] | None, what: str) -> list[str] | None:
     if isinstance(value, str):
         return [value]
     if not isinstance(value, Sequence | np.ndarray | pd.Index | set):
-        raise InputError(f"{what} must be a chromosome name or a list of them, got "
-                         f"{type(value).__name__}", source="subset")
+        raise InputError(
+            f"{what} must be a chromosome name or a list of them, got {type(value).__name__}",
+            source="subset",
+        )
     return [str(v) for v in value]
 
 
@@ -93,8 +103,14 @@ def _known_chroms(obj: xr.DataArray | xr.Dataset) -> dict[str, int]:
     if _has_regions(obj):
         sizes = obj.attrs.get(model.CHROM_SIZES)
         if not sizes and isinstance(obj, xr.Dataset):
-            sizes = next((v.attrs[model.CHROM_SIZES] for v in obj.data_vars.values()
-                          if v.attrs.get(model.CHROM_SIZES)), None)
+            sizes = next(
+                (
+                    v.attrs[model.CHROM_SIZES]
+                    for v in obj.data_vars.values()
+                    if v.attrs.get(model.CHROM_SIZES)
+                ),
+                None,
+            )
         if sizes:
             return {str(k): int(v) for k, v in sizes.items()}
         chroms = pd.unique(_values(obj, model.REGION_CHROM).astype(str))
@@ -124,8 +140,9 @@ def _overlaps(obj: xr.DataArray | xr.Dataset, regions: Any) -> np.ndarray:
         return keep
     known = _known_chroms(obj)
     if not other["chrom"].astype(str).isin(list(known)).any():
-        check_chromosomes(other, known, source=str(other.attrs.get("source", "regions")),
-                          genome="the view")
+        check_chromosomes(
+            other, known, source=str(other.attrs.get("source", "regions")), genome="the view"
+        )
     for name, grp in other.groupby("chrom", sort=False, observed=True):
         rows = np.flatnonzero(chrom == str(name))
         if not len(rows):
@@ -151,8 +168,10 @@ def _leaves(arrays: Any, path: tuple[Any, ...] = ()) -> list[tuple[str, Any]]:
         return [leaf for k, v in arrays.items() for leaf in _leaves(v, (*path, k))]
     if isinstance(arrays, list | tuple):
         return [leaf for i, v in enumerate(arrays) for leaf in _leaves(v, (*path, i))]
-    raise TypeError(f"{_label(path)}: expected an xarray DataArray or Dataset (or a list, "
-                    f"tuple or dict of them), got {type(arrays).__name__}")
+    raise TypeError(
+        f"{_label(path)}: expected an xarray DataArray or Dataset (or a list, "
+        f"tuple or dict of them), got {type(arrays).__name__}"
+    )
 
 
 def _map(arrays: Any, fn: Callable[[Any], Any]) -> Any:
@@ -166,8 +185,10 @@ def _map(arrays: Any, fn: Callable[[Any], Any]) -> Any:
 
 
 def _region_text(obj: xr.DataArray | xr.Dataset, i: int) -> str:
-    return (f"{obj[model.REGION_CHROM].values[i]}:{int(obj[model.REGION_START].values[i])}-"
-            f"{int(obj[model.REGION_END].values[i])}({obj[model.REGION_STRAND].values[i]})")
+    return (
+        f"{obj[model.REGION_CHROM].values[i]}:{int(obj[model.REGION_START].values[i])}-"
+        f"{int(obj[model.REGION_END].values[i])}({obj[model.REGION_STRAND].values[i]})"
+    )
 
 
 def check_aligned(arrays: Arrays) -> int | None:
@@ -203,15 +224,19 @@ def check_aligned(arrays: Arrays) -> int | None:
     first_label, first = views[0]
     missing = [c for c in _ALIGN_COORDS if c not in first.coords]
     if missing:
-        raise InputError(f"{first_label} has a region dim but lacks the coordinates "
-                         f"{missing}", source="split")
+        raise InputError(
+            f"{first_label} has a region dim but lacks the coordinates {missing}", source="split"
+        )
     ref = {c: _values(first, c) for c in _ALIGN_COORDS}
     n = first.sizes[model.REGION]
     for label, obj in views[1:]:
         if obj.sizes[model.REGION] != n:
-            raise InputError(f"{label} has {obj.sizes[model.REGION]} regions but "
-                             f"{first_label} has {n}; views split or shuffled together must "
-                             "share their regions", source="split")
+            raise InputError(
+                f"{label} has {obj.sizes[model.REGION]} regions but "
+                f"{first_label} has {n}; views split or shuffled together must "
+                "share their regions",
+                source="split",
+            )
         differs = np.zeros(n, dtype=bool)
         for c in _ALIGN_COORDS:
             if c not in obj.coords:
@@ -219,16 +244,22 @@ def check_aligned(arrays: Arrays) -> int | None:
             differs |= np.asarray(_values(obj, c) != ref[c], dtype=bool)
         if differs.any():
             i = int(np.flatnonzero(differs)[0])
-            raise InputError(f"{label} does not share the regions of {first_label}: region "
-                             f"{i} is {_region_text(first, i)} in {first_label} but "
-                             f"{_region_text(obj, i)} in {label}", source="split")
+            raise InputError(
+                f"{label} does not share the regions of {first_label}: region "
+                f"{i} is {_region_text(first, i)} in {first_label} but "
+                f"{_region_text(obj, i)} in {label}",
+                source="split",
+            )
     return n
 
 
 # -- subset and split -------------------------------------------------------------------
-def subset(arr: xr.DataArray | xr.Dataset, include: str | Sequence[str] | None = None,
-           exclude: str | Sequence[str] | None = None,
-           regions: Any = None) -> xr.DataArray | xr.Dataset:
+def subset(
+    arr: xr.DataArray | xr.Dataset,
+    include: str | Sequence[str] | None = None,
+    exclude: str | Sequence[str] | None = None,
+    regions: Any = None,
+) -> xr.DataArray | xr.Dataset:
     """Keep the regions of a view on some chromosomes, or overlapping some regions.
 
     Janggu's ``subset(dataset, include_regions, exclude_regions)``, plus selection by
@@ -276,12 +307,10 @@ def subset(arr: xr.DataArray | xr.Dataset, include: str | Sequence[str] | None =
     1
     """
     if not _is_array(arr):
-        raise TypeError(f"subset expects an xarray DataArray or Dataset, got "
-                        f"{type(arr).__name__}")
+        raise TypeError(f"subset expects an xarray DataArray or Dataset, got {type(arr).__name__}")
     inc, exc = _names(include, "include"), _names(exclude, "exclude")
     if inc is None and exc is None and regions is None:
-        raise InputError("no filter given: pass include=, exclude= or regions=",
-                         source="subset")
+        raise InputError("no filter given: pass include=, exclude= or regions=", source="subset")
     _check_known(inc or [], arr, "include")
     _check_known(exc or [], arr, "exclude")
     if _has_regions(arr):
@@ -296,9 +325,11 @@ def subset(arr: xr.DataArray | xr.Dataset, include: str | Sequence[str] | None =
         return arr.isel({model.REGION: np.flatnonzero(keep)})
     if model.CHROM in arr.dims:
         if regions is not None:
-            raise InputError("regions= selects regions of a view; a genome-wide array is "
-                             "viewed through regions with .janggu.view(regions)",
-                             source="subset")
+            raise InputError(
+                "regions= selects regions of a view; a genome-wide array is "
+                "viewed through regions with .janggu.view(regions)",
+                source="subset",
+            )
         chrom = np.asarray(arr[model.CHROM].values).astype(str)
         keep = np.ones(len(chrom), dtype=bool)
         if inc is not None:
@@ -306,8 +337,10 @@ def subset(arr: xr.DataArray | xr.Dataset, include: str | Sequence[str] | None =
         if exc is not None:
             keep &= ~np.isin(chrom, exc)
         return arr.isel({model.CHROM: np.flatnonzero(keep)})
-    raise InputError(f"subset needs a {model.REGION!r} or {model.CHROM!r} dim, got dims "
-                     f"{tuple(arr.dims)}", source="subset")
+    raise InputError(
+        f"subset needs a {model.REGION!r} or {model.CHROM!r} dim, got dims {tuple(arr.dims)}",
+        source="subset",
+    )
 
 
 def split_train_test(arrays: Arrays, holdout_chroms: str | Sequence[str]) -> tuple[Any, Any]:
@@ -355,8 +388,10 @@ def split_train_test(arrays: Arrays, holdout_chroms: str | Sequence[str]) -> tup
     """
     holdout = _names(holdout_chroms, "holdout_chroms")
     if not holdout:
-        raise InputError("holdout_chroms is empty; name the chromosome(s) of the test set",
-                         source="split_train_test")
+        raise InputError(
+            "holdout_chroms is empty; name the chromosome(s) of the test set",
+            source="split_train_test",
+        )
     check_aligned(arrays)
     train = _map(arrays, lambda a: subset(a, exclude=holdout))
     test = _map(arrays, lambda a: subset(a, include=holdout))
@@ -364,8 +399,9 @@ def split_train_test(arrays: Arrays, holdout_chroms: str | Sequence[str]) -> tup
 
 
 # -- re-tiling --------------------------------------------------------------------------
-def retile(regions: Any, like: xr.DataArray | xr.Dataset, zero_padding: bool = True
-           ) -> pd.DataFrame:
+def retile(
+    regions: Any, like: xr.DataArray | xr.Dataset, zero_padding: bool = True
+) -> pd.DataFrame:
     """Tile new regions with the ``binsize``, ``stepsize`` and ``flank`` of a view.
 
     Janggu's ``view(dataset, use_regions)``: view the same genome-wide array through
@@ -399,8 +435,13 @@ def retile(regions: Any, like: xr.DataArray | xr.Dataset, zero_padding: bool = T
     flank = int(like.attrs.get(model.FLANK, 0) or 0)
     if binsize is None:
         return tile(regions, flank=flank, collapse=True)
-    return tile(regions, binsize=int(binsize), stepsize=None if stepsize is None
-                else int(stepsize), flank=flank, zero_padding=zero_padding)
+    return tile(
+        regions,
+        binsize=int(binsize),
+        stepsize=None if stepsize is None else int(stepsize),
+        flank=flank,
+        zero_padding=zero_padding,
+    )
 
 
 # -- shuffling --------------------------------------------------------------------------
@@ -422,17 +463,24 @@ def permutation(n: int, random_state: Any = None) -> np.ndarray:
     if random_state is None:
         return np.random.default_rng().permutation(n)
     if isinstance(random_state, bool) or not isinstance(random_state, int | np.integer):
-        raise InputError(f"random_state must be an integer seed, a numpy Generator or "
-                         f"RandomState, or None; got {random_state!r}", source="shuffle")
+        raise InputError(
+            f"random_state must be an integer seed, a numpy Generator or "
+            f"RandomState, or None; got {random_state!r}",
+            source="shuffle",
+        )
     return np.random.RandomState(int(random_state)).permutation(n)
 
 
 def _permute(obj: xr.DataArray | xr.Dataset, perm: np.ndarray) -> xr.DataArray | xr.Dataset:
     if not _has_regions(obj):
-        raise InputError(f"shuffle permutes regions; this array has dims {tuple(obj.dims)}",
-                         source="shuffle")
-    before = (_values(obj, model.REGION_INDEX) if model.REGION_INDEX in obj.coords
-              else np.arange(obj.sizes[model.REGION], dtype=np.int64))
+        raise InputError(
+            f"shuffle permutes regions; this array has dims {tuple(obj.dims)}", source="shuffle"
+        )
+    before = (
+        _values(obj, model.REGION_INDEX)
+        if model.REGION_INDEX in obj.coords
+        else np.arange(obj.sizes[model.REGION], dtype=np.int64)
+    )
     out = obj.isel({model.REGION: perm})
     return out.assign_coords({model.REGION_INDEX: (model.REGION, before[perm])})
 
@@ -468,8 +516,9 @@ def shuffle(arrays: Arrays, random_state: Any = None) -> Any:
     """
     n = check_aligned(arrays)
     if n is None:
-        raise InputError("shuffle permutes regions; no array given has a 'region' dim",
-                         source="shuffle")
+        raise InputError(
+            "shuffle permutes regions; no array given has a 'region' dim", source="shuffle"
+        )
     perm = permutation(n, random_state)
     return _map(arrays, lambda a: _permute(a, perm))
 
@@ -484,12 +533,16 @@ def _prepare(arr: xr.DataArray, rows: int) -> xr.DataArray:
     if not isinstance(data, da.Array):
         data = da.from_array(np.asarray(data), chunks=-1)
     if not isinstance(data._meta, np.ndarray):
-        data = data.map_blocks(_dense, dtype=data.dtype,
-                               meta=np.empty((0,) * data.ndim, dtype=data.dtype))
+        data = data.map_blocks(
+            _dense, dtype=data.dtype, meta=np.empty((0,) * data.ndim, dtype=data.dtype)
+        )
     axis = arr.dims.index(model.REGION)
     data = data.rechunk({i: (rows if i == axis else -1) for i in range(data.ndim)})
-    loaded = {k: arr[k].variable.compute() for k in arr.coords
-              if k not in arr.indexes and isinstance(arr[k].variable.data, da.Array)}
+    loaded = {
+        k: arr[k].variable.compute()
+        for k in arr.coords
+        if k not in arr.indexes and isinstance(arr[k].variable.data, da.Array)
+    }
     return arr.copy(data=data).assign_coords(loaded)
 
 
@@ -520,12 +573,16 @@ def _take_rows(idx: np.ndarray, folder: str, bounds: np.ndarray, axis: int) -> n
 
 def _needs_spill(arr: xr.DataArray) -> bool:
     data = arr.data
-    return (isinstance(data, da.Array) and np.dtype(data.dtype).kind in "biufc"
-            and len(data.chunks[arr.dims.index(model.REGION)]) > SPILL_ABOVE_CHUNKS)
+    return (
+        isinstance(data, da.Array)
+        and np.dtype(data.dtype).kind in "biufc"
+        and len(data.chunks[arr.dims.index(model.REGION)]) > SPILL_ABOVE_CHUNKS
+    )
 
 
-def _spill_permuted(arr: xr.DataArray, perm: np.ndarray, rows: int, scratch: Path,
-                    progress: bool) -> xr.DataArray:
+def _spill_permuted(
+    arr: xr.DataArray, perm: np.ndarray, rows: int, scratch: Path, progress: bool
+) -> xr.DataArray:
     """``_permute(arr, perm)`` in two linear passes through uncompressed chunk files."""
     import dask
 
@@ -534,33 +591,51 @@ def _spill_permuted(arr: xr.DataArray, perm: np.ndarray, rows: int, scratch: Pat
     folder = scratch / f"spill{len(list(scratch.iterdir()))}"
     folder.mkdir()
     blocks = data.to_delayed().reshape(-1)
-    saves = [dask.delayed(_save_block, pure=False)(b, str(folder / f"{i}.npy"))
-             for i, b in enumerate(blocks)]
+    saves = [
+        dask.delayed(_save_block, pure=False)(b, str(folder / f"{i}.npy"))
+        for i, b in enumerate(blocks)
+    ]
     store._compute(dask.delayed(list)(saves), progress, f"spilling to {folder}")
     bounds = np.cumsum((0, *data.chunks[axis]))
     index = da.from_array(perm.astype(np.int64), chunks=rows)
     gathered = da.map_blocks(
-        _take_rows, index, folder=str(folder), bounds=bounds, axis=axis, dtype=data.dtype,
+        _take_rows,
+        index,
+        folder=str(folder),
+        bounds=bounds,
+        axis=axis,
+        dtype=data.dtype,
         new_axis=[i for i in range(data.ndim) if i != axis],
         chunks=tuple(index.chunks[0] if i == axis else (n,) for i, n in enumerate(data.shape)),
-        meta=np.empty((0,) * data.ndim, dtype=data.dtype))
-    before = (_values(arr, model.REGION_INDEX) if model.REGION_INDEX in arr.coords
-              else np.arange(arr.sizes[model.REGION], dtype=np.int64))
+        meta=np.empty((0,) * data.ndim, dtype=data.dtype),
+    )
+    before = (
+        _values(arr, model.REGION_INDEX)
+        if model.REGION_INDEX in arr.coords
+        else np.arange(arr.sizes[model.REGION], dtype=np.int64)
+    )
     coords = arr.coords.to_dataset().isel({model.REGION: perm})
-    out = xr.DataArray(gathered, dims=arr.dims, coords=coords.coords, attrs=dict(arr.attrs),
-                       name=arr.name)
+    out = xr.DataArray(
+        gathered, dims=arr.dims, coords=coords.coords, attrs=dict(arr.attrs), name=arr.name
+    )
     return out.assign_coords({model.REGION_INDEX: (model.REGION, before[perm])})
 
 
 def _rows(arrays: list[xr.DataArray], chunk_regions: int | None) -> int:
     if chunk_regions is not None:
-        if (isinstance(chunk_regions, bool) or not isinstance(chunk_regions, int | np.integer)
-                or chunk_regions < 1):
-            raise InputError(f"chunk_regions must be a positive integer, got "
-                             f"{chunk_regions!r}", source="write_shuffled")
+        if (
+            isinstance(chunk_regions, bool)
+            or not isinstance(chunk_regions, int | np.integer)
+            or chunk_regions < 1
+        ):
+            raise InputError(
+                f"chunk_regions must be a positive integer, got {chunk_regions!r}",
+                source="write_shuffled",
+            )
         return int(chunk_regions)
-    per_region = max(int(a.dtype.itemsize * a.size // max(a.sizes[model.REGION], 1))
-                     for a in arrays)
+    per_region = max(
+        int(a.dtype.itemsize * a.size // max(a.sizes[model.REGION], 1)) for a in arrays
+    )
     return max(1, SHUFFLE_CHUNK_BYTES // max(per_region, 1))
 
 
@@ -574,26 +649,36 @@ def _flat(arrays: Any) -> tuple[str, list[str], list[xr.DataArray]]:
     if isinstance(arrays, Mapping):
         kind, items = "dict", list(arrays.items())
     elif isinstance(arrays, list | tuple):
-        kind, items = ("tuple" if isinstance(arrays, tuple) else "list"), list(
-            enumerate(arrays))
+        kind, items = ("tuple" if isinstance(arrays, tuple) else "list"), list(enumerate(arrays))
     else:
-        raise TypeError("write_shuffled expects a DataArray, a Dataset, or a list, tuple or "
-                        f"dict of DataArrays; got {type(arrays).__name__}")
+        raise TypeError(
+            "write_shuffled expects a DataArray, a Dataset, or a list, tuple or "
+            f"dict of DataArrays; got {type(arrays).__name__}"
+        )
     for key, value in items:
         if not isinstance(value, xr.DataArray):
-            raise TypeError(f"arrays[{key!r}]: write_shuffled writes DataArrays, got "
-                            f"{type(value).__name__}")
+            raise TypeError(
+                f"arrays[{key!r}]: write_shuffled writes DataArrays, got {type(value).__name__}"
+            )
         text = str(key)
         if not text or text.startswith(".") or any(c in text for c in "/\\:"):
-            raise InputError(f"arrays[{key!r}]: the key names a store file, so it must not "
-                             "be empty, start with '.' or hold '/', '\\' or ':'",
-                             source="write_shuffled")
+            raise InputError(
+                f"arrays[{key!r}]: the key names a store file, so it must not "
+                "be empty, start with '.' or hold '/', '\\' or ':'",
+                source="write_shuffled",
+            )
     return kind, [str(k) for k, _ in items], [v for _, v in items]
 
 
-def write_shuffled(arrays: Arrays, path: str | os.PathLike, random_state: Any = None, *,
-                   chunk_regions: int | None = None, overwrite: bool = False,
-                   progress: bool = True) -> Any:
+def write_shuffled(
+    arrays: Arrays,
+    path: str | os.PathLike,
+    random_state: Any = None,
+    *,
+    chunk_regions: int | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> Any:
     """Write views permuted by one permutation to zarr, and reopen them lazily.
 
     Janggu's ``random_state=`` for HDF5 storage: regions are shuffled once, when stored,
@@ -643,11 +728,12 @@ def write_shuffled(arrays: Arrays, path: str | os.PathLike, random_state: Any = 
     kind, keys, items = _flat(arrays)
     n = check_aligned(items)
     if n is None or any(not _has_regions(a) for a in items):
-        raise InputError("write_shuffled writes region views (arrays with a 'region' dim)",
-                         source="write_shuffled")
+        raise InputError(
+            "write_shuffled writes region views (arrays with a 'region' dim)",
+            source="write_shuffled",
+        )
     if len(set(keys)) != len(keys):
-        raise InputError(f"two arrays would share a store name: {keys}",
-                         source="write_shuffled")
+        raise InputError(f"two arrays would share a store name: {keys}", source="write_shuffled")
     perm = permutation(n, random_state)
     rows = _rows(items, chunk_regions)
     path = Path(path)
@@ -657,17 +743,29 @@ def write_shuffled(arrays: Arrays, path: str | os.PathLike, random_state: Any = 
         scratch = None
         if any(_needs_spill(a) for a in items):
             scratch = stack.enter_context(store.atomic_scratch(path))
-        prepared = [_prepare(_spill_permuted(a, perm, rows, scratch, progress)
-                             if scratch is not None and _needs_spill(a)
-                             else _permute(a, perm), rows) for a in items]
+        prepared = [
+            _prepare(
+                _spill_permuted(a, perm, rows, scratch, progress)
+                if scratch is not None and _needs_spill(a)
+                else _permute(a, perm),
+                rows,
+            )
+            for a in items
+        ]
         seed = int(random_state) if isinstance(random_state, int | np.integer) else None
         for arr in prepared:
             arr.attrs["shuffle_random_state"] = seed
         if kind == "array":
             store.write_zarr(prepared[0], path, overwrite=overwrite, progress=progress)
             return open_shuffled(path)
-        manifest = {"format": 1, "kind": kind, "keys": keys, "n_regions": n,
-                    "chunk_regions": rows, "random_state": seed}
+        manifest = {
+            "format": 1,
+            "kind": kind,
+            "keys": keys,
+            "n_regions": n,
+            "chunk_regions": rows,
+            "random_state": seed,
+        }
         with store.atomic_dir(path, overwrite=overwrite) as tmp:
             for key, arr in zip(keys, prepared, strict=True):
                 store.write_zarr(arr, Path(tmp) / f"{key}.zarr", progress=progress)
@@ -677,8 +775,11 @@ def write_shuffled(arrays: Arrays, path: str | os.PathLike, random_state: Any = 
 
 def _open_one(path: str | os.PathLike) -> xr.DataArray:
     arr = store.open_zarr(path)
-    small = {k: arr[k].variable.compute() for k in arr.coords
-             if k not in arr.indexes and model.REGION in arr[k].dims}
+    small = {
+        k: arr[k].variable.compute()
+        for k in arr.coords
+        if k not in arr.indexes and model.REGION in arr[k].dims
+    }
     return arr.assign_coords(small)
 
 
