@@ -1,7 +1,8 @@
 """``.janggu``: genomarray's operations as methods of xarray objects.
 
-Thin by design: each method checks the array's kind and hands off to a function in
-``genomarray``, where the logic lives (usable without the accessor too).
+Thin by design: each method hands off to one library function, which validates its input
+(kind, dims) and holds the logic, so everything is usable without the accessor too. The
+Dataset accessor calls the same functions, which accept Datasets.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from typing import Any
 import pandas as pd
 import xarray as xr
 
-from genomarray import export, model, predictions, sequences, store, views
+from genomarray import model
+from genomarray.export import tracks
+from genomarray.genome import store
 from genomarray.transforms import augment as augmentations
 from genomarray.transforms import collapse as collapsers
 from genomarray.transforms import normalize as normalizers
-from genomarray.transforms import shape, split
+from genomarray.transforms import onehot, shape, split
+from genomarray.views import predictions, shuffled, windows
 
 
 @xr.register_dataarray_accessor("janggu")
@@ -56,16 +60,16 @@ class JangguArrayAccessor:
     def view(
         self, regions: Any, flank: int | None = None, strand_aware: bool = True, **kwargs: Any
     ) -> xr.DataArray:
-        """View through regions: see :func:`genomarray.views.view`."""
-        return views.view(self._obj, regions, flank=flank, strand_aware=strand_aware, **kwargs)
+        """View through regions: see :func:`genomarray.views.windows.view`."""
+        return windows.view(self._obj, regions, flank=flank, strand_aware=strand_aware, **kwargs)
 
     def onehot(self, order: int = 1, dtype: str = "float32") -> xr.DataArray:
-        """One-hot of any order: see :func:`genomarray.sequences.onehot`."""
-        return sequences.onehot(self._obj, order=order, dtype=dtype)
+        """One-hot of any order: see :func:`genomarray.transforms.onehot.onehot`."""
+        return onehot.onehot(self._obj, order=order, dtype=dtype)
 
     def revcomp(self) -> xr.DataArray:
-        """Reverse complement: see :func:`genomarray.sequences.revcomp`."""
-        return sequences.revcomp(self._obj)
+        """Reverse complement: see :func:`genomarray.transforms.onehot.revcomp`."""
+        return onehot.revcomp(self._obj)
 
     def collapse(
         self, resolution: int | None, how: Any = "sum", fill: Any = None, partial: str = "pad"
@@ -81,7 +85,8 @@ class JangguArrayAccessor:
         fill: float = 0.0,
         resolution: int | None = None,
     ) -> xr.DataArray:
-        """Place a view on a genome-wide track: see :func:`genomarray.predictions.to_genome`."""
+        """Place a view on a genome-wide track: see
+        :func:`genomarray.views.predictions.to_genome`."""
         return predictions.to_genome(
             self._obj, chrom_sizes=chrom_sizes, how=how, fill=fill, resolution=resolution
         )
@@ -141,22 +146,23 @@ class JangguArrayAccessor:
 
     def plot(self, region: Any, **kwargs: Any) -> Any:
         """A genome-browser-like figure of ``region`` (a matplotlib Figure): see
-        :func:`genomarray.plot.plot_track`."""
-        from genomarray.plot import plot_track
+        :func:`genomarray.export.plot.plot_track`."""
+        from genomarray.export.plot import plot_track
 
         return plot_track(self._obj, region, **kwargs)
 
     def to_bigwig(self, path_or_dir: str | os.PathLike, **kwargs: Any) -> list:
-        """One bigWig per condition (and strand): see :func:`genomarray.export.to_bigwig`."""
-        return export.to_bigwig(self._obj, path_or_dir, **kwargs)
+        """One bigWig per condition (and strand): see :func:`genomarray.export.tracks.to_bigwig`."""
+        return tracks.to_bigwig(self._obj, path_or_dir, **kwargs)
 
     def to_bedgraph(self, path: str | os.PathLike, **kwargs: Any) -> list:
-        """bedGraph per condition (and strand): see :func:`genomarray.export.to_bedgraph`."""
-        return export.to_bedgraph(self._obj, path, **kwargs)
+        """bedGraph per condition (and strand): see :func:`genomarray.export.tracks.to_bedgraph`."""
+        return tracks.to_bedgraph(self._obj, path, **kwargs)
 
     def to_bed(self, path: str | os.PathLike, **kwargs: Any) -> Any:
-        """A view's regions with a score per condition: see :func:`genomarray.export.to_bed`."""
-        return export.to_bed(self._obj, path, **kwargs)
+        """A view's regions with a score per condition: see
+        :func:`genomarray.export.tracks.to_bed`."""
+        return tracks.to_bed(self._obj, path, **kwargs)
 
     def to_zarr(
         self, path: str | os.PathLike, overwrite: bool = False, progress: bool = True
@@ -181,50 +187,23 @@ class JangguDatasetAccessor:
     def __init__(self, obj: xr.Dataset) -> None:
         self._obj = obj
 
-    def _apply(self, kinds: tuple[str, ...], fn: Any) -> xr.Dataset:
-        def kind(var: xr.DataArray) -> str | None:
-            try:
-                return model.kind_of(var)
-            except ValueError:
-                return None
-
-        chosen = [n for n, v in self._obj.data_vars.items() if kind(v) in kinds]
-        if not chosen:
-            raise ValueError(
-                f"no variable of kind {' or '.join(kinds)} in this Dataset "
-                f"(variables: {list(self._obj.data_vars)})"
-            )
-        out = {n: fn(v) if n in chosen else v for n, v in self._obj.data_vars.items()}
-        return xr.Dataset(out, attrs=self._obj.attrs)
-
     def view(self, regions: Any, flank: int | None = None, strand_aware: bool = True) -> xr.Dataset:
-        """View every genome-wide variable through the same regions."""
-        return self._apply(
-            (model.SEQUENCE_GENOME, model.COVERAGE_TRACK),
-            lambda v: views.view(v, regions, flank, strand_aware),
-        )
+        """View every genome-wide variable through the same regions: see
+        :func:`genomarray.views.windows.view`."""
+        return windows.view(self._obj, regions, flank, strand_aware)
 
     def collapse(self, resolution: int | None, how: Any = "sum") -> xr.Dataset:
-        """Collapse every coverage view (and track) of the Dataset."""
-
-        def one(var: xr.DataArray) -> xr.DataArray:
-            if model.kind_of(var) == model.REGION_VIEW and var.ndim == 2:
-                return var  # sequence codes are not collapsed
-            return collapsers.collapse(var, resolution, how=how)
-
-        return self._apply((model.REGION_VIEW, model.COVERAGE_TRACK), one)
+        """Collapse every coverage view (and track) of the Dataset; codes are kept."""
+        return collapsers.collapse(self._obj, resolution, how=how)
 
     def normalize(self, spec: Any) -> xr.Dataset:
         """Normalize every coverage variable (each fitted on its own data)."""
-        return self._apply(
-            (model.REGION_VIEW, model.COVERAGE_TRACK),
-            lambda v: normalizers.normalize(v, spec) if model.CONDITION in v.dims else v,
-        )
+        return normalizers.normalize(self._obj, spec)
 
     def plot(self, region: Any, **kwargs: Any) -> Any:
         """Every variable as a stacked track of one figure: see
-        :func:`genomarray.plot.plot_tracks`."""
-        from genomarray.plot import plot_tracks
+        :func:`genomarray.export.plot.plot_tracks`."""
+        from genomarray.export.plot import plot_tracks
 
         return plot_tracks(dict(self._obj.data_vars), region, **kwargs)
 
@@ -258,18 +237,9 @@ class JangguDatasetAccessor:
         self, path: str | os.PathLike, random_state: Any = None, **kwargs: Any
     ) -> Any:
         """Write the variables permuted by one permutation, for contiguous reads in random
-        order: see :func:`genomarray.transforms.split.write_shuffled`."""
-        return split.write_shuffled(self._obj, path, random_state, **kwargs)
+        order: see :func:`genomarray.views.shuffled.write_shuffled`."""
+        return shuffled.write_shuffled(self._obj, path, random_state, **kwargs)
 
     def onehot(self, order: int = 1, dtype: str = "float32") -> xr.Dataset:
-        """One-hot every sequence view (codes) of the Dataset."""
-
-        def one(var: xr.DataArray) -> xr.DataArray:
-            if var.ndim != 2 or var.attrs.get("view_of", model.SEQUENCE_GENOME) not in (
-                model.SEQUENCE_GENOME,
-                "sequences",
-            ):
-                return var
-            return sequences.onehot(var, order=order, dtype=dtype)
-
-        return self._apply((model.REGION_VIEW,), one)
+        """One-hot every sequence view (codes) of the Dataset; other variables are kept."""
+        return onehot.onehot(self._obj, order=order, dtype=dtype)

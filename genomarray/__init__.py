@@ -26,11 +26,14 @@ if not _os.path.isdir(_os.path.join(__path__[0], "accessors")) and _os.path.isfi
 
 from genomarray import accessors as _accessors  # noqa: E402, F401  (registers .janggu)
 from genomarray._version import __version__  # noqa: E402
-from genomarray.coverage import read_bam, read_bed, read_bigwig, read_gff  # noqa: E402
 from genomarray.data import example_path  # noqa: E402
 from genomarray.encode import kmer_labels  # noqa: E402
-from genomarray.export import to_bed, to_bedgraph, to_bigwig  # noqa: E402
+from genomarray.export.tracks import to_bed, to_bedgraph, to_bigwig  # noqa: E402
+from genomarray.genome.coverage import read_bam, read_bed, read_bigwig, read_gff  # noqa: E402
+from genomarray.genome.sequences import read_fasta, read_sequences  # noqa: E402
+from genomarray.genome.store import open_zarr, write_zarr  # noqa: E402
 from genomarray.io.chromsizes import chrom_sizes  # noqa: E402
+from genomarray.io.regions import read_regions  # noqa: E402
 from genomarray.model import (  # noqa: E402
     BASE,
     CHROM,
@@ -39,10 +42,7 @@ from genomarray.model import (  # noqa: E402
     REGION,
     STRAND,
 )
-from genomarray.predictions import from_array, to_genome  # noqa: E402
-from genomarray.regions import read_regions, tile  # noqa: E402
-from genomarray.sequences import onehot, read_fasta, read_sequences, revcomp  # noqa: E402
-from genomarray.store import open_zarr, write_zarr  # noqa: E402
+from genomarray.regions import tile  # noqa: E402
 from genomarray.transforms.augment import (  # noqa: E402
     augment,
     flip,
@@ -50,28 +50,24 @@ from genomarray.transforms.augment import (  # noqa: E402
 )
 from genomarray.transforms.collapse import collapse  # noqa: E402
 from genomarray.transforms.normalize import denormalize, normalize  # noqa: E402
+from genomarray.transforms.onehot import onehot, revcomp  # noqa: E402
 from genomarray.transforms.shape import (  # noqa: E402
     as_numpy_batch,
     channel_order,
     reduce_dim,
     squeeze,
 )
-from genomarray.transforms.split import (  # noqa: E402
-    open_shuffled,
-    retile,
-    shuffle,
-    split_train_test,
-    subset,
-    write_shuffled,
-)
-from genomarray.views import view  # noqa: E402
+from genomarray.transforms.split import retile, shuffle, split_train_test, subset  # noqa: E402
+from genomarray.views.predictions import from_array, to_genome  # noqa: E402
+from genomarray.views.shuffled import open_shuffled, write_shuffled  # noqa: E402
+from genomarray.views.windows import view  # noqa: E402
 
 _LAZY = {
-    "plot_tracks": "genomarray.plot",
-    "plot_track": "genomarray.plot",
+    "plot_tracks": "genomarray.export.plot",
+    "plot_track": "genomarray.export.plot",
     "compat": "genomarray.compat",
     "keras": "genomarray.keras",
-    "plot": "genomarray.plot",
+    "plot": "genomarray.export.plot",
 }
 
 

@@ -23,7 +23,8 @@ PROTEIN = "protein"
 ALPHABETS: dict[str, str] = {DNA: "ACGT", PROTEIN: "ACDEFGHIKLMNPQRSTVWY"}
 """Letters of each alphabet, in code order."""
 
-_COMPLEMENT_CODES = np.array([3, 2, 1, 0, 4], dtype=np.uint8)
+COMPLEMENT_CODES = np.array([3, 2, 1, 0, 4], dtype=np.uint8)
+"""The complement of each DNA code (A<->T, C<->G, N stays N), indexed by code."""
 
 
 def letters(alphabet: str) -> str:
@@ -218,7 +219,7 @@ def complement_codes(codes: np.ndarray) -> np.ndarray:
     >>> decode(complement_codes(encode("ACGTN")))
     'TGCAN'
     """
-    return np.take(_COMPLEMENT_CODES, np.minimum(codes, 4))
+    return np.take(COMPLEMENT_CODES, np.minimum(codes, 4))
 
 
 def revcomp_codes(codes: np.ndarray, axis: int = -1) -> np.ndarray:

@@ -70,6 +70,37 @@ COVERAGE_TRACK = "coverage_track"
 REGION_VIEW = "region_view"
 ONEHOT_VIEW = "onehot_view"
 
+# -- what a view holds: the layout of its numpy batches -------------------------------------
+ONEHOT = "onehot"
+CODES = "codes"
+COVERAGE = "coverage"
+PER_REGION = "per_region"
+CONTENTS = (ONEHOT, CODES, COVERAGE, PER_REGION)
+"""What a view holds, as batch adapters and augmentations see it (:func:`content_of`):
+one-hot channels, sequence codes, a coverage signal, or one value per region."""
+
+VIEW_OF = "view_of"  # attrs key of a view: the kind of array it was cut from
+SEQUENCES = "sequences"  # attrs[VIEW_OF] of a set of sequences (read_sequences)
+SEQUENCE_SOURCES = (SEQUENCE_GENOME, SEQUENCES)
+MODE = "mode"  # attrs key of an interval track: binary, score, ... (genomarray.io.intervals)
+FILL_VALUE = "fill_value"  # attrs key: the padding value, where it is not the default
+CACHE_KEY = "cache_key"  # attrs key of a cached store: its content-hash key
+PATH = "path"  # attrs key: the file an array was read from
+AUGMENTATION = "augmentation"  # attrs key: the augmentation applied to a view
+STORE_VAR = "genomarray_var"  # attrs key of a store: the name of its variable
+STORE_VERSION = "genomarray_version"  # attrs key of a store: the version that wrote it
+ZERO_PADDING = "zero_padding"  # DataFrame.attrs key of a tiling: short last tiles kept
+TILE_COLLAPSE = "collapse"  # DataFrame.attrs key of a tiling: one tile per region
+READER = "reader"  # attrs key of a built track: which reader made it (bam, bigwig, intervals)
+HOW = "how"  # attrs key of a track placed back on the genome: how overlaps were combined
+HAS_SCORE = "has_score"  # DataFrame.attrs key of parsed regions: the file had a score column
+JANGGU_CALL = "janggu_call"  # attrs key: the Janggu constructor call (JSON) that made a view
+SHUFFLE_SEED = "shuffle_random_state"  # attrs key of a shuffled store: its permutation's seed
+NORMALIZERS_INVALID = "normalizers_invalid"  # attrs key: why attrs["normalizers"] no longer
+# inverts the values (an operation changed them after normalizing)
+LABEL_MODES = ("binary",)
+"""Interval-track modes whose values are labels, not signal (with every ``*_category``)."""
+
 STRANDS_STRANDED = ("+", "-")
 STRAND_UNSTRANDED = "."
 
@@ -366,13 +397,63 @@ def fill_value(arr: xr.DataArray) -> Any:
     """
     from genomarray.encode import DNA, unknown_code
 
-    if (
-        arr.attrs.get(KIND) == SEQUENCE_GENOME
-        or arr.attrs.get("view_of") in (SEQUENCE_GENOME, "sequences")
-        and arr.ndim == 2
-    ):
+    if arr.attrs.get(KIND) == SEQUENCE_GENOME or is_codes_view(arr):
         return unknown_code(arr.attrs.get(ALPHABET, DNA))
-    return arr.attrs.get("fill_value", 0)
+    return arr.attrs.get(FILL_VALUE, 0)
+
+
+def is_codes_view(arr: xr.DataArray) -> bool:
+    """Whether ``arr`` is a view of sequence codes ``(region, pos)`` (not yet one-hot).
+
+    Examples
+    --------
+    >>> import genomarray as ga
+    >>> seqs = ga.read_sequences(ga.example_path("seqs.fa"))
+    >>> is_codes_view(seqs), is_codes_view(ga.onehot(seqs))
+    (True, False)
+    """
+    return (
+        arr.ndim == 2
+        and tuple(arr.dims) == (REGION, POS)
+        and arr.attrs.get(VIEW_OF) in SEQUENCE_SOURCES
+    )
+
+
+def is_label_track(arr: xr.DataArray) -> bool:
+    """Whether ``arr`` holds labels (a binary or categorical interval track), not a signal.
+
+    Examples
+    --------
+    >>> import genomarray as ga
+    >>> peaks = ga.read_bed(ga.example_path("peaks.narrowPeak"),
+    ...                     like=ga.example_path("genome.fa"), storage="memory")
+    >>> is_label_track(peaks)
+    True
+    """
+    mode = str(arr.attrs.get(MODE, ""))
+    return mode in LABEL_MODES or mode.endswith("_category")
+
+
+def content_of(arr: xr.DataArray) -> str:
+    """What a view with ``region`` first holds: ``ONEHOT``, ``CODES``, ``COVERAGE`` or
+    ``PER_REGION`` (``pos`` of size 1, squeezed away, or one value per region).
+
+    Examples
+    --------
+    >>> import genomarray as ga
+    >>> seqs = ga.read_sequences(ga.example_path("seqs.fa"))
+    >>> content_of(seqs), content_of(ga.onehot(seqs))
+    ('codes', 'onehot')
+    """
+    dims = tuple(arr.dims)
+    if BASE in dims and (arr.attrs.get(KIND) == ONEHOT_VIEW or ORDER in arr.attrs):
+        return ONEHOT
+    if is_codes_view(arr):
+        return CODES
+    resolution = arr.attrs.get(RESOLUTION, 1)
+    if POS not in dims or arr.sizes[POS] == 1 or resolution in (None, REGION_RESOLUTION):
+        return PER_REGION
+    return COVERAGE
 
 
 def chrom_sizes(arr: xr.DataArray | xr.Dataset) -> dict[str, int]:
@@ -387,3 +468,40 @@ def chrom_sizes(arr: xr.DataArray | xr.Dataset) -> dict[str, int]:
     return {
         str(c): int(n) for c, n in zip(arr[CHROM].values, arr[CHROM_LENGTH].values, strict=True)
     }
+
+
+def map_variables(
+    ds: xr.Dataset, kinds: Sequence[str], fn: Any, what: str = "this operation"
+) -> xr.Dataset:
+    """Apply ``fn`` to every variable of ``ds`` whose kind is one of ``kinds``; keep the rest.
+
+    The shared dispatch of functions that accept a Dataset as well as a DataArray.
+
+    Raises
+    ------
+    ValueError
+        No variable of ``ds`` has one of ``kinds``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = sequence_genome(np.zeros((1, 4), np.uint8), ["chr1"], [4])
+    >>> ds = xr.Dataset({"dna": g, "other": ("x", [1, 2])})
+    >>> map_variables(ds, [SEQUENCE_GENOME], lambda v: v + 1)["dna"].values.tolist()
+    [[1, 1, 1, 1]]
+    """
+
+    def kind(var: xr.DataArray) -> str | None:
+        try:
+            return kind_of(var)
+        except ValueError:
+            return None
+
+    chosen = [n for n, v in ds.data_vars.items() if kind(v) in kinds]
+    if not chosen:
+        raise ValueError(
+            f"{what}: no variable of kind {' or '.join(kinds)} in this Dataset "
+            f"(variables: {list(ds.data_vars)})"
+        )
+    out = {n: fn(v) if n in chosen else v for n, v in ds.data_vars.items()}
+    return xr.Dataset(out, attrs=ds.attrs)

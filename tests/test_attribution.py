@@ -131,7 +131,7 @@ def test_bad_arguments():
 
 def test_plot_tracks_draws_attributions():
     pytest.importorskip("matplotlib")
-    from genomarray.plot import plot_tracks
+    from genomarray.export.plot import plot_tracks
 
     x = _view(1)
     attr = integrated_gradients(_conv_model(x.sizes[model.POS], 4), x, steps=4)

@@ -19,7 +19,6 @@ from genomarray.transforms.augment import (
     ArraySpec,
     Compose,
     Flip,
-    RegionRandom,
     Scale,
     Shift,
     as_augmentation,
@@ -33,6 +32,7 @@ from genomarray.transforms.augment import (
     specs_of,
     with_reverse_complement,
 )
+from genomarray.transforms.augment_fns import RegionRandom
 
 from reference import naive_onehot
 

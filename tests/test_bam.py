@@ -12,9 +12,9 @@ import numpy as np
 import pysam
 import pytest
 
-from genomarray import store
 from genomarray.data import example_path
 from genomarray.errors import ChromosomeError, InputError
+from genomarray.genome import graph
 from genomarray.io import bam
 from genomarray.io.bam import BamCounter, bam_chrom_sizes, check_bam
 
@@ -417,7 +417,7 @@ def test_dask_threads_and_pickle(synthetic_bam):
     counter = BamCounter(synthetic_bam, mode="coverage")
     assert pickle.loads(pickle.dumps(counter)) == counter
     sizes = bam_chrom_sizes(synthetic_bam)
-    arr = store.genome_array(
+    arr = graph.genome_array(
         counter, list(sizes), list(sizes.values()), np.int32, trailing=(2,), chunk=100_000
     )
     with dask.config.set(scheduler="threads", num_workers=4):

@@ -11,13 +11,13 @@ import pytest
 
 from genomarray.data import example_path
 from genomarray.errors import ChromosomeError, InputError
+from genomarray.genome.graph import genome_array
 from genomarray.io.bigwig import (
     BigWigNotFoundError,
     BigWigReader,
     bigwig_chrom_sizes,
     bigwig_zoom_levels,
 )
-from genomarray.store import genome_array
 
 BW = example_path("sample.bw")
 SIZES = {"chr1": 40000, "chr2": 30000, "chr3": 20000}

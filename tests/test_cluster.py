@@ -2,7 +2,7 @@
 
 One ``LocalCluster(processes=True)`` serves the whole module (started once, closed at the
 end, so no other test module sees a client). The single-process reference builds hide the
-client from :mod:`genomarray.store`, so they run on its local thread pool.
+client from :mod:`genomarray.genome.store`, so they run on its local thread pool.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 import genomarray as ga
-from genomarray import model, store
+from genomarray import model
+from genomarray.genome import compute, graph, store
 
 distributed = pytest.importorskip("distributed")
 
@@ -35,13 +36,13 @@ def client():
 def _threaded(monkeypatch, build):
     """Run ``build`` as if no client existed (genomarray's own thread pool)."""
     with monkeypatch.context() as m:
-        m.setattr(store, "_distributed_client", lambda: None)
+        m.setattr(compute, "distributed_client", lambda: None)
         return build()
 
 
 def _on_cluster(client, build):
     """Run ``build`` and check that its tasks ran on the cluster's workers."""
-    assert store._distributed_client() is client
+    assert compute.distributed_client() is client
     with distributed.get_task_stream(client) as ts:
         out = build()
     assert len(ts.data) > 0, "the build did not run on the cluster"
@@ -99,7 +100,7 @@ def test_failing_task_on_cluster_leaves_nothing(client, tmp_path):
             raise RuntimeError(f"boom at {chrom}:{start}")
         return np.full(end - start, 1, np.uint8)
 
-    arr = store.genome_array(reader, ["a", "b"], [5000, 5000], np.uint8, fill=4, chunk=chunk)
+    arr = graph.genome_array(reader, ["a", "b"], [5000, 5000], np.uint8, fill=4, chunk=chunk)
     genome = model.sequence_genome(arr, ["a", "b"], [5000, 5000])
     target = tmp_path / "fail.zarr"
     with pytest.raises(RuntimeError, match="boom at b:3000"):
@@ -109,7 +110,7 @@ def test_failing_task_on_cluster_leaves_nothing(client, tmp_path):
 
     # the same graph without the failing chunk writes fine on the cluster afterwards
     bad_start = -1
-    arr = store.genome_array(reader, ["a", "b"], [5000, 5000], np.uint8, fill=4, chunk=chunk)
+    arr = graph.genome_array(reader, ["a", "b"], [5000, 5000], np.uint8, fill=4, chunk=chunk)
     ga.write_zarr(model.sequence_genome(arr, ["a", "b"], [5000, 5000]), target, progress=False)
     assert int(ga.open_zarr(target).values.sum()) == 10_000
     assert not _leftovers(tmp_path)
@@ -137,7 +138,7 @@ def test_worker_dying_mid_build_is_retried_and_the_store_is_complete(tmp_path):
             os._exit(1)  # the worker process dies mid-build, without cleanup
         return np.full(end - start, 2 if chrom == "b" else 1, np.uint8)
 
-    arr = store.genome_array(reader, ["a", "b"], [5000, 5000], np.uint8, fill=4, chunk=1000)
+    arr = graph.genome_array(reader, ["a", "b"], [5000, 5000], np.uint8, fill=4, chunk=1000)
     genome = model.sequence_genome(arr, ["a", "b"], [5000, 5000])
     target = tmp_path / "out" / "g.zarr"
     with distributed.LocalCluster(
@@ -157,7 +158,8 @@ def test_write_shuffled_spill_on_the_cluster(client, tmp_path):
     import dask.array as da
     import pandas as pd
 
-    from genomarray.transforms.split import shuffle, write_shuffled
+    from genomarray.transforms.split import shuffle
+    from genomarray.views.shuffled import write_shuffled
 
     n = 300
     regions = pd.DataFrame(

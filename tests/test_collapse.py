@@ -9,7 +9,8 @@ import pytest
 import genomarray as ga
 from genomarray import model
 from genomarray.errors import InputError
-from genomarray.transforms.collapse import collapse, window_layout
+from genomarray.transforms.collapse import collapse
+from genomarray.views.geometry import window_layout
 
 CHROMS = ["chr1", "chr2"]
 LENGTHS = [230, 157]

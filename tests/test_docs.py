@@ -59,9 +59,12 @@ def test_every_page_is_built(site):
 @pytest.mark.parametrize(
     "page, identifier, docstring",
     [
-        ("readers", "genomarray.sequences.read_fasta", "Read a FASTA genome as a lazy"),
-        ("readers", "genomarray.coverage.read_bam", "Read counts from BAM files as a track"),
-        ("regions", "genomarray.regions.tile", "following Janggu"),
+        ("genome", "genomarray.genome.sequences.read_fasta", "Read a FASTA genome as a lazy"),
+        ("genome", "genomarray.genome.coverage.read_bam", "Read counts from BAM files as a track"),
+        ("io", "genomarray.regions.tile", "following Janggu"),
+        ("io", "genomarray.io.regions.read_regions", "BED-like DataFrame"),
+        ("views", "genomarray.views.geometry.window_layout", "Where each bin"),
+        ("model", "genomarray.atomic.atomic_dir", "renamed to"),
         ("keras", "genomarray.keras.dataset.GenomicSequence", "PyDataset"),
         ("compat", "genomarray.compat.Cover", "Cover"),
         ("accessor", "accessors.janggu.JangguArrayAccessor", "Genomics operations"),

@@ -15,8 +15,8 @@ import pytest
 import genomarray
 from genomarray import model
 from genomarray.errors import ChromosomeError, InputError
-from genomarray.export import to_bed, to_bedgraph, to_bigwig
-from genomarray.predictions import from_array, to_genome
+from genomarray.export.tracks import to_bed, to_bedgraph, to_bigwig
+from genomarray.views.predictions import from_array, to_genome
 
 needs_bedtools = pytest.mark.skipif(shutil.which("bedtools") is None, reason="no bedtools")
 
@@ -77,7 +77,7 @@ def test_bigwig_merges_runs(tmp_path):
 
 
 def test_bigwig_runs_merged_across_chunks(tmp_path, monkeypatch):
-    import genomarray.export as ex
+    import genomarray.export.tracks as ex
 
     monkeypatch.setattr(ex, "CHUNK", 4)
     vals = np.ones((1, 10, 1, 1), np.float32)
@@ -265,7 +265,7 @@ def test_overwrite_rules(tmp_path):
 
 
 def test_atomic_failure_leaves_nothing(tmp_path, monkeypatch):
-    import genomarray.export as ex
+    import genomarray.export.tracks as ex
 
     _, t = _track()
     calls = {"n": 0}
@@ -324,7 +324,7 @@ def test_minus_strand_view_exports_in_genome_orientation(tmp_path):
 def test_killed_export_leftovers_are_swept(tmp_path):
     """A temporary file of an export killed mid-write (lock free) is removed by the next
     export to the same target; one still being written (lock held) is kept."""
-    from genomarray.store import hold_lock
+    from genomarray.atomic import hold_lock
 
     target = tmp_path / "x.bed"
     dead = tmp_path / ".x.bed.partial-0123abcd"
@@ -343,16 +343,16 @@ def test_killed_export_leftovers_are_swept(tmp_path):
 
 def test_an_output_that_appears_meanwhile_is_not_replaced(tmp_path, monkeypatch):
     """overwrite=False: a file created at the target while the export ran is kept."""
-    import genomarray.export as export
+    import genomarray.atomic as export
 
     target = tmp_path / "x.bed"
-    real = export._Atomic.commit
+    real = export.AtomicFiles.commit
 
     def racing(self):
         target.write_text("someone else's\n")
         real(self)
 
-    monkeypatch.setattr(export._Atomic, "commit", racing)
+    monkeypatch.setattr(export.AtomicFiles, "commit", racing)
     roi = pd.DataFrame({"chrom": ["chr1"], "start": [0], "end": [4]})
     view = model.region_view(np.ones((1, 4), np.float32), roi, resolution=1)
     with pytest.raises(FileExistsError, match="appeared while"):

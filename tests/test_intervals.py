@@ -11,9 +11,9 @@ import pytest
 
 from genomarray.data import example_path
 from genomarray.errors import InputError
+from genomarray.genome.graph import genome_array
 from genomarray.io.intervals import IntervalCoverage, categories_of, check_mode
-from genomarray.regions import read_regions
-from genomarray.store import genome_array
+from genomarray.io.regions import read_regions
 
 SIZES = {"chr1": 40000, "chr2": 30000, "chr3": 20000}
 

@@ -14,8 +14,8 @@ keras = pytest.importorskip("keras")
 import genomarray as ga  # noqa: E402
 from genomarray.encode import onehot, revcomp_onehot  # noqa: E402
 from genomarray.errors import InputError  # noqa: E402
+from genomarray.genome.store import open_zarr, write_zarr  # noqa: E402
 from genomarray.keras import GenomicSequence  # noqa: E402
-from genomarray.store import open_zarr, write_zarr  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,14 @@ import pytest
 import xarray as xr
 
 import genomarray as ga
-from genomarray import model, store
+from genomarray import model
 from genomarray.errors import InputError
+from genomarray.genome import store
 from genomarray.transforms import normalize as nz
+from genomarray.transforms import normalize_fns
 from genomarray.transforms.collapse import collapse
+from genomarray.transforms.normalize_fns import condition_moments, condition_percentile
+from genomarray.views.geometry import padding_mask
 
 LENGTHS = [50, 20]  # chrom "b" is short: pos 20..49 of its row is padding
 
@@ -126,7 +130,7 @@ def test_percentile_is_exact_on_ties_negatives_and_chunks(monkeypatch, gather_ma
     """Tolerance: 1e-12 relative (the selection is exact; only the interpolation rounds).
 
     ``gather_max=3`` forces every histogram pass down to the last of the 64 key bits."""
-    monkeypatch.setattr(nz, "GATHER_MAX", gather_max)
+    monkeypatch.setattr(normalize_fns, "GATHER_MAX", gather_max)
     rng = np.random.default_rng(5)
     values = np.zeros((2, 300, 1, 3))
     values[..., 0] = rng.normal(0, 1e-3, (2, 300, 1))  # continuous, negative and positive
@@ -138,16 +142,16 @@ def test_percentile_is_exact_on_ties_negatives_and_chunks(monkeypatch, gather_ma
     flat = values.reshape(-1, 3)
     for q in (0.1, 25, 50, 99, 99.9, 100):
         expect = np.nanpercentile(flat, q, axis=0)
-        np.testing.assert_allclose(nz.condition_percentile(lazy, q), expect, rtol=1e-12)
+        np.testing.assert_allclose(condition_percentile(lazy, q), expect, rtol=1e-12)
     np.testing.assert_allclose(
-        nz.condition_percentile(t, 99), np.nanpercentile(flat, 99, 0), rtol=1e-12
+        condition_percentile(t, 99), np.nanpercentile(flat, 99, 0), rtol=1e-12
     )
 
 
 def test_percentile_of_an_empty_condition_is_nan_and_not_clipped():
     t = make_track()
     mask = xr.DataArray(np.array([True, False]), dims=[model.CONDITION])
-    assert np.isnan(nz.condition_percentile(t, 99, mask=mask)[1])
+    assert np.isnan(condition_percentile(t, 99, mask=mask)[1])
     with pytest.warns(RuntimeWarning, match="no data"):
         out = nz.PercentileTrimming(50)(t, mask=mask)
     np.testing.assert_allclose(out.values[..., 1], t.values[..., 1])
@@ -270,7 +274,7 @@ def test_moments_are_stable_far_from_zero():
     rng = np.random.default_rng(3)
     values = 1e9 + rng.normal(0, 1, (1, 4000, 1, 1))
     t = model.coverage_track(values, ["a"], [4000], ["."], ["x"]).chunk({"pos": 333})
-    st = nz.condition_moments(t)
+    st = condition_moments(t)
     np.testing.assert_allclose(st["var"], values.var(ddof=1), rtol=1e-9)
 
 
@@ -308,7 +312,7 @@ def test_view_padding_excluded_from_statistics_and_reset():
     v = ga.view(t, view_rows(), flank=5)
     keep = expected_view_mask(v)
     assert not keep.all()
-    np.testing.assert_array_equal(nz.padding_mask(v).values, keep)
+    np.testing.assert_array_equal(padding_mask(v).values, keep)
     ref = np.asarray(v.values, np.float64)[keep].reshape(-1, 2)
     out = nz.normalize(v, "zscore")
     expect = (v.values - ref.mean(0)) / ref.std(0, ddof=1)
@@ -329,7 +333,7 @@ def test_collapsed_views():
         out.values, per_region.values / lengths[:, None, None, None], rtol=1e-6
     )
     binned = collapse(v, 4, "sum")
-    keep = nz.padding_mask(binned)
+    keep = padding_mask(binned)
     assert keep is not None and not bool(keep.all())
     z = nz.normalize(binned, "zscore")
     assert np.all(z.values[~keep.values] == 0)

@@ -14,8 +14,8 @@ import matplotlib.image  # noqa: E402
 
 import genomarray as ga  # noqa: E402
 from genomarray.errors import InputError  # noqa: E402
+from genomarray.export.plot import _make_doc_images, plot_track, plot_tracks
 from genomarray.model import coverage_track  # noqa: E402
-from genomarray.plot import _make_doc_images, plot_track, plot_tracks  # noqa: E402
 
 
 @pytest.fixture(scope="module")

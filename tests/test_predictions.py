@@ -8,8 +8,8 @@ import pytest
 import genomarray as ga
 from genomarray import model
 from genomarray.errors import ChromosomeError, InputError
-from genomarray.predictions import from_array, to_genome
 from genomarray.transforms.collapse import collapse
+from genomarray.views.predictions import from_array, to_genome
 
 CHROMS = ["chr1", "chr2"]
 LENGTHS = [400, 263]

@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 
 from genomarray.errors import ChromosomeError, InputError
+from genomarray.io.regions import read_regions
 from genomarray.io.schemas import NARROWPEAK_COLUMNS, REGION_COLUMNS
-from genomarray.regions import check_chromosomes, parse_region, read_regions, tile, to_bed
+from genomarray.regions import check_chromosomes, parse_region, tile, to_bed
 
 needs_bedtools = pytest.mark.skipif(
     shutil.which("bedtools") is None, reason="bedtools is not installed"

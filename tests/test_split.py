@@ -12,16 +12,10 @@ import xarray as xr
 import genomarray as ga
 from genomarray.errors import ChromosomeError, InputError
 from genomarray.model import REGION_INDEX
-from genomarray.transforms.split import (
-    MANIFEST,
-    open_shuffled,
-    permutation,
-    retile,
-    shuffle,
-    split_train_test,
-    subset,
-    write_shuffled,
-)
+from genomarray.transforms.split import retile, shuffle, split_train_test, subset
+from genomarray.views import shuffled
+from genomarray.views.aligned import permutation
+from genomarray.views.shuffled import MANIFEST, open_shuffled, write_shuffled
 
 FASTA = ga.example_path("genome.fa")
 ROI = ga.example_path("roi.bed")
@@ -247,20 +241,19 @@ def test_write_shuffled_spills_many_chunks_linearly(views, tmp_path, monkeypatch
     """Dask inputs of many region chunks go through a scratch file: the gather graph is
     one task per output chunk (not chunks²), values equal the in-memory permutation, and
     nothing but the store is left next to it, also when the write fails."""
-    import genomarray.transforms.split as split
 
     x = views["dna"]
     lazy = x.copy(data=da.from_array(x.values, chunks=(10, -1, -1)))  # 23 region chunks
-    assert split._needs_spill(lazy)
+    assert shuffled._needs_spill(lazy)
     seen = []
-    real = split._spill_permuted
+    real = shuffled._spill_permuted
 
     def spy(*args, **kwargs):
         out = real(*args, **kwargs)
         seen.append(len(dict(out.data.__dask_graph__())))
         return out
 
-    monkeypatch.setattr(split, "_spill_permuted", spy)
+    monkeypatch.setattr(shuffled, "_spill_permuted", spy)
     got = write_shuffled(
         {"dna": lazy, "peaks": views["peaks"]},
         tmp_path / "out",
@@ -285,7 +278,7 @@ def test_write_shuffled_spills_many_chunks_linearly(views, tmp_path, monkeypatch
 
     # region axis not first, bool values: spilled; object values: the lazy permutation
     flags = lazy.copy(data=lazy.data > 0).transpose("pos", "region", ...)
-    assert split._needs_spill(flags)
+    assert shuffled._needs_spill(flags)
     got = write_shuffled(flags, tmp_path / "flags.zarr", 4, progress=False)
     np.testing.assert_array_equal(got.transpose("region", ...).values, want["dna"].values > 0)
     names = xr.DataArray(
@@ -293,4 +286,4 @@ def test_write_shuffled_spills_many_chunks_linearly(views, tmp_path, monkeypatch
         dims="region",
         coords=x["name"].coords,
     )
-    assert not split._needs_spill(names)
+    assert not shuffled._needs_spill(names)

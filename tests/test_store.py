@@ -12,7 +12,8 @@ import pytest
 import xarray as xr
 
 import genomarray as ga
-from genomarray import model, store
+from genomarray import atomic, model
+from genomarray.genome import cache, compute, graph, store
 
 
 def small_genome():
@@ -50,7 +51,7 @@ def test_failed_build_leaves_nothing(tmp_path):
             raise RuntimeError("disk on fire")
         return np.zeros(end - start, np.uint8)
 
-    codes = store.genome_array(reader, ["a"], [40], np.uint8, chunk=10)
+    codes = graph.genome_array(reader, ["a"], [40], np.uint8, chunk=10)
     g = model.sequence_genome(codes, ["a"], [40])
     with pytest.raises(RuntimeError, match="disk on fire"):
         ga.write_zarr(g, tmp_path / "g.zarr", progress=False)
@@ -97,10 +98,10 @@ def test_store_path_holding_another_build_is_an_error(tmp_path):
 
 def test_concurrent_builds_of_one_key_keep_one_store(tmp_path):
     target = tmp_path / "k.zarr"
-    with store.atomic_dir(target) as tmp1:
+    with atomic.atomic_dir(target) as tmp1:
         ga.write_zarr(small_genome(), tmp1 / "inner.zarr", progress=False)
         # a second build finishes first
-        with store.atomic_dir(target) as tmp2:
+        with atomic.atomic_dir(target) as tmp2:
             (tmp2 / "winner").write_text("2")
     assert os.listdir(target) == ["winner"]
     assert os.listdir(tmp_path) == ["k.zarr"]
@@ -176,15 +177,15 @@ def test_lazy_view_with_uneven_chunks_writes_to_zarr(tmp_path):
 def test_fingerprint_is_remembered_and_follows_changes(tmp_path, isolated_output):
     f = tmp_path / "x.txt"
     f.write_text("one")
-    first = store.file_fingerprint(f)
+    first = cache.file_fingerprint(f)
     memo = list((isolated_output / "fingerprints").iterdir())
     assert len(memo) == 1 and memo[0].read_text() == first
     memo[0].write_text("f" * 64)  # a remembered digest is used without re-reading
-    assert store.file_fingerprint(f) == "f" * 64
+    assert cache.file_fingerprint(f) == "f" * 64
     f.write_text("two!")  # new size and mtime: hashed again
     import hashlib
 
-    assert store.file_fingerprint(f) == hashlib.sha256(b"two!").hexdigest()
+    assert cache.file_fingerprint(f) == hashlib.sha256(b"two!").hexdigest()
 
 
 def test_reopened_view_gives_its_regions(tmp_path):
@@ -204,11 +205,11 @@ def test_killed_build_leftovers_are_swept(tmp_path):
     import subprocess
     import sys
 
-    from genomarray.store import STALE_AFTER_S, atomic_dir
+    from genomarray.atomic import STALE_AFTER_S, atomic_dir
 
     target = tmp_path / "x.zarr"
     script = (
-        f"import os, time\nfrom genomarray.store import atomic_dir\n"
+        f"import os, time\nfrom genomarray.genome.store import atomic_dir\n"
         f"with atomic_dir({str(target)!r}) as tmp:\n"
         f"    open(os.path.join(tmp, 'chunk'), 'w').close()\n"
         f"    print('ready', flush=True)\n    time.sleep(60)\n"
@@ -249,7 +250,7 @@ def test_the_build_lock_survives_writing_the_store(tmp_path, monkeypatch):
     """zarr's mode='w' empties the temporary folder: the lock is beside it, held throughout."""
     import fcntl
 
-    real = store._compute
+    real = compute.compute_writes
     seen = []
 
     def spy(delayed, progress, what):
@@ -263,7 +264,7 @@ def test_the_build_lock_survives_writing_the_store(tmp_path, monkeypatch):
             os.close(fd)
         seen.append(tmp)
 
-    monkeypatch.setattr(store, "_compute", spy)
+    monkeypatch.setattr(store, "compute_writes", spy)
     g = model.sequence_genome(np.zeros((1, 8), np.uint8), ["chr1"], [8])
     store.write_zarr(g, tmp_path / "g.zarr", progress=False)
     assert seen and sorted(os.listdir(tmp_path)) == ["g.zarr"]
@@ -275,16 +276,15 @@ def test_sweeping_never_removes_a_running_build(tmp_path):
     import subprocess
     import sys
 
-    from genomarray.export import to_bed
-    from genomarray.store import atomic_dir
+    from genomarray.atomic import atomic_dir
+    from genomarray.export.tracks import to_bed
 
     target, bed = tmp_path / "x.zarr", tmp_path / "x.bed"
     script = (
-        "import time, pathlib\nfrom genomarray.store import sweep_stale\n"
-        "from genomarray.export import _sweep_partial_files\n"
+        "import time, pathlib\nfrom genomarray.atomic import sweep_partial_files, sweep_stale\n"
         f"t, b = pathlib.Path({str(target)!r}), pathlib.Path({str(bed)!r})\n"
         "print('go', flush=True)\nend = time.time() + 4\n"
-        "while time.time() < end:\n    sweep_stale(t)\n    _sweep_partial_files(b)\n"
+        "while time.time() < end:\n    sweep_stale(t)\n    sweep_partial_files(b)\n"
     )
     sweeper = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     assert sweeper.stdout.readline().strip() == "go"
@@ -306,18 +306,18 @@ def test_read_only_targets_are_a_clear_error(tmp_path, monkeypatch):
     builds, scratch folders and exports with the folder and $GENOMARRAY_OUTPUT named."""
     import errno
 
-    from genomarray.export import to_bed
+    from genomarray.export.tracks import to_bed
 
     def read_only(path):
         raise OSError(errno.EROFS, "Read-only file system", str(path))
 
-    monkeypatch.setattr(store, "hold_lock", read_only)
+    monkeypatch.setattr(atomic, "hold_lock", read_only)
     regions = pd.DataFrame({"chrom": ["chr1"], "start": [0], "end": [4]})
     view = model.region_view(np.ones((1, 4), np.float32), regions, resolution=1)
     for attempt in (
         lambda: to_bed(view, tmp_path / "x.bed"),
-        lambda: store.atomic_scratch(tmp_path / "y.zarr").__enter__(),
-        lambda: store.atomic_dir(tmp_path / "z.zarr").__enter__(),
+        lambda: atomic.atomic_scratch(tmp_path / "y.zarr").__enter__(),
+        lambda: atomic.atomic_dir(tmp_path / "z.zarr").__enter__(),
     ):
         with pytest.raises(PermissionError, match="GENOMARRAY_OUTPUT"):
             attempt()

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from genomarray.windows import gather
+from genomarray.views.windows_fns import gather
 
 
 def naive(flat, base, win_start, valid_lo, valid_hi, width, fill):

@@ -1,11 +1,11 @@
 """Griffe extension for the docs build: Sphinx roles in docstrings become mkdocs links.
 
 The docstrings are numpy style and cross-reference with Sphinx roles
-(``:func:`genomarray.views.view` ``, ``:class:`~xarray.DataArray` ``). mkdocstrings does
+(``:func:`genomarray.views.windows.view` ``, ``:class:`~xarray.DataArray` ``). mkdocstrings does
 not read those roles, so this extension rewrites each one when the package is loaded:
 
 - a target inside the documented packages (resolved from the docstring's scope, so
-  relative names work too) becomes an autorefs link ``[`view`][genomarray.views.view]``;
+  relative names work too) becomes an autorefs link ``[`view`][genomarray.views.windows.view]``;
 - any other target (numpy, xarray, keras, ...) becomes inline code.
 
 It also turns reStructuredText simple tables (``=====  =====`` borders) into markdown

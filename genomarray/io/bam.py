@@ -1,6 +1,6 @@
 """BAM reader: read counts (5' ends or per-base depth) as numpy blocks per region.
 
-:class:`BamCounter` is the picklable reader that :func:`genomarray.store.genome_array`
+:class:`BamCounter` is the picklable reader that :func:`genomarray.genome.graph.genome_array`
 calls once per ``(chrom, pos-chunk)`` task. It has two engines giving the same numbers:
 
 ``"fast"`` (BAM with a ``.bai`` index, numba installed)

@@ -1,6 +1,6 @@
 """bigWig reader: float32 blocks of a signal track for ``(chrom, start, end)`` in bins.
 
-:class:`BigWigReader` is a picklable callable for :func:`genomarray.store.genome_array`:
+:class:`BigWigReader` is a picklable callable for :func:`genomarray.genome.graph.genome_array`:
 ``reader(chrom, start, end)`` returns the ``(end - start, 1)`` float32 block of bins
 ``[start, end)`` of ``resolution`` bp each (bin ``p`` covers bp ``[p * resolution,
 (p + 1) * resolution)``; the last bin of a chromosome may be partial; bins past the

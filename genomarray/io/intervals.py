@@ -1,6 +1,6 @@
 """Coverage from intervals (BED, narrowPeak, bedGraph, GFF/GTF): float32 blocks in bins.
 
-:class:`IntervalCoverage` is a picklable callable for :func:`genomarray.store.genome_array`:
+:class:`IntervalCoverage` is a picklable callable for :func:`genomarray.genome.graph.genome_array`:
 ``reader(chrom, start, end)`` returns the ``(end - start, n)`` float32 block of bins
 ``[start, end)`` of ``resolution`` bp each (bin ``p`` covers bp ``[p * resolution,
 (p + 1) * resolution)``), ``n`` being 1 or the number of categories. A block always equals
@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from genomarray import model
 from genomarray.errors import InputError
 
 __all__ = ["MODES", "IntervalCoverage", "categories_of", "category_label", "check_mode"]
@@ -62,7 +63,7 @@ def categories_of(
     Parameters
     ----------
     regions
-        A regions DataFrame (:func:`genomarray.regions.read_regions`).
+        A regions DataFrame (:func:`genomarray.io.regions.read_regions`).
     mode
         ``"score_category"``: the distinct scores, sorted numerically, labelled as
         strings (``3.0`` -> ``"3"``); ``"name_category"``: the distinct values of
@@ -168,7 +169,7 @@ def check_mode(
                 source=source,
                 record=_where(regions, i),
             )
-        has = regions.attrs.get("has_score")
+        has = regions.attrs.get(model.HAS_SCORE)
         if mode in SCORE_MODES and (not has if has is not None else not score.any()):
             raise InputError(
                 f"mode={mode!r} needs scores, but every score is 0 (a BED with "
@@ -213,7 +214,7 @@ class IntervalCoverage:
     Parameters
     ----------
     regions
-        Regions from :func:`genomarray.regions.read_regions` (BED, narrowPeak, bedGraph,
+        Regions from :func:`genomarray.io.regions.read_regions` (BED, narrowPeak, bedGraph,
         GFF/GTF); anything else ``read_regions`` accepts is read through it. Only the
         columns the mode needs are kept.
     mode
@@ -274,7 +275,7 @@ class IntervalCoverage:
         if not isinstance(regions, pd.DataFrame) or not {"chrom", "start", "end"} <= set(
             regions.columns
         ):
-            from genomarray.regions import read_regions
+            from genomarray.io.regions import read_regions
 
             regions = read_regions(regions)
         source = self.source

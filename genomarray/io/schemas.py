@@ -7,7 +7,7 @@ score, strand``), 0-based and half-open.
 from __future__ import annotations
 
 REGION_COLUMNS = ("chrom", "start", "end", "name", "score", "strand")
-"""Columns every regions DataFrame returned by :func:`genomarray.regions.read_regions` has."""
+"""Columns every regions DataFrame returned by :func:`genomarray.io.regions.read_regions` has."""
 
 BED_COLUMNS = (
     "chrom",

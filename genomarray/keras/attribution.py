@@ -5,7 +5,7 @@
 et al. 2017), with the path integral taken by the trapezoid rule over ``steps`` intervals.
 Attributions are **signed** (a base that lowers the prediction gets a negative score) and
 returned as a DataArray with the dims and coordinates of the input view, so the regions
-keep their genome coordinates and :func:`genomarray.plot.plot_tracks` can draw them as
+keep their genome coordinates and :func:`genomarray.export.plot.plot_tracks` can draw them as
 letters.
 
 Gradients are taken with the TensorFlow backend (``tf.GradientTape``); other keras

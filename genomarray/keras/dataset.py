@@ -144,7 +144,7 @@ class _Array:
             self.alphabet = encode.DNA
             data = arr
             if augmented:  # plain arrays: one value per region, never changed
-                self.spec = ArraySpec(kind="per_region", pos_axis=None)
+                self.spec = ArraySpec(kind=model.PER_REGION, pos_axis=None)
         self.lazy = isinstance(data, da.Array)
         self.data: Any = data if self.lazy else np.asarray(data)
         self.n = int(self.data.shape[0])

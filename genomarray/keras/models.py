@@ -153,7 +153,7 @@ def _specs_of_sequence(seq: Any) -> tuple[dict[str, Shape], dict[str, Shape], bo
 
 
 def _is_binary(arr: Any) -> bool:
-    if isinstance(arr, xr.DataArray) and arr.attrs.get("mode") == "binary":
+    if isinstance(arr, xr.DataArray) and arr.attrs.get(model.MODE) == "binary":
         return True
     try:
         values = np.asarray(arr)

@@ -26,9 +26,9 @@ import xarray as xr
 
 from genomarray import encode
 from genomarray import model as gm
+from genomarray.atomic import atomic_dir
 from genomarray.errors import InputError
-from genomarray.regions import read_regions
-from genomarray.store import atomic_dir
+from genomarray.io.regions import read_regions
 
 __all__ = ["variant_effects", "variant_table", "write_variant_effects"]
 

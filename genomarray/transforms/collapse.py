@@ -20,13 +20,7 @@ chromosome's end of a genome-wide track are). ``partial="ignore"`` reduces the l
 over its real positions only (``"mean"`` is then the mean of the values it holds,
 ``"max"``/``"min"`` ignore the padding, ``fill`` is unused).
 
-Window geometry
----------------
-A view's windows start at ``floor((start - flank) / grid) * grid`` bp, where ``grid`` is
-the resolution of the track the view was cut from. Collapsing a view records that grid
-(``attrs["window_grid"]``) and the window span in bp before collapsing
-(``attrs["window_bp"]``) so that :func:`window_layout` (used by ``resolution=None`` and
-by :func:`genomarray.predictions.to_genome`) can still place every bin on the genome.
+Where the bins of a view lie on the genome is :mod:`genomarray.views.geometry`.
 """
 
 from __future__ import annotations
@@ -40,213 +34,8 @@ import xarray as xr
 
 from genomarray import model
 from genomarray.errors import InputError
-
-HOWS = ("sum", "mean", "max", "min")
-
-Reduction = Literal["sum", "mean", "max", "min"] | Callable[..., Any]
-
-
-# -- numpy kernels ----------------------------------------------------------------------
-def _reduce(groups: np.ndarray, how: Reduction, axis: int) -> np.ndarray:
-    """Reduce ``groups`` along ``axis`` (callables see that axis last, as ``axis=-1``)."""
-    if callable(how):
-        moved = np.moveaxis(groups, axis, -1)
-        out = np.asarray(how(moved, axis=-1))
-        expect = moved.shape[:-1]
-        if out.shape != expect:
-            name = getattr(how, "__name__", repr(how))
-            raise InputError(
-                f"the reduction {name} returned shape {out.shape}; expected "
-                f"{expect} (the input's shape without its last axis)",
-                source="collapse",
-            )
-        return out
-    return getattr(np, how)(groups, axis=axis)
-
-
-def _padding(x: np.ndarray, n: int, fill: Any) -> np.ndarray:
-    shape = (x.shape[0], n, *x.shape[2:])
-    if np.issubdtype(x.dtype, np.integer) or x.dtype == np.bool_:
-        value = float(fill)
-        if not value.is_integer():
-            raise InputError(
-                f"cannot pad an array of dtype {x.dtype} with fill={fill!r}; "
-                "pass an integer fill or partial='ignore'",
-                source="collapse",
-            )
-    return np.full(shape, fill, dtype=x.dtype)
-
-
-def bin_reduce(
-    x: np.ndarray, k: int, how: Reduction = "sum", fill: Any = 0, partial: str = "pad"
-) -> np.ndarray:
-    """Reduce groups of ``k`` consecutive positions along axis 1 of a numpy array.
-
-    A last group shorter than ``k`` is padded at its end with ``fill`` (``partial="pad"``)
-    or reduced as it is (``partial="ignore"``); never filled by cyclic repetition.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> x = np.array([[1, 2, 3, 4, 5]])
-    >>> bin_reduce(x, 2, "mean")
-    array([[1.5, 3.5, 2.5]])
-    >>> bin_reduce(x, 2, "mean", partial="ignore")
-    array([[1.5, 3.5, 5. ]])
-    """
-    n_full, tail = divmod(x.shape[1], k)
-    parts = []
-    if n_full:
-        groups = x[:, : n_full * k].reshape(x.shape[0], n_full, k, *x.shape[2:])
-        parts.append(_reduce(groups, how, axis=2))
-    if tail:
-        last = x[:, n_full * k :]
-        if partial == "pad":
-            last = np.concatenate([last, _padding(x, k - tail, fill)], axis=1)
-        parts.append(_reduce(last[:, None], how, axis=2))
-    if not parts:
-        return _reduce(x.reshape(x.shape[0], 0, k, *x.shape[2:]), how, axis=2)
-    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
-
-
-def masked_reduce(
-    x: np.ndarray, lo: np.ndarray, hi: np.ndarray, how: Reduction = "sum"
-) -> np.ndarray:
-    """Reduce positions ``[lo[i], hi[i])`` along axis 1 of row ``i``; keep axis 1 (size 1).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> x = np.array([[1., 2., 3., 0.], [0., 4., 5., 6.]])
-    >>> masked_reduce(x, np.array([0, 1]), np.array([3, 4]), "mean")
-    array([[2.],
-           [5.]])
-    """
-    if callable(how):
-        out = None
-        pairs = np.stack([lo, hi], axis=1)
-        uniq, which = np.unique(pairs, axis=0, return_inverse=True)
-        which = which.reshape(-1)
-        for u, (a, b) in enumerate(uniq):
-            rows = np.flatnonzero(which == u)
-            got = _reduce(x[rows, a:b], how, axis=1)
-            if out is None:
-                out = np.empty((x.shape[0], *got.shape[1:]), dtype=got.dtype)
-            out[rows] = got
-        if out is None:  # no rows: infer the dtype on a dummy group
-            got = _reduce(np.zeros((1, 1, *x.shape[2:]), x.dtype), how, axis=1)
-            out = np.empty((0, *got.shape[1:]), dtype=got.dtype)
-        return out[:, None]
-    idx = np.arange(x.shape[1])
-    mask = (idx >= lo[:, None]) & (idx < hi[:, None])
-    mask = mask.reshape(*mask.shape, *([1] * (x.ndim - 2)))
-    mask = np.broadcast_to(mask, x.shape)
-    kwargs: dict[str, Any] = {"axis": 1, "where": mask, "keepdims": True}
-    if how in ("max", "min"):
-        if np.issubdtype(x.dtype, np.integer):
-            info = np.iinfo(x.dtype)
-            kwargs["initial"] = info.min if how == "max" else info.max
-        else:
-            kwargs["initial"] = -np.inf if how == "max" else np.inf
-    return getattr(np, how)(x, **kwargs)
-
-
-# -- geometry ---------------------------------------------------------------------------
-def _resolution(arr: xr.DataArray) -> int | str:
-    res = arr.attrs.get(model.RESOLUTION, 1)
-    if res is None or res == model.REGION_RESOLUTION:
-        return model.REGION_RESOLUTION
-    return int(res)
-
-
-def window_layout(view: xr.DataArray) -> dict[str, Any]:
-    """Where each bin of a region view lies on the genome.
-
-    Returns a dict of per-region numpy arrays (and scalars):
-
-    - ``origin``: bp where bin 0 starts once a minus-strand window of a strand-aware view
-      is turned back to the forward orientation (reverse ``pos``),
-    - ``bin``: bp per bin (``window_bp`` for one value per region),
-    - ``valid_start``, ``valid_end``: bp extent of the region's own window,
-      ``[start - flank, end + flank)`` on the view's grid, clipped to the window (the rest
-      of a shorter region's window is padding),
-    - ``lo``, ``hi``: the bins of ``pos`` (as the view stores them, minus-strand windows
-      reversed) that overlap that extent; ``forward_lo``, ``forward_hi``: the same bins
-      counted in the forward orientation,
-    - ``minus``: whether the window is stored reversed,
-    - ``n_pos``, ``window_bp``, ``grid``: bins per window, the span (bp) the window was
-      cut with, and the grid (bp) window starts lie on.
-
-    A minus-strand window of a strand-aware view is anchored at its *end* (position 0 is
-    the region's 5' end, as in :func:`genomarray.views.view`): a shorter region's padding,
-    and padding added by collapsing past ``window_bp``, lie before its start once it is
-    turned back.
-
-    Examples
-    --------
-    >>> import numpy as np, pandas as pd
-    >>> from genomarray import model
-    >>> roi = pd.DataFrame({"chrom": ["c", "c"], "start": [10, 50], "end": [16, 60],
-    ...                     "strand": ["+", "-"]})
-    >>> v = model.region_view(np.zeros((2, 14)), roi, resolution=1, flank=2,
-    ...                       strand_aware=True)
-    >>> lay = window_layout(v)
-    >>> lay["origin"].tolist(), lay["lo"].tolist(), lay["hi"].tolist()
-    ([8, 48], [0, 0], [10, 14])
-    """
-    res = _resolution(view)
-    n_pos = view.sizes[model.POS]
-    flank = int(view.attrs.get(model.FLANK, 0) or 0)
-    grid = view.attrs.get(model.WINDOW_GRID)
-    if grid is None:
-        if res == model.REGION_RESOLUTION:
-            raise InputError(
-                "this view holds one value per region but does not record "
-                f"its window grid (attrs[{model.WINDOW_GRID!r}])",
-                source="view",
-            )
-        grid = res
-    grid = int(grid)
-    window = view.attrs.get(model.WINDOW_BP)
-    if window is None:
-        if res == model.REGION_RESOLUTION:
-            raise InputError(
-                "this view holds one value per region but does not record "
-                f"its window span (attrs[{model.WINDOW_BP!r}])",
-                source="view",
-            )
-        window = n_pos * int(res)
-    window = int(window)
-    width = window if res == model.REGION_RESOLUTION else int(res)
-    span = n_pos * width
-    start = view[model.REGION_START].values.astype(np.int64)
-    end = view[model.REGION_END].values.astype(np.int64)
-    first = ((start - flank) // grid) * grid
-    last = -(-(end + flank) // grid) * grid
-    minus = np.zeros(len(start), dtype=bool)
-    if view.attrs.get(model.STRAND_AWARE, False):
-        minus = view[model.REGION_STRAND].values.astype(str) == "-"
-    win_lo = np.where(minus, last - window, first)  # the window as the view cut it
-    ws = np.clip(first, win_lo, win_lo + window - min(grid, window))
-    ve = np.clip(last, ws + min(grid, window), win_lo + window)
-    origin = np.where(minus, win_lo + window - span, win_lo)
-    lo_f = np.maximum((ws - origin) // width, 0)
-    hi_f = np.minimum(-(-(ve - origin) // width), n_pos)
-    hi_f = np.maximum(hi_f, lo_f + 1)
-    return {
-        "origin": origin,
-        "bin": width,
-        "n_pos": n_pos,
-        "window_bp": window,
-        "valid_start": ws,
-        "valid_end": ve,
-        "minus": minus,
-        "lo": np.where(minus, n_pos - hi_f, lo_f),
-        "hi": np.where(minus, n_pos - lo_f, hi_f),
-        "forward_lo": lo_f,
-        "forward_hi": hi_f,
-        "grid": grid,
-    }
+from genomarray.transforms.collapse_fns import HOWS, Reduction, bin_reduce, masked_reduce
+from genomarray.views.geometry import resolution_of, view_grid, window_layout
 
 
 # -- the public function ----------------------------------------------------------------
@@ -270,7 +59,7 @@ def _result_dtype(
 
 
 def collapse(
-    arr: xr.DataArray,
+    arr: xr.DataArray | xr.Dataset,
     resolution: int | None,
     how: Reduction = "sum",
     fill: Any = None,
@@ -335,10 +124,19 @@ def collapse(
     >>> collapse(v, None, "mean").values
     array([[3.]])
     """
+    if isinstance(arr, xr.Dataset):  # every coverage view and track; codes are kept
+        return model.map_variables(
+            arr,
+            (model.REGION_VIEW, model.COVERAGE_TRACK),
+            lambda v: (
+                v
+                if model.kind_of(v) == model.REGION_VIEW and v.ndim == 2
+                else collapse(v, resolution, how=how, fill=fill, partial=partial)
+            ),
+            "collapse",
+        )
     kind = model.validate(arr, (model.REGION_VIEW, model.COVERAGE_TRACK))
-    if kind == model.REGION_VIEW and (
-        arr.ndim == 2 and arr.attrs.get("view_of") in (model.SEQUENCE_GENOME, "sequences")
-    ):
+    if kind == model.REGION_VIEW and model.is_codes_view(arr):
         raise InputError(
             "collapse reduces coverage, not sequence codes; one-hot the "
             "sequence and sum over 'pos' instead",
@@ -347,7 +145,7 @@ def collapse(
     _check_how(how)
     if partial not in ("pad", "ignore"):
         raise InputError(f"partial must be 'pad' or 'ignore', got {partial!r}", source="collapse")
-    current = _resolution(arr)
+    current = resolution_of(arr)
     fill = model.fill_value(arr) if fill is None else fill
     attrs = dict(arr.attrs)
     if kind == model.REGION_VIEW and (
@@ -441,48 +239,9 @@ def collapse(
     return result
 
 
-def view_grid(view: xr.DataArray) -> int:
-    """The grid (bp) a view's windows start on: ``attrs["window_grid"]``, else its resolution.
-
-    Examples
-    --------
-    >>> import numpy as np, pandas as pd
-    >>> from genomarray import model
-    >>> roi = pd.DataFrame({"chrom": ["chr1"], "start": [0], "end": [4]})
-    >>> view_grid(model.region_view(np.zeros((1, 4)), roi, resolution=5))
-    5
-    """
-    grid = view.attrs.get(model.WINDOW_GRID)
-    if grid is not None:
-        return int(grid)
-    res = _resolution(view)
-    if res == model.REGION_RESOLUTION:
-        raise InputError(
-            f"this view does not record its window grid (attrs[{model.WINDOW_GRID!r}])",
-            source="view",
-        )
-    return int(res)
-
-
-def gcd_resolution(*values: Any) -> int:
-    """Greatest common divisor of bp values (ignoring zeros); 1 if there are none.
-
-    Examples
-    --------
-    >>> gcd_resolution(100, [200, -300, 0])
-    100
-    """
-    flat = np.concatenate([np.atleast_1d(np.asarray(v, dtype=np.int64)) for v in values])
-    g = int(np.gcd.reduce(np.abs(flat))) if flat.size else 0
-    return g or 1
-
-
 __all__ = [
     "HOWS",
     "bin_reduce",
     "collapse",
-    "gcd_resolution",
     "masked_reduce",
-    "view_grid",
-    "window_layout",
 ]

@@ -141,11 +141,7 @@ def reduce_dim(
     """
     kind = _check_array(arr, "reduce_dim")
     dims = _dims_list(dim)
-    if kind == model.SEQUENCE_GENOME or (
-        kind == model.REGION_VIEW
-        and arr.ndim == 2
-        and arr.attrs.get("view_of") in (model.SEQUENCE_GENOME, "sequences")
-    ):
+    if kind == model.SEQUENCE_GENOME or (kind == model.REGION_VIEW and model.is_codes_view(arr)):
         raise InputError(
             f"reduce_dim needs coverage or one-hot, got sequence codes with "
             f"dims {tuple(arr.dims)}; one-hot them first",
@@ -200,11 +196,11 @@ def reduce_dim(
     attrs = dict(arr.attrs)
     if kind == model.ONEHOT_VIEW and model.BASE in dims:
         attrs.pop(model.ORDER, None)
-        attrs["view_of"] = model.ONEHOT_VIEW
+        attrs[model.VIEW_OF] = model.ONEHOT_VIEW
     if model.POS in dims and kind in _VIEW_KINDS:
         attrs[model.RESOLUTION] = model.REGION_RESOLUTION
         try:
-            from genomarray.transforms.collapse import view_grid, window_layout
+            from genomarray.views.geometry import view_grid, window_layout
 
             attrs.setdefault(model.WINDOW_GRID, view_grid(arr))
             attrs.setdefault(model.WINDOW_BP, window_layout(arr)["window_bp"])

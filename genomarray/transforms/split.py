@@ -1,4 +1,4 @@
-"""Subsets, train/test splits and storage-time shuffling of region views.
+"""Subsets, train/test splits and shuffling of region views.
 
 Janggu's ``subset``, ``split_train_test`` and ``random_state=`` rebuilt on labelled arrays:
 
@@ -7,9 +7,8 @@ Janggu's ``subset``, ``split_train_test`` and ``random_state=`` rebuilt on label
 - :func:`split_train_test` splits one view, a list, a dict or a tuple of views that share
   their regions into ``(train, test)`` of the same structure, holding out chromosomes.
 - :func:`shuffle` permutes the regions of views lazily (labels travel with the values);
-  :func:`write_shuffled` writes views permuted by one permutation to zarr, so a training
-  loop reads contiguous chunks that are already in random order; :func:`open_shuffled`
-  reopens them.
+  storage-time shuffling (writing views in a random order) is
+  :mod:`genomarray.views.shuffled`.
 - :func:`retile` tiles new regions with the geometry of an existing view, for viewing a
   genome-wide array through another region set without copying it (Janggu's ``view``):
   ``genome.janggu.view(retile(new_roi, like=x))``.
@@ -20,56 +19,34 @@ stay numpy, dask-backed arrays stay lazy and memory stays bounded by their chunk
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
-import dask.array as da
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from genomarray import model, store
+from genomarray import model
 from genomarray.errors import InputError
+from genomarray.views.aligned import (
+    Arrays,
+    check_aligned,
+    coord_values,
+    has_regions,
+    is_array,
+    map_leaves,
+    permutation,
+    permute,
+)
 
 __all__ = [
     "check_aligned",
-    "open_shuffled",
     "permutation",
     "retile",
     "shuffle",
     "split_train_test",
     "subset",
-    "write_shuffled",
 ]
-
-"""Coordinate on ``region`` that :func:`shuffle` adds: each region's position before the
-first shuffle (``x.isel(region=np.argsort(x.region_index.values))`` undoes it)."""
-
-SHUFFLE_CHUNK_BYTES = 8 << 20
-"""Target size of one region chunk written by :func:`write_shuffled` (uncompressed)."""
-
-SPILL_ABOVE_CHUNKS = 8
-"""Dask-backed inputs of more region chunks than this are spilled before shuffling.
-
-Permuting a dask array lazily makes every output chunk depend on every input chunk (a graph
-of chunks² tasks). Above this many chunks, :func:`write_shuffled` instead writes the input
-once, in order, to uncompressed ``.npy`` chunk files in a scratch folder next to the target
-(one task per chunk, on the active scheduler or cluster) and gathers each output chunk's
-rows from them (one task per chunk). The scratch folder needs as much free disk as the
-uncompressed input and is removed afterwards; on a multi-node cluster it must be on storage
-every worker sees, like the target. Object and string arrays keep the lazy permutation."""
-
-MANIFEST = "shuffled.json"
-"""File naming the stores of a folder written by :func:`write_shuffled`."""
-
-_ALIGN_COORDS = (model.REGION_CHROM, model.REGION_START, model.REGION_END, model.REGION_STRAND)
-
-Arrays = xr.DataArray | xr.Dataset | Mapping[str, Any] | Sequence[Any]
-"""One array, or a list, tuple or dict of arrays (nested containers allowed)."""
 
 
 # -- helpers ----------------------------------------------------------------------------
@@ -86,21 +63,9 @@ def _names(value: str | Sequence[str] | None, what: str) -> list[str] | None:
     return [str(v) for v in value]
 
 
-def _is_array(obj: Any) -> bool:
-    return isinstance(obj, xr.DataArray | xr.Dataset)
-
-
-def _has_regions(obj: xr.DataArray | xr.Dataset) -> bool:
-    return model.REGION in obj.dims
-
-
-def _values(obj: xr.DataArray | xr.Dataset, name: str) -> np.ndarray:
-    return np.asarray(obj[name].values)
-
-
 def _known_chroms(obj: xr.DataArray | xr.Dataset) -> dict[str, int]:
     """Chromosomes an array knows: its genome's for a view (when recorded), else its own."""
-    if _has_regions(obj):
+    if has_regions(obj):
         sizes = obj.attrs.get(model.CHROM_SIZES)
         if not sizes and isinstance(obj, xr.Dataset):
             sizes = next(
@@ -113,7 +78,7 @@ def _known_chroms(obj: xr.DataArray | xr.Dataset) -> dict[str, int]:
             )
         if sizes:
             return {str(k): int(v) for k, v in sizes.items()}
-        chroms = pd.unique(_values(obj, model.REGION_CHROM).astype(str))
+        chroms = pd.unique(coord_values(obj, model.REGION_CHROM).astype(str))
         return {str(c): 1 for c in chroms}
     return {str(c): 1 for c in obj[model.CHROM].values}
 
@@ -129,12 +94,13 @@ def _check_known(names: list[str], obj: xr.DataArray | xr.Dataset, what: str) ->
 
 def _overlaps(obj: xr.DataArray | xr.Dataset, regions: Any) -> np.ndarray:
     """Mask of the view's regions (tile coordinates) that overlap any of ``regions``."""
-    from genomarray.regions import check_chromosomes, read_regions
+    from genomarray.io.regions import read_regions
+    from genomarray.regions import check_chromosomes
 
     other = read_regions(regions)
-    chrom = _values(obj, model.REGION_CHROM).astype(str)
-    start = _values(obj, model.REGION_START).astype(np.int64)
-    end = _values(obj, model.REGION_END).astype(np.int64)
+    chrom = coord_values(obj, model.REGION_CHROM).astype(str)
+    start = coord_values(obj, model.REGION_START).astype(np.int64)
+    end = coord_values(obj, model.REGION_END).astype(np.int64)
     keep = np.zeros(len(chrom), dtype=bool)
     if not len(other):
         return keep
@@ -155,102 +121,6 @@ def _overlaps(obj: xr.DataArray | xr.Dataset, regions: Any) -> np.ndarray:
         hit[hit] = o_end[n_before[hit] - 1] > start[rows][hit]
         keep[rows] = hit
     return keep
-
-
-def _label(path: tuple[Any, ...]) -> str:
-    return "arrays" + "".join(f"[{p!r}]" for p in path)
-
-
-def _leaves(arrays: Any, path: tuple[Any, ...] = ()) -> list[tuple[str, Any]]:
-    if _is_array(arrays):
-        return [(_label(path), arrays)]
-    if isinstance(arrays, Mapping):
-        return [leaf for k, v in arrays.items() for leaf in _leaves(v, (*path, k))]
-    if isinstance(arrays, list | tuple):
-        return [leaf for i, v in enumerate(arrays) for leaf in _leaves(v, (*path, i))]
-    raise TypeError(
-        f"{_label(path)}: expected an xarray DataArray or Dataset (or a list, "
-        f"tuple or dict of them), got {type(arrays).__name__}"
-    )
-
-
-def _map(arrays: Any, fn: Callable[[Any], Any]) -> Any:
-    if _is_array(arrays):
-        return fn(arrays)
-    if isinstance(arrays, Mapping):
-        return {k: _map(v, fn) for k, v in arrays.items()}
-    if isinstance(arrays, tuple):
-        return tuple(_map(v, fn) for v in arrays)
-    return [_map(v, fn) for v in arrays]
-
-
-def _region_text(obj: xr.DataArray | xr.Dataset, i: int) -> str:
-    return (
-        f"{obj[model.REGION_CHROM].values[i]}:{int(obj[model.REGION_START].values[i])}-"
-        f"{int(obj[model.REGION_END].values[i])}({obj[model.REGION_STRAND].values[i]})"
-    )
-
-
-def check_aligned(arrays: Arrays) -> int | None:
-    """Check that every view in ``arrays`` has the same regions, in the same order.
-
-    Regions are compared by ``chrom``, ``start``, ``end`` and ``region_strand`` (names
-    are labels and may differ). Genome-wide arrays are skipped.
-
-    Returns
-    -------
-    int or None
-        The number of regions (None if no array has regions).
-
-    Raises
-    ------
-    InputError
-        Naming both arrays and the first region where they differ.
-
-    Examples
-    --------
-    >>> import numpy as np, pandas as pd
-    >>> from genomarray import model
-    >>> roi = pd.DataFrame({"chrom": ["c", "c"], "start": [0, 10], "end": [10, 20]})
-    >>> a = model.region_view(np.zeros((2, 10)), roi)
-    >>> check_aligned({"a": a, "b": a.isel(region=[1, 0])})
-    Traceback (most recent call last):
-    ...
-    genomarray.errors.InputError: split: arrays['b'] does not share the regions of ...
-    """
-    views = [(label, obj) for label, obj in _leaves(arrays) if _has_regions(obj)]
-    if not views:
-        return None
-    first_label, first = views[0]
-    missing = [c for c in _ALIGN_COORDS if c not in first.coords]
-    if missing:
-        raise InputError(
-            f"{first_label} has a region dim but lacks the coordinates {missing}", source="split"
-        )
-    ref = {c: _values(first, c) for c in _ALIGN_COORDS}
-    n = first.sizes[model.REGION]
-    for label, obj in views[1:]:
-        if obj.sizes[model.REGION] != n:
-            raise InputError(
-                f"{label} has {obj.sizes[model.REGION]} regions but "
-                f"{first_label} has {n}; views split or shuffled together must "
-                "share their regions",
-                source="split",
-            )
-        differs = np.zeros(n, dtype=bool)
-        for c in _ALIGN_COORDS:
-            if c not in obj.coords:
-                raise InputError(f"{label} lacks the region coordinate {c!r}", source="split")
-            differs |= np.asarray(_values(obj, c) != ref[c], dtype=bool)
-        if differs.any():
-            i = int(np.flatnonzero(differs)[0])
-            raise InputError(
-                f"{label} does not share the regions of {first_label}: region "
-                f"{i} is {_region_text(first, i)} in {first_label} but "
-                f"{_region_text(obj, i)} in {label}",
-                source="split",
-            )
-    return n
 
 
 # -- subset and split -------------------------------------------------------------------
@@ -277,7 +147,7 @@ def subset(
         Chromosome name(s) to drop.
     regions
         Keep the regions whose tile (``start``-``end``, without flank) overlaps one of
-        these by at least 1 bp: anything :func:`genomarray.regions.read_regions` reads
+        these by at least 1 bp: anything :func:`genomarray.io.regions.read_regions` reads
         (BED path, DataFrame, PyRanges).
 
     Returns
@@ -306,15 +176,15 @@ def subset(
     >>> subset(x, regions=peak).sizes["region"]
     1
     """
-    if not _is_array(arr):
+    if not is_array(arr):
         raise TypeError(f"subset expects an xarray DataArray or Dataset, got {type(arr).__name__}")
     inc, exc = _names(include, "include"), _names(exclude, "exclude")
     if inc is None and exc is None and regions is None:
         raise InputError("no filter given: pass include=, exclude= or regions=", source="subset")
     _check_known(inc or [], arr, "include")
     _check_known(exc or [], arr, "exclude")
-    if _has_regions(arr):
-        chrom = _values(arr, model.REGION_CHROM).astype(str)
+    if has_regions(arr):
+        chrom = coord_values(arr, model.REGION_CHROM).astype(str)
         keep = np.ones(len(chrom), dtype=bool)
         if inc is not None:
             keep &= np.isin(chrom, inc)
@@ -393,8 +263,8 @@ def split_train_test(arrays: Arrays, holdout_chroms: str | Sequence[str]) -> tup
             source="split_train_test",
         )
     check_aligned(arrays)
-    train = _map(arrays, lambda a: subset(a, exclude=holdout))
-    test = _map(arrays, lambda a: subset(a, include=holdout))
+    train = map_leaves(arrays, lambda a: subset(a, exclude=holdout))
+    test = map_leaves(arrays, lambda a: subset(a, include=holdout))
     return train, test
 
 
@@ -411,7 +281,7 @@ def retile(
     Parameters
     ----------
     regions
-        New regions: anything :func:`genomarray.regions.read_regions` reads.
+        New regions: anything :func:`genomarray.io.regions.read_regions` reads.
     like
         A view whose tiling to reuse (``attrs`` ``binsize``, ``stepsize``, ``flank``; a
         view without ``binsize`` was tiled with ``collapse=True``).
@@ -442,47 +312,6 @@ def retile(
         flank=flank,
         zero_padding=zero_padding,
     )
-
-
-# -- shuffling --------------------------------------------------------------------------
-def permutation(n: int, random_state: Any = None) -> np.ndarray:
-    """Return a permutation of ``range(n)`` drawn from ``random_state``.
-
-    An integer seed gives ``numpy.random.RandomState(seed).permutation(n)``, the order
-    Janggu's ``random_state=`` gives (scikit-learn's ``check_random_state``), so a seed
-    reproduces a Janggu shuffle. A ``numpy.random.Generator`` or ``RandomState`` is used
-    as is; None draws a fresh permutation.
-
-    Examples
-    --------
-    >>> permutation(5, 1).tolist()
-    [2, 1, 4, 0, 3]
-    """
-    if isinstance(random_state, np.random.Generator | np.random.RandomState):
-        return random_state.permutation(n)
-    if random_state is None:
-        return np.random.default_rng().permutation(n)
-    if isinstance(random_state, bool) or not isinstance(random_state, int | np.integer):
-        raise InputError(
-            f"random_state must be an integer seed, a numpy Generator or "
-            f"RandomState, or None; got {random_state!r}",
-            source="shuffle",
-        )
-    return np.random.RandomState(int(random_state)).permutation(n)
-
-
-def _permute(obj: xr.DataArray | xr.Dataset, perm: np.ndarray) -> xr.DataArray | xr.Dataset:
-    if not _has_regions(obj):
-        raise InputError(
-            f"shuffle permutes regions; this array has dims {tuple(obj.dims)}", source="shuffle"
-        )
-    before = (
-        _values(obj, model.REGION_INDEX)
-        if model.REGION_INDEX in obj.coords
-        else np.arange(obj.sizes[model.REGION], dtype=np.int64)
-    )
-    out = obj.isel({model.REGION: perm})
-    return out.assign_coords({model.REGION_INDEX: (model.REGION, before[perm])})
 
 
 def shuffle(arrays: Arrays, random_state: Any = None) -> Any:
@@ -520,292 +349,4 @@ def shuffle(arrays: Arrays, random_state: Any = None) -> Any:
             "shuffle permutes regions; no array given has a 'region' dim", source="shuffle"
         )
     perm = permutation(n, random_state)
-    return _map(arrays, lambda a: _permute(a, perm))
-
-
-def _dense(block: Any) -> np.ndarray:
-    return block.todense() if hasattr(block, "todense") else np.asarray(block)
-
-
-def _prepare(arr: xr.DataArray, rows: int) -> xr.DataArray:
-    """Region chunks of ``rows``, other dims whole, dense blocks, coordinates in memory."""
-    data = arr.data
-    if not isinstance(data, da.Array):
-        data = da.from_array(np.asarray(data), chunks=-1)
-    if not isinstance(data._meta, np.ndarray):
-        data = data.map_blocks(
-            _dense, dtype=data.dtype, meta=np.empty((0,) * data.ndim, dtype=data.dtype)
-        )
-    axis = arr.dims.index(model.REGION)
-    data = data.rechunk({i: (rows if i == axis else -1) for i in range(data.ndim)})
-    loaded = {
-        k: arr[k].variable.compute()
-        for k in arr.coords
-        if k not in arr.indexes and isinstance(arr[k].variable.data, da.Array)
-    }
-    return arr.copy(data=data).assign_coords(loaded)
-
-
-def _save_block(block: Any, file: str) -> int:
-    """Task body: write one region chunk, dense, to an uncompressed ``.npy``."""
-    np.save(file, _dense(block))
-    return 0
-
-
-def _take_rows(idx: np.ndarray, folder: str, bounds: np.ndarray, axis: int) -> np.ndarray:
-    """Task body: rows ``idx`` (along ``axis``) of the chunk files ``folder/<i>.npy`` (chunk
-    ``i`` holds rows ``bounds[i]:bounds[i + 1]``), read in ascending order from memory maps
-    and put back in the order asked."""
-    order = np.argsort(idx, kind="stable")
-    wanted = idx[order]
-    which = np.searchsorted(bounds, wanted, side="right") - 1
-    parts = []
-    for i in np.unique(which).tolist():
-        mm = np.load(os.path.join(folder, f"{i}.npy"), mmap_mode="r")
-        parts.append(np.take(mm, wanted[which == i] - bounds[i], axis=axis))
-    rows = np.concatenate(parts, axis=axis)
-    out = np.empty_like(rows)
-    index: list[Any] = [slice(None)] * rows.ndim
-    index[axis] = order
-    out[tuple(index)] = rows
-    return out
-
-
-def _needs_spill(arr: xr.DataArray) -> bool:
-    data = arr.data
-    return (
-        isinstance(data, da.Array)
-        and np.dtype(data.dtype).kind in "biufc"
-        and len(data.chunks[arr.dims.index(model.REGION)]) > SPILL_ABOVE_CHUNKS
-    )
-
-
-def _spill_permuted(
-    arr: xr.DataArray, perm: np.ndarray, rows: int, scratch: Path, progress: bool
-) -> xr.DataArray:
-    """``_permute(arr, perm)`` in two linear passes through uncompressed chunk files."""
-    import dask
-
-    axis = arr.dims.index(model.REGION)
-    data = arr.data.rechunk({i: -1 for i in range(arr.ndim) if i != axis})
-    folder = scratch / f"spill{len(list(scratch.iterdir()))}"
-    folder.mkdir()
-    blocks = data.to_delayed().reshape(-1)
-    saves = [
-        dask.delayed(_save_block, pure=False)(b, str(folder / f"{i}.npy"))
-        for i, b in enumerate(blocks)
-    ]
-    store._compute(dask.delayed(list)(saves), progress, f"spilling to {folder}")
-    bounds = np.cumsum((0, *data.chunks[axis]))
-    index = da.from_array(perm.astype(np.int64), chunks=rows)
-    gathered = da.map_blocks(
-        _take_rows,
-        index,
-        folder=str(folder),
-        bounds=bounds,
-        axis=axis,
-        dtype=data.dtype,
-        new_axis=[i for i in range(data.ndim) if i != axis],
-        chunks=tuple(index.chunks[0] if i == axis else (n,) for i, n in enumerate(data.shape)),
-        meta=np.empty((0,) * data.ndim, dtype=data.dtype),
-    )
-    before = (
-        _values(arr, model.REGION_INDEX)
-        if model.REGION_INDEX in arr.coords
-        else np.arange(arr.sizes[model.REGION], dtype=np.int64)
-    )
-    coords = arr.coords.to_dataset().isel({model.REGION: perm})
-    out = xr.DataArray(
-        gathered, dims=arr.dims, coords=coords.coords, attrs=dict(arr.attrs), name=arr.name
-    )
-    return out.assign_coords({model.REGION_INDEX: (model.REGION, before[perm])})
-
-
-def _rows(arrays: list[xr.DataArray], chunk_regions: int | None) -> int:
-    if chunk_regions is not None:
-        if (
-            isinstance(chunk_regions, bool)
-            or not isinstance(chunk_regions, int | np.integer)
-            or chunk_regions < 1
-        ):
-            raise InputError(
-                f"chunk_regions must be a positive integer, got {chunk_regions!r}",
-                source="write_shuffled",
-            )
-        return int(chunk_regions)
-    per_region = max(
-        int(a.dtype.itemsize * a.size // max(a.sizes[model.REGION], 1)) for a in arrays
-    )
-    return max(1, SHUFFLE_CHUNK_BYTES // max(per_region, 1))
-
-
-def _flat(arrays: Any) -> tuple[str, list[str], list[xr.DataArray]]:
-    """(kind, keys, arrays) of what write_shuffled takes: one level of container."""
-    if isinstance(arrays, xr.DataArray):
-        return "array", [str(arrays.name or "data")], [arrays]
-    if isinstance(arrays, xr.Dataset):
-        keys = [str(k) for k in arrays.data_vars]
-        return "dataset", keys, [arrays[k] for k in arrays.data_vars]
-    if isinstance(arrays, Mapping):
-        kind, items = "dict", list(arrays.items())
-    elif isinstance(arrays, list | tuple):
-        kind, items = ("tuple" if isinstance(arrays, tuple) else "list"), list(enumerate(arrays))
-    else:
-        raise TypeError(
-            "write_shuffled expects a DataArray, a Dataset, or a list, tuple or "
-            f"dict of DataArrays; got {type(arrays).__name__}"
-        )
-    for key, value in items:
-        if not isinstance(value, xr.DataArray):
-            raise TypeError(
-                f"arrays[{key!r}]: write_shuffled writes DataArrays, got {type(value).__name__}"
-            )
-        text = str(key)
-        if not text or text.startswith(".") or any(c in text for c in "/\\:"):
-            raise InputError(
-                f"arrays[{key!r}]: the key names a store file, so it must not "
-                "be empty, start with '.' or hold '/', '\\' or ':'",
-                source="write_shuffled",
-            )
-    return kind, [str(k) for k, _ in items], [v for _, v in items]
-
-
-def write_shuffled(
-    arrays: Arrays,
-    path: str | os.PathLike,
-    random_state: Any = None,
-    *,
-    chunk_regions: int | None = None,
-    overwrite: bool = False,
-    progress: bool = True,
-) -> Any:
-    """Write views permuted by one permutation to zarr, and reopen them lazily.
-
-    Janggu's ``random_state=`` for HDF5 storage: regions are shuffled once, when stored,
-    so a training loop that reads whole chunks in order (fast) still sees them in random
-    order. The region coordinates (and ``region_index``, each region's position before
-    shuffling) are stored with the values, so reopening gives the same permutation. The
-    write is lazy and chunked (memory bounded by the chunks) and atomic: on error nothing
-    is left at ``path``. Dask-backed views of many chunks pass through an uncompressed
-    scratch copy next to ``path`` (see :data:`SPILL_ABOVE_CHUNKS`; plan the disk space).
-
-    Parameters
-    ----------
-    arrays
-        One view (written to the store ``path``), or a Dataset, list, tuple or dict of
-        views sharing their regions (written to ``path/<key>.zarr``, key = variable name,
-        dict key or list position, with a ``shuffled.json`` manifest).
-    path
-        Target store (one array) or folder.
-    random_state
-        Integer seed, numpy ``Generator`` / ``RandomState``, or None (see
-        :func:`permutation`).
-    chunk_regions
-        Regions per zarr chunk, the same for every array (so chunk ``i`` of each holds
-        the same regions); default: about 8 MB for the largest array.
-    overwrite
-        Replace an existing ``path``.
-    progress
-        Show a progress bar while writing.
-
-    Returns
-    -------
-    The reopened arrays (:func:`open_shuffled`), in the structure of ``arrays``.
-
-    Examples
-    --------
-    >>> import genomarray as ga, tempfile, os
-    >>> dna = ga.read_fasta(ga.example_path("genome.fa"), cache=False)
-    >>> roi = ga.tile(ga.example_path("roi.bed"), binsize=200)
-    >>> data = {"dna": dna.janggu.view(roi).janggu.onehot(),
-    ...         "peaks": ga.read_bed(ga.example_path("peaks.narrowPeak"), like=dna,
-    ...                              storage="memory", progress=False).janggu.view(roi)}
-    >>> out = write_shuffled(data, os.path.join(tempfile.mkdtemp(), "train"), 7,
-    ...                      progress=False)
-    >>> bool((out["dna"].start.values == out["peaks"].start.values).all())
-    True
-    """
-    kind, keys, items = _flat(arrays)
-    n = check_aligned(items)
-    if n is None or any(not _has_regions(a) for a in items):
-        raise InputError(
-            "write_shuffled writes region views (arrays with a 'region' dim)",
-            source="write_shuffled",
-        )
-    if len(set(keys)) != len(keys):
-        raise InputError(f"two arrays would share a store name: {keys}", source="write_shuffled")
-    perm = permutation(n, random_state)
-    rows = _rows(items, chunk_regions)
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-    with contextlib.ExitStack() as stack:
-        scratch = None
-        if any(_needs_spill(a) for a in items):
-            scratch = stack.enter_context(store.atomic_scratch(path))
-        prepared = [
-            _prepare(
-                _spill_permuted(a, perm, rows, scratch, progress)
-                if scratch is not None and _needs_spill(a)
-                else _permute(a, perm),
-                rows,
-            )
-            for a in items
-        ]
-        seed = int(random_state) if isinstance(random_state, int | np.integer) else None
-        for arr in prepared:
-            arr.attrs["shuffle_random_state"] = seed
-        if kind == "array":
-            store.write_zarr(prepared[0], path, overwrite=overwrite, progress=progress)
-            return open_shuffled(path)
-        manifest = {
-            "format": 1,
-            "kind": kind,
-            "keys": keys,
-            "n_regions": n,
-            "chunk_regions": rows,
-            "random_state": seed,
-        }
-        with store.atomic_dir(path, overwrite=overwrite) as tmp:
-            for key, arr in zip(keys, prepared, strict=True):
-                store.write_zarr(arr, Path(tmp) / f"{key}.zarr", progress=progress)
-            (Path(tmp) / MANIFEST).write_text(json.dumps(manifest, indent=1))
-    return open_shuffled(path)
-
-
-def _open_one(path: str | os.PathLike) -> xr.DataArray:
-    arr = store.open_zarr(path)
-    small = {
-        k: arr[k].variable.compute()
-        for k in arr.coords
-        if k not in arr.indexes and model.REGION in arr[k].dims
-    }
-    return arr.assign_coords(small)
-
-
-def open_shuffled(path: str | os.PathLike) -> Any:
-    """Reopen what :func:`write_shuffled` wrote, lazily, in the structure it was given.
-
-    Region coordinates are loaded into memory (they are small); values stay on disk.
-
-    Examples
-    --------
-    >>> import genomarray as ga, tempfile, os
-    >>> seqs = ga.read_sequences(ga.example_path("seqs.fa"))
-    >>> p = os.path.join(tempfile.mkdtemp(), "seqs.zarr")
-    >>> _ = write_shuffled(seqs, p, random_state=0, progress=False)
-    >>> open_shuffled(p).region_index.values[:3].tolist()
-    [2, 28, 13]
-    """
-    folder = Path(path)
-    manifest_path = folder / MANIFEST
-    if not manifest_path.is_file():
-        return _open_one(folder)
-    manifest = json.loads(manifest_path.read_text())
-    opened = [_open_one(folder / f"{key}.zarr") for key in manifest["keys"]]
-    kind = manifest["kind"]
-    if kind == "dataset":
-        return xr.Dataset(dict(zip(manifest["keys"], opened, strict=True)))
-    if kind == "dict":
-        return dict(zip(manifest["keys"], opened, strict=True))
-    return tuple(opened) if kind == "tuple" else opened
+    return map_leaves(arrays, lambda a: permute(a, perm))

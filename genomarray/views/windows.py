@@ -13,7 +13,6 @@ For a numpy-backed array the view is computed at once (in memory in, in memory o
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import dask
@@ -22,8 +21,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from genomarray import encode, model, windows
+from genomarray import encode, model
 from genomarray.errors import InputError
+from genomarray.views import windows_fns
+from genomarray.views.geometry import cut_layout
 
 BATCH_BYTES = 32 << 20
 """Budget per view task: window bytes plus the chunk bytes its windows touch. Blocks
@@ -32,54 +33,6 @@ under 32 MB are recycled by the allocator; larger ones pay page faults on every 
 
 BATCH_REGIONS = 4096
 """At most this many regions per view task, so a view has tasks for every thread."""
-
-
-def _layout(arr: xr.DataArray, roi: pd.DataFrame, flank: int, minus: np.ndarray) -> dict[str, Any]:
-    """Per-region window geometry in ``pos`` units (bins of ``resolution`` bp).
-
-    A window covers every bin its region (flanks included) touches: on a binned track
-    bins are genome-aligned, so a region whose start is not a multiple of the resolution
-    gets one more bin rather than losing its tail. Windows are ``width`` bins long (the
-    tiling's ``binsize + 2 * flank``, or more where needed); a shorter region is padded at
-    its 3' side: at the end of a plus-strand window, at the start of a minus-strand window
-    before it is turned around, so that position 0 is always the region's 5' end.
-    """
-    from genomarray.regions import check_chromosomes
-
-    sizes = model.chrom_sizes(arr)
-    check_chromosomes(
-        roi,
-        sizes,
-        source=roi.attrs.get("source", "regions"),
-        genome=str(arr.attrs.get("path", "the genome")),
-    )
-    res = int(arr.attrs.get(model.RESOLUTION, 1))
-    binsize = roi.attrs.get("binsize")
-    lengths = (roi["end"] - roi["start"]).to_numpy(np.int64)
-    if binsize and len(lengths) and lengths.max() > int(binsize):
-        longest = int(np.argmax(lengths))
-        raise InputError(
-            f"region {roi['chrom'].iloc[longest]}:{roi['start'].iloc[longest]}-"
-            f"{roi['end'].iloc[longest]} is longer than the tiling's binsize "
-            f"({binsize} bp); tile the regions again or drop attrs['binsize']"
-        )
-    width_bp = (int(binsize) if binsize else int(lengths.max(initial=0))) + 2 * flank
-    chrom_index = {c: i for i, c in enumerate(sizes)}
-    ci = roi["chrom"].astype(str).map(chrom_index).to_numpy(np.int64)
-    chrom_len = arr[model.CHROM_LENGTH].values.astype(np.int64)
-    chrom_bins = -(-chrom_len // res)
-    first = (roi["start"].to_numpy(np.int64) - flank) // res
-    last = -(-(roi["end"].to_numpy(np.int64) + flank) // res)
-    width = max(math.ceil(width_bp / res), int((last - first).max(initial=0)))
-    return {
-        "ci": ci,
-        "win_start": np.where(minus, last - width, first),
-        "valid_lo": np.maximum(first, 0),
-        "valid_hi": np.minimum(last, chrom_bins[ci]),
-        "width": width,
-        "binsize": binsize,
-        "resolution": res,
-    }
 
 
 def _check_stored_roi(arr: xr.DataArray, roi: pd.DataFrame, flank: int) -> None:
@@ -118,7 +71,7 @@ def _orientation(arr: xr.DataArray, roi: pd.DataFrame, strand_aware: bool) -> di
                 "complement": None,
                 "strand_axis": None,
             }
-        return {"minus": minus, "complement": encode._COMPLEMENT_CODES, "strand_axis": None}
+        return {"minus": minus, "complement": encode.COMPLEMENT_CODES, "strand_axis": None}
     stranded = model.STRAND in arr.dims and arr.sizes[model.STRAND] == 2
     return {"minus": minus, "complement": None, "strand_axis": 2 if stranded else None}
 
@@ -138,10 +91,10 @@ def _assemble(
         )
     else:
         flat = np.empty((0, *trailing), dtype=dtype)
-    out = windows.gather(
+    out = windows_fns.gather(
         flat, geo["base"], geo["win_start"], geo["valid_lo"], geo["valid_hi"], geo["width"], fill
     )
-    return windows.orient(out, orient["minus"], orient["complement"], orient["strand_axis"])
+    return windows_fns.orient(out, orient["minus"], orient["complement"], orient["strand_axis"])
 
 
 def _batches(
@@ -238,7 +191,7 @@ def _lazy_windows(
 
 
 def view(
-    arr: xr.DataArray,
+    arr: xr.DataArray | xr.Dataset,
     regions: Any,
     flank: int | None = None,
     strand_aware: bool = True,
@@ -250,10 +203,11 @@ def view(
     ----------
     arr
         A sequence genome ``(chrom, pos)`` or coverage track ``(chrom, pos, strand,
-        condition)``.
+        condition)``; or a Dataset, whose genome-wide variables are all viewed through
+        the same regions (other variables are kept).
     regions
         Regions (a DataFrame from :func:`genomarray.regions.tile` or
-        :func:`~genomarray.regions.read_regions`, or anything ``read_regions`` accepts).
+        :func:`~genomarray.io.regions.read_regions`, or anything ``read_regions`` accepts).
         Windows are ``binsize + 2 * flank`` long (``binsize`` from the tiling, else the
         longest region); shorter regions are padded at their end.
     flank
@@ -279,18 +233,25 @@ def view(
     >>> view(dna, roi).sizes["pos"]
     300
     """
-    from genomarray.regions import read_regions
+    if isinstance(arr, xr.Dataset):
+        return model.map_variables(
+            arr,
+            (model.SEQUENCE_GENOME, model.COVERAGE_TRACK),
+            lambda v: view(v, regions, flank, strand_aware, batch_bytes),
+            "view",
+        )
+    from genomarray.io.regions import read_regions
 
     kind = model.validate(arr, (model.SEQUENCE_GENOME, model.COVERAGE_TRACK))
     roi = regions if isinstance(regions, pd.DataFrame) else read_regions(regions)
     if flank is None:
-        flank = int(roi.attrs.get("flank", 0) or 0)
+        flank = int(roi.attrs.get(model.FLANK, 0) or 0)
     if not isinstance(flank, int | np.integer) or flank < 0:
         raise InputError(f"flank must be a non-negative integer, got {flank!r}")
     roi = roi.reset_index(drop=True)
     _check_stored_roi(arr, roi, int(flank))
     orient = _orientation(arr, roi, strand_aware)
-    geo = _layout(arr, roi, int(flank), orient["minus"])
+    geo = cut_layout(arr, roi, int(flank), orient["minus"])
     fill = model.fill_value(arr)
     if isinstance(arr.data, da.Array):
         order = np.lexsort((geo["win_start"], geo["ci"]))
@@ -304,8 +265,8 @@ def view(
         n_pos = data.shape[1]
         flat = data.reshape(-1, *data.shape[2:])
         geo = {**geo, "base": geo["ci"] * n_pos + geo["valid_lo"]}
-        values = windows.orient(
-            windows.gather(
+        values = windows_fns.orient(
+            windows_fns.gather(
                 flat,
                 geo["base"],
                 geo["win_start"],
@@ -319,15 +280,17 @@ def view(
             orient["strand_axis"],
         )
     trailing = tuple(arr.dims[2:])
-    keep = {k: v for k, v in arr.attrs.items() if k not in (model.KIND, "cache_key", model.SOURCE)}
+    keep = {
+        k: v for k, v in arr.attrs.items() if k not in (model.KIND, model.CACHE_KEY, model.SOURCE)
+    }
     attrs = {
         **keep,
         model.BINSIZE: geo["binsize"],
-        model.STEPSIZE: roi.attrs.get("stepsize"),
+        model.STEPSIZE: roi.attrs.get(model.STEPSIZE),
         model.FLANK: int(flank),
         model.RESOLUTION: geo["resolution"],
         model.STRAND_AWARE: bool(strand_aware),
-        "view_of": kind,
+        model.VIEW_OF: kind,
         model.CHROM_SIZES: model.chrom_sizes(arr),
     }
     attrs = {k: v for k, v in attrs.items() if v is not None}

@@ -8,7 +8,7 @@ Placement rules
 ---------------
 Bin ``j`` of a region's window covers ``[origin + j * bin, origin + (j + 1) * bin)`` bp,
 where ``origin = floor((start - flank) / grid) * grid`` is where the view's window starts
-(see :func:`genomarray.transforms.collapse.window_layout`). Only the region's own extent
+(see :func:`genomarray.views.geometry.window_layout`). Only the region's own extent
 ``[start - flank, end + flank)`` is placed (a shorter region's padding is not) and
 nothing past a chromosome's end. Minus-strand windows of a strand-aware view are reversed
 back, and their ``+``/``-`` strands swapped back, before they are placed.
@@ -28,9 +28,10 @@ from dask.highlevelgraph import HighLevelGraph
 
 from genomarray import model
 from genomarray.errors import ChromosomeError, InputError
-from genomarray.transforms.collapse import (
+from genomarray.views.geometry import (
     gcd_resolution,
-    view_grid,
+    grid_of,
+    window_bp,
     window_layout,
 )
 
@@ -38,23 +39,6 @@ CHUNK = 1 << 20
 """Default ``pos`` chunk (bins) of the track :func:`to_genome` returns."""
 
 _COPIED_ATTRS = (model.BINSIZE, model.STEPSIZE, model.FLANK, model.STRAND_AWARE, model.CHROM_SIZES)
-
-
-def _window_bp(like: xr.DataArray) -> int:
-    """Span in bp of the windows of ``like`` (the data it was cut with)."""
-    if like.attrs.get(model.WINDOW_BP) is not None:
-        return int(like.attrs[model.WINDOW_BP])
-    res = like.attrs.get(model.RESOLUTION, 1)
-    if res is None or res == model.REGION_RESOLUTION:
-        raise InputError(
-            "the view holds one value per region and does not record its window "
-            f"span (attrs[{model.WINDOW_BP!r}])",
-            source="like",
-        )
-    n_pos = like.sizes[model.POS]
-    if model.kind_of(like) == model.ONEHOT_VIEW:
-        n_pos += int(like.attrs.get(model.ORDER, 1)) - 1
-    return n_pos * int(res)
 
 
 def _labels(
@@ -135,7 +119,7 @@ def from_array(
             f"predictions have {values.shape[0]} rows but the view has {n_regions} regions",
             source="from_array",
         )
-    window = _window_bp(like)
+    window = window_bp(like)
     if values.ndim == 2:
         values = values[:, None, None, :]
         resolution: int | str = model.REGION_RESOLUTION
@@ -182,9 +166,9 @@ def from_array(
     attrs.update(
         {
             model.RESOLUTION: resolution,
-            model.WINDOW_GRID: _grid_of(like),
+            model.WINDOW_GRID: grid_of(like),
             model.WINDOW_BP: window,
-            "view_of": model.COVERAGE_TRACK,
+            model.VIEW_OF: model.COVERAGE_TRACK,
         }
     )
     return model.region_view(
@@ -197,14 +181,24 @@ def from_array(
     )
 
 
-def _grid_of(like: xr.DataArray) -> int:
-    """The grid (bp) the windows of ``like`` start on (its resolution unless recorded)."""
-    if like.attrs.get(model.WINDOW_GRID) is None and like.attrs.get(model.RESOLUTION) is None:
-        return 1
-    return view_grid(like)
+def chrom_sizes_for(chrom_sizes: Any, view: xr.DataArray) -> dict[str, int]:
+    """``{chrom: length}`` from a dict, a genome-wide array, a FASTA/BAM/bigWig/sizes file,
+    or (``chrom_sizes=None``) the genome ``view`` was cut from (``attrs["chrom_sizes"]``).
 
+    Raises
+    ------
+    InputError
+        None was given and the view does not record its genome's sizes.
 
-def _sizes(chrom_sizes: Any, view: xr.DataArray) -> dict[str, int]:
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from genomarray import model
+    >>> roi = pd.DataFrame({"chrom": ["c"], "start": [0], "end": [4]})
+    >>> v = model.region_view(np.zeros((1, 4)), roi, chrom_sizes={"c": 10})
+    >>> chrom_sizes_for(None, v), chrom_sizes_for({"c": 20}, v)
+    ({'c': 10}, {'c': 20})
+    """
     if chrom_sizes is None:
         chrom_sizes = view.attrs.get(model.CHROM_SIZES)
         if chrom_sizes is None:
@@ -227,8 +221,20 @@ def _sizes(chrom_sizes: Any, view: xr.DataArray) -> dict[str, int]:
     )
 
 
-def _as_coverage_view(view: xr.DataArray) -> xr.DataArray:
-    """Return ``view`` with dims exactly ``(region, pos, strand, condition)``."""
+def as_coverage_view(view: xr.DataArray) -> xr.DataArray:
+    """Return ``view`` with dims exactly ``(region, pos, strand, condition)``.
+
+    A missing ``strand`` dim is added as ``"."``, a missing ``condition`` dim named after
+    the view; any other trailing dim is an error.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from genomarray import model
+    >>> roi = pd.DataFrame({"chrom": ["c"], "start": [0], "end": [4]})
+    >>> as_coverage_view(model.region_view(np.zeros((1, 4)), roi, name="pred")).dims
+    ('region', 'pos', 'strand', 'condition')
+    """
     extra = [d for d in view.dims[2:] if d not in (model.STRAND, model.CONDITION)]
     if extra:
         raise InputError(
@@ -315,7 +321,7 @@ def to_genome(
     ----------
     view
         A region view ``(region, pos[, strand][, condition])``, e.g. from
-        :func:`from_array` or :func:`genomarray.views.view` of a coverage track.
+        :func:`from_array` or :func:`genomarray.views.windows.view` of a coverage track.
     chrom_sizes
         ``{chrom: length}``, a genome-wide array, or a FASTA/BAM/bigWig/sizes file;
         default: ``view.attrs["chrom_sizes"]`` when the view records it. Every chromosome
@@ -368,8 +374,8 @@ def to_genome(
         raise InputError(f"unknown how={how!r}; expected 'mean', 'max' or None", source="to_genome")
     if isinstance(chunk, bool) or not isinstance(chunk, int | np.integer) or chunk <= 0:
         raise InputError(f"chunk must be a positive integer, got {chunk!r}", source="to_genome")
-    sizes = _sizes(chrom_sizes, view)
-    view = _as_coverage_view(view)
+    sizes = chrom_sizes_for(chrom_sizes, view)
+    view = as_coverage_view(view)
     lay = window_layout(view)
     width = int(lay["bin"])
     if resolution is None:
@@ -471,7 +477,7 @@ def to_genome(
         )
     else:  # no chromosomes, or only empty ones
         data = da.full((len(lengths), total, n_strand, n_cond), fill, dtype=dtype)
-    attrs = {"how": how, "fill_value": fill}
+    attrs = {model.HOW: how, model.FILL_VALUE: fill}
     normalizers = view.attrs.get(model.NORMALIZERS, ())
     return model.coverage_track(
         data,

@@ -2,7 +2,7 @@
 
 :func:`to_bigwig` and :func:`to_bedgraph` write a genome-wide coverage track
 ``(chrom, pos, strand, condition)`` or a region view (predictions placed on the genome by
-their coordinates with :func:`genomarray.predictions.to_genome`), one file per condition
+their coordinates with :func:`genomarray.views.predictions.to_genome`), one file per condition
 (and per strand). :func:`to_bed` writes the regions of a view with one score column per
 condition.
 
@@ -27,7 +27,6 @@ from __future__ import annotations
 import gzip
 import os
 import re
-import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal, TextIO
@@ -37,7 +36,8 @@ import dask.array as da
 import numpy as np
 import xarray as xr
 
-from genomarray import model, store
+from genomarray import model
+from genomarray.atomic import AtomicFiles
 from genomarray.errors import ChromosomeError, InputError
 
 CHUNK = 1 << 20
@@ -55,13 +55,13 @@ def _track(arr: xr.DataArray, how: How, chrom_sizes: Any, source: str) -> xr.Dat
     """Return ``arr`` as a coverage track (a view is placed with ``fill=NaN``)."""
     kind = model.validate(arr, (model.COVERAGE_TRACK, model.REGION_VIEW))
     if kind == model.REGION_VIEW:
-        from genomarray.predictions import to_genome
+        from genomarray.views.predictions import to_genome
 
         return to_genome(arr, chrom_sizes, how=how, fill=np.nan)
     if chrom_sizes is not None:
-        from genomarray.predictions import _sizes
+        from genomarray.views.predictions import chrom_sizes_for
 
-        sizes = _sizes(chrom_sizes, arr)
+        sizes = chrom_sizes_for(chrom_sizes, arr)
         missing = [c for c in model.chrom_sizes(arr) if c not in sizes]
         if missing:
             raise ChromosomeError(
@@ -223,83 +223,6 @@ def _check_strands(strands: str) -> None:
         )
 
 
-class _Atomic:
-    """Temporary files next to ``targets``, renamed onto them by :meth:`commit`.
-
-    Each temporary file is locked (:func:`genomarray.store.hold_lock`) while it is written,
-    so leftovers of a killed export (lock free) are removed by the next export to the same
-    target, and a running one is never touched.
-    """
-
-    def __init__(self, targets: Sequence[Path], overwrite: bool = False) -> None:
-        self.targets = list(targets)
-        self.overwrite = overwrite
-        tag = uuid.uuid4().hex[:8]
-        self.temps = [t.with_name(f".{t.name}.partial-{tag}") for t in self.targets]
-        self.fds: list[int | None] = []
-
-    def __enter__(self) -> list[Path]:
-        for t in self.targets:
-            store.ensure_writable(t.parent)
-            _sweep_partial_files(t)
-        # writers open the temporary files with "w" (truncate): the locked inode stays
-        for t in self.temps:
-            try:
-                self.fds.append(store.make_locked(t, folder=False))
-            except BaseException:
-                self.__exit__(OSError, None, None)
-                raise
-        return self.temps
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if exc_type is not None:
-            for t in self.temps:
-                t.unlink(missing_ok=True)
-        self._close()
-
-    def _close(self) -> None:
-        for fd in self.fds:
-            if fd is not None:
-                os.close(fd)
-        self.fds = []
-
-    def commit(self) -> None:
-        try:
-            for tmp, target in zip(self.temps, self.targets, strict=True):
-                if self.overwrite:
-                    os.replace(tmp, target)
-                    continue
-                try:  # never replace an output that appeared while we wrote
-                    os.link(tmp, target)
-                except FileExistsError:
-                    raise FileExistsError(
-                        f"{target} appeared while it was being written; "
-                        "pass overwrite=True to replace it"
-                    ) from None
-                except OSError:  # no hard links on this filesystem
-                    if target.exists():
-                        raise FileExistsError(
-                            f"{target} exists; pass overwrite=True to replace it"
-                        ) from None
-                    os.replace(tmp, target)
-        finally:
-            for t in self.temps:
-                t.unlink(missing_ok=True)
-            self._close()
-
-
-def _sweep_partial_files(target: Path) -> None:
-    """Remove ``.<target>.partial-<id>`` files whose writer is gone (lock free)."""
-    pattern = re.compile(rf"\.{re.escape(target.name)}\.partial-[0-9a-f]{{8}}")
-    if not target.parent.is_dir():
-        return
-    for entry in target.parent.iterdir():
-        if pattern.fullmatch(entry.name):
-            with store.claimed(entry) as free:
-                if free:
-                    entry.unlink(missing_ok=True)
-
-
 def _write(track: xr.DataArray, strands: Strands, sinks: Sequence[Any]) -> None:
     """Stream the runs of every output column of ``track`` to ``sinks[k].add(...)``."""
     resolution = int(track.attrs.get(model.RESOLUTION, 1))
@@ -392,7 +315,7 @@ def _export(
     else:
         targets = _targets(path, names, BEDGRAPH_SUFFIXES, ".bedGraph", overwrite)
     sizes = model.chrom_sizes(track)
-    atomic = _Atomic(targets, overwrite)
+    atomic = AtomicFiles(targets, overwrite)
     with atomic as temps:
         sinks: list[Any] = []
         try:
@@ -570,9 +493,9 @@ def to_bed(
     names: list[str] = []
     columns = np.zeros((view.sizes[model.REGION], 0))
     if scores:
-        from genomarray.predictions import _as_coverage_view
+        from genomarray.views.predictions import as_coverage_view
 
-        v = _as_coverage_view(view)
+        v = as_coverage_view(view)
         values = v.max(model.POS, skipna=True) if how == "max" else v.mean(model.POS, skipna=True)
         values = values.astype(np.float64)
         strand_labels = [str(s) for s in v[model.STRAND].values]
@@ -593,7 +516,7 @@ def to_bed(
         raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
     regions = model.regions_of(view)
     header = "#" + "\t".join(["chrom", "start", "end", "name", "score", "strand", *names])
-    atomic = _Atomic([target], overwrite)
+    atomic = AtomicFiles([target], overwrite)
     with atomic as (tmp,):
         gz = target.name.lower().endswith(".gz")
         with gzip.open(tmp, "wt") if gz else open(tmp, "w") as fh:

@@ -1,6 +1,6 @@
 """Numpy kernels that cut fixed-length windows out of genome-wide blocks.
 
-Kept apart from the dask graph code in :mod:`genomarray.views` so they are testable on
+Kept apart from the dask graph code in :mod:`genomarray.views.windows` so they are testable on
 plain numpy. A *flat buffer* is a ``(T, *rest)`` array holding the positions a batch needs;
 ``base[i]`` is the buffer row of the first valid position of window ``i``. Positions of a
 window that are valid are contiguous in the buffer (the chunks a window touches are laid

@@ -18,7 +18,7 @@ bar        filled steps (signals) or stacked areas (sequences) at any length
 
 Accepted arrays: coverage tracks ``(chrom, pos, strand, condition)`` at any resolution;
 region views ``(region, pos[, strand][, condition])`` (the windows overlapping the region
-are placed on the genome with :func:`genomarray.predictions.to_genome`; uncovered bins are
+are placed on the genome with :func:`genomarray.views.predictions.to_genome`; uncovered bins are
 gaps); one-hot views (order 1) or attribution scores of the same shape ``(region, pos,
 base)``; sequence views ``(region, pos)`` and sequence genomes ``(chrom, pos)`` (codes are
 shown as letters). The figure is a :class:`matplotlib.figure.Figure` built without
@@ -48,6 +48,7 @@ from genomarray import model
 from genomarray.encode import DNA, letters
 from genomarray.errors import InputError
 from genomarray.regions import parse_region
+from genomarray.transforms.onehot import onehot
 
 KINDS = ("line", "heatmap", "seq", "bar")
 """Track kinds :func:`plot_tracks` draws."""
@@ -246,7 +247,7 @@ def _onehot_as_view(sub: xr.DataArray, name: str) -> xr.DataArray:
 
 
 def _view(arr: xr.DataArray, kind: str, name: str, chrom: str, start: int, end: int) -> _Data:
-    from genomarray.predictions import to_genome
+    from genomarray.views.predictions import to_genome
 
     sub = _overlapping(arr, name, chrom, start, end)
     is_seq = kind == model.ONEHOT_VIEW
@@ -256,7 +257,7 @@ def _view(arr: xr.DataArray, kind: str, name: str, chrom: str, start: int, end: 
         and model.ALPHABET in sub.attrs
         and np.issubdtype(sub.dtype, np.integer)
     ):
-        sub, is_seq = sub.janggu.onehot(order=1, dtype="float32"), True
+        sub, is_seq = onehot(sub, order=1, dtype="float32"), True
     if is_seq:
         sub = _onehot_as_view(sub, name)
     track = to_genome(sub, _sizes(arr, kind), fill=np.nan)
@@ -508,7 +509,7 @@ def plot_tracks(
     Examples
     --------
     >>> import genomarray as ga
-    >>> from genomarray.plot import plot_tracks
+    >>> from genomarray.export.plot import plot_tracks
     >>> bw = ga.read_bigwig(ga.example_path("sample.bw"), storage="memory", progress=False)
     >>> dna = ga.read_fasta(ga.example_path("genome.fa"), cache=False)
     >>> fig = plot_tracks({"coverage": bw, "DNA": dna}, "chr1:1,000-1,100")
@@ -607,7 +608,7 @@ def plot_track(
     Examples
     --------
     >>> import genomarray as ga
-    >>> from genomarray.plot import plot_track
+    >>> from genomarray.export.plot import plot_track
     >>> dna = ga.read_fasta(ga.example_path("genome.fa"), cache=False)
     >>> fig = plot_track(dna, ("chr1", 0, 40))
     >>> [float(x) for x in fig.axes[0].get_xlim()]
@@ -627,18 +628,23 @@ def _make_doc_images(outdir: str) -> list[str]:
     """Write the PNGs of ``docs/plots.md`` into ``outdir``; return their paths."""
     import os
 
-    import genomarray as ga
+    from genomarray.data import example_path
+    from genomarray.genome.coverage import read_bam, read_bigwig
+    from genomarray.genome.sequences import read_fasta
+    from genomarray.io.regions import read_regions
     from genomarray.model import coverage_track
+    from genomarray.regions import tile
+    from genomarray.views.windows import view
 
     os.makedirs(outdir, exist_ok=True)
-    bam = ga.read_bam(ga.example_path("sample.bam"), storage="memory", progress=False)
-    bw = ga.read_bigwig(ga.example_path("sample.bw"), storage="memory", progress=False)
-    dna = ga.read_fasta(ga.example_path("genome.fa"), cache=False)
-    roi = ga.tile(ga.read_regions(ga.example_path("roi.bed")), binsize=200)
-    onehot = dna.janggu.view(roi).janggu.onehot()
+    bam = read_bam(example_path("sample.bam"), storage="memory", progress=False)
+    bw = read_bigwig(example_path("sample.bw"), storage="memory", progress=False)
+    dna = read_fasta(example_path("genome.fa"), cache=False)
+    roi = tile(read_regions(example_path("roi.bed")), binsize=200)
+    seq = onehot(view(dna, roi))
     rng = np.random.default_rng(0)
-    scores = rng.normal(0, 1, onehot.shape[:2]) * np.hanning(onehot.shape[1])
-    attribution = onehot.copy(data=np.asarray(onehot.values) * scores[..., None])
+    scores = rng.normal(0, 1, seq.shape[:2]) * np.hanning(seq.shape[1])
+    attribution = seq.copy(data=np.asarray(seq.values) * scores[..., None])
     x = np.linspace(0, 6 * np.pi, 400)
     rows = [np.clip(np.sin(x + k) + rng.normal(0, 0.3, x.size), 0, None) for k in range(6)]
     values = np.stack(rows, axis=-1)[None, :, None, :].astype(np.float32)
@@ -648,9 +654,7 @@ def _make_doc_images(outdir: str) -> list[str]:
     figures = {
         "plot_line.png": plot_track(bam, "chr1:600-1,600", label="BAM 5'"),
         "plot_heatmap.png": plot_track(six, "chr1:0-4,000", label="6 cells"),
-        "plot_seq.png": plot_tracks(
-            {"one-hot": onehot, "attribution": attribution}, "chr1:700-760"
-        ),
+        "plot_seq.png": plot_tracks({"one-hot": seq, "attribution": attribution}, "chr1:700-760"),
         "plot_stacked.png": plot_tracks(
             {"bigWig": bw, "BAM 5'": bam, "6 cells": six, "DNA": dna},
             "chr1:600-1,600",

@@ -11,17 +11,15 @@ import os
 from functools import partial
 from typing import Literal
 
-import dask.array as da
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from genomarray import encode, model, store
+from genomarray import encode, model
 from genomarray.errors import InputError, check_exists
+from genomarray.genome import graph
+from genomarray.genome.cache import cache_key, cached
 from genomarray.io import fasta
-
-ONEHOT_CHUNK_BYTES = 8 << 20
-"""Target size of one one-hot block (kept under the allocator's 32 MB reuse limit)."""
 
 
 def read_fasta(
@@ -29,7 +27,7 @@ def read_fasta(
     alphabet: str = encode.DNA,
     cache: bool = True,
     store_path: str | os.PathLike | None = None,
-    chunk: int = store.DEFAULT_CHUNK,
+    chunk: int = graph.DEFAULT_CHUNK,
     progress: bool = True,
 ) -> xr.DataArray:
     """Read a FASTA genome as a lazy ``(chrom, pos)`` array of uint8 codes.
@@ -70,7 +68,7 @@ def read_fasta(
 
     def build() -> xr.DataArray:
         reader = partial(fasta.read_block, os.path.abspath(path), alphabet=alphabet)
-        codes = store.genome_array(
+        codes = graph.genome_array(
             reader, chroms, lengths, np.uint8, fill=encode.unknown_code(alphabet), chunk=chunk
         )
         return model.sequence_genome(
@@ -79,8 +77,8 @@ def read_fasta(
 
     if not cache and store_path is None:
         return build()
-    key = store.cache_key("fasta", [path], alphabet=alphabet, chunk=chunk)
-    return store.cached(key, build, path=store_path, progress=progress)
+    key = cache_key("fasta", [path], alphabet=alphabet, chunk=chunk)
+    return cached(key, build, path=store_path, progress=progress)
 
 
 def read_sequences(
@@ -154,102 +152,5 @@ def read_sequences(
         binsize=width,
         flank=0,
         resolution=1,
-        view_of="sequences",
-    )
-
-
-def _alphabet_of(codes: xr.DataArray) -> str:
-    return str(codes.attrs.get(model.ALPHABET, encode.DNA))
-
-
-def onehot(codes: xr.DataArray, order: int = 1, dtype: str = "float32") -> xr.DataArray:
-    """One-hot encode a sequence view ``(region, pos)`` to ``(region, pos, base)``.
-
-    Computed per chunk from the uint8 codes (never stored genome-wide): a window of N
-    positions gives ``N - order + 1`` positions of ``4**order`` channels labelled
-    ``A..T``, ``AA..TT``, ... (first letter most significant). A k-mer containing an
-    unknown letter is an all-zero row.
-
-    Parameters
-    ----------
-    codes
-        A region view of sequence codes.
-    order
-        k-mer order (>= 1).
-    dtype
-        ``"float32"`` (default) or ``"uint8"`` (4x smaller).
-
-    Examples
-    --------
-    >>> import genomarray as ga
-    >>> seqs = ga.read_sequences(ga.example_path("seqs.fa"))
-    >>> onehot(seqs, order=2).sizes
-    Frozen({'region': 30, 'pos': 199, 'base': 16})
-    """
-    model.validate(codes, model.REGION_VIEW)
-    if codes.ndim != 2:
-        raise ValueError(f"onehot needs a sequence view with dims (region, pos), got {codes.dims}")
-    if not isinstance(order, int | np.integer) or order < 1:
-        raise InputError(f"one-hot order must be an integer >= 1, got {order!r}")
-    alphabet = _alphabet_of(codes)
-    n_letters = len(encode.letters(alphabet))
-    n_channels = n_letters**order
-    width = max(codes.sizes[model.POS] - order + 1, 0)
-    data = codes.data
-    if isinstance(data, da.Array):
-        per_region = max(width * n_channels * np.dtype(dtype).itemsize, 1)
-        rows = max(1, ONEHOT_CHUNK_BYTES // per_region)
-        if max(data.chunks[0], default=0) > rows:
-            data = data.rechunk({0: rows})
-        data = data.rechunk({1: -1})
-        values = data.map_blocks(
-            encode.onehot,
-            order=order,
-            alphabet=alphabet,
-            dtype=dtype,
-            chunks=(data.chunks[0], (width,), (n_channels,)),
-            new_axis=2,
-            meta=np.empty((0, 0, 0), dtype=dtype),
-        )
-    else:
-        values = encode.onehot(np.asarray(data), order, alphabet, dtype)
-    return model.onehot_view(values, codes, encode.kmer_labels(order, alphabet), order)
-
-
-def revcomp(arr: xr.DataArray) -> xr.DataArray:
-    """Reverse-complement a DNA sequence view (codes) or one-hot view of any order.
-
-    Regions keep their coordinates; ``region_strand`` flips (``+`` <-> ``-``).
-
-    Examples
-    --------
-    >>> import genomarray as ga
-    >>> seqs = ga.read_sequences(ga.example_path("seqs.fa"))
-    >>> x = onehot(seqs, order=3)
-    >>> bool((revcomp(revcomp(x)) == x).all())
-    True
-    """
-    kind = model.validate(arr, (model.REGION_VIEW, model.ONEHOT_VIEW))
-    if _alphabet_of(arr) != encode.DNA:
-        raise ValueError(
-            f"reverse complement needs a DNA array, got alphabet {_alphabet_of(arr)!r}"
-        )
-    if kind == model.ONEHOT_VIEW:
-        order = int(arr.attrs[model.ORDER])
-        fn = partial(encode.revcomp_onehot, order=order, pos_axis=1)
-    else:
-        if arr.ndim != 2:
-            raise ValueError(
-                f"revcomp of a region view needs sequence codes (region, pos), got {arr.dims}"
-            )
-        fn = partial(encode.revcomp_codes, axis=1)
-    data = arr.data
-    if isinstance(data, da.Array):
-        data = data.rechunk({1: -1}).map_blocks(fn, dtype=data.dtype)
-    else:
-        data = fn(np.asarray(data))
-    flipped = {"+": "-", "-": "+"}
-    strands = [flipped.get(s, s) for s in arr[model.REGION_STRAND].values]
-    return arr.copy(data=data).assign_coords(
-        {model.REGION_STRAND: (model.REGION, np.array(strands, dtype=object))}
+        **{model.VIEW_OF: model.SEQUENCES},
     )

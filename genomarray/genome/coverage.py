@@ -24,323 +24,22 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from genomarray import model, store
-from genomarray.errors import ChromosomeError, InputError, check_exists
-
-STORAGES = ("zarr", "lazy", "memory", "sparse")
-
-
-def condition_name(path: str | os.PathLike) -> str:
-    """Return a condition label from a file name: its stem without genomics suffixes.
-
-    Examples
-    --------
-    >>> condition_name("/data/rep1.sorted.bam")
-    'rep1.sorted'
-    >>> condition_name("peaks.narrowPeak.gz")
-    'peaks'
-    """
-    name = Path(path).name
-    for suffix in (".gz", ".bgz"):
-        name = name.removesuffix(suffix)
-    return name.rsplit(".", 1)[0] if "." in name else name
-
-
-def _conditions(paths: Sequence[str], conditions: Sequence[str] | None) -> list[str]:
-    if conditions is None:
-        names = [condition_name(p) for p in paths]
-        if len(set(names)) < len(names):  # same stem in different folders
-            names = [f"{n}_{i}" for i, n in enumerate(names)]
-        return names
-    conditions = [str(c) for c in ([conditions] if isinstance(conditions, str) else conditions)]
-    if len(conditions) != len(paths):
-        raise InputError(f"{len(conditions)} condition names for {len(paths)} files")
-    return conditions
-
-
-def _paths(paths: str | os.PathLike | Sequence[str | os.PathLike], what: str) -> list[str]:
-    if isinstance(paths, str | os.PathLike):
-        paths = [paths]
-    paths = [os.path.abspath(check_exists(p, what)) for p in paths]
-    if not paths:
-        raise InputError(f"no {what}s given")
-    return paths
-
-
-def check_same_chromosomes(sizes: dict[str, dict[str, int]]) -> dict[str, int]:
-    """Check that several files name the same chromosomes; return the first file's sizes.
-
-    Chromosomes missing from a later file are an error that names both spellings when
-    they differ only by a ``chr`` prefix.
-
-    Examples
-    --------
-    >>> check_same_chromosomes({"a.bam": {"chr1": 10}, "b.bam": {"chr1": 10}})
-    {'chr1': 10}
-    """
-    (first, ref), *others = sizes.items()
-    for other, got in others:
-        missing = [c for c in ref if c not in got]
-        if missing:
-            c = missing[0]
-            alt = c[3:] if c.startswith("chr") else f"chr{c}"
-            hint = (
-                (
-                    f"; {other} spells it {alt!r}: the files name chromosomes differently "
-                    f"({c!r} vs {alt!r})"
-                )
-                if alt in got
-                else ""
-            )
-            raise ChromosomeError(f"chromosome {c!r} of {first} is not in {other}{hint}")
-        for c in ref:
-            if got[c] != ref[c]:
-                raise InputError(
-                    f"chromosome {c!r} is {ref[c]} bp in {first} but {got[c]} bp "
-                    f"in {other} (different genome assemblies?)"
-                )
-    return ref
-
-
-@dataclass(frozen=True)
-class RoiMask:
-    """Which bins of each chromosome overlap the regions of interest (flanks included)."""
-
-    intervals: dict[str, tuple[np.ndarray, np.ndarray]]  # chrom -> sorted starts, ends (bins)
-
-    @classmethod
-    def from_regions(cls, roi: pd.DataFrame, resolution: int) -> RoiMask:
-        flank = int(roi.attrs.get("flank", 0) or 0)
-        out = {}
-        for chrom, grp in roi.groupby("chrom", sort=False, observed=True):
-            lo = np.maximum(grp["start"].to_numpy(np.int64) - flank, 0) // resolution
-            hi = -(-(grp["end"].to_numpy(np.int64) + flank) // resolution)
-            order = np.argsort(lo)
-            out[str(chrom)] = (lo[order], np.maximum.accumulate(hi[order]))
-        return cls(out)
-
-    def mask(self, chrom: str, start: int, end: int) -> np.ndarray | None:
-        """Boolean mask of bins [start, end) inside the ROI, or None if none is."""
-        if chrom not in self.intervals:
-            return None
-        lo, hi = self.intervals[chrom]
-        first = np.searchsorted(hi, start, side="right")
-        last = np.searchsorted(lo, end, side="left")
-        if first >= last:
-            return None
-        diff = np.zeros(end - start + 1, dtype=np.int32)
-        np.add.at(diff, np.clip(lo[first:last] - start, 0, end - start), 1)
-        np.add.at(diff, np.clip(hi[first:last] - start, 0, end - start), -1)
-        return np.cumsum(diff[:-1]) > 0
-
-
-def kept_intervals(roi: pd.DataFrame, sizes: dict[str, int]) -> dict[str, list[list[int]]]:
-    """The merged bp intervals (flanks included, clipped to the chromosomes) an ROI-only
-    track keeps, as ``{chrom: [[start, end], ...]}`` (JSON-able, stored in its attrs).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> roi = pd.DataFrame({"chrom": ["c", "c"], "start": [0, 10], "end": [10, 30]})
-    >>> kept_intervals(roi, {"c": 25})
-    {'c': [[0, 25]]}
-    """
-    flank = int(roi.attrs.get("flank", 0) or 0)
-    out: dict[str, list[list[int]]] = {}
-    for chrom, grp in roi.groupby("chrom", sort=False, observed=True):
-        lo = np.maximum(grp["start"].to_numpy(np.int64) - flank, 0)
-        hi = np.minimum(grp["end"].to_numpy(np.int64) + flank, sizes[str(chrom)])
-        order = np.argsort(lo)
-        merged: list[list[int]] = []
-        for a, b in zip(lo[order].tolist(), hi[order].tolist(), strict=True):
-            if merged and a <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], b)
-            else:
-                merged.append([a, b])
-        out[str(chrom)] = merged
-    return out
-
-
-@dataclass(frozen=True)
-class StackedReader:
-    """Calls one reader per condition group and stacks them to ``(n, strand, condition)``.
-
-    Each reader returns ``(n, strand)`` (one condition) or, when ``categorical``,
-    ``(n, condition)`` (one strand).
-    """
-
-    readers: tuple[Callable[[str, int, int], np.ndarray], ...]
-    n_strands: int
-    n_conditions: int
-    dtype: str
-    categorical: bool = False
-    roi: RoiMask | None = None
-
-    def __call__(self, chrom: str, start: int, end: int) -> np.ndarray:
-        out = np.zeros((end - start, self.n_strands, self.n_conditions), dtype=self.dtype)
-        keep = None
-        if self.roi is not None:
-            keep = self.roi.mask(chrom, start, end)
-            if keep is None:
-                return out
-        if self.categorical:
-            out[:, 0, :] = self.readers[0](chrom, start, end)
-        else:
-            for i, reader in enumerate(self.readers):
-                out[:, :, i] = reader(chrom, start, end)
-        if keep is not None and not keep.all():
-            out[~keep] = 0
-        return out
-
-
-def _to_sparse(block: np.ndarray) -> Any:
-    import sparse
-
-    return sparse.COO.from_numpy(block)
-
-
-def build_track(
-    readers: Sequence[Callable],
-    sizes: dict[str, int],
-    strands: Sequence[str],
-    conditions: Sequence[str],
-    dtype: Any,
-    resolution: int,
-    key_kind: str,
-    inputs: Sequence[str],
-    params: dict[str, Any],
-    categorical: bool = False,
-    roi: Any = None,
-    store_whole_genome: bool = True,
-    storage: str = "zarr",
-    cache: bool | None = None,
-    store_path: str | os.PathLike | None = None,
-    chunk: int = store.DEFAULT_CHUNK,
-    progress: bool = True,
-    attrs: dict[str, Any] | None = None,
-) -> xr.DataArray:
-    """Turn per-file readers into a coverage track held as ``storage`` says.
-
-    This is the shared back end of :func:`read_bam`, :func:`read_bigwig` and
-    :func:`read_bed`; use it to plug in a reader of your own.
-
-    Parameters
-    ----------
-    readers
-        Picklable callables ``reader(chrom, start, end)`` (bins) per condition (or one
-        categorical reader returning all conditions).
-    sizes
-        Chromosome sizes in bp.
-    strands, conditions
-        Labels of the strand and condition dims.
-    dtype
-        Track dtype.
-    resolution
-        Bin size in bp.
-    key_kind, inputs, params
-        Cache key parts: a kind name, the input files, every parameter that changes the data.
-    categorical, roi, store_whole_genome, storage, cache, store_path, chunk, progress
-        See :func:`read_bam`.
-    attrs
-        Extra attributes of the track.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> ones = lambda chrom, start, end: np.ones((end - start, 1), np.int32)
-    >>> t = build_track([ones], {"c": 10}, ["."], ["x"], np.int32, 1, "demo", [], {},
-    ...                 storage="memory")
-    >>> int(t.sum())
-    10
-    """
-    if storage not in STORAGES:
-        raise InputError(f"storage must be one of {STORAGES}, got {storage!r}")
-    if not isinstance(resolution, int | np.integer) or resolution < 1:
-        raise InputError(f"resolution must be a positive integer (bp per bin), got {resolution!r}")
-    mask = None
-    if not store_whole_genome:
-        if roi is None:
-            raise InputError("store_whole_genome=False needs the regions of interest: pass roi=")
-        from genomarray.regions import check_chromosomes, read_regions
-
-        roi_df = roi if isinstance(roi, pd.DataFrame) else read_regions(roi)
-        check_chromosomes(
-            roi_df,
-            sizes,
-            source=str(roi_df.attrs.get("source", "roi")),
-            genome=str(inputs[0]) if inputs else "the genome",
-        )
-        mask = RoiMask.from_regions(roi_df, resolution)
-        attrs = {**(attrs or {}), model.STORED_ROI: kept_intervals(roi_df, sizes)}
-        params = {
-            **params,
-            "roi": pd.util.hash_pandas_object(roi_df[["chrom", "start", "end"]], index=False)
-            .sum()
-            .item(),
-            "roi_flank": int(roi_df.attrs.get("flank", 0) or 0),
-        }
-    chroms = list(sizes)
-    lengths_bp = np.array([sizes[c] for c in chroms], dtype=np.int64)
-    lengths_bins = -(-lengths_bp // resolution)
-    reader = StackedReader(
-        tuple(readers), len(strands), len(conditions), np.dtype(dtype).str, categorical, mask
-    )
-
-    def build() -> xr.DataArray:
-        values = store.genome_array(
-            reader,
-            chroms,
-            lengths_bins,
-            dtype,
-            fill=0,
-            trailing=(len(strands), len(conditions)),
-            chunk=chunk,
-        )
-        return model.coverage_track(
-            values,
-            chroms,
-            lengths_bp,
-            strands,
-            conditions,
-            resolution=resolution,
-            inputs=list(inputs),
-            **(attrs or {}),
-        )
-
-    if storage == "sparse":
-        import sparse  # noqa: F401  (fail here, not inside a dask task)
-    if storage == "lazy":
-        return build()
-    if cache is None:
-        cache = storage == "zarr"
-    if storage == "zarr" or cache or store_path is not None:
-        key = store.cache_key(
-            key_kind,
-            inputs,
-            resolution=resolution,
-            chunk=chunk,
-            conditions=list(conditions),
-            strands=list(strands),
-            **params,
-        )
-        track = store.cached(key, build, path=store_path, progress=progress, rebuild=not cache)
-    else:
-        track = build()
-    if storage == "memory":
-        return track.compute()
-    if storage == "sparse":
-        data = track.data.map_blocks(_to_sparse, dtype=track.dtype)
-        return track.copy(data=data)
-    return track
+from genomarray import model
+from genomarray.errors import InputError
+from genomarray.genome import graph
+from genomarray.genome.tracks import (
+    build_track,
+    check_same_chromosomes,
+    condition_names,
+    input_paths,
+)
 
 
 def read_bam(
@@ -359,7 +58,7 @@ def read_bam(
     storage: str = "zarr",
     cache: bool | None = None,
     store_path: str | os.PathLike | None = None,
-    chunk: int = store.DEFAULT_CHUNK,
+    chunk: int = graph.DEFAULT_CHUNK,
     progress: bool = True,
 ) -> xr.DataArray:
     """Read counts from BAM files as a track ``(chrom, pos, strand, condition)``.
@@ -417,8 +116,8 @@ def read_bam(
     """
     from genomarray.io import bam
 
-    paths = _paths(paths, "BAM file")
-    labels = _conditions(paths, conditions)
+    paths = input_paths(paths, "BAM file")
+    labels = condition_names(paths, conditions)
     for p in paths:
         bam.check_bam(p)
         if bam.mapped_reads(p) == 0:
@@ -454,20 +153,20 @@ def read_bam(
         store_path=store_path,
         chunk=chunk,
         progress=progress,
-        attrs={"reader": "bam", "mode": mode},
+        attrs={model.READER: "bam", model.MODE: mode},
     )
 
 
 def _describe(like: Any) -> str:
     """A short name for where chromosome sizes came from (never a whole array repr)."""
     if isinstance(like, xr.DataArray | xr.Dataset):
-        return str(like.attrs.get("path") or "the genome array")
+        return str(like.attrs.get(model.PATH) or "the genome array")
     if isinstance(like, dict):
         return "the chromosome sizes"
     return os.fspath(like)
 
 
-def _sizes_from(like: Any, what: str) -> dict[str, int]:
+def sizes_from(like: Any, what: str) -> dict[str, int]:
     from genomarray.io.chromsizes import chrom_sizes
 
     if like is None:
@@ -493,7 +192,7 @@ def read_bigwig(
     storage: str = "zarr",
     cache: bool | None = None,
     store_path: str | os.PathLike | None = None,
-    chunk: int = store.DEFAULT_CHUNK,
+    chunk: int = graph.DEFAULT_CHUNK,
     progress: bool = True,
 ) -> xr.DataArray:
     """Read bigWig signal as a track ``(chrom, pos, strand=".", condition)``.
@@ -524,8 +223,8 @@ def read_bigwig(
     """
     from genomarray.io import bigwig
 
-    paths = _paths(paths, "bigWig file")
-    labels = _conditions(paths, conditions)
+    paths = input_paths(paths, "bigWig file")
+    labels = condition_names(paths, conditions)
     sizes = check_same_chromosomes({p: bigwig.bigwig_chrom_sizes(p) for p in paths})
     options = {"resolution": resolution, "how": how, "nan_to_num": nan_to_num, "exact": exact}
     readers = [bigwig.BigWigReader(p, **options) for p in paths]
@@ -548,7 +247,7 @@ def read_bigwig(
         store_path=store_path,
         chunk=chunk,
         progress=progress,
-        attrs={"reader": "bigwig"},
+        attrs={model.READER: "bigwig"},
     )
 
 
@@ -567,7 +266,7 @@ def read_bed(
     storage: str = "zarr",
     cache: bool | None = None,
     store_path: str | os.PathLike | None = None,
-    chunk: int = store.DEFAULT_CHUNK,
+    chunk: int = graph.DEFAULT_CHUNK,
     progress: bool = True,
 ) -> xr.DataArray:
     """Read intervals (BED, narrowPeak, bedGraph, GFF/GTF) as a track.
@@ -606,16 +305,16 @@ def read_bed(
     7600
     """
     from genomarray.io import intervals
-    from genomarray.regions import read_regions
+    from genomarray.io.regions import read_regions
 
     if isinstance(paths, pd.DataFrame):
         frames = {"regions": paths}
         inputs: list[str] = []
     else:
-        file_list = _paths(paths, "interval file")
+        file_list = input_paths(paths, "interval file")
         frames = {p: read_regions(p, feature=feature) for p in file_list}
         inputs = file_list
-    sizes = _sizes_from(like, next(iter(frames)))
+    sizes = sizes_from(like, next(iter(frames)))
     for src, df in frames.items():
         if len(df):
             from genomarray.regions import check_chromosomes
@@ -648,7 +347,7 @@ def read_bed(
             for src, df in frames.items()
         ]
         labels = (
-            _conditions(list(frames), conditions) if inputs else list(conditions or ["regions"])
+            condition_names(list(frames), conditions) if inputs else list(conditions or ["regions"])
         )
     params = {
         "mode": mode,
@@ -679,7 +378,7 @@ def read_bed(
         store_path=store_path,
         chunk=chunk,
         progress=progress,
-        attrs={"reader": "intervals", "mode": mode},
+        attrs={model.READER: "intervals", model.MODE: mode},
     )
 
 

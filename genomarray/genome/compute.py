@@ -1,0 +1,96 @@
+"""Compute write graphs so that a failure leaves no task still writing.
+
+Used by every graph that writes files (store builds, storage-time shuffles). Locally the graph
+runs on a thread pool of its own that is drained before an error propagates; on a
+``distributed.Client`` the futures are cancelled and the workers waited on.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+def distributed_client() -> Any:
+    try:
+        from distributed import get_client
+
+        return get_client()
+    except (ImportError, ValueError):
+        return None
+
+
+def _key_name(key: Any) -> str:
+    return str(key[0] if isinstance(key, tuple) else key)
+
+
+def _running_tasks(names: list[str], dask_worker: Any = None) -> int:
+    """On a worker: how many tasks of the graphs ``names`` are still running there."""
+    wanted = set(names)
+    return sum(
+        1
+        for key, ts in dask_worker.state.tasks.items()
+        if _key_name(key) in wanted
+        and ts.state in ("executing", "long-running", "cancelled", "resumed")
+    )
+
+
+def _wait_for_stragglers(client: Any, names: list[str], timeout: float = 300.0) -> None:
+    """Return once no worker runs a task of ``names`` (or after ``timeout`` seconds)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            busy = sum(client.run(_running_tasks, names).values())
+        except Exception:  # a worker went away: nothing more to wait for there
+            return
+        if not busy:
+            return
+        time.sleep(0.05)
+
+
+def compute_writes(delayed: Any, progress: bool, what: str) -> None:
+    """Compute a write graph; on failure, no task is still writing when this returns.
+
+    Locally the graph runs on a thread pool of its own that is drained before an error
+    propagates (dask's shared pool would let running tasks write on into a folder that is
+    being removed). On a ``distributed.Client`` the futures are cancelled and the workers
+    are waited on until none still runs a task of this graph (a cancelled task that is
+    already running finishes its write).
+    """
+    client = distributed_client()
+    if client is not None:
+        names = sorted({_key_name(k) for k in delayed.__dask_graph__()})
+        future = client.compute(delayed)
+        try:
+            if progress:
+                from distributed import progress as dist_progress
+
+                dist_progress(future)
+            future.result()
+        except BaseException:
+            future.cancel()
+            _wait_for_stragglers(client, names)
+            raise
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    import dask
+    from dask.diagnostics import ProgressBar
+
+    if dask.config.get("scheduler", None) in ("sync", "synchronous", "single-threaded"):
+        delayed.compute()
+        return
+    workers = dask.config.get("num_workers", None) or os.cpu_count() or 1
+    pool = ThreadPoolExecutor(workers)
+    try:
+        with dask.config.set(pool=pool, scheduler="threads"):
+            if progress:
+                print(f"genomarray: {what}", flush=True)
+                with ProgressBar(minimum=1.0):
+                    delayed.compute()
+            else:
+                delayed.compute()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
