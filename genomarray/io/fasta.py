@@ -465,7 +465,7 @@ def scan_fasta(path: str | os.PathLike) -> list[FaiRecord]:
     --------
     >>> from genomarray.data import example_path
     >>> scan_fasta(example_path("genome.fa"))[1][:5]
-    ('chr2', 30000, 40683, 60, 61)
+    ('chr2', 30000, 40679, 60, 61)
     """
     path = check_exists(path, "FASTA file")
     scanner = _Scanner(path)
