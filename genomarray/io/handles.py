@@ -27,10 +27,14 @@ _local = threading.local()
 
 
 def _close(handle: Any) -> None:
-    """Close ``handle`` if it can be closed."""
+    """Close ``handle`` if it can be closed (a handle broken by a read error may fail to
+    close: that is ignored, the handle is dropped either way)."""
     close = getattr(handle, "close", None)
     if close is not None:
-        close()
+        try:
+            close()
+        except Exception:  # noqa: BLE001 - e.g. pysam's "Closing failed" after a bad block
+            pass
 
 
 def _thread_cache() -> OrderedDict[tuple, Any]:
@@ -99,3 +103,22 @@ def cached_handle(
     while len(handles) > max(1, MAX_HANDLES):
         _close(handles.popitem(last=False)[1])
     return handle
+
+
+def discard_handle(path: str, tag: Hashable = None) -> None:
+    """Close and forget this thread's handle on ``path`` (after a read error left it in an
+    unknown state), so that the next request opens the file afresh.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "x.txt")
+    >>> _ = open(path, "w").write("hi")
+    >>> first = cached_handle(path, open)
+    >>> discard_handle(path)
+    >>> first.closed, cached_handle(path, open) is first
+    (True, False)
+    """
+    handles = _thread_cache()
+    for old in [k for k in handles if k[:2] == (path, tag)]:
+        _close(handles.pop(old))
