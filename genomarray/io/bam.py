@@ -103,6 +103,7 @@ def _pick_inflater():
 INFLATER, _inflate, _inflate_error = _pick_inflater()
 """Name of the inflater the fast engine uses (``"isal"``, ``"deflate"`` or ``"zlib"``)."""
 
+_CONSUMES_REF = frozenset((0, 2, 3, 7, 8))  # CIGAR M, D, N, =, X
 _SORT_HINT = "sort it: samtools sort -o sorted.bam {path} && samtools index sorted.bam"
 _INT32_MAX = int(np.iinfo(np.int32).max)
 _PIECE = 1 << 20  # compressed bytes read and inflated at a time (L2/L3 sized)
@@ -473,6 +474,10 @@ def _count_pysam(counter: BamCounter, chrom: str, start: int, end: int) -> np.nd
             continue
         ref_start, ref_end = aln.reference_start, aln.reference_end
         if ref_end is None or ref_end <= ref_start:
+            continue
+        if ref_end - ref_start == 1 and not any(
+            op in _CONSUMES_REF for op, _ in aln.cigartuples
+        ):  # htslib says 1 bp for a read with no aligned bases (only S/H/I)
             continue
         reverse = aln.is_reverse
         strand = 1 if reverse else 0
