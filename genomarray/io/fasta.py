@@ -705,7 +705,14 @@ def _open(path: str):
                 f"`samtools faidx {path}`, or copy it",
                 source=path,
             )
-        index_fasta(path)
+        try:
+            index_fasta(path)
+        except OSError as err:  # e.g. a full disk, or a file-level permission
+            raise InputError(
+                f"cannot write the index {fai} ({err}); nothing was left half-written; "
+                f"index it where you can write: `samtools faidx {path}`, or copy it",
+                source=path,
+            ) from err
     try:
         return pysam.FastaFile(path)
     except (OSError, ValueError) as err:
