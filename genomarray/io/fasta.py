@@ -782,12 +782,13 @@ def read_block(
                 source=path,
                 record=f"{chrom}:{start}-{stop}",
             ) from err
-        raw = seq.encode("ascii", errors="replace")
-        bad = _BAD_BYTE.search(raw)
-        if bad is not None:
-            base = start + bad.start()
+        raw = np.frombuffer(seq.encode("ascii", errors="replace"), np.uint8)
+        bad = (raw - np.uint8(33)) > 93  # outside '!'..'~': whitespace, control bytes
+        if bad.any():
+            k = int(bad.argmax())
+            base = start + k
             raise InputError(
-                f"{_describe_byte(raw[bad.start()])} where a base was expected (base "
+                f"{_describe_byte(int(raw[k]))} where a base was expected (base "
                 f"{base}): the FASTA has whitespace or uneven lines inside this record that "
                 "its index does not describe; remove the whitespace (sequence lines must hold "
                 "only letters) and delete the .fai so that it is rebuilt and checked",
