@@ -133,30 +133,24 @@ def test_5prime_edge_reads_and_reverse_end():
 def naive_pairs(
     path: str, pairedend: str, min_mapq: int = 0, max_fragment: int = 2000
 ) -> dict[str, np.ndarray]:
-    """Fragment counts from the rules, written plainly: read 1 of proper same-chromosome
-    pairs, strand of read 1."""
+    """Counts from the rules, written plainly: only proper same-chromosome pairs count;
+    "5prime": every mate at its own 5' end on its own strand; "midpoint": read 1 of each
+    pair (|TLEN| <= max_fragment) at the fragment middle, on read 1's strand."""
     with pysam.AlignmentFile(path) as fh:
         sizes = dict(zip(fh.references, fh.lengths, strict=True))
         counts = {c: np.zeros((n, 2), np.int64) for c, n in sizes.items()}
         for r in fh.fetch(until_eof=True):
             if r.flag & 0xF04 or r.mapping_quality < min_mapq:
                 continue
-            if not r.is_paired:
-                site = r.reference_end - 1 if r.is_reverse else r.reference_start
-            else:
-                if not r.is_proper_pair or not r.is_read1:
+            site = r.reference_end - 1 if r.is_reverse else r.reference_start
+            if r.is_paired:
+                if not r.is_proper_pair or r.next_reference_name != r.reference_name:
                     continue
-                if r.next_reference_name != r.reference_name:
-                    continue
-                if abs(r.template_length) > max_fragment:
-                    continue
-                left = min(r.reference_start, r.next_reference_start)
                 if pairedend == "midpoint":
+                    if not r.is_read1 or abs(r.template_length) > max_fragment:
+                        continue
+                    left = min(r.reference_start, r.next_reference_start)
                     site = left + abs(r.template_length) // 2
-                elif r.is_reverse:
-                    site = r.reference_end - 1
-                else:
-                    site = left
             if 0 <= site < sizes[r.reference_name]:
                 counts[r.reference_name][site, int(r.is_reverse)] += 1
     return counts
@@ -171,11 +165,60 @@ def test_paired_matches_naive_loop(engine, pairedend):
     for chrom, counts in expected.items():
         np.testing.assert_array_equal(whole(counter, chrom), counts, err_msg=chrom)
         total += counts.sum()
-    assert total == 2000  # one per proper pair: improper, cross-chromosome, read 2 never
+    # 2000 proper pairs: both mates in 5' mode, one per fragment at the midpoint;
+    # improper and cross-chromosome pairs never
+    assert total == (4000 if pairedend == "5prime" else 2000)
+
+
+def bedtools_5prime(path: str, strand: str | None) -> dict[str, np.ndarray]:
+    """``bedtools genomecov -5 -d [-strand s]`` per chromosome."""
+    args = ["bedtools", "genomecov", "-5", "-d", "-ibam", path]
+    out = subprocess.run(
+        args + (["-strand", strand] if strand else []), check=True, capture_output=True, text=True
+    ).stdout
+    per_chrom: dict[str, list[int]] = {}
+    for line in out.splitlines():
+        chrom, _, count = line.split("\t")
+        per_chrom.setdefault(chrom, []).append(int(count))
+    return {c: np.array(v) for c, v in per_chrom.items()}
+
+
+@needs_samtools
+@needs_bedtools
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("stranded", [True, False])
+def test_paired_5prime_equals_bedtools_on_proper_pairs(tmp_path, engine, stranded):
+    """Paired-end 5' counts are bedtools genomecov -5 of the proper pairs: every mate at
+    its own 5' end (Janggu's rule too), so fragments count twice, once per cut site."""
+    proper = str(tmp_path / "proper.bam")
+    subprocess.run(
+        ["samtools", "view", "-b", "-f", "2", "-F", "0xF04", "-o", proper, PAIRED], check=True
+    )
+    counter = BamCounter(PAIRED, engine=engine, stranded=stranded)
+    strands = ["+", "-"] if stranded else [None]
+    total = 0
+    for column, strand in enumerate(strands):
+        expected = bedtools_5prime(proper, strand)
+        assert set(expected) == set(bam_chrom_sizes(PAIRED))
+        for chrom, counts in expected.items():
+            np.testing.assert_array_equal(
+                whole(counter, chrom)[:, column], counts, err_msg=f"{chrom} {strand}"
+            )
+            total += counts.sum()
+    assert total == 4000  # both mates of the 2000 proper pairs
+    # the counts are both mates, not read 1 only: read 2 alone gives half
+    only_read2 = str(tmp_path / "read2.bam")
+    subprocess.run(
+        ["samtools", "view", "-b", "-f", "130", "-F", "0xF04", "-o", only_read2, PAIRED],
+        check=True,
+    )
+    pysam.index(only_read2)
+    read2 = sum(int(whole(BamCounter(only_read2, engine=engine), c).sum()) for c in expected)
+    assert read2 == 2000
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_improper_crosschrom_and_read2_count_nothing(tmp_path, engine):
+def test_improper_and_crosschrom_count_nothing_read2_counts_in_5prime(tmp_path, engine):
     path = str(tmp_path / "excluded.bam")
     with pysam.AlignmentFile(PAIRED) as src, pysam.AlignmentFile(path, "wb", template=src) as out:
         kept = 0
@@ -185,10 +228,13 @@ def test_improper_crosschrom_and_read2_count_nothing(tmp_path, engine):
                 kept += 1
     pysam.index(path)
     assert kept > 2000
-    for pairedend in ("5prime", "midpoint"):
-        counter = BamCounter(path, pairedend=pairedend, engine=engine)
-        for chrom in bam_chrom_sizes(path):
-            assert whole(counter, chrom).sum() == 0
+    sizes = bam_chrom_sizes(path)
+    # midpoint counts via read 1 only: nothing here
+    midpoint = BamCounter(path, pairedend="midpoint", engine=engine)
+    assert sum(whole(midpoint, c).sum() for c in sizes) == 0
+    # 5' mode counts every mate of a proper pair: exactly the 2000 proper read 2s
+    five = BamCounter(path, pairedend="5prime", engine=engine)
+    assert sum(whole(five, c).sum() for c in sizes) == 2000
     # in coverage mode every read counts, pairs or not
     assert whole(BamCounter(path, mode="coverage", engine=engine), "chr1").sum() > 0
 
@@ -196,11 +242,13 @@ def test_improper_crosschrom_and_read2_count_nothing(tmp_path, engine):
 def test_midpoint_and_5prime_differ_and_max_fragment_drops_long_pairs():
     five = whole(BamCounter(PAIRED), "chr1")
     mid = whole(BamCounter(PAIRED, pairedend="midpoint"), "chr1")
-    assert five.sum() == mid.sum() and not np.array_equal(five, mid)
-    short = BamCounter(PAIRED, max_fragment=200)
-    expected = naive_pairs(PAIRED, "5prime", max_fragment=200)["chr1"]
+    assert five.sum() == 2 * mid.sum() and not np.array_equal(five, 2 * mid)
+    short = BamCounter(PAIRED, pairedend="midpoint", max_fragment=200)
+    expected = naive_pairs(PAIRED, "midpoint", max_fragment=200)["chr1"]
     np.testing.assert_array_equal(whole(short, "chr1"), expected)
-    assert expected.sum() < five.sum()
+    assert expected.sum() < mid.sum()
+    # max_fragment does not apply to 5' counts (each mate counts at its own end)
+    np.testing.assert_array_equal(whole(BamCounter(PAIRED, max_fragment=200), "chr1"), five)
 
 
 # -- a larger synthetic BAM: fast engine against pysam engine ------------------------------
@@ -720,6 +768,32 @@ def test_damaged_bam_is_reported(tmp_path, damage):
     counter = BamCounter(path, mode="coverage", engine="fast")
     what = "truncated" if damage == "truncate" else "bad BGZF block.* damaged.*samtools index"
     with pytest.raises(InputError, match=rf"reads\.bam: .*{what}"):
+        for chrom in bam_chrom_sizes(SAMPLE):
+            whole(counter, chrom)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garble"])
+def test_damaged_bam_is_reported_by_the_pysam_engine(tmp_path, damage):
+    """htslib's bare ``OSError: truncated file`` from inside a fetch is wrapped: the
+    message names the file, the region read and the failure."""
+    path = str(tmp_path / "reads.bam")
+    data = bytearray(open(SAMPLE, "rb").read())
+    if damage == "truncate":
+        data = data[: len(data) // 2]
+    else:
+        data[len(data) // 2 : len(data) // 2 + 2000] = bytes(2000)
+    with open(path, "wb") as fh:
+        fh.write(data)
+    shutil.copy(SAMPLE + ".bai", path + ".bai")
+    counter = BamCounter(path, mode="coverage", engine="pysam")
+    if damage == "truncate":  # caught when the file is opened (no BGZF EOF marker)
+        what = r"reads\.bam: the file is truncated .*write or copy it again"
+    else:
+        what = (
+            r"reads\.bam, chr\d:\d+-\d+: cannot read the alignments \(truncated file\): "
+            r"the BAM is truncated or damaged; write or copy it again"
+        )
+    with pytest.raises(InputError, match=what):
         for chrom in bam_chrom_sizes(SAMPLE):
             whole(counter, chrom)
 

@@ -2,6 +2,7 @@
 
 import os
 import threading
+import time
 
 import pytest
 
@@ -110,3 +111,21 @@ def test_missing_file(tmp_path):
         cached_handle(str(tmp_path / "nope"), Opener())
     with pytest.raises(KeyError, match="gone"):
         cached_handle(str(tmp_path / "nope"), Opener(), missing=lambda p: KeyError("gone"))
+
+
+def test_in_place_rewrite_restoring_size_and_mtime_reopens(tmp_path):
+    """``cp -p`` onto an existing file keeps its inode and may restore size and mtime; the
+    status-change time in the key still tells the handles apart."""
+    path = tmp_path / "x.txt"
+    path.write_text("old!")
+    st = os.stat(path)
+    first = cached_handle(str(path), open)
+    assert first.read() == "old!"
+    time.sleep(0.01)
+    with open(path, "r+") as fh:
+        fh.write("new!")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert (os.stat(path).st_size, os.stat(path).st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+    second = cached_handle(str(path), open)
+    assert second is not first and first.closed
+    assert second.read() == "new!"

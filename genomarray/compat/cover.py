@@ -291,8 +291,9 @@ class Cover:
     ) -> xr.DataArray:
         """Read counts from BAM files (Janggu's ``Cover.create_from_bam``).
 
-        Reads are counted at their 5' end (proper pairs once, at the fragment's 5' end or
-        ``pairedend="midpoint"``), summed per ``resolution`` bin of each window.
+        Reads are counted at their 5' end (each mate of a proper pair at its own, or with
+        ``pairedend="midpoint"`` each fragment once at its middle), summed per
+        ``resolution`` bin of each window.
 
         Parameters
         ----------

@@ -30,8 +30,11 @@ def file_fingerprint(path: str | os.PathLike, block: int = 1 << 22) -> str:
     """Return the SHA-256 of a file's content (streamed in 4 MB blocks).
 
     The digest is remembered under the output root, keyed on the file's path, size,
-    modification time and inode, so a cache hit does not re-read a 30 GB BAM; any change to
-    the file changes that key and the content is hashed again.
+    modification time, status-change time and inode, so a cache hit does not re-read a
+    30 GB BAM; any change to the file changes that key and the content is hashed again
+    (the status-change time is set by the system on every write and cannot be set back,
+    so a rewrite that restores the size and modification time, as ``cp -p`` onto an
+    existing file can, is still seen).
 
     Examples
     --------
@@ -40,7 +43,7 @@ def file_fingerprint(path: str | os.PathLike, block: int = 1 << 22) -> str:
     64
     """
     st = os.stat(path)
-    identity = f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}|{st.st_ino}"
+    identity = f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}|{st.st_ctime_ns}|{st.st_ino}"
     memo = output_root() / "fingerprints" / hashlib.sha256(identity.encode()).hexdigest()
     try:
         known = memo.read_text().strip()

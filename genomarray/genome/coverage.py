@@ -70,16 +70,17 @@ def read_bam(
     conditions
         Condition labels (default: the file stems).
     mode
-        ``"5prime"``: count each read (fragment, for proper pairs) at its 5' end (a
-        reverse read at its last aligned base); ``"coverage"``: per-base read depth,
+        ``"5prime"``: count each read at its 5' end (a reverse read at its last aligned
+        base; both mates of a proper pair, each at its own); ``"coverage"``: per-base read depth,
         CIGAR-aware, as ``samtools depth -a``.
     stranded
         Keep ``+`` and ``-`` apart (strand dim ``("+", "-")``), else sum them (``"."``).
     min_mapq
         Skip reads with a lower mapping quality.
     pairedend
-        Proper pairs counted once, via read 1: ``"5prime"`` at the fragment's 5' end,
-        ``"midpoint"`` at its middle.
+        Proper pairs (both mates on one chromosome): ``"5prime"`` counts every mate at its
+        own 5' end on its own strand (as Janggu and ``bedtools genomecov -5``);
+        ``"midpoint"`` counts each fragment once, at its middle, on read 1's strand.
     template_extension
         ``mode="coverage"``: extend each read 3'-ward by this many bp.
     exclude_flags

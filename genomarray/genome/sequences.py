@@ -35,7 +35,12 @@ def read_fasta(
     Parameters
     ----------
     path
-        FASTA file (plain or bgzip-compressed). Its ``.fai`` index is created if missing.
+        FASTA file (plain or bgzip-compressed). Its ``.fai`` index is checked against the
+        file and (re)built where missing or stale (see :mod:`genomarray.io.fasta`).
+        Refused with an :class:`~genomarray.errors.InputError` naming the record and line:
+        an empty file, two records of one name, lines of uneven length within a record,
+        and any space, tab or other non-letter character inside a sequence line (it is
+        not stripped: a space would otherwise be read as a base, shifting the rest).
     alphabet
         ``"dna"`` (A,C,G,T = 0..3, anything else 4) or ``"protein"`` (20 letters, else 20).
         Lower case is upper-cased.

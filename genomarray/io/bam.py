@@ -31,14 +31,15 @@ Counting rules (Janggu's, with its off-by-one at reverse 5' ends fixed):
   unmapped reads (flag 0x4) always are, and so are reads without CIGAR or aligned bases.
 - ``mode="5prime"``: a single-end read counts at its 5' end: ``reference_start`` on the
   forward strand, its last aligned base ``reference_end - 1`` on the reverse strand.
-  Paired reads (flag 0x1) count once per fragment, via read 1, and only proper pairs (0x2)
-  with both mates on one chromosome: ``pairedend="5prime"`` at the fragment's 5' end
-  (``min(reference_start, next_reference_start)`` for a forward read 1, read 1's
-  ``reference_end - 1`` for a reverse one), ``"midpoint"`` at
-  ``min(reference_start, next_reference_start) + |TLEN| // 2``; the strand is read 1's.
-  Pairs with ``|TLEN| > max_fragment`` are not counted, so that chunking never changes a
-  count (raise ``max_fragment`` for long-insert libraries). ``template_extension`` has no
-  effect in this mode.
+  Paired reads (flag 0x1) count only in proper pairs (0x2) with both mates on one
+  chromosome. ``pairedend="5prime"``: **every mate** counts at its own 5' end, by the
+  single-end rule, on its own strand (both ends of a fragment are cut sites in DNase- and
+  ATAC-seq), as Janggu and ``bedtools genomecov -5`` on the proper pairs (``samtools view
+  -f 2``) count. ``"midpoint"``: one count per fragment, via read 1, at
+  ``min(reference_start, next_reference_start) + |TLEN| // 2`` on read 1's strand; pairs
+  with ``|TLEN| > max_fragment`` are not counted, so that chunking never changes a count
+  (raise ``max_fragment`` for long-insert libraries). ``template_extension`` has no effect
+  in this mode.
 - ``mode="coverage"``: per-base depth as ``samtools depth -a`` computes it: M, = and X
   CIGAR operations cover bases, D and N do not, I, S and H cover nothing; every read counts
   (both mates of a pair), on its own strand. With the default ``exclude_flags`` this equals
@@ -65,7 +66,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from genomarray.errors import ChromosomeError, InputError, check_exists, missing_file
-from genomarray.io.handles import cached_handle
+from genomarray.io.handles import cached_handle, discard_handle
 
 try:  # the fast engine needs numba; without it every file is read with pysam
     from genomarray.io import bam_fns as _fns
@@ -102,6 +103,7 @@ def _pick_inflater():
 INFLATER, _inflate, _inflate_error = _pick_inflater()
 """Name of the inflater the fast engine uses (``"isal"``, ``"deflate"`` or ``"zlib"``)."""
 
+_CONSUMES_REF = frozenset((0, 2, 3, 7, 8))  # CIGAR M, D, N, =, X
 _SORT_HINT = "sort it: samtools sort -o sorted.bam {path} && samtools index sorted.bam"
 _INT32_MAX = int(np.iinfo(np.int32).max)
 _PIECE = 1 << 20  # compressed bytes read and inflated at a time (L2/L3 sized)
@@ -283,14 +285,15 @@ class BamCounter:
     path
         BAM or CRAM file, sorted and indexed (SAM is refused, see :func:`check_bam`).
     mode
-        ``"5prime"``: count reads (proper pairs: fragments) at their 5' end;
+        ``"5prime"``: count reads at their 5' end (each mate of a proper pair at its own);
         ``"coverage"``: per-base read depth (``samtools depth -a``). See the module doc.
     stranded
         Two columns (``+``, ``-``) or one (their sum).
     min_mapq
         Skip reads with a lower mapping quality.
     pairedend
-        Proper pairs in 5' mode: ``"5prime"`` (fragment 5' end) or ``"midpoint"``.
+        Proper pairs in 5' mode: ``"5prime"`` (each mate at its own 5' end, on its own
+        strand) or ``"midpoint"`` (one count per fragment, at its middle).
     template_extension
         Coverage mode: extend reads 3'-ward by this many bases (no effect in 5' mode).
     exclude_flags
@@ -301,7 +304,8 @@ class BamCounter:
         ``[p * resolution, (p + 1) * resolution)``.
     max_fragment
         Reads up to this far outside a chunk are fetched so that pairs (and extended
-        reads) near chunk edges count; pairs with a longer ``|TLEN|`` are not counted.
+        reads) near chunk edges count; with ``pairedend="midpoint"`` pairs with a longer
+        ``|TLEN|`` are not counted.
     engine
         ``"auto"`` (fast numba parser for indexed BAMs, else pysam), ``"fast"`` or
         ``"pysam"``. All engines give the same counts.
@@ -427,6 +431,22 @@ def _pysam_handle(path: str):
     return cached_handle(path, opener, missing=lambda p: missing_file(p, "BAM file"))
 
 
+def _guarded(reads, path: str, chrom: str, lo: int, hi: int):
+    """Yield from pysam's iterator ``reads``, turning htslib's read errors (a truncated or
+    damaged BGZF block raises a bare ``OSError: truncated file``) into an InputError that
+    names the file, the region and the failure."""
+    try:
+        yield from reads
+    except (OSError, ValueError) as err:
+        discard_handle(path)  # the handle's stream is in an unknown state
+        raise InputError(
+            f"cannot read the alignments ({err}): the BAM is truncated or damaged; "
+            f"write or copy it again (if it is intact, re-index it: `samtools index {path}`)",
+            source=path,
+            record=f"{chrom}:{lo}-{hi}",
+        ) from err
+
+
 def _count_pysam(counter: BamCounter, chrom: str, start: int, end: int) -> np.ndarray:
     """The reference engine: a plain pysam loop applying the rules of the module doc."""
     bam = _pysam_handle(counter.path)
@@ -442,7 +462,7 @@ def _count_pysam(counter: BamCounter, chrom: str, start: int, end: int) -> np.nd
     fetch_lo, fetch_hi = max(0, lo - margin), min(length, hi + margin)
     # a fresh region iterator per call (SAM, which would need one shared stream read to
     # its end, is refused by check_bam), so reusing the cached handle is safe
-    reads = bam.fetch(chrom, fetch_lo, fetch_hi)
+    reads = _guarded(bam.fetch(chrom, fetch_lo, fetch_hi), counter.path, chrom, lo, hi)
     coverage = counter.mode == "coverage"
     ext = counter.template_extension
     opens: tuple[list[int], list[int]] = ([], [])  # coverage: covered intervals per strand
@@ -454,6 +474,10 @@ def _count_pysam(counter: BamCounter, chrom: str, start: int, end: int) -> np.nd
             continue
         ref_start, ref_end = aln.reference_start, aln.reference_end
         if ref_end is None or ref_end <= ref_start:
+            continue
+        if ref_end - ref_start == 1 and not any(
+            op in _CONSUMES_REF for op, _ in aln.cigartuples
+        ):  # htslib says 1 bp for a read with no aligned bases (only S/H/I)
             continue
         reverse = aln.is_reverse
         strand = 1 if reverse else 0
@@ -469,23 +493,15 @@ def _count_pysam(counter: BamCounter, chrom: str, start: int, end: int) -> np.nd
                     opens[strand].append(a - lo)
                     closes[strand].append(b - lo)
             continue
+        site = ref_end - 1 if reverse else ref_start  # single reads and pairs' mates
         if aln.is_paired:
-            if (
-                not aln.is_proper_pair
-                or aln.is_read2
-                or aln.next_reference_id != aln.reference_id
-                or abs(aln.template_length) > counter.max_fragment
-            ):
+            if not aln.is_proper_pair or aln.next_reference_id != aln.reference_id:
                 continue
-            frag_start = min(ref_start, aln.next_reference_start)
-            if counter.pairedend == "midpoint":
+            if counter.pairedend == "midpoint":  # one per fragment, via read 1
+                if aln.is_read2 or abs(aln.template_length) > counter.max_fragment:
+                    continue
+                frag_start = min(ref_start, aln.next_reference_start)
                 site = frag_start + abs(aln.template_length) // 2
-            elif reverse:
-                site = ref_end - 1
-            else:
-                site = frag_start
-        else:
-            site = ref_end - 1 if reverse else ref_start
         if lo <= site < hi:
             sites[strand].append(site // res - start)
     n_bins, n_bases = end - start, hi - lo
@@ -607,7 +623,12 @@ def _fast_info(path: str) -> _FastInfo | None:
     st = os.stat(check_exists(path, "BAM file"))
     bai = _index_path(path)
     bst = os.stat(bai) if bai is not None else None
-    key = (path, st.st_size, st.st_mtime_ns, bai, bst and (bst.st_size, bst.st_mtime_ns))
+    key = (
+        path,
+        (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino),
+        bai,
+        bst and (bst.st_size, bst.st_mtime_ns, bst.st_ctime_ns, bst.st_ino),
+    )
     info = _fast_cache.get(key, False)
     if info is not False:
         return info

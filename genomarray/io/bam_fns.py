@@ -133,11 +133,13 @@ def scan_records(
         Records with any of these flags, or a lower MAPQ, are skipped (unmapped ones always).
     coverage
         True: add every read's aligned blocks (M, =, X) to the difference array ``acc``
-        (shape ``(2, hi - lo + 1)``, base ``lo``). False: add each read's (or proper pair's)
-        5' site to ``acc`` (shape ``(2, n_bins)``) at bin ``site // resolution - bin0``.
+        (shape ``(2, hi - lo + 1)``, base ``lo``). False: add each read's 5' site (every
+        mate of a proper pair at its own; with ``midpoint`` one site per proper pair) to
+        ``acc`` (shape ``(2, n_bins)``) at bin ``site // resolution - bin0``.
     midpoint, extension, max_fragment
-        Pair midpoints instead of fragment 5' ends; 3'-ward extension of reads in coverage
-        mode; pairs with a longer ``|TLEN|`` are skipped.
+        Count proper pairs once, at their midpoint, instead of each mate at its 5' end;
+        3'-ward extension of reads in coverage mode; pairs with a longer ``|TLEN|`` are
+        skipped (midpoint only).
     lo, hi
         Only sites (bases) in ``[lo, hi)`` are counted.
 
@@ -222,23 +224,19 @@ def scan_records(
                 else:
                     _add_interval(acc, strand, end, end + extension, lo, hi)
             continue
-        if flag & 1:  # paired: proper pairs on one chromosome, once via read 1
-            if (flag & 2) == 0 or (flag & 128) != 0 or _i32(buf, p + 20) != ref:
+        site = end - 1 if reverse else pos  # single reads and each mate of a pair
+        if flag & 1:  # paired: only proper pairs with both mates on this chromosome
+            if (flag & 2) == 0 or _i32(buf, p + 20) != ref:
                 continue
-            tlen = _i32(buf, p + 28)
-            if tlen < 0:
-                tlen = -tlen
-            if tlen > max_fragment:
-                continue
-            frag_start = min(pos, _i32(buf, p + 24))
-            if midpoint:
-                site = frag_start + tlen // 2
-            elif reverse:
-                site = end - 1
-            else:
-                site = frag_start
-        else:
-            site = end - 1 if reverse else pos
+            if midpoint:  # one count per fragment, via read 1
+                if (flag & 128) != 0:
+                    continue
+                tlen = _i32(buf, p + 28)
+                if tlen < 0:
+                    tlen = -tlen
+                if tlen > max_fragment:
+                    continue
+                site = min(pos, _i32(buf, p + 24)) + tlen // 2
         if lo <= site < hi:
             acc[strand, site // resolution - bin0] += 1
 

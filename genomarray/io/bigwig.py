@@ -18,21 +18,31 @@ Two libraries read bigWig files here (``backend=``):
   zoom ``type="sum"`` returned wrong numbers with pyBigWig 0.3.29).
 
 Handles are not picklable, so each process and thread opens its own, cached on the file's
-identity (path, size, mtime): a rewritten file is reopened, never read through a stale
-handle.
+identity (path, size, times, inode): a rewritten file is reopened, never read through a
+stale handle.
+
+Bad files: every bigWig writer (UCSC's tools, libBigWig/pyBigWig, bigtools) ends the file
+with the magic number it starts with, and UCSC's tools check both; a file that does not, or
+whose header points past its end, is reported as truncated before any read. Whatever a
+reader library raises while reading (pybigtools' ``BBIReadError`` or a Rust panic,
+pyBigWig's ``RuntimeError``, ...) is re-raised by :func:`reading` as an
+:class:`~genomarray.errors.InputError` naming the file, the region and the failure.
 """
 
 from __future__ import annotations
 
 import os
 import struct
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from genomarray.errors import ChromosomeError, InputError
-from genomarray.io.handles import cached_handle
+from genomarray.io.handles import cached_handle, discard_handle
 
 __all__ = [
     "HOWS",
@@ -40,6 +50,7 @@ __all__ = [
     "BigWigReader",
     "bigwig_chrom_sizes",
     "bigwig_zoom_levels",
+    "reading",
 ]
 
 HOWS = ("mean", "max", "min", "sum", "coverage")
@@ -61,6 +72,48 @@ _PYBIGTOOLS_SUMMARY = {
 
 class BigWigNotFoundError(InputError, FileNotFoundError):
     """A bigWig file that does not exist (both an InputError and a FileNotFoundError)."""
+
+
+_LIBRARY_ERRORS = (OSError, RuntimeError, ValueError, EOFError, struct.error, zlib.error)
+
+
+@contextmanager
+def reading(path: str, region: str | None = None) -> Iterator[None]:
+    """Re-raise what a bigWig library raises inside the block as an InputError naming the
+    file, the region read (if any) and the failure; genomarray's own errors pass as they are.
+
+    pybigtools reports a damaged file with ``BBIReadError`` (an ``Exception``) or, from
+    some code paths, a Rust panic (``pyo3_runtime.PanicException``, a ``BaseException``);
+    pyBigWig with a ``RuntimeError``. The shared handle is discarded, so a later read
+    opens the file afresh.
+
+    Examples
+    --------
+    >>> with reading("x.bw", "chr1:0-10"):
+    ...     raise RuntimeError("An error occurred while fetching values!")
+    Traceback (most recent call last):
+    ...
+    genomarray.errors.InputError: x.bw, chr1:0-10: cannot read the bigWig (RuntimeError: ...
+    """
+    try:
+        yield
+    except InputError:
+        raise
+    except BaseException as err:
+        library = isinstance(err, _LIBRARY_ERRORS) or type(err).__name__ in (
+            "BBIReadError",
+            "PanicException",
+        )
+        if not library:
+            raise
+        for backend in BACKENDS:
+            discard_handle(path, backend)
+        raise InputError(
+            f"cannot read the bigWig ({type(err).__name__}: {err}): the file is truncated "
+            "or damaged; write or copy it again",
+            source=path,
+            record=region,
+        ) from err
 
 
 # -- public API -------------------------------------------------------------------------
@@ -179,6 +232,10 @@ class BigWigReader:
             )
         handle = _handle(self.path, self.backend)
         length = handle.length(chrom)
+        with reading(self.path, f"{chrom}:{start * self.resolution}-{end * self.resolution}"):
+            return self._read(handle, chrom, start, end, length)
+
+    def _read(self, handle: _Handle, chrom: str, start: int, end: int, length: int):
         out = np.zeros(end - start, dtype=np.float32)
         res = self.resolution
         if res == 1:
@@ -285,7 +342,8 @@ def bigwig_zoom_levels(path: str | os.PathLike) -> list[int]:
 
 # -- files and handles ------------------------------------------------------------------
 def _check_file(path: str) -> str:
-    """Raise unless ``path`` exists and starts with the bigWig magic number."""
+    """Raise unless ``path`` exists, starts with the bigWig magic number and is whole (it
+    ends with the magic number too and its header's offsets lie inside it)."""
     if not os.path.exists(path):
         raise BigWigNotFoundError("bigWig file not found", source=path)
     if os.path.isdir(path):
@@ -302,11 +360,48 @@ def _check_file(path: str) -> str:
         elif head[:1] in (b"c", b"t", b"#", b"b"):
             hint = " (it looks like text: a bedGraph or wig? convert it with bedGraphToBigWig)"
         raise InputError(f"not a bigWig file (bad magic number){hint}", source=path)
+    problem = _truncation(path)
+    if problem:
+        raise InputError(
+            f"the bigWig is truncated or damaged ({problem}); write or copy it again",
+            source=path,
+        )
     return path
 
 
-def _zoom_levels(path: str) -> list[int]:
+def _truncation(path: str) -> str | None:
+    """Why the bigWig at ``path`` (which starts with the magic number) is not whole."""
+    size = os.path.getsize(path)
     with open(path, "rb") as fh:
+        header = fh.read(64)
+        if len(header) < 64:
+            return f"{size} bytes, shorter than the 64-byte header"
+        order = "<" if struct.unpack("<I", header[:4])[0] == _MAGIC else ">"
+        n_levels = struct.unpack_from(order + "H", header, 6)[0]
+        zooms = fh.read(24 * n_levels)
+        if len(zooms) < 24 * n_levels:
+            return f"the header lists {n_levels} zoom levels that the file does not hold"
+        fh.seek(size - 4)
+        tail = fh.read(4)
+    if struct.unpack(order + "I", tail)[0] != _MAGIC:
+        return "it does not end with the magic number every complete bigWig ends with"
+    offsets = {
+        "chromosome tree": struct.unpack_from(order + "Q", header, 8)[0],
+        "data": struct.unpack_from(order + "Q", header, 16)[0],
+        "index": struct.unpack_from(order + "Q", header, 24)[0],
+    }
+    for i in range(n_levels):
+        data, index = struct.unpack_from(order + "QQ", zooms, 24 * i + 8)
+        offsets[f"zoom level {i + 1} data"] = data
+        offsets[f"zoom level {i + 1} index"] = index
+    for what, offset in offsets.items():
+        if offset >= size:
+            return f"its header puts the {what} at byte {offset}, past the end ({size} bytes)"
+    return None
+
+
+def _zoom_levels(path: str) -> list[int]:
+    with reading(path), open(path, "rb") as fh:
         header = fh.read(64)
         order = "<" if struct.unpack("<I", header[:4])[0] == _MAGIC else ">"
         n_levels = struct.unpack(order + "H", header[6:8])[0]
@@ -371,15 +466,15 @@ class _PyBigToolsHandle(_Handle):
 
         super().__init__(path)
         self._file = None
-        try:
+        try:  # a library error is wrapped by ``reading`` around the opener
             try:
                 self.bw = pybigtools.open(path)
             except ValueError:  # pybigtools checks a path's extension; a file object it sniffs
                 self._file = open(path, "rb")  # noqa: SIM115 - closed in close()
                 self.bw = pybigtools.open(self._file)
-        except (ValueError, OSError) as err:
+        except BaseException:
             self.close()
-            raise InputError(f"cannot open the bigWig: {err}", source=path) from err
+            raise
         self.chroms = {str(k): int(v) for k, v in self.bw.chroms().items()}
 
     def values(self, chrom: str, start: int, end: int) -> np.ndarray:
@@ -414,10 +509,7 @@ class _PyBigWigHandle(_Handle):
         import pyBigWig
 
         super().__init__(path)
-        try:
-            bw = pyBigWig.open(path)
-        except RuntimeError as err:
-            raise InputError(f"cannot open the bigWig: {err}", source=path) from err
+        bw = pyBigWig.open(path)  # a RuntimeError is wrapped by ``reading`` around the opener
         if bw is None or not bw.isBigWig():
             raise InputError("not a bigWig file", source=path)
         self.bw = bw
@@ -467,9 +559,10 @@ def _handle(path: str, backend: str) -> _Handle:
         _check_file(p)
         return _backend_class(backend)(p)
 
-    return cached_handle(
-        path,
-        opener,
-        tag=backend,
-        missing=lambda p: BigWigNotFoundError("bigWig file not found", source=p),
-    )
+    with reading(path):
+        return cached_handle(
+            path,
+            opener,
+            tag=backend,
+            missing=lambda p: BigWigNotFoundError("bigWig file not found", source=p),
+        )

@@ -35,17 +35,11 @@ def from_bam(path: str | os.PathLike) -> dict[str, int]:
 
 
 def from_bigwig(path: str | os.PathLike) -> dict[str, int]:
-    """Return ``{chrom: length}`` from a bigWig header."""
-    import pyBigWig
+    """Return ``{chrom: length}`` from a bigWig header (checked as every bigWig read is:
+    not a bigWig, truncated or damaged files raise an InputError naming the file)."""
+    from genomarray.io.bigwig import bigwig_chrom_sizes
 
-    path = check_exists(path, "bigWig file")
-    bw = pyBigWig.open(path)
-    if bw is None or not bw.isBigWig():
-        raise InputError("not a bigWig file", source=path)
-    try:
-        return {str(k): int(v) for k, v in bw.chroms().items()}
-    finally:
-        bw.close()
+    return bigwig_chrom_sizes(check_exists(path, "bigWig file"))
 
 
 def from_sizes_file(path: str | os.PathLike) -> dict[str, int]:

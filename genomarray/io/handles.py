@@ -2,8 +2,9 @@
 
 pysam, pyBigWig and pybigtools handles are neither picklable nor thread-safe, so a dask
 task never ships one: each reader asks :func:`cached_handle` for its own. The cache key
-holds the file's size and modification time, so a rewritten file is reopened rather than
-read through a stale index.
+holds the file's size, modification and status-change times and inode, so a rewritten or
+replaced file is reopened rather than read through a stale handle (the status-change time
+moves on every write, even one that restores the modification time, as ``cp -p`` does).
 
 Each thread keeps at most :data:`MAX_HANDLES` handles, least recently used first out: an
 evicted handle is closed, so a long session reading many files does not run out of file
@@ -26,10 +27,14 @@ _local = threading.local()
 
 
 def _close(handle: Any) -> None:
-    """Close ``handle`` if it can be closed."""
+    """Close ``handle`` if it can be closed (a handle broken by a read error may fail to
+    close: that is ignored, the handle is dropped either way)."""
     close = getattr(handle, "close", None)
     if close is not None:
-        close()
+        try:
+            close()
+        except Exception:  # noqa: BLE001 - e.g. pysam's "Closing failed" after a bad block
+            pass
 
 
 def _thread_cache() -> OrderedDict[tuple, Any]:
@@ -53,7 +58,7 @@ def cached_handle(
     The handle stays open while it is among this thread's :data:`MAX_HANDLES` most
     recently requested ones; past that, the least recently used handle is closed (and
     reopened should it be requested again). A handle on an older version of the file
-    (another size or modification time) is closed when the new one is opened.
+    (another size, time or inode) is closed when the new one is opened.
 
     Parameters
     ----------
@@ -86,7 +91,7 @@ def cached_handle(
         st = os.stat(path)
     except FileNotFoundError:
         raise (missing(path) if missing else FileNotFoundError(f"file not found: {path}")) from None
-    key = (path, tag, st.st_size, st.st_mtime_ns)
+    key = (path, tag, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
     handle = handles.get(key)
     if handle is not None:
         handles.move_to_end(key)
@@ -98,3 +103,22 @@ def cached_handle(
     while len(handles) > max(1, MAX_HANDLES):
         _close(handles.popitem(last=False)[1])
     return handle
+
+
+def discard_handle(path: str, tag: Hashable = None) -> None:
+    """Close and forget this thread's handle on ``path`` (after a read error left it in an
+    unknown state), so that the next request opens the file afresh.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "x.txt")
+    >>> _ = open(path, "w").write("hi")
+    >>> first = cached_handle(path, open)
+    >>> discard_handle(path)
+    >>> first.closed, cached_handle(path, open) is first
+    (True, False)
+    """
+    handles = _thread_cache()
+    for old in [k for k in handles if k[:2] == (path, tag)]:
+        _close(handles.pop(old))
