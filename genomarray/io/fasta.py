@@ -30,7 +30,6 @@ with the command that recompresses it.
 from __future__ import annotations
 
 import bisect
-import gzip
 import os
 import re
 import struct
@@ -47,6 +46,7 @@ import numpy as np
 from genomarray import encode
 from genomarray.errors import InputError, check_exists, missing_file
 from genomarray.io.handles import cached_handle
+from genomarray.io.text import open_decompressed
 
 _CHUNK = 1 << 24  # bytes scanned at a time when indexing
 _BACK = 4096  # bytes read back from a record's offset to find its header line
@@ -507,7 +507,7 @@ def index_fasta(path: str | os.PathLike) -> list[FaiRecord]:
     >>> [r.name for r in index_fasta(fa)], open(fa + ".fai").read().split("\\n")[0]
     (['a', 'b'], 'a\\t6\\t3\\t4\\t5')
     """
-    path = check_exists(path, "FASTA file")
+    path = check_exists(path, "FASTA file", random_access=True)
     scanner = _Scanner(path)
     blocks: list[tuple[int, int]] = []
     for piece in _content(path, blocks):
@@ -730,7 +730,7 @@ def open_fasta(path: str | os.PathLike) -> Iterator:
     ...     fa.references
     ['chr1', 'chr2', 'chr3']
     """
-    path = check_exists(path, "FASTA file")
+    path = check_exists(path, "FASTA file", random_access=True)
     fa = _open(path)
     try:
         if fa.nreferences == 0:
@@ -800,9 +800,8 @@ def read_block(
 
 
 def _text_lines(path: str) -> Iterator[bytes]:
-    opener = gzip.open if _is_gzip(path) else open
     try:
-        with opener(path, "rb") as fh:
+        with open_decompressed(path) as fh:  # opened once: a pipe works too
             yield from fh
     except (OSError, EOFError, zlib.error) as err:
         raise InputError(
