@@ -14,11 +14,15 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 
 class SpecError(Exception):
-    """A spec that cannot be used: the message names the spec file and the key."""
+    """A spec that cannot be used: the message names the spec file and every bad key."""
+
+
+class CliError(Exception):
+    """An error the command line reports as one line (no traceback)."""
 
 
 # --------------------------------------------------------------------------- build
@@ -27,7 +31,7 @@ class SpecError(Exception):
 def _load_spec(path: Path) -> dict[str, Any]:
     import tomllib
 
-    if not path.is_file():
+    if not path.exists() or path.is_dir():
         raise SpecError(f"{path}: spec file not found")
     try:
         with open(path, "rb") as fh:
@@ -36,120 +40,239 @@ def _load_spec(path: Path) -> dict[str, Any]:
         raise SpecError(f"{path}: not valid TOML: {err}") from None
 
 
-def _need(table: dict[str, Any], key: str, where: str, spec: Path) -> Any:
-    if not isinstance(table, dict) or key not in table:
-        raise SpecError(f"{spec}: missing key '{where}.{key}'")
-    return table[key]
+class _Problems:
+    """The problems of a spec, collected so that all are reported at once."""
+
+    def __init__(self, spec: Path) -> None:
+        self.spec = spec
+        self.items: list[str] = []
+
+    def add(self, message: str) -> None:
+        self.items.append(message)
+
+    def raise_any(self) -> None:
+        if len(self.items) == 1:
+            raise SpecError(f"{self.spec}: {self.items[0]}")
+        if self.items:
+            raise SpecError(
+                f"{self.spec}: {len(self.items)} problems: "
+                + "; ".join(f"({i}) {p}" for i, p in enumerate(self.items, 1))
+            )
 
 
-def _file(value: Any, where: str, spec: Path) -> str:
-    if not isinstance(value, str):
-        raise SpecError(f"{spec}: key '{where}' must be a file path, got {value!r}")
+def _table(value: Any, where: str, problems: _Problems) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    problems.add(f"key '{where}' must be a table ([{where}]), got {value!r}")
+    return {}
+
+
+def _file(value: Any, where: str, spec: Path, problems: _Problems) -> str | None:
+    if not isinstance(value, str) or not value:
+        problems.add(f"key '{where}' must be a file path, got {value!r}")
+        return None
     path = Path(value).expanduser()
     if not path.is_absolute():
         path = spec.parent / path
     if not path.exists():
-        raise SpecError(f"{spec}: key '{where}': file not found: {path}")
+        problems.add(f"key '{where}': file not found: {path}")
+        return None
     return str(path)
 
 
-def _files(value: Any, where: str, spec: Path) -> list[str]:
+def _files(value: Any, where: str, spec: Path, problems: _Problems) -> list[str]:
     values = value if isinstance(value, list) else [value]
     if not values:
-        raise SpecError(f"{spec}: key '{where}' is an empty list")
-    return [
-        _file(v, f"{where}[{i}]" if isinstance(value, list) else where, spec)
+        problems.add(f"key '{where}' is an empty list")
+    paths = [
+        _file(v, f"{where}[{i}]" if isinstance(value, list) else where, spec, problems)
         for i, v in enumerate(values)
     ]
+    return [p for p in paths if p is not None]
 
 
-def _int(table: dict[str, Any], key: str, default: int, where: str, spec: Path) -> int:
+def _whole(
+    table: dict[str, Any],
+    key: str,
+    default: int | None,
+    where: str,
+    least: int,
+    problems: _Problems,
+) -> int | None:
     value = table.get(key, default)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise SpecError(f"{spec}: key '{where}.{key}' must be a whole number >= 0, got {value!r}")
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < least:
+        problems.add(f"key '{where}.{key}' must be a whole number >= {least}, got {value!r}")
+        return default
     return value
 
 
-_KNOWN_TRACK_KEYS = {
-    "name",
-    "bam",
-    "bigwig",
-    "bed",
-    "mode",
-    "resolution",
-    "normalizers",
-    "conditions",
-}
+def _unknown(table: dict[str, Any], known: set[str], where: str, problems: _Problems) -> None:
+    for key in sorted(set(table) - known):
+        problems.add(
+            f"unknown key '{where}.{key}' (expected {', '.join(sorted(known))})"
+            if where
+            else f"unknown key '{key}' (expected [genome], [[tracks]], [roi])"
+        )
+
+
+_TRACK_KEYS = {"name", "bam", "bigwig", "bed", "mode", "resolution", "normalizers", "conditions"}
+_KINDS = ("bam", "bigwig", "bed")
+
+
+def _modes() -> dict[str, tuple[str, ...]]:
+    from genomarray.io import bam, bigwig, intervals
+
+    return {"bam": bam.MODES, "bigwig": bigwig.HOWS, "bed": intervals.MODES}
+
+
+def _check_track(
+    track: Any, i: int, names: set[str], spec_path: Path, problems: _Problems
+) -> dict[str, Any] | None:
+    from genomarray.transforms.normalize import NAMES as NORMALIZER_NAMES
+
+    where = f"tracks[{i}]"
+    track = _table(track, where, problems)
+    name = track.get("name")
+    if name is None:
+        problems.add(f"missing key '{where}.name'")
+    elif name == "genome" and name in names:
+        problems.add(
+            f"key '{where}.name': 'genome' is the genome's store (genome.zarr); choose another"
+        )
+    elif not isinstance(name, str) or not name or "/" in name or name in names:
+        problems.add(f"key '{where}.name' must be a new name without '/', got {name!r}")
+    else:
+        names.add(name)
+    _unknown(track, _TRACK_KEYS, where, problems)
+    kinds = [k for k in _KINDS if k in track]
+    if len(kinds) != 1:
+        problems.add(
+            f"key '{where}' ({name}) needs exactly one of 'bam', 'bigwig', 'bed', "
+            f"got {kinds or 'none'}"
+        )
+        return None
+    kind = kinds[0]
+    files = _files(track[kind], f"{where}.{kind}", spec_path, problems)
+    mode = track.get("mode")
+    if mode is not None and mode not in _modes()[kind]:
+        problems.add(
+            f"key '{where}.mode' of a {kind} track must be one of "
+            f"{', '.join(_modes()[kind])}, got {mode!r}"
+        )
+    resolution = _whole(track, "resolution", 1, where, 1, problems)
+    normalizers = track.get("normalizers", [])
+    if isinstance(normalizers, str):
+        normalizers = [normalizers]
+    if not isinstance(normalizers, list):
+        problems.add(f"key '{where}.normalizers' must be a list of names, got {normalizers!r}")
+        normalizers = []
+    for k, norm in enumerate(normalizers):
+        if norm not in NORMALIZER_NAMES:
+            problems.add(
+                f"key '{where}.normalizers[{k}]' must be one of "
+                f"{', '.join(NORMALIZER_NAMES)}, got {norm!r}"
+            )
+    conditions = track.get("conditions")
+    if conditions is not None:
+        n_files = len(track[kind]) if isinstance(track[kind], list) else 1
+        if (
+            not isinstance(conditions, list)
+            or not all(isinstance(c, str) and c for c in conditions)
+            or len(conditions) != n_files
+        ):
+            problems.add(
+                f"key '{where}.conditions' must be a list of {n_files} name(s), one per "
+                f"file, got {conditions!r}"
+            )
+    return {
+        "name": name,
+        "kind": kind,
+        "files": files,
+        "mode": mode,
+        "resolution": resolution,
+        "normalizers": list(normalizers),
+        "conditions": conditions,
+    }
 
 
 def _check_spec(spec_path: Path, spec: dict[str, Any]) -> dict[str, Any]:
-    """Validate the whole spec (every key and file) before anything is built."""
+    """Validate the whole spec (every key and file) before anything is built; report
+    every problem at once."""
+    problems = _Problems(spec_path)
     plan: dict[str, Any] = {"fasta": None, "tracks": [], "roi": None}
-    unknown = set(spec) - {"genome", "tracks", "roi"}
-    if unknown:
-        raise SpecError(
-            f"{spec_path}: unknown key '{sorted(unknown)[0]}' "
-            "(expected [genome], [[tracks]], [roi])"
-        )
+    _unknown(spec, {"genome", "tracks", "roi"}, "", problems)
     if "genome" in spec:
-        plan["fasta"] = _file(
-            _need(spec["genome"], "fasta", "genome", spec_path), "genome.fasta", spec_path
-        )
+        genome = _table(spec["genome"], "genome", problems)
+        _unknown(genome, {"fasta"}, "genome", problems)
+        if "fasta" in genome:
+            plan["fasta"] = _file(genome["fasta"], "genome.fasta", spec_path, problems)
+        elif isinstance(spec["genome"], dict):
+            problems.add("missing key 'genome.fasta'")
     tracks = spec.get("tracks", [])
     if not isinstance(tracks, list):
-        raise SpecError(f"{spec_path}: key 'tracks' must be written [[tracks]]")
-    if plan["fasta"] is None and not tracks:
-        raise SpecError(f"{spec_path}: missing key 'genome.fasta' (or a [[tracks]] table)")
-    names = set()
+        problems.add("key 'tracks' must be written [[tracks]]")
+        tracks = []
+    if "genome" not in spec and not tracks:
+        problems.add("missing key 'genome.fasta' (or a [[tracks]] table)")
+    names = {"genome"} if "genome" in spec else set()  # genome.zarr is the genome's
     for i, track in enumerate(tracks):
-        where = f"tracks[{i}]"
-        name = _need(track, "name", where, spec_path)
-        if not isinstance(name, str) or not name or "/" in name or name in names:
-            raise SpecError(
-                f"{spec_path}: key '{where}.name' must be a new name without '/', got {name!r}"
-            )
-        names.add(name)
-        unknown = set(track) - _KNOWN_TRACK_KEYS
-        if unknown:
-            raise SpecError(f"{spec_path}: unknown key '{where}.{sorted(unknown)[0]}'")
-        kinds = [k for k in ("bam", "bigwig", "bed") if k in track]
-        if len(kinds) != 1:
-            raise SpecError(
-                f"{spec_path}: key '{where}' ({name}) needs exactly one of 'bam', 'bigwig', 'bed'"
-            )
-        kind = kinds[0]
-        normalizers = track.get("normalizers", [])
-        if isinstance(normalizers, str):
-            normalizers = [normalizers]
-        plan["tracks"].append(
-            {
-                "name": name,
-                "kind": kind,
-                "files": _files(track[kind], f"{where}.{kind}", spec_path),
-                "mode": track.get("mode"),
-                "resolution": _int(track, "resolution", 1, where, spec_path) or 1,
-                "normalizers": list(normalizers),
-                "conditions": track.get("conditions"),
-            }
-        )
+        checked = _check_track(track, i, names, spec_path, problems)
+        if checked is not None:
+            plan["tracks"].append(checked)
     if "roi" in spec:
-        roi = spec["roi"]
+        roi = _table(spec["roi"], "roi", problems)
+        _unknown(roi, {"bed", "binsize", "flank"}, "roi", problems)
+        bed = None
+        if "bed" in roi:
+            bed = _file(roi["bed"], "roi.bed", spec_path, problems)
+        elif isinstance(spec["roi"], dict):
+            problems.add("missing key 'roi.bed'")
         plan["roi"] = {
-            "bed": _file(_need(roi, "bed", "roi", spec_path), "roi.bed", spec_path),
-            "binsize": roi.get("binsize"),
-            "flank": _int(roi, "flank", 0, "roi", spec_path),
+            "bed": bed,
+            "binsize": _whole(roi, "binsize", None, "roi", 1, problems),
+            "flank": _whole(roi, "flank", 0, "roi", 0, problems),
         }
-        if plan["roi"]["binsize"] is not None:
-            _int(roi, "binsize", 0, "roi", spec_path)
+    problems.raise_any()
     return plan
 
 
+def _replacing(path: Path, build: Any, overwrite: bool) -> Any:
+    """Run ``build()``, which writes the store ``path``; a store there from another build
+    is replaced with ``overwrite`` (kept, and back in place, if the new build fails)."""
+    try:
+        return build()
+    except FileExistsError as err:
+        if not overwrite:
+            raise CliError(
+                f"{path} holds another build; pass --overwrite to replace it, or choose "
+                "another folder with --out"
+            ) from err
+    import shutil
+    import uuid
+
+    aside = path.with_name(f".{path.name}.replaced-{uuid.uuid4().hex[:8]}")
+    os.rename(path, aside)
+    try:
+        result = build()
+    except BaseException:
+        if not path.exists():
+            os.rename(aside, path)
+        raise
+    shutil.rmtree(aside, ignore_errors=True)
+    return result
+
+
 def _build(args: argparse.Namespace) -> int:
+    spec_path = Path(args.spec).expanduser()
+    if not spec_path.exists() or spec_path.is_file():
+        spec_path = spec_path.resolve()
+    plan = _check_spec(spec_path, _load_spec(spec_path))
+
     import genomarray as ga
     from genomarray.paths import output_root
 
-    spec_path = Path(args.spec).expanduser().resolve()
-    plan = _check_spec(spec_path, _load_spec(spec_path))
     out = Path(args.out) if args.out else output_root() / "build" / spec_path.stem
     out.mkdir(parents=True, exist_ok=True)
     progress = not args.quiet
@@ -164,7 +287,11 @@ def _build(args: argparse.Namespace) -> int:
     like = None
     if plan["fasta"]:
         path = out / "genome.zarr"
-        dna = ga.read_fasta(plan["fasta"], store_path=path, progress=progress)
+        dna = _replacing(
+            path,
+            lambda: ga.read_fasta(plan["fasta"], store_path=path, progress=progress),
+            args.overwrite,
+        )
         like = plan["fasta"]
         written.append((path, f"genome, {dna.sizes['chrom']} chromosomes"))
         if roi is not None:
@@ -180,16 +307,20 @@ def _build(args: argparse.Namespace) -> int:
         }
         if t["conditions"]:
             common["conditions"] = list(t["conditions"])
-        try:
+
+        if like is None and t["kind"] == "bed":
+            like = t["files"][0]
+
+        def read(t: dict[str, Any] = t, common: dict[str, Any] = common, like: Any = like) -> Any:
             if t["kind"] == "bam":
-                track = ga.read_bam(t["files"], mode=t["mode"] or "5prime", **common)
-            elif t["kind"] == "bigwig":
-                track = ga.read_bigwig(t["files"], how=t["mode"] or "mean", **common)
-            else:
-                if like is None:
-                    like = t["files"][0]
-                files = t["files"][0] if len(t["files"]) == 1 else t["files"]
-                track = ga.read_bed(files, mode=t["mode"] or "binary", like=like, **common)
+                return ga.read_bam(t["files"], mode=t["mode"] or "5prime", **common)
+            if t["kind"] == "bigwig":
+                return ga.read_bigwig(t["files"], how=t["mode"] or "mean", **common)
+            files = t["files"][0] if len(t["files"]) == 1 else t["files"]
+            return ga.read_bed(files, mode=t["mode"] or "binary", like=like, **common)
+
+        try:
+            track = _replacing(path, read, args.overwrite)
         except (ValueError, KeyError, TypeError) as err:
             raise SpecError(f"{spec_path}: track '{t['name']}': {err}") from None
         written.append(
@@ -228,6 +359,23 @@ def _build(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- info
 
 
+def _open_store(store: str) -> Any:
+    import genomarray as ga
+    from genomarray.errors import GenomarrayError
+
+    if not Path(store).exists():
+        raise FileNotFoundError(f"no such store: {store}")
+    try:
+        return ga.open_zarr(store)
+    except GenomarrayError:
+        raise
+    except Exception as err:
+        raise CliError(
+            f"{store}: cannot open it as a store ({one_line(err)}); expected a .zarr "
+            "folder written by genomarray (genomarray build, ga.write_zarr)"
+        ) from err
+
+
 def _short(values: list[Any], n: int = 5) -> str:
     shown = ", ".join(str(v) for v in values[:n])
     return shown + (f", ... ({len(values)} in all)" if len(values) > n else "")
@@ -236,7 +384,6 @@ def _short(values: list[Any], n: int = 5) -> str:
 def _info(args: argparse.Namespace) -> int:
     import numpy as np
 
-    import genomarray as ga
     from genomarray.model import (
         CHROM,
         CHROM_LENGTH,
@@ -248,9 +395,7 @@ def _info(args: argparse.Namespace) -> int:
         STRAND,
     )
 
-    if not Path(args.store).exists():
-        raise FileNotFoundError(f"no such store: {args.store}")
-    arr = ga.open_zarr(args.store)
+    arr = _open_store(args.store)
     a = arr.attrs
     print(f"store:       {args.store}")
     print(f"kind:        {a.get(KIND, '?')}  (variable '{arr.name}', {arr.dtype})")
@@ -302,9 +447,7 @@ def _export(args: argparse.Namespace) -> int:
     import genomarray as ga
     from genomarray import model
 
-    if not Path(args.store).exists():
-        raise FileNotFoundError(f"no such store: {args.store}")
-    arr = ga.open_zarr(args.store)
+    arr = _open_store(args.store)
     fmt = args.format
     if fmt is None:
         low = str(args.out).lower()
@@ -499,9 +642,16 @@ def _cnn_template() -> Any:
 _FMT = argparse.RawDescriptionHelpFormatter
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument error is one line on stderr (exit 2), naming the command's help."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see: {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``genomarray`` command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="genomarray",
         formatter_class=_FMT,
         description="genomarray turns genomics files (FASTA, BAM, bigWig, BED) into "
@@ -511,6 +661,11 @@ def build_parser() -> argparse.ArgumentParser:
         "  genomarray export store.zarr out.bw   write a store as bigWig\n"
         "  genomarray demo                 train a small model on example data\n\n"
         "Outputs go under $GENOMARRAY_OUTPUT (default ~/.cache/genomarray).",
+    )
+    parser.add_argument(
+        "--traceback",
+        action="store_true",
+        help="on an error, show the Python traceback (for bug reports) instead of one line",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -540,6 +695,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         metavar="DIR",
         help="folder for the stores (default: $GENOMARRAY_OUTPUT/build/<spec name>)",
+    )
+    build.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace stores in the output folder that hold another build "
+        "(default: an error; a store of the same build is reused)",
     )
     build.add_argument("--quiet", action="store_true", help="no progress bars")
     build.set_defaults(func=_build)
@@ -624,24 +785,55 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def one_line(err: BaseException) -> str:
+    """The message the command line prints for ``err``: one line, flags named as flags.
+
+    Examples
+    --------
+    >>> err = FileExistsError("out.bw exists; pass overwrite=True to replace it")
+    >>> err.filename = "out.bw"
+    >>> one_line(err)
+    'out.bw exists; pass --overwrite to replace it'
+    >>> one_line(KeyError("chromosome 'chr9'"))
+    "chromosome 'chr9'"
+    """
+    from genomarray.errors import GenomarrayError
+
+    if isinstance(err, FileExistsError) and err.filename:
+        text = f"{err.filename} exists; pass --overwrite to replace it"
+    elif isinstance(err, KeyError) and not isinstance(err, GenomarrayError) and err.args:
+        text = str(err.args[0])  # KeyError's str() quotes the message
+    elif isinstance(err, (SpecError, CliError, GenomarrayError, ValueError, OSError, KeyError)):
+        text = str(err)
+    else:
+        text = f"{type(err).__name__}: {err} (unexpected: rerun with --traceback and report it)"
+    return " ".join(text.split()) or type(err).__name__
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``genomarray`` command line.
+
+    The arguments are parsed before the library is imported (``--help`` and argument
+    errors are fast). Every error is one line on stderr and exit status 2 (130 when
+    interrupted); ``--traceback`` shows the Python traceback instead.
 
     Examples
     --------
     >>> main(["info", "stores/reads.zarr"])  # doctest: +SKIP
     0
     """
-    from genomarray.errors import GenomarrayError
-
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except SpecError as err:
-        print(f"genomarray: error: {err}", file=sys.stderr)
-        return 2
-    except (FileNotFoundError, ValueError, KeyError, GenomarrayError) as err:
-        print(f"genomarray: error: {err}", file=sys.stderr)
+    except KeyboardInterrupt:
+        if args.traceback:
+            raise
+        print("genomarray: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:
+        if args.traceback:
+            raise
+        print(f"genomarray: error: {one_line(err)}", file=sys.stderr)
         return 2
 
 

@@ -236,8 +236,14 @@ def _targets(
     if not overwrite:
         for t in targets:
             if t.exists():
-                raise FileExistsError(f"{t} exists; pass overwrite=True to replace it")
+                raise _exists(t)
     return targets
+
+
+def _exists(target: Path) -> FileExistsError:
+    err = FileExistsError(f"{target} exists; pass overwrite=True to replace it")
+    err.filename = str(target)  # for callers that phrase their own hint (the CLI's flag)
+    return err
 
 
 def _check_strands(strands: str) -> None:
@@ -545,7 +551,7 @@ def to_bed(
             names = [f"{c}.{_STRAND_NAMES.get(s, s)}" for c in conds for s in strand_labels]
     target = Path(path)
     if target.exists() and not overwrite:
-        raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
+        raise _exists(target)
     regions = model.regions_of(view)
     header = "#" + "\t".join(["chrom", "start", "end", "name", "score", "strand", *names])
     atomic = AtomicFiles([target], overwrite)
