@@ -1,5 +1,6 @@
 """The ``genomarray`` command line: build, info, export, demo (run as subprocesses)."""
 
+import json
 import os
 import subprocess
 import sys
@@ -330,6 +331,17 @@ def test_demo(tmp_path):
         assert "chr3" in bw.chroms()
     rows = tsv.read_text()
     assert "auroc" in rows and "auprc" in rows
+    # three roles, said in the output: train chr1, early stopping on chr2, test chr3
+    assert "train on chr1: 200 tiles" in text
+    assert "validation (early stopping) on chr2: 150 tiles" in text
+    assert "test on held-out chr3, unseen until the end: 100 tiles" in text
+    assert "4. test on held-out chr3, used for nothing else: auROC" in text
+    summary = json.loads((demo / "summary.json").read_text())
+    assert summary["test_chrom"] == "chr3" and summary["validation_chrom"] == "chr2"
+    assert 1 <= summary["best_epoch"] <= summary["epochs"]
+    assert summary["auroc"] > 0.8 and summary["auprc"] > summary["positive_rate"] + 0.3
+    tsv_auroc = [r.split("\t") for r in rows.splitlines() if "\tauroc\t" in r]
+    assert tsv_auroc and abs(float(tsv_auroc[0][-1]) - summary["auroc"]) < 1e-6
 
 
 @pytest.mark.parametrize(
