@@ -252,7 +252,8 @@ def _replacing(path: Path, build: Any, overwrite: bool) -> Any:
     import shutil
     import uuid
 
-    aside = path.with_name(f".{path.name}.replaced-{uuid.uuid4().hex[:8]}")
+    # the name atomic.sweep_stale removes once ``path`` exists again (a killed run's copy)
+    aside = path.with_name(f"{path.name}.old-{uuid.uuid4().hex[:12]}")
     os.rename(path, aside)
     try:
         result = build()
@@ -818,17 +819,15 @@ def one_line(err: BaseException) -> str:
 
     Examples
     --------
-    >>> err = FileExistsError("out.bw exists; pass overwrite=True to replace it")
-    >>> err.filename = "out.bw"
-    >>> one_line(err)
+    >>> one_line(FileExistsError("out.bw exists; pass overwrite=True to replace it"))
     'out.bw exists; pass --overwrite to replace it'
     >>> one_line(KeyError("chromosome 'chr9'"))
     "chromosome 'chr9'"
     """
     from genomarray.errors import GenomarrayError
 
-    if isinstance(err, FileExistsError) and err.filename:
-        text = f"{err.filename} exists; pass --overwrite to replace it"
+    if isinstance(err, FileExistsError):  # the library's hint names its keyword
+        text = str(err).replace("pass overwrite=True", "pass --overwrite")
     elif isinstance(err, KeyError) and not isinstance(err, GenomarrayError) and err.args:
         text = str(err.args[0])  # KeyError's str() quotes the message
     elif isinstance(err, (SpecError, CliError, GenomarrayError, ValueError, OSError, KeyError)):

@@ -236,14 +236,8 @@ def _targets(
     if not overwrite:
         for t in targets:
             if t.exists():
-                raise _exists(t)
+                raise FileExistsError(f"{t} exists; pass overwrite=True to replace it")
     return targets
-
-
-def _exists(target: Path) -> FileExistsError:
-    err = FileExistsError(f"{target} exists; pass overwrite=True to replace it")
-    err.filename = str(target)  # for callers that phrase their own hint (the CLI's flag)
-    return err
 
 
 def _check_strands(strands: str) -> None:
@@ -551,7 +545,7 @@ def to_bed(
             names = [f"{c}.{_STRAND_NAMES.get(s, s)}" for c in conds for s in strand_labels]
     target = Path(path)
     if target.exists() and not overwrite:
-        raise _exists(target)
+        raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
     regions = model.regions_of(view)
     header = "#" + "\t".join(["chrom", "start", "end", "name", "score", "strand", *names])
     atomic = AtomicFiles([target], overwrite)
