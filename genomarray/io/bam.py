@@ -1,5 +1,10 @@
 """BAM reader: read counts (5' ends or per-base depth) as numpy blocks per region.
 
+One cohesive topic, kept in one module on purpose: the counting rules (flags, MAPQ, pairs,
+5' ends, depth) are one contract that both engines must give the same numbers for, and the
+index, the read filters and the engine choice all serve it; the numba kernels of the fast
+engine are apart in :mod:`genomarray.io.bam_fns`.
+
 :class:`BamCounter` is the picklable reader that :func:`genomarray.genome.graph.genome_array`
 calls once per ``(chrom, pos-chunk)`` task. It has two engines giving the same numbers:
 
