@@ -57,9 +57,30 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 # -- the zygote -------------------------------------------------------------------------------
 
 
-def _serve(preload: list[str], log: str) -> None:
+def _run_job(job: dict, log: str) -> int:
+    """Run one job in this (fresh) process; its result goes to the job's ``out`` file."""
+    code = 0
+    try:
+        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.environ.update(job.get("env", {}))
+        module = importlib.import_module(job["module"])
+        result = getattr(module, job["func"])(job["spec"])
+        result.setdefault("peak_mb", peak_rss_mb())
+    except BaseException:  # noqa: BLE001 - reported to the parent as a failed row
+        result = {"error": traceback.format_exc()}
+        code = 1
+    with open(job["out"], "w") as fh:
+        json.dump(result, fh)
+    sys.stdout.flush()
+    return code
+
+
+def _serve(preload: list[str], log: str, fork: bool = True) -> None:
     """Server loop (in the zygote interpreter): import ``preload``, then fork one child per
-    job line read from stdin; each child writes its result to the job's ``out`` file."""
+    job line read from stdin (or, with ``fork=False``, start a new interpreter per job,
+    for libraries that must not be forked, e.g. after GNU OpenMP was used)."""
     for name in preload:
         importlib.import_module(name)
     print("ready", flush=True)
@@ -68,38 +89,37 @@ def _serve(preload: list[str], log: str) -> None:
         if not line:
             return
         job = json.loads(line)
-        pid = os.fork()
-        if pid == 0:  # the fresh child
-            code = 0
-            try:
-                fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-                os.dup2(fd, 1)
-                os.dup2(fd, 2)
-                os.environ.update(job.get("env", {}))
-                module = importlib.import_module(job["module"])
-                result = getattr(module, job["func"])(job["spec"])
-                result.setdefault("peak_mb", peak_rss_mb())
-            except BaseException:  # noqa: BLE001 - reported to the parent as a failed row
-                result = {"error": traceback.format_exc()}
-                code = 1
-            with open(job["out"], "w") as fh:
-                json.dump(result, fh)
-            sys.stdout.flush()
-            os._exit(code)
-        os.waitpid(pid, 0)
+        if not fork:
+            code = (
+                f"import sys, json; sys.path[:0] = [{HERE!r}, {REPO!r}]; import common; "
+                f"sys.exit(common._run_job(json.loads({line.strip()!r}), {log!r}))"
+            )
+            subprocess.run([sys.executable, "-c", code], check=False, cwd=REPO)
+        else:
+            pid = os.fork()
+            if pid == 0:  # the fresh child
+                os._exit(_run_job(job, log))
+            os.waitpid(pid, 0)
         print("done", flush=True)
 
 
 class Zygote:
-    """A process that has imported ``preload`` and forks a fresh child per :meth:`run`."""
+    """A process that has imported ``preload`` and forks a fresh child per :meth:`run`
+    (``fork=False``: starts a new interpreter per run; nothing is preloaded then)."""
 
-    def __init__(self, preload: Sequence[str], python: str | None = None, env: dict | None = None):
+    def __init__(
+        self,
+        preload: Sequence[str],
+        python: str | None = None,
+        env: dict | None = None,
+        fork: bool = True,
+    ):
         self.log = tempfile.NamedTemporaryFile(
             prefix="ga-bench-", suffix=".log", delete=False
         ).name
         code = (
             f"import sys; sys.path[:0] = [{HERE!r}, {REPO!r}]; import common; "
-            f"common._serve({list(preload)!r}, {self.log!r})"
+            f"common._serve({list(preload)!r}, {self.log!r}, {fork!r})"
         )
         self.proc = subprocess.Popen(
             [python or sys.executable, "-c", code],
