@@ -161,8 +161,7 @@ def rows(data: Data, repeat: int, quick: bool = False) -> list[Row]:
         met = "—" if limit is None else yes_no(ratio <= limit)
         out.append(Row(f"{task}, {label}", ref_s, fmt_s(res.seconds), f"{ratio:.2f}x", goal, met))
 
-    add("**cold** (`read_bam(mode=\"coverage\")` builds its store, `.values`)", cold,
-        "≤ 1.0x", 1.0)
+    add('**cold** (`read_bam(mode="coverage")` builds its store, `.values`)', cold, "≤ 1.0x", 1.0)
     add("cold, `stranded=False` (as samtools)", cold_u, "", None)
     add("from the cached store", cached, "keep (≤ 1.0x)", 1.0)
     if not alone.failed and not cold.failed:

@@ -184,8 +184,9 @@ def rows(data: Data, repeat: int, quick: bool = False) -> list[Row]:
     ref_s = f"{ref_name} {fmt_s(ref.seconds)}"
     goal = "≤ 1.0x GVL" if ref is gvl else "≤ 1.0x GVL (not installed: vs reader)"
 
-    def add(label: str, res: Result, goal: str, limit: float | None, vs: Result = ref,
-            vs_s: str = ref_s) -> None:
+    def add(
+        label: str, res: Result, goal: str, limit: float | None, vs: Result = ref, vs_s: str = ref_s
+    ) -> None:
         if res.failed:
             out.append(Row.failed(f"{task}, {label}", vs_s, res.error, goal))
             return
@@ -197,8 +198,14 @@ def rows(data: Data, repeat: int, quick: bool = False) -> list[Row]:
     if fastest:
         name, r = fastest
         if ref is gvl:
-            add("from the cached store, vs the fastest reader", cached, "", None, r,
-                f"{name} {fmt_s(r.seconds)}")
+            add(
+                "from the cached store, vs the fastest reader",
+                cached,
+                "",
+                None,
+                r,
+                f"{name} {fmt_s(r.seconds)}",
+            )
         add("cold (the call builds the store)", cold, "", None, r, f"{name} {fmt_s(r.seconds)}")
     for name, r in readers:
         if r is ref:
@@ -206,8 +213,16 @@ def rows(data: Data, repeat: int, quick: bool = False) -> list[Row]:
         if r.failed:
             out.append(Row.failed(f"{task}, peer {name}", ref_s, r.error))
         else:
-            out.append(Row(f"{task}, peer {name} (not genomarray)", ref_s, fmt_s(r.seconds),
-                           f"{r.seconds / ref.seconds:.2f}x", "", "—"))
+            out.append(
+                Row(
+                    f"{task}, peer {name} (not genomarray)",
+                    ref_s,
+                    fmt_s(r.seconds),
+                    f"{r.seconds / ref.seconds:.2f}x",
+                    "",
+                    "—",
+                )
+            )
     if not peers:
         out.append(Row(f"{task}, GenVarLoader", "not installed", "", "", "", "—"))
     elif gvl is None or gvl.failed:

@@ -114,9 +114,7 @@ class Zygote:
         env: dict | None = None,
         fork: bool = True,
     ):
-        self.log = tempfile.NamedTemporaryFile(
-            prefix="ga-bench-", suffix=".log", delete=False
-        ).name
+        self.log = tempfile.NamedTemporaryFile(prefix="ga-bench-", suffix=".log", delete=False).name
         code = (
             f"import sys; sys.path[:0] = [{HERE!r}, {REPO!r}]; import common; "
             f"common._serve({list(preload)!r}, {self.log!r}, {fork!r})"
@@ -179,9 +177,7 @@ class Result:
 
     def extra(self, key: str, default: Any = None) -> Any:
         """A field of the best run's result."""
-        best = min(
-            (r for r in self.runs if "seconds" in r), key=lambda r: r["seconds"], default={}
-        )
+        best = min((r for r in self.runs if "seconds" in r), key=lambda r: r["seconds"], default={})
         return best.get(key, default)
 
 
@@ -275,9 +271,7 @@ def other_python() -> str | None:
     ):
         if not python or not os.path.exists(python):
             continue
-        ok = subprocess.run(
-            [python, "-c", "import genvarloader"], capture_output=True, check=False
-        )
+        ok = subprocess.run([python, "-c", "import genvarloader"], capture_output=True, check=False)
         if ok.returncode == 0:
             return python
     return None

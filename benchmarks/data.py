@@ -244,7 +244,9 @@ def write_signal(path: str, n: int, seed: int = 0) -> np.ndarray:
     bw.close()
     truth = np.zeros(n, np.float32)
     lengths = ends - starts
-    truth[np.repeat(starts, lengths) + _ramp(lengths)] = np.repeat(values.astype(np.float32), lengths)
+    truth[np.repeat(starts, lengths) + _ramp(lengths)] = np.repeat(
+        values.astype(np.float32), lengths
+    )
     return truth
 
 

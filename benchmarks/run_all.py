@@ -21,7 +21,8 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [_HERE, os.path.dirname(_HERE)]  # this checkout's genomarray is measured
 
 from common import Row, load_average, print_table  # noqa: E402
 from data import dataset  # noqa: E402
@@ -46,12 +47,10 @@ def main(argv: list[str] | None = None) -> list[Row]:
         "--only", help=f"comma-separated subset of {', '.join(TASKS)} (default: all)"
     )
     parser.add_argument("--quick", action="store_true", help="small sizes, a smoke run")
-    parser.add_argument(
-        "--repeat", type=int, help="fresh processes per row (3; 1 with --quick)"
-    )
+    parser.add_argument("--repeat", type=int, help="fresh processes per row (3; 1 with --quick)")
     parser.add_argument("--markdown", metavar="PATH", help="also write the table to PATH")
     args = parser.parse_args(argv)
-    names = (args.only.split(",") if args.only else (QUICK if args.quick else DEFAULT))
+    names = args.only.split(",") if args.only else (QUICK if args.quick else DEFAULT)
     unknown = [n for n in names if n not in TASKS]
     if unknown:
         parser.error(f"unknown task(s) {unknown}; choose from {list(TASKS)}")
@@ -70,7 +69,9 @@ def main(argv: list[str] | None = None) -> list[Row]:
         f"{load_before} at the start, {load_average()} at the end; "
         f"{time.perf_counter() - t_start:.0f} s in all; data in {data.root}"
     )
-    text = print_table(rows, "genomarray vs references" + (" (QUICK smoke run)" if args.quick else ""), notes)
+    text = print_table(
+        rows, "genomarray vs references" + (" (QUICK smoke run)" if args.quick else ""), notes
+    )
     if args.markdown:
         with open(args.markdown, "w") as fh:
             fh.write(text + "\n")
