@@ -27,7 +27,7 @@ import tempfile
 import time
 
 import numpy as np
-from common import Result, Row, Zygote, best_of, fmt_s, yes_no
+from common import PRELOAD, Result, Row, Zygote, best_of, fmt_s, yes_no
 from data import CHROM, Data
 
 MODULE = "bench_t1_bam"
@@ -157,7 +157,7 @@ def build_cache(spec: dict) -> dict:
 def rows(data: Data, repeat: int, quick: bool = False) -> list[Row]:
     spec = data.spec()
     task = "T1 BAM → per-base coverage"
-    with Zygote(["numpy", "pysam", "genomarray", "genomarray.io.bam"]) as z:
+    with Zygote([*PRELOAD, "pysam"]) as z:
         ref = best_of(z, MODULE, "samtools_numpy", spec, repeat)
         alone = best_of(z, MODULE, "samtools_devnull", spec, repeat)
         peer = best_of(z, MODULE, "pysam_numpy", spec, repeat)

@@ -24,7 +24,7 @@ import tempfile
 import time
 
 import numpy as np
-from common import Result, Row, Zygote, best_of, fmt_s, other_python, yes_no
+from common import PRELOAD, Result, Row, Zygote, best_of, fmt_s, other_python, yes_no
 from data import CHROM, Data
 
 MODULE = "bench_t2_bigwig"
@@ -158,7 +158,7 @@ def rows(data: Data, repeat: int, quick: bool = False) -> list[Row]:
             gvl_build_res = best_of(z, MODULE, "gvl_build", spec, 1)
             if not gvl_build_res.failed:
                 gvl = best_of(z, MODULE, "gvl_windows", spec, repeat)
-    with Zygote(["numpy", "pandas", "pyBigWig", "genomarray", "genomarray.io.bigwig"]) as z:
+    with Zygote([*PRELOAD, "pyBigWig", "pybigtools"]) as z:
         pbw = best_of(z, MODULE, "pybigwig_whole", spec, repeat)
         try:
             import pybigtools  # noqa: F401

@@ -27,7 +27,7 @@ import time
 
 import numpy as np
 from bench_t2_bigwig import gather, gvl_build, gvl_path, roi_frame  # noqa: F401 (gvl_build: a job)
-from common import Result, Row, Zygote, best_of, fmt_s, other_python, yes_no
+from common import PRELOAD, Result, Row, Zygote, best_of, fmt_s, other_python, yes_no
 from data import Data
 
 MODULE = "bench_t3_fasta"
@@ -129,7 +129,7 @@ def rows(data: Data, repeat: int, quick: bool = False) -> list[Row]:
         with Zygote([], python=peers, fork=False) as z:
             built = best_of(z, MODULE, "gvl_build", spec, 1)
             gvl = best_of(z, MODULE, "gvl_onehot", spec, repeat) if not built.failed else built
-    with Zygote(["numpy", "pandas", "genomarray"]) as z:
+    with Zygote(PRELOAD) as z:
         ref = best_of(z, MODULE, "numpy_lut", spec, repeat)
         warm = best_of(z, MODULE, "genomarray_cached", spec, 1)  # builds the cache once
         cached = best_of(z, MODULE, "genomarray_cached", spec, repeat) if not warm.failed else warm

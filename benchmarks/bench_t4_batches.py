@@ -32,7 +32,7 @@ import os
 import time
 
 import numpy as np
-from common import Row, Zygote, best_of, yes_no
+from common import PRELOAD, Row, Zygote, best_of, yes_no
 from data import BATCH, CHROM, Data
 
 MODULE = "bench_t4_batches"
@@ -194,7 +194,7 @@ def rows(data: Data, repeat: int, quick: bool = False) -> list[Row]:
     base = data.spec()
     env = {} if os.environ.get("KERAS_BACKEND") else {"KERAS_BACKEND": "numpy"}
     results = {}
-    with Zygote(["numpy", "pandas", "genomarray", "genomarray.keras.dataset"], env=env) as z:
+    with Zygote([*PRELOAD, "genomarray.keras.dataset"], env=env) as z:
         best_of(z, MODULE, "write_views", base, 1)
         for order in (1, 3):
             for shuffle in (True, False):

@@ -28,7 +28,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [_HERE, os.path.dirname(_HERE)]
 
 import numpy as np  # noqa: E402
-from common import REPO, Zygote  # noqa: E402
+from common import PRELOAD, REPO, Zygote  # noqa: E402
 from data import CHROM, Data, dataset  # noqa: E402
 
 MODULE = "profile_paths"
@@ -174,6 +174,53 @@ def t1_cold(spec: dict) -> dict:
     return {"parts": out, "top": _top(prof), "packages": _by_package(prof)}
 
 
+def codecs(spec: dict) -> dict:
+    """Blosc codecs on the stores' chunks (1 Mb of the genome each), one thread."""
+    import numcodecs
+    from numcodecs import Blosc
+
+    numcodecs.blosc.set_nthreads(1)
+    data = Data.from_spec(spec)
+    chunk = 1 << 20
+    arrays = {
+        "coverage int32 (1 Mb x 2 strands)": data.load("coverage"),
+        "coverage as uint16": data.load("coverage").astype(np.uint16),
+        "genome codes uint8": data.load("codes"),
+        "bigWig signal float32": data.load("signal"),
+    }
+    choices = [
+        ("zstd", 5, Blosc.SHUFFLE),
+        ("zstd", 5, Blosc.BITSHUFFLE),
+        ("zstd", 1, Blosc.SHUFFLE),
+        ("lz4", 5, Blosc.SHUFFLE),
+        ("lz4", 5, Blosc.BITSHUFFLE),
+        ("blosclz", 5, Blosc.SHUFFLE),
+    ]
+    names = {Blosc.SHUFFLE: "shuffle", Blosc.BITSHUFFLE: "bitshuffle"}
+    out = []
+    for label, arr in arrays.items():
+        chunks = [np.ascontiguousarray(arr[i : i + chunk]) for i in range(0, len(arr), chunk)]
+        raw = sum(c.nbytes for c in chunks)
+        for cname, level, shuffle in choices:
+            codec = Blosc(cname=cname, clevel=level, shuffle=shuffle)
+            t0 = time.perf_counter()
+            enc = [codec.encode(c) for c in chunks]
+            t_enc = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            for e in enc:
+                codec.decode(e)
+            t_dec = time.perf_counter() - t0
+            size = sum(len(e) for e in enc)
+            out.append(
+                (
+                    f"{label}: {cname}-{level} {names[shuffle]}: encode {t_enc:.3f} s, "
+                    f"decode {t_dec:.3f} s for {len(chunks)} chunks ({raw / size:.1f}x smaller)",
+                    t_dec,
+                )
+            )
+    return {"parts": out, "top": "", "packages": ""}
+
+
 def _windows_roi(data: Data, name: str = "windows"):
     import pandas as pd
 
@@ -190,6 +237,7 @@ def _store_parts(data: Data, open_fn, finish, label: str) -> dict:
     os.environ["GENOMARRAY_OUTPUT"] = data.cache_root
     roi = _windows_roi(data)
     out = []
+    before = set(sys.modules)
     t0 = time.perf_counter()
     arr = open_fn()
     out.append(
@@ -211,6 +259,13 @@ def _store_parts(data: Data, open_fn, finish, label: str) -> dict:
     t0 = time.perf_counter()
     finish(view)
     out.append(("**compute (`.values`), default threads**", time.perf_counter() - t0))
+    new = sorted({m.split(".")[0] for m in set(sys.modules) - before})
+    out.append((f"(modules first imported by this first call: {', '.join(new)})", 0.0))
+    t0 = time.perf_counter()
+    finish(arr.janggu.view(roi))
+    out.append(
+        ("view + compute again in the same process (warm allocator)", time.perf_counter() - t0)
+    )
     # the raw cost of the store: every chunk read + decompressed by zarr, then a numpy gather
     name = arr.name or "data"
     za = zarr.open_array(os.path.join(src, name), mode="r")
@@ -342,6 +397,23 @@ def t4_ooc(spec: dict) -> dict:
             float(np.mean(rec["compute"])),
         )
     )
+    import zarr
+
+    for label, arr in (
+        ("codes", ga.read_fasta(data.fasta)),
+        ("coverage", ga.read_bam(data.bam, mode="coverage")),
+    ):
+        za = zarr.open_array(os.path.join(arr.encoding["store"], arr.name or "data"), mode="r")
+        t0 = time.perf_counter()
+        for j in range(za.nchunks):
+            za[:, j * za.chunks[1] : (j + 1) * za.chunks[1]]
+        parts.append(
+            (
+                f"zarr: read + decompress each of the {za.nchunks} {label} chunks "
+                f"once ({za.chunks}, {za.dtype}), total",
+                time.perf_counter() - t0,
+            )
+        )
     lo, hi = int(seq.bounds[0]), int(seq.bounds[1])
     t_sync, prof, _ = _sync(lambda: dask.compute(*[a.data[lo:hi] for a in seq._ooc]))
     parts.append(("one block, synchronous scheduler (profiled)", t_sync))
@@ -427,7 +499,10 @@ def main(argv: list[str] | None = None) -> None:
     spec = data.spec()
     names = args.only.split(",")
     jobs = {
-        "T1": [('T1 cold: `read_bam(mode="coverage")` + `.values`', "t1_cold", {})],
+        "T1": [
+            ('T1 cold: `read_bam(mode="coverage")` + `.values`', "t1_cold", {}),
+            ("codecs on the stores' chunks (1 thread; seconds = decode)", "codecs", {}),
+        ],
         "T2": [("T2 from the store: `read_bigwig` + `view(roi).values`", "t2_store", {})],
         "T3": [("T3 from the store: `read_fasta` + view + `onehot(1).values`", "t3_store", {})],
         "T4": [
@@ -444,9 +519,7 @@ def main(argv: list[str] | None = None) -> None:
         ],
     }
     env = {} if os.environ.get("KERAS_BACKEND") else {"KERAS_BACKEND": "numpy"}
-    with Zygote(
-        ["numpy", "pandas", "genomarray", "genomarray.keras.dataset", "zarr"], env=env
-    ) as z:
+    with Zygote([*PRELOAD, "genomarray.keras.dataset"], env=env) as z:
         for name in names:
             for title, func, extra in jobs.get(name, []):
                 res = z.run(MODULE, func, {**spec, **extra})
@@ -457,12 +530,10 @@ def main(argv: list[str] | None = None) -> None:
                 print("| part | seconds |\n| --- | --- |")
                 for part, secs in res["parts"]:
                     print(f"| {part} | {secs:.3f} |")
-                print(
-                    "\nown time by package (synchronous, profiled):\n```\n"
-                    + res["packages"]
-                    + "\n```"
-                )
-                print("\ntop functions by own time:\n```\n" + res["top"] + "\n```")
+                if res["packages"]:
+                    print("\nown time by package (synchronous, profiled):")
+                    print("```\n" + res["packages"] + "\n```")
+                    print("\ntop functions by own time:\n```\n" + res["top"] + "\n```")
     if "import" in names:
         print("\n### `import genomarray` (-X importtime)\n\n```\n" + import_tree() + "\n```")
 
