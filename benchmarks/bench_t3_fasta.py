@@ -8,7 +8,7 @@ Each row is the best of fresh processes (see ``common.py``), timing the whole ca
   output root: the call builds the store);
 - reference, a whole-file numpy LUT: read the FASTA's bytes, drop the header and the
   newlines, a 256-entry lookup table to codes, gather the windows (a strided view), one-hot
-  by a ``(5, 4)`` float32 table;
+  by ``np.take`` of a ``(5, 4)`` float32 table (3x faster than ``table[codes]`` here);
 - GenVarLoader (when installed): its dataset of the same windows opened with the FASTA
   (its FASTA cache built once, untimed), ``with_seqs("reference")``, then seqpro's
   one-hot, cast to float32 (what genomarray returns).
@@ -52,7 +52,8 @@ def numpy_lut(spec: dict) -> dict:
     for i, c in enumerate(b"ACGT"):
         lut[c] = lut[c + 32] = i
     codes = lut[letters]
-    onehot = np.eye(5, 4, dtype=np.float32)[gather(codes, starts, data.sizes.width)]
+    windows = gather(codes, starts, data.sizes.width)
+    onehot = np.take(np.eye(5, 4, dtype=np.float32), windows, axis=0)  # 3x faster than eye[w]
     seconds = time.perf_counter() - t0
     return {"seconds": seconds, **_check(onehot, data)}
 
