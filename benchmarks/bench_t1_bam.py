@@ -27,7 +27,7 @@ import tempfile
 import time
 
 import numpy as np
-from common import PRELOAD, Result, Row, Zygote, best_of, fmt_s, yes_no
+from common import PRELOAD, Result, Row, Zygote, best_of, best_of_all, fmt_s, yes_no
 from data import CHROM, Data
 
 MODULE = "bench_t1_bam"
@@ -158,13 +158,20 @@ def rows(data: Data, repeat: int, quick: bool = False) -> list[Row]:
     spec = data.spec()
     task = "T1 BAM → per-base coverage"
     with Zygote([*PRELOAD, "pysam"]) as z:
-        ref = best_of(z, MODULE, "samtools_numpy", spec, repeat)
-        alone = best_of(z, MODULE, "samtools_devnull", spec, repeat)
-        peer = best_of(z, MODULE, "pysam_numpy", spec, repeat)
         best_of(z, MODULE, "build_cache", spec, 1)
-        cold = best_of(z, MODULE, "genomarray_cold", spec, repeat)
-        cold_u = best_of(z, MODULE, "genomarray_cold", {**spec, "stranded": False}, repeat)
-        cached = best_of(z, MODULE, "genomarray_cached", spec, repeat)
+        res = best_of_all(
+            {
+                "ref": (z, MODULE, "samtools_numpy", spec),
+                "alone": (z, MODULE, "samtools_devnull", spec),
+                "peer": (z, MODULE, "pysam_numpy", spec),
+                "cold": (z, MODULE, "genomarray_cold", spec),
+                "cold_u": (z, MODULE, "genomarray_cold", {**spec, "stranded": False}),
+                "cached": (z, MODULE, "genomarray_cached", spec),
+            },
+            repeat,
+        )
+    ref, alone, peer = res["ref"], res["alone"], res["peer"]
+    cold, cold_u, cached = res["cold"], res["cold_u"], res["cached"]
     if ref.failed:
         return [Row.failed(task, "samtools depth -a + parse", ref.error)]
     ref_s = f"`samtools depth -a` + parse {fmt_s(ref.seconds)}"

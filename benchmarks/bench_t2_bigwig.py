@@ -18,13 +18,25 @@ Run alone: ``python benchmarks/bench_t2_bigwig.py [--quick]``
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import os
 import shutil
 import tempfile
 import time
 
 import numpy as np
-from common import PRELOAD, Result, Row, Zygote, best_of, fmt_s, other_python, yes_no
+from common import (
+    PRELOAD,
+    Result,
+    Row,
+    Zygote,
+    best_of,
+    best_of_all,
+    fmt_s,
+    other_python,
+    yes_no,
+)
 from data import CHROM, Data
 
 MODULE = "bench_t2_bigwig"
@@ -153,22 +165,24 @@ def rows(data: Data, repeat: int, quick: bool = False) -> list[Row]:
     task = f"T2 bigWig → {data.sizes.windows:,} windows"
     peers = other_python()
     gvl = gvl_build_res = None
-    if peers:
-        with Zygote([], python=peers, fork=False) as z:
-            gvl_build_res = best_of(z, MODULE, "gvl_build", spec, 1)
-            if not gvl_build_res.failed:
-                gvl = best_of(z, MODULE, "gvl_windows", spec, repeat)
-    with Zygote([*PRELOAD, "pyBigWig", "pybigtools"]) as z:
-        pbw = best_of(z, MODULE, "pybigwig_whole", spec, repeat)
-        try:
-            import pybigtools  # noqa: F401
-
-            pbt = best_of(z, MODULE, "pybigtools_whole", spec, repeat)
-        except ImportError:
-            pbt = None
+    with contextlib.ExitStack() as stack:
+        z = stack.enter_context(Zygote([*PRELOAD, "pyBigWig", "pybigtools"]))
         warm = best_of(z, MODULE, "genomarray_cached", spec, 1)  # builds the cache once
-        cached = best_of(z, MODULE, "genomarray_cached", spec, repeat) if not warm.failed else warm
-        cold = best_of(z, MODULE, "genomarray_cold", spec, repeat)
+        jobs = {
+            "pbw": (z, MODULE, "pybigwig_whole", spec),
+            "cached": (z, MODULE, "genomarray_cached", spec),
+            "cold": (z, MODULE, "genomarray_cold", spec),
+        }
+        if importlib.util.find_spec("pybigtools") is not None:
+            jobs["pbt"] = (z, MODULE, "pybigtools_whole", spec)
+        if peers:
+            zg = stack.enter_context(Zygote([], python=peers, fork=False))
+            gvl_build_res = best_of(zg, MODULE, "gvl_build", spec, 1)
+            if not gvl_build_res.failed:
+                jobs["gvl"] = (zg, MODULE, "gvl_windows", spec)
+        res = best_of_all(jobs, repeat)
+    pbw, cold, pbt, gvl = res["pbw"], res["cold"], res.get("pbt"), res.get("gvl")
+    cached = res["cached"] if not warm.failed else warm
     readers = [("pyBigWig whole chromosome + gather", pbw)]
     if pbt is not None:
         readers.append(("pybigtools whole chromosome + gather", pbt))

@@ -20,6 +20,7 @@ Run alone: ``python benchmarks/bench_t3_fasta.py [--quick]``
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -27,7 +28,17 @@ import time
 
 import numpy as np
 from bench_t2_bigwig import gather, gvl_build, gvl_path, roi_frame  # noqa: F401 (gvl_build: a job)
-from common import PRELOAD, Result, Row, Zygote, best_of, fmt_s, other_python, yes_no
+from common import (
+    PRELOAD,
+    Result,
+    Row,
+    Zygote,
+    best_of,
+    best_of_all,
+    fmt_s,
+    other_python,
+    yes_no,
+)
 from data import Data
 
 MODULE = "bench_t3_fasta"
@@ -126,16 +137,26 @@ def rows(data: Data, repeat: int, quick: bool = False) -> list[Row]:
     task = f"T3 FASTA → one-hot order 1, {data.sizes.windows:,} windows"
     peers = other_python()
     gvl = None
-    if peers:
-        with Zygote([], python=peers, fork=False) as z:
-            built = best_of(z, MODULE, "gvl_build", spec, 1)
-            gvl = best_of(z, MODULE, "gvl_onehot", spec, repeat) if not built.failed else built
-    with Zygote(PRELOAD) as z:
-        ref = best_of(z, MODULE, "numpy_lut", spec, repeat)
+    with contextlib.ExitStack() as stack:
+        z = stack.enter_context(Zygote(PRELOAD))
         warm = best_of(z, MODULE, "genomarray_cached", spec, 1)  # builds the cache once
-        cached = best_of(z, MODULE, "genomarray_cached", spec, repeat) if not warm.failed else warm
-        nostore = best_of(z, MODULE, "genomarray_nostore", spec, repeat)
-        cold = best_of(z, MODULE, "genomarray_cold", spec, repeat)
+        jobs = {
+            "ref": (z, MODULE, "numpy_lut", spec),
+            "cached": (z, MODULE, "genomarray_cached", spec),
+            "nostore": (z, MODULE, "genomarray_nostore", spec),
+            "cold": (z, MODULE, "genomarray_cold", spec),
+        }
+        if peers:
+            zg = stack.enter_context(Zygote([], python=peers, fork=False))
+            built = best_of(zg, MODULE, "gvl_build", spec, 1)
+            if built.failed:
+                gvl = built
+            else:
+                jobs["gvl"] = (zg, MODULE, "gvl_onehot", spec)
+        res = best_of_all(jobs, repeat)
+    ref, nostore, cold = res["ref"], res["nostore"], res["cold"]
+    cached = res["cached"] if not warm.failed else warm
+    gvl = res.get("gvl", gvl)
     if ref.failed:
         return [Row.failed(task, "numpy LUT", ref.error)]
     ref_s = f"whole-file numpy LUT {fmt_s(ref.seconds)}"

@@ -32,7 +32,7 @@ import os
 import time
 
 import numpy as np
-from common import PRELOAD, Row, Zygote, best_of, yes_no
+from common import PRELOAD, Row, Zygote, best_of, best_of_all, yes_no
 from data import BATCH, CHROM, Data
 
 MODULE = "bench_t4_batches"
@@ -193,19 +193,21 @@ WHERE = {
 def rows(data: Data, repeat: int, quick: bool = False) -> list[Row]:
     base = data.spec()
     env = {} if os.environ.get("KERAS_BACKEND") else {"KERAS_BACKEND": "numpy"}
-    results = {}
     with Zygote([*PRELOAD, "genomarray.keras.dataset"], env=env) as z:
         best_of(z, MODULE, "write_views", base, 1)
+        jobs = {}
         for order in (1, 3):
             for shuffle in (True, False):
                 spec = {**base, "order": order, "shuffle": shuffle}
-                results[order, shuffle, "numpy"] = best_of(
-                    z, MODULE, "numpy_reference", spec, repeat
-                )
+                jobs[order, shuffle, "numpy"] = (z, MODULE, "numpy_reference", spec)
                 for where in WHERE:
-                    results[order, shuffle, where] = best_of(
-                        z, MODULE, "genomarray_batches", {**spec, "where": where}, repeat
+                    jobs[order, shuffle, where] = (
+                        z,
+                        MODULE,
+                        "genomarray_batches",
+                        {**spec, "where": where},
                     )
+        results = best_of_all(jobs, repeat)
     n = data.sizes.batches
     out = []
     for order in (1, 3):
