@@ -137,6 +137,7 @@ class Zygote:
         env: dict | None = None,
         fork: bool = True,
     ):
+        self.keep_log = False
         self.log = tempfile.NamedTemporaryFile(prefix="ga-bench-", suffix=".log", delete=False).name
         code = (
             f"import sys; sys.path[:0] = [{HERE!r}, {REPO!r}]; import common; "
@@ -165,17 +166,25 @@ class Zygote:
             raise RuntimeError("benchmark zygote died")
         try:
             with open(out) as fh:
-                return json.load(fh)
+                result = json.load(fh)
         except (OSError, ValueError):
-            return {"error": f"no result (child crashed?); see {self.log}"}
+            result = {"error": f"no result (child crashed?); see {self.log}"}
         finally:
             if os.path.exists(out):
                 os.remove(out)
+        if "error" in result:
+            self.keep_log = True
+        return result
 
     def close(self) -> None:
+        """Stop the zygote; its children's output log is kept only if a run failed."""
         if self.proc.stdin:
             self.proc.stdin.close()
         self.proc.wait(timeout=60)
+        if self.keep_log:
+            print(f"  (children's output: {self.log})", file=sys.stderr)
+        elif os.path.exists(self.log):
+            os.remove(self.log)
 
     def __enter__(self) -> Zygote:
         return self
