@@ -26,9 +26,9 @@ import pandas as pd
 from common import Row, fmt_s, print_table, yes_no
 
 from genomarray import model
-from genomarray.predictions import to_genome
-from genomarray.store import write_zarr
+from genomarray.genome.store import write_zarr
 from genomarray.transforms import split
+from genomarray.views.predictions import to_genome
 
 
 def _naive_to_genome(

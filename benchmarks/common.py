@@ -43,7 +43,7 @@ PRELOAD = [
     "numcodecs",
     "numba",
     "genomarray",
-    "genomarray.store",
+    "genomarray.genome.store",
     "genomarray.io.bam",
     "genomarray.io.bigwig",
     "genomarray.io.fasta",

@@ -90,11 +90,11 @@ def t1_cold(spec: dict) -> dict:
     from zarr.codecs import BloscCodec
 
     import genomarray as ga
-    from genomarray import store
+    from genomarray.genome import cache, graph
     from genomarray.io import bam
 
     data = Data.from_spec(spec)
-    n, chunk = data.sizes.length, store.DEFAULT_CHUNK
+    n, chunk = data.sizes.length, graph.DEFAULT_CHUNK
     out = []
     t0 = time.perf_counter()
     bam.check_bam(data.bam)
@@ -102,7 +102,7 @@ def t1_cold(spec: dict) -> dict:
     bam.bam_chrom_sizes(data.bam)
     out.append(("checks: check_bam, mapped_reads, bam_chrom_sizes", time.perf_counter() - t0))
     t0 = time.perf_counter()
-    store.file_fingerprint(data.bam)
+    cache.file_fingerprint(data.bam)
     out.append(
         (
             f"cache key: SHA-256 of the BAM ({os.path.getsize(data.bam) / 1e6:.0f} MB)",
@@ -232,7 +232,7 @@ def _store_parts(data: Data, open_fn, finish, label: str) -> dict:
     """Components of ``open_fn().janggu.view(roi)`` + ``finish(view)``, from the cache."""
     import zarr
 
-    from genomarray import store
+    from genomarray.genome import cache
 
     os.environ["GENOMARRAY_OUTPUT"] = data.cache_root
     roi = _windows_roi(data)
@@ -245,7 +245,7 @@ def _store_parts(data: Data, open_fn, finish, label: str) -> dict:
     )
     src = arr.encoding.get("store")
     t0 = time.perf_counter()
-    store.file_fingerprint(data.fasta if "fasta" in label else data.bigwig)
+    cache.file_fingerprint(data.fasta if "fasta" in label else data.bigwig)
     out.append(("  of which the input file's SHA-256", time.perf_counter() - t0))
     t0 = time.perf_counter()
     view = arr.janggu.view(roi)

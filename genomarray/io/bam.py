@@ -17,7 +17,7 @@ calls once per ``(chrom, pos-chunk)`` task. It has two engines giving the same n
     once and cached) parses the records, applies the filters and accumulates 5' sites or
     a CIGAR-aware difference array, stopping at the first record past the region. File
     reads, inflation and the kernel all release the GIL, so chunk tasks scale over
-    threads. Measured (``benchmarks/bench_bam.py``, 2 M reads, 10 Mb, 1 Mb chunks, 2
+    threads. Measured once with the former ``bench_bam.py`` (2 M reads, 10 Mb, 1 Mb chunks, 2
     cores): coverage and 5' counts 3.2-3.5x as fast as ``samtools depth -a`` on 2 threads
     and 1.9-2.0x on one (ISA-L); 1.6-1.8x on 2 threads with zlib. The kernels compile
     once per installation (~2.5 s; numba's cache), later processes load them in ~0.3 s.

@@ -171,7 +171,7 @@ class BigWigReader:
       total over a long region is kept, to float32 rounding). The error grows with
       ``z / resolution``; measured mean absolute error of ``"mean"``, relative to the mean
       signal: 3.9 % at resolution 50 with ``z = 16`` (10 Mb track of 1-2 bp records,
-      ``benchmarks/bench_bigwig.py``); on ``sample.bw`` (``z = 64, 256``) 9.7 % at 128,
+      measured with the former ``bench_bigwig.py``); on ``sample.bw`` (``z = 64, 256``) 9.7 % at 128,
       1.3 % at 1000, 0.5 % at 3000. ``"coverage"`` errs by < 0.2 %;
     - ``"max"`` / ``"min"`` are taken over every record touching the bin, so they may come
       from up to ``z`` bp outside it: ``max`` is >= the exact one, ``min`` <= it.
