@@ -70,7 +70,9 @@ def _conditions(paths: Sequence[str], conditions: Sequence[str] | None) -> list[
 def _paths(paths: str | os.PathLike | Sequence[str | os.PathLike], what: str) -> list[str]:
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
-    paths = [os.path.abspath(check_exists(p, what)) for p in paths]
+    from genomarray.io.remote import is_url  # hook: URLs stay URLs
+
+    paths = [p if is_url(p) else os.path.abspath(check_exists(p, what)) for p in paths]
     if not paths:
         raise InputError(f"no {what}s given")
     return paths
@@ -613,7 +615,9 @@ def read_bed(
         inputs: list[str] = []
     else:
         file_list = _paths(paths, "interval file")
-        frames = {p: read_regions(p, feature=feature) for p in file_list}
+        from genomarray.io.remote import fetch, is_url  # hook: remote text, fetched once
+
+        frames = {p: read_regions(fetch(p) if is_url(p) else p, feature=feature) for p in file_list}
         inputs = file_list
     sizes = _sizes_from(like, next(iter(frames)))
     for src, df in frames.items():

@@ -172,6 +172,13 @@ def file_fingerprint(path: str | os.PathLike, block: int = 1 << 22) -> str:
     return digest.hexdigest()
 
 
+def _fingerprint(path: str | os.PathLike) -> str:
+    """A local file's content hash; a URL's metadata hash (never a download)."""
+    from genomarray.io.remote import is_url, remote_fingerprint
+
+    return remote_fingerprint(path) if is_url(path) else file_fingerprint(path)
+
+
 def cache_key(kind: str, inputs: Sequence[str | os.PathLike], **params: Any) -> str:
     """Return the cache key of a build: its kind, its inputs' content and its parameters.
 
@@ -185,7 +192,7 @@ def cache_key(kind: str, inputs: Sequence[str | os.PathLike], **params: Any) -> 
         {
             "kind": kind,
             "format": CACHE_FORMAT,
-            "inputs": [file_fingerprint(p) for p in inputs],
+            "inputs": [_fingerprint(p) for p in inputs],
             "params": params,
         },
         sort_keys=True,

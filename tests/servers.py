@@ -20,6 +20,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -358,12 +359,22 @@ def s3_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[S3Server]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto logs every request
     server = moto_server.ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
     server.start()
     try:
         host, port = server.get_host_and_port()
         s3 = S3Server(f"http://{host}:{port}", "genomarray-test", server)
-        s3.filesystem().mkdir(s3.bucket)
+        # boto3, not s3fs.mkdir: with region us-east-1 s3fs sends a LocationConstraint
+        # that S3 (and moto) reject
+        boto3 = pytest.importorskip("boto3")
+        boto3.client(
+            "s3",
+            endpoint_url=s3.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        ).create_bucket(Bucket=s3.bucket)
         yield s3
     finally:
         server.stop()

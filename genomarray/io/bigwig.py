@@ -162,7 +162,7 @@ class BigWigReader:
                 f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}",
                 source=self.path,
             )
-        _check_file(self.path)
+        _check_file(self.path, self.backend)
 
     def __call__(self, chrom: str, start: int, end: int) -> np.ndarray:
         """Return bins ``[start, end)`` of ``chrom`` as float32 of shape ``(end - start, 1)``.
@@ -284,8 +284,13 @@ def bigwig_zoom_levels(path: str | os.PathLike) -> list[int]:
 
 
 # -- files and handles ------------------------------------------------------------------
-def _check_file(path: str) -> str:
+def _check_file(path: str, backend: str = "auto") -> str:
     """Raise unless ``path`` exists and starts with the bigWig magic number."""
+    if "://" in path:  # hook: a URL (genomarray.io.remote)
+        from genomarray.io import remote
+
+        if remote.is_url(path):
+            return remote.check_bigwig(path, backend)
     if not os.path.exists(path):
         raise BigWigNotFoundError("bigWig file not found", source=path)
     if os.path.isdir(path):
@@ -463,7 +468,12 @@ def resolved_backend(backend: str = "auto") -> str:
 def _handle(path: str, backend: str) -> _Handle:
     """Return a cached open handle on ``path`` for this process and thread."""
 
-    def opener(p: str) -> _Handle:
+    def opener(p: str) -> Any:
+        if "://" in p:  # hook: a URL (genomarray.io.remote)
+            from genomarray.io import remote
+
+            if remote.is_url(p):
+                return remote.RemoteBigWigHandle(p)
         _check_file(p)
         return _backend_class(backend)(p)
 

@@ -82,11 +82,16 @@ def cached_handle(
     True
     """
     handles = _thread_cache()
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise (missing(path) if missing else FileNotFoundError(f"file not found: {path}")) from None
-    key = (path, tag, st.st_size, st.st_mtime_ns)
+    if "://" in path:  # a URL (genomarray.io.remote): its identity is checked by the caller
+        key: tuple = (path, tag, None, None)
+    else:
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            raise (
+                missing(path) if missing else FileNotFoundError(f"file not found: {path}")
+            ) from None
+        key = (path, tag, st.st_size, st.st_mtime_ns)
     handle = handles.get(key)
     if handle is not None:
         handles.move_to_end(key)
