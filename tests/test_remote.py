@@ -252,3 +252,14 @@ def test_read_bed_url_errors_leave_no_copy(http_server):
     http_server.stop()
     with pytest.raises(remote.RemoteError, match="connection refused"):
         ga.read_bed(url, like=FASTA)
+
+
+def test_xarray_engine_opens_a_bigwig_url(http_server):
+    from genomarray.xarray_engines import BigWigBackendEntrypoint
+
+    url = http_server.add(BW)
+    assert BigWigBackendEntrypoint().guess_can_open(url)
+    ds = xr.open_dataset(url, engine=BigWigBackendEntrypoint)
+    ref = ga.read_bigwig(BW, storage="lazy")
+    np.testing.assert_array_equal(ds.coverage.values, ref.values)
+    assert ds.coverage.attrs["inputs"] == [url]
