@@ -34,7 +34,7 @@ STAGES = {
     "genomarray.export": 6,
     "genomarray.compat": 7,
     "genomarray.accessors": 7,
-    "genomarray.xarray_backends": 7,
+    "genomarray.xarray_engines": 7,
     "genomarray": 9,  # the package's __init__ re-exports every stage
     "genomarray.cli": 9,  # the command line uses the whole package
     "genomarray.__main__": 9,

@@ -65,6 +65,20 @@ def file_fingerprint(path: str | os.PathLike, block: int = 1 << 22) -> str:
     return digest.hexdigest()
 
 
+def fingerprint(path: str | os.PathLike) -> str:
+    """A local file's content hash; a URL's metadata hash (never a download).
+
+    Examples
+    --------
+    >>> from genomarray.data import example_path
+    >>> fingerprint(example_path("genome.fa")) == file_fingerprint(example_path("genome.fa"))
+    True
+    """
+    from genomarray.io.remote import is_url, remote_fingerprint
+
+    return remote_fingerprint(path) if is_url(path) else file_fingerprint(path)
+
+
 def cache_key(kind: str, inputs: Sequence[str | os.PathLike], **params: Any) -> str:
     """Return the cache key of a build: its kind, its inputs' content and its parameters.
 
@@ -78,7 +92,7 @@ def cache_key(kind: str, inputs: Sequence[str | os.PathLike], **params: Any) -> 
         {
             "kind": kind,
             "format": CACHE_FORMAT,
-            "inputs": [file_fingerprint(p) for p in inputs],
+            "inputs": [fingerprint(p) for p in inputs],
             "params": params,
         },
         sort_keys=True,
