@@ -180,6 +180,35 @@ def _byte_range(raw: bytes, byte_range: Any) -> bytes:
     raise TypeError(f"Unexpected byte_range, got {byte_range}.")
 
 
+_MANIFESTS: dict[tuple[str, int], tuple[dict, frozenset]] = {}
+"""Manifests read in this process, by (store, digest of the manifest file): a pickled
+``ManifestStore`` carries only the digest and reads the manifest once per process."""
+
+
+def _manifest_of(root: str, digest: int, cache: bool) -> tuple[dict, frozenset]:
+    got = _MANIFESTS.get((root, digest))
+    if got is None:
+        try:
+            man = manifest.read_manifest(root)
+        except ValueError:
+            man = None
+        if man is None or man["digest"] != digest:
+            raise StoreError(
+                "was replaced or rewritten since it was opened (its manifest changed)",
+                root,
+                "open it again",
+            )
+        got = _remember(root, man)
+    return got
+
+
+def _remember(root: str, man: dict) -> tuple[dict, frozenset]:
+    while len(_MANIFESTS) >= 32:
+        _MANIFESTS.pop(next(iter(_MANIFESTS)), None)
+    got = _MANIFESTS[root, man["digest"]] = man["files"], frozenset(man["absent"])
+    return got
+
+
 def _manifest_store_class() -> type:
     from zarr.core.buffer.core import default_buffer_prototype
     from zarr.storage import LocalStore
@@ -190,32 +219,22 @@ def _manifest_store_class() -> type:
         A file the manifest lists must exist with its size and CRC-32 (computed on the
         reading thread, ~3 GB/s of compressed bytes), and a chunk it records as absent
         (fill value only) must not exist; otherwise :class:`StoreError`, before any codec
-        sees the bytes. Picklable (root, manifest and flags are plain data), so it works
-        on dask threads and on ``distributed`` workers alike.
+        sees the bytes. Pickles small (root, the manifest's digest, the cache flag): on a
+        ``distributed`` worker the manifest is read once per process, and a store whose
+        manifest changed since it was opened is an error.
         """
 
         def __init__(
-            self,
-            root: str | os.PathLike,
-            *,
-            read_only: bool = True,
-            files: dict[str, tuple[int, int]] | None = None,
-            absent: frozenset[str] | list[str] = frozenset(),
-            cache: bool = False,
+            self, root: str | os.PathLike, *, read_only: bool = True, digest: int, cache: bool
         ) -> None:
             super().__init__(Path(root), read_only=read_only)
-            self.files = files or {}
-            self.absent = frozenset(absent)
-            self.cache = cache
+            self.digest, self.cache = digest, cache
 
         def with_read_only(self, read_only: bool = False) -> ManifestStore:
-            return type(self)(
-                self.root, read_only=read_only, files=self.files, absent=self.absent,
-                cache=self.cache,
-            )  # fmt: skip
+            return type(self)(self.root, read_only=read_only, digest=self.digest, cache=self.cache)
 
         def __reduce__(self) -> tuple:
-            return (manifest_store, (str(self.root), self.files, self.absent, self.cache))
+            return (manifest_store, (str(self.root), self.digest, self.cache))
 
         def fail(self, key: str, what: str) -> None:
             if self.cache:  # best effort: the next open of the cache store rebuilds it
@@ -226,8 +245,9 @@ def _manifest_store_class() -> type:
             raise store_error(str(self.root), [manifest.Problem(key, what)], self.cache)
 
         async def get(self, key: str, prototype: Any = None, byte_range: Any = None) -> Any:
-            expected = self.files.get(key)
-            if expected is None and key not in self.absent:
+            files, absent = _manifest_of(str(self.root), self.digest, self.cache)
+            expected = files.get(key)
+            if expected is None and key not in absent:
                 return await super().get(key, prototype, byte_range)
             if prototype is None:
                 prototype = default_buffer_prototype()
@@ -262,15 +282,25 @@ def _manifest_store_class() -> type:
 _STORE_CLASS: list[type] = []
 
 
-def manifest_store(
-    root: str, files: dict, absent: frozenset[str] | list[str] = frozenset(), cache: bool = False
-) -> Any:
-    """Return a ``ManifestStore`` on ``root``: a zarr ``LocalStore`` checking every file it
-    reads against the manifest ``files`` / ``absent`` (the class is defined on first use,
-    so that ``import genomarray`` does not import zarr)."""
+def manifest_store(root: str | os.PathLike, digest: int, cache: bool = False) -> Any:
+    """Return a ``ManifestStore`` on ``root``: a read-only zarr ``LocalStore`` that checks
+    every file it reads against the store's manifest (whose digest is ``digest``, see
+    :func:`genomarray.genome.manifest.read_manifest`). The class is defined on first use,
+    so that ``import genomarray`` does not import zarr.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os, pickle
+    >>> from genomarray.genome import manifest
+    >>> g = model.sequence_genome(np.zeros((1, 8), np.uint8), ["chr1"], [8])
+    >>> p = write_zarr(g, os.path.join(tempfile.mkdtemp(), "g.zarr"), progress=False)
+    >>> s = manifest_store(p, manifest.read_manifest(p)["digest"])
+    >>> pickle.loads(pickle.dumps(s)).digest == s.digest
+    True
+    """
     if not _STORE_CLASS:
         _STORE_CLASS.append(_manifest_store_class())
-    return _STORE_CLASS[0](root, files=files, absent=absent, cache=cache)
+    return _STORE_CLASS[0](os.fspath(root), digest=digest, cache=cache)
 
 
 def _load_manifest(path: str, cache: bool) -> dict:
@@ -348,7 +378,9 @@ def open_zarr(path: str | os.PathLike, verify: bool = False) -> xr.DataArray:
     problems = manifest.verify(path, man) if verify else manifest.check(path, man)
     if problems:
         raise store_error(path, problems, cache)
-    store = manifest_store(path, man["files"], man["absent"], cache)
+    root = os.path.abspath(path)  # workers of a cluster may run in another folder
+    _remember(root, man)
+    store = manifest_store(root, man["digest"], cache)
     ds = xr.open_zarr(store, chunks={}, consolidated=False, zarr_format=3)
     name = ds.attrs.get(model.STORE_VAR)
     if name is None or name not in ds:
