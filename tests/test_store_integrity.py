@@ -293,6 +293,7 @@ def test_bam_cache_store_is_rebuilt():
     with pytest.warns(UserWarning, match=f"cache store {p} is damaged.*is missing"):
         again = ga.read_bam(bam, progress=False)
     np.testing.assert_array_equal(again.values, fresh)
+    np.testing.assert_array_equal(ga.open_zarr(p, verify=True).values, fresh)  # 4-d slabs
 
 
 def test_user_store_path_is_not_rebuilt(tmp_path):

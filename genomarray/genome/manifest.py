@@ -206,7 +206,7 @@ def write_manifest(store: str | os.PathLike) -> Path:
 def read_manifest(store: str | os.PathLike) -> dict[str, Any] | None:
     """Return the store's manifest, ``None`` if it has none.
 
-    ``files`` maps each file to ``(size, crc32)``, ``absent`` lists the chunks not
+    ``files`` maps each file to ``[size, crc32]``, ``absent`` lists the chunks not
     written, and ``digest`` is the CRC-32 of the manifest file itself (which identifies
     one write of the store).
 
@@ -224,8 +224,7 @@ def read_manifest(store: str | os.PathLike) -> dict[str, Any] | None:
         man = json.loads(text)
         ok = man["format"] == FORMAT and man["checksum"] == CHECKSUM
         if ok:
-            man["files"] = {k: (int(s), int(c)) for k, (s, c) in man["files"].items()}
-            man["absent"] = list(man["absent"])
+            ok = isinstance(man["files"], dict) and isinstance(man["absent"], list)
             man["digest"] = zlib.crc32(text.encode())
     except (ValueError, KeyError, TypeError) as err:
         raise ValueError(f"manifest {MANIFEST_FILE} is unreadable ({err})") from None
@@ -265,23 +264,25 @@ def check(store: str | os.PathLike, manifest: dict[str, Any], sizes: bool = Fals
     files = manifest["files"]
     on_disk = listing(store, sizes)
     problems = _damage_note(store)
-    for rel, (size, _) in files.items():
-        found = on_disk.get(rel)
-        if found is None:
-            problems.append(Problem(rel, f"is missing (the manifest lists it, {size:,} bytes)"))
-        elif sizes and found != size:
-            problems.append(
-                Problem(
-                    rel, f"is {found:,} bytes, the manifest says {size:,} (truncated or rewritten)"
-                )
-            )
-    absent = set(manifest["absent"])
-    folders = {rel[: -len("zarr.json")] for rel in files if rel.endswith("zarr.json")} - {""}
-    for rel in sorted(set(on_disk) - set(files)):
-        if rel in absent:
-            problems.append(Problem(rel, "is present, but was not written (fill value only)"))
-        elif any(rel.startswith(f) for f in folders):
-            problems.append(Problem(rel, "is not in the manifest (an unexpected file)"))
+    for rel in sorted(files.keys() - on_disk.keys()):
+        problems.append(
+            Problem(rel, f"is missing (the manifest lists it, {files[rel][0]:,} bytes)")
+        )
+    if sizes:
+        for rel, found in on_disk.items():
+            size = files.get(rel, (found,))[0]
+            if found != size:
+                what = f"is {found:,} bytes, the manifest says {size:,} (truncated or rewritten)"
+                problems.append(Problem(rel, what))
+    extra = on_disk.keys() - files.keys()
+    if extra:
+        absent = set(manifest["absent"])
+        folders = tuple(rel[: -len("zarr.json")] for rel in files if rel.endswith("/zarr.json"))
+        for rel in sorted(extra):
+            if rel in absent:
+                problems.append(Problem(rel, "is present, but was not written (fill value only)"))
+            elif rel.startswith(folders):
+                problems.append(Problem(rel, "is not in the manifest (an unexpected file)"))
     return problems
 
 

@@ -319,25 +319,55 @@ def _load_manifest(path: str, cache: bool) -> dict:
     raise StoreError(NO_MANIFEST, path, _remedy(cache, adopt=True))
 
 
-def _decode_all(store: Any, man: dict) -> None:
-    """Decode every written chunk (``verify=True``): codec damage is a StoreError too."""
+def _decode_all(store: Any, man: dict, slab_bytes: int = 64 << 20) -> None:
+    """Decode every written chunk (``verify=True``): codec damage is a StoreError too.
+
+    Chunks are decoded in slabs of up to ``slab_bytes`` along the array's longest chunk
+    axis (one read per slab, its chunks decoded concurrently); a slab that fails is read
+    again chunk by chunk to name the chunk at fault.
+    """
     import zarr
 
     group = zarr.open_group(store, mode="r", zarr_format=3)
+    written: dict[str, list[tuple[int, ...]]] = {}
     for rel in man["files"]:
         name, key = manifest.split_key(rel)
-        if name is None:
-            continue
+        if name is not None:
+            written.setdefault(name, []).append(tuple(int(i) for i in key.split("/")[1:]))
+    for name, blocks in written.items():
         arr = group[name] if name else zarr.open_array(store, mode="r", zarr_format=3)
-        idx = [int(i) for i in key.split("/")[1:]]
-        sel = tuple(slice(i * c, (i + 1) * c) for i, c in zip(idx, arr.chunks, strict=True))
-        try:
-            arr[sel]
-        except StoreError:
-            raise
-        except Exception as err:  # a codec's error: the bytes were damaged before the manifest
-            problem = manifest.Problem(rel, f"does not decode ({type(err).__name__}: {err})")
-            raise store_error(str(store.root), [problem], store.cache) from None
+        if not arr.ndim:
+            _decode(store, arr, name, ())
+            continue
+        grid = [-(-n // c) for n, c in zip(arr.shape, arr.chunks, strict=True)]
+        axis = int(np.argmax(grid))
+        step = max(1, slab_bytes // (int(np.prod(arr.chunks)) * arr.dtype.itemsize))
+        runs: dict[tuple, list[int]] = {}
+        for idx in blocks:
+            runs.setdefault(idx[:axis] + idx[axis + 1 :], []).append(idx[axis])
+        for rest, along in runs.items():
+            along.sort()
+            for i in range(0, len(along), step):
+                part = along[i : i + step]
+                sel = rest[:axis] + (slice(part[0], part[-1] + 1),) + rest[axis:]
+                try:
+                    _ = arr.blocks[sel]
+                except StoreError:
+                    raise
+                except Exception:  # a codec's error: find the chunk
+                    for j in part:
+                        _decode(store, arr, name, rest[:axis] + (j,) + rest[axis:])
+
+
+def _decode(store: Any, arr: Any, name: str, idx: tuple[int, ...]) -> None:
+    try:
+        _ = arr.blocks[idx] if idx else arr[...]
+    except StoreError:
+        raise
+    except Exception as err:  # the bytes were damaged before the manifest was recorded
+        rel = (f"{name}/" if name else "") + "/".join(("c", *map(str, idx)))
+        problem = manifest.Problem(rel, f"does not decode ({type(err).__name__}: {err})")
+        raise store_error(str(store.root), [problem], store.cache) from None
 
 
 def open_zarr(path: str | os.PathLike, verify: bool = False) -> xr.DataArray:
