@@ -14,6 +14,7 @@ import pickle
 import shutil
 import warnings
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -52,11 +53,11 @@ def _truncate(p, key=WRITTEN):
 
 def _flip(p, key=WRITTEN):
     """Flip bytes in the compressed payload, keeping the file's size."""
-    f = os.path.join(p, key)
-    raw = bytearray(open(f, "rb").read())
+    f = Path(p) / key
+    raw = bytearray(f.read_bytes())
     for i in range(len(raw) // 2, len(raw) // 2 + 4):
         raw[i] ^= 0xFF
-    open(f, "wb").write(bytes(raw))
+    f.write_bytes(bytes(raw))
     assert os.path.getsize(f) == len(raw)
 
 
@@ -67,6 +68,12 @@ def _extra(p, key=WRITTEN):
 
 def _no_manifest(p, key=None):
     os.remove(os.path.join(p, manifest.MANIFEST_FILE))
+
+
+def _bad_manifest(p, key=None):
+    """A manifest cut short (e.g. by a copy that was interrupted)."""
+    f = Path(p) / manifest.MANIFEST_FILE
+    f.write_text(f.read_text()[:40])
 
 
 def _stray(p, key=None):
@@ -87,7 +94,7 @@ def test_manifest_lists_written_chunks_and_the_ones_zarr_skipped(tmp_path):
     } - {manifest.MANIFEST_FILE}
     assert set(man["files"]) == on_disk
     for rel, (size, crc) in man["files"].items():
-        raw = open(os.path.join(p, rel), "rb").read()
+        raw = (Path(p) / rel).read_bytes()
         assert (size, crc) == (len(raw), zlib.crc32(raw))
     # chunk 0 of chr1 is all N: not written, recorded as absent by design
     assert EMPTY in man["absent"] and not os.path.exists(os.path.join(p, EMPTY))
@@ -118,6 +125,7 @@ AT_OPEN = {
     "unexpected chunk": (_extra, r"chunk c/0/0: is present, but was not written"),
     "chunk outside the grid": (_stray, r"chunk c/1/9: is not in the manifest"),
     "no manifest": (_no_manifest, r"has no manifest .*older genomarray.*write_manifest"),
+    "unreadable manifest": (_bad_manifest, r"manifest genomarray_manifest.json is unreadable"),
 }
 
 
@@ -157,10 +165,10 @@ def test_user_store_damage_found_at_read_and_by_verify(tmp_path, case):
 def test_verify_decodes_every_chunk(tmp_path):
     """Bytes damaged before the manifest was recorded: only decoding finds them."""
     p = _write(tmp_path / "g.zarr")
-    f = os.path.join(p, WRITTEN)
-    raw = bytearray(open(f, "rb").read())
+    f = Path(p) / WRITTEN
+    raw = bytearray(f.read_bytes())
     raw[4] ^= 0xFF  # blosc header: the stream no longer decodes
-    open(f, "wb").write(bytes(raw))
+    f.write_bytes(bytes(raw))
     manifest.write_manifest(p)  # adopt the damaged store: sizes and checksums match
     assert manifest.verify(p, manifest.read_manifest(p)) == []
     with pytest.raises(StoreError, match=r"chunk c/0/1: does not decode \(RuntimeError"):
@@ -290,7 +298,9 @@ def test_bam_cache_store_is_rebuilt():
     written = [k for k in man["files"] if k.startswith(f"{ga.open_zarr(p).name}/c/")]
     assert written, "the example BAM wrote chunks"
     _delete(p, written[0])
-    with pytest.warns(UserWarning, match=f"cache store {p} is damaged.*is missing"):
+    array, _, chunk = written[0].partition("/")
+    hit = f"cache store {p} is damaged \\(array '{array}', chunk {chunk}: is missing"
+    with pytest.warns(UserWarning, match=hit):
         again = ga.read_bam(bam, progress=False)
     np.testing.assert_array_equal(again.values, fresh)
     np.testing.assert_array_equal(ga.open_zarr(p, verify=True).values, fresh)  # 4-d slabs

@@ -126,8 +126,10 @@ def cached(
         except StoreError as err:
             if path is not None:
                 raise
+            where = f"{err.record}: " if err.record else ""
             warnings.warn(
-                f"genomarray: cache store {target} is damaged ({err.problem}); rebuilding it",
+                f"genomarray: cache store {target} is damaged ({where}{err.problem}); "
+                "rebuilding it",
                 stacklevel=3,
             )
             rebuild = True
