@@ -360,15 +360,15 @@ def _build(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- info
 
 
-def _open_store(store: str) -> Any:
+def _open_store(store: str, verify: bool = False) -> Any:
     import genomarray as ga
     from genomarray.errors import GenomarrayError
 
     if not Path(store).exists():
         raise FileNotFoundError(f"no such store: {store}")
     try:
-        return ga.open_zarr(store)
-    except GenomarrayError:
+        return ga.open_zarr(store, verify=verify)
+    except (GenomarrayError, ValueError):  # genomarray's own message
         raise
     except Exception as err:
         raise CliError(
@@ -396,7 +396,7 @@ def _info(args: argparse.Namespace) -> int:
         STRAND,
     )
 
-    arr = _open_store(args.store)
+    arr = _open_store(args.store, verify=args.verify)
     a = arr.attrs
     print(f"store:       {args.store}")
     print(f"kind:        {a.get(KIND, '?')}  (variable '{arr.name}', {arr.dtype})")
@@ -743,6 +743,7 @@ def build_parser() -> argparse.ArgumentParser:
         "example:\n  genomarray info stores/reads.zarr",
     )
     info.add_argument("store", help="path of a .zarr store written by genomarray")
+    info.add_argument("--verify", action="store_true", help="read and check every chunk")
     info.set_defaults(func=_info)
 
     export = sub.add_parser(

@@ -677,6 +677,50 @@ def _(d):
     ga.read_bigwig(DATA / "sample.bw", store_path=d / "s.zarr", resolution=100, progress=False)
 
 
+def _user_store(d: Path) -> tuple[Path, Path]:
+    """A small genome store and one chunk file it holds (of a chunk with bases)."""
+    codes = np.random.default_rng(0).integers(0, 4, (1, 4000), dtype=np.uint8)
+    store = d / "g.zarr"
+    ga.write_zarr(
+        model.sequence_genome(codes, ["chr1"], [4000]),
+        store,
+        chunks={model.POS: 1000},
+        progress=False,
+    )
+    return store, store / "sequence" / "c" / "0" / "1"
+
+
+@case(
+    "store that lost a chunk file (interrupted copy, cleaned scratch disk)",
+    "StoreError when opened, naming store, chunk and remedy (was: read as N / zeros)",
+)
+def _(d):
+    store, chunk = _user_store(d)
+    chunk.unlink()
+    ga.open_zarr(store)
+
+
+@case("store with a truncated chunk", "StoreError when that chunk is read (never a codec's error)")
+def _(d):
+    store, chunk = _user_store(d)
+    os.truncate(chunk, chunk.stat().st_size // 2)
+    _ = ga.open_zarr(store).values
+
+
+@case("damaged cache store", "rebuilt, with a warning naming it")
+def _(d):
+    dna = ga.read_fasta(DATA / "genome.fa", chunk=4096, progress=False)
+    store = Path(dna.encoding["store"])
+    min(p for p in (store / "sequence" / "c").rglob("*") if p.is_file()).unlink()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        again = ga.read_fasta(DATA / "genome.fa", chunk=4096, progress=False)
+    np.testing.assert_array_equal(
+        again.values, ga.read_fasta(DATA / "genome.fa", cache=False).values
+    )
+    return "warning: " + str(caught[0].message)
+
+
 @case("store that does not exist", "FileNotFoundError")
 def _(d):
     ga.open_zarr(d / "none.zarr")
@@ -920,13 +964,16 @@ def _(d):
 MASKS = [
     (r"/dev/fd/\d+", "/dev/fd/N"),
     (r"\bbyte \d+", "byte N"),
-    (r"\(\d+ bytes\)", "(N bytes)"),
+    (r"\b\d[\d,]* bytes\b", "N bytes"),
+    (r"manifest says \d+", "manifest says N"),
     (r"'[a-z]+-[0-9a-f]{24}'", "'<key>'"),
+    (r"/[a-z]+-[0-9a-f]{24}\.zarr", "/<key>.zarr"),
     (r"\.bw, c[12]:\d+-\d+:", ".bw, <region>:"),  # chunks fail in parallel: any may be first
 ]
 
 
 def shown(text: str, d: Path, cut: str | None) -> str:
+    text = text.replace(str(d.parent / "out"), "$GENOMARRAY_OUTPUT")
     for root in (f"{d}/", f"{DATA}/", str(d), str(DATA)):
         text = text.replace(root, "")
     text = " ".join(text.split())

@@ -58,7 +58,12 @@ def input_paths(
 ) -> list[str]:
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
-    paths = [os.path.abspath(check_exists(p, what, random_access=random_access)) for p in paths]
+    from genomarray.io.remote import is_url  # URLs stay URLs
+
+    paths = [
+        p if is_url(p) else os.path.abspath(check_exists(p, what, random_access=random_access))
+        for p in paths
+    ]
     if not paths:
         raise InputError(f"no {what}s given")
     return paths
