@@ -24,6 +24,7 @@ _EXPORTS = {
     "BothStrands": "layers",
     "BothStrandConv1D": "layers",
     "LocalAveragePooling": "layers",
+    "OneHot": "layers",
     "create_model": "models",
     "fit": "models",
     "predict_layer": "models",
