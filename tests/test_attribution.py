@@ -14,6 +14,8 @@ keras = pytest.importorskip("keras")
 from genomarray import encode, model  # noqa: E402
 from genomarray.keras.attribution import integrated_gradients  # noqa: E402
 
+pytestmark = pytest.mark.backends  # all of it runs under every keras backend
+
 
 def _view(order: int, n: int = 6, length: int = 40):
     rng = np.random.default_rng(order)

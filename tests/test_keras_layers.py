@@ -17,6 +17,8 @@ from genomarray.keras.layers import (  # noqa: E402
     complement_permutation,
 )
 
+pytestmark = pytest.mark.backends  # all of it runs under every keras backend
+
 
 def _codes(rng: np.random.Generator, n: int = 4, length: int = 40) -> np.ndarray:
     """Random DNA codes (0-3) with some N (4)."""

@@ -93,6 +93,7 @@ def case(genome, peaks, tmp_path_factory):
     return vcf, ann, rows, motifs
 
 
+@pytest.mark.backends
 @pytest.mark.parametrize("order", [1, 2])
 def test_known_effects(genome, case, order):
     vcf, ann, rows, motifs = case
@@ -128,6 +129,7 @@ def test_known_effects(genome, case, order):
     np.testing.assert_array_equal(ve["vcf_pos"].values, ve["start"].values + 1)
 
 
+@pytest.mark.backends
 def test_minus_strand_scores_reverse_complement(genome, case):
     vcf, ann, rows, motifs = case
     m = motif_model(1)
@@ -187,6 +189,7 @@ def test_bad_inputs(genome):
         variant_effects(motif_model(1), genome, ga.example_path("variants.vcf"), binsize=0)
 
 
+@pytest.mark.backends
 def test_binsize_must_fit_the_model(genome):
     """A binsize (or order) the model was not built for is a clear error naming both
     lengths, before anything is predicted, also after a good call (issue 13 item 10)."""
