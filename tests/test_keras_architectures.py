@@ -229,10 +229,7 @@ INPUTS = {
 NAMES = {"dnase_tss": "dnase"}
 
 
-@pytest.mark.parametrize(
-    "kind",  # one two-input model (DNA + DNase, both strands) in the per-backend subset
-    [pytest.param(k, marks=[pytest.mark.backends] if k == "jund_joint" else []) for k in INPUTS],
-)
+@pytest.mark.parametrize("kind", list(INPUTS))
 def test_train_reduces_loss_and_reloads(data, kind, isolated_output):
     keras.utils.set_random_seed(3)
     target = "cage" if kind.startswith("cage") else "peaks"

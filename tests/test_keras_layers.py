@@ -242,3 +242,31 @@ def test_onehot_layer_bad_arguments():
         OneHot(order=3)(keras.Input((2,), dtype="uint8"))
     with pytest.raises(ValueError, match="batch, length"):
         OneHot(order=1)(keras.Input((5, 4)))
+
+
+def test_onehot_model_on_genomic_sequence_codes():
+    """GenomicSequence batches of uint8 codes (dtype=None) through OneHot give exactly the
+    predictions of the same convolution on GenomicSequence's own one-hot batches."""
+    import genomarray as ga
+    from genomarray.keras import GenomicSequence
+    from genomarray.keras.layers import OneHot
+
+    dna = ga.read_fasta(ga.example_path("genome.fa"), cache=False)
+    codes = dna.janggu.view(ga.tile(ga.example_path("roi.bed"), binsize=100)).isel(
+        region=slice(0, 40)
+    )
+    keras.utils.set_random_seed(4)
+    order = 2
+    conv = keras.layers.Conv1D(4, 5, activation="relu", bias_initializer="glorot_uniform")
+    pool = keras.layers.GlobalMaxPooling1D()
+    inp = keras.Input((100,), dtype="uint8", name="dna")
+    from_codes = keras.Model({"dna": inp}, pool(conv(OneHot(order)(inp))))
+    hot = keras.Input((100 - order + 1, 4**order), name="dna")
+    from_onehot = keras.Model({"dna": hot}, pool(conv(hot)))
+    raw = GenomicSequence({"dna": codes}, dtype=None, batch_size=16)
+    assert raw[0]["dna"].dtype == np.uint8 and raw[0]["dna"].shape == (16, 100)
+    expected = from_onehot.predict(
+        GenomicSequence({"dna": codes}, onehot_order=order, batch_size=16), verbose=0
+    )
+    np.testing.assert_array_equal(from_codes.predict(raw, verbose=0), expected)
+    assert expected.shape == (40, 4) and expected.max() > 0
