@@ -27,7 +27,8 @@ from genomarray.errors import InputError
 
 COLLAPSERS = ("sum", "mean", "max")
 """Janggu's named collapsers (a callable ``f(values)`` reducing axis 1 of a
-``(bins, resolution, strands)`` array is accepted too)."""
+``(bins, resolution, strands)`` array is accepted too, and a numpy reduction such as
+``np.sum``, which is then called with ``axis=1``)."""
 
 
 _BED_MODES = {"categorical": "score_category"}
@@ -43,6 +44,8 @@ def _collapser(collapser: Any, default: str) -> Any:
             moved = np.moveaxis(values, axis, -1)
             flat = moved.reshape(-1, moved.shape[-1])[:, :, None]  # (bins, resolution, 1)
             out = np.asarray(collapser(flat))
+            if out.size != flat.shape[0]:  # a numpy reduction such as np.sum: along axis 1
+                out = np.asarray(collapser(flat, axis=1))
             return out.reshape(moved.shape[:-1])
 
         reduce.__name__ = getattr(collapser, "__name__", "collapser")

@@ -103,6 +103,16 @@ class ReduceDim(Dataset):
         )
         _init(self, out)
 
+    @property
+    def aggregator(self) -> str | None:
+        """The aggregator's name (None for a function)."""
+        return wrappers_of(self)[-1][1]["aggregator"]
+
+    @property
+    def axis(self) -> tuple[int, ...]:
+        """The reduced axes of the wrapped dataset."""
+        return tuple(wrappers_of(self)[-1][1]["axis"])
+
 
 class SqueezeDim(Dataset):
     """Janggu's ``SqueezeDim(array, axis=None)``: drop size-1 axes.

@@ -307,7 +307,13 @@ class Janggu:
             )
         except Exception as err:  # noqa: BLE001 - Janggu logged and went on
             self.logger.info("model plot not written: %s", err)
-        self.kerasmodel.save(filename, overwrite=overwrite)
+        absl = logging.getLogger("absl")  # keras logs that HDF5 is its legacy format
+        level = absl.level
+        absl.setLevel(logging.ERROR)
+        try:
+            self.kerasmodel.save(filename, overwrite=overwrite)
+        finally:
+            absl.setLevel(level)
 
     # -- data ------------------------------------------------------------------------------
     def _sequence(
