@@ -42,7 +42,7 @@ def run(tmp_path, monkeypatch):
         out = tmp_path / "results"
         argv = [script, *args, *([] if script == "plot_coverage.py" else ["-path", str(out)])]
         monkeypatch.setattr(sys, "argv", argv)
-        np.random.seed(0)
+        np.random.seed(0)  # noqa: NPY002 - Janggu's wrappers use the global state
         ns = runpy.run_path(str(EXAMPLES / script), run_name="__main__")
         return ns, out
 
@@ -61,7 +61,9 @@ def test_plot_coverage(run):
         fig = plot([cover, cover2], "chr1", 16000, 18000)
     # Janggu's notebook: <Figure size 720x360 with 6 Axes>, then 5 Axes
     assert len(fig.axes) == 6 and tuple(fig.get_size_inches() * 72) == (720, 360)
-    assert len(plot([ns["HeatTrack"](cover), ns["LineTrack"](cover2)], "chr1", 16000, 18000).axes) == 5
+    assert (
+        len(plot([ns["HeatTrack"](cover), ns["LineTrack"](cover2)], "chr1", 16000, 18000).axes) == 5
+    )
     assert cover.shape == (100, 4, 1, 2) and cover.conditions == ["rep1", "rep2"]
 
 
@@ -78,8 +80,15 @@ def test_classify_fasta(run):
     assert ns["DNA"].shape == (7797, 198, 1, 64) and ns["DNA_TEST"].shape == (200, 198, 1, 64)
     name = "fasta_seqs_mdnaconv_o3"
     got = files(out)
-    for f in ("test/auc.tsv", "test/auprc.tsv", "test/auroc.tsv", "test/roc.png",
-              "test-motif/pred.tsv", "test-motif/heatmap.png", "training.log"):
+    for f in (
+        "test/auc.tsv",
+        "test/auprc.tsv",
+        "test/auroc.tsv",
+        "test/roc.png",
+        "test-motif/pred.tsv",
+        "test-motif/heatmap.png",
+        "training.log",
+    ):
         assert f"evaluation/{name}/{f}" in got, f
     assert f"models/{name}.h5" in got and "logs/janggu.log" in got
     import pandas as pd
@@ -97,8 +106,15 @@ def test_classify_bedregions(run):
     name = ns["model"].name
     assert len(name) == 32  # Janggu's md5 model id
     got = files(out / "evaluation" / name)
-    assert {"test/auc.tsv", "test/auprc.tsv", "test/roc.png", "test/prc.png",
-            "test-motif/pred.tsv", "test-motif/heatmap.png", "test-motif/tsne.png"} <= got
+    assert {
+        "test/auc.tsv",
+        "test/auprc.tsv",
+        "test/roc.png",
+        "test/prc.png",
+        "test-motif/pred.tsv",
+        "test-motif/heatmap.png",
+        "test-motif/tsne.png",
+    } <= got
     assert ns["LABELS"].shape == (7797, 1, 1, 1) and ns["cov_pred"].shape == (200, 1, 1, 1)
     assert tuple(ns["model"].kerasmodel.get_layer("peaks").output.shape) == (None, 1, 1, 1)
 
@@ -160,8 +176,11 @@ def test_example_input_importance(run):
     import h5py
 
     ns, out = run("example_input_importance.py", "-epochs", "1")
-    for png in ("influence_oct4_example_order1.png", "influence_mafk_example_order1.png",
-                "predicted_variant_effects_oct4_order1.png"):
+    for png in (
+        "influence_oct4_example_order1.png",
+        "influence_mafk_example_order1.png",
+        "predicted_variant_effects_oct4_order1.png",
+    ):
         assert (out / png).exists()
     gi = ns["DNA"].gindexer[3]
     assert (gi.chrom, gi.start, gi.end) == ("pseudo1", 600, 800)
@@ -179,7 +198,9 @@ def test_example_input_importance(run):
     assert ns["snpcov"].shape == (6, 1, 1, 1)
     plot, seqtrack, linetrack = ns["plotGenomeTrack"], ns["SeqTrack"], ns["LineTrack"]
     assert len(plot(seqtrack(attr), gi.chrom, gi.start, gi.end).axes) == 3  # Janggu: 3 Axes
-    two = plot([linetrack(ns["snpcov"], linestyle="None"), seqtrack(attr)], gi.chrom, gi.start, gi.end)
+    two = plot(
+        [linetrack(ns["snpcov"], linestyle="None"), seqtrack(attr)], gi.chrom, gi.start, gi.end
+    )
     assert len(two.axes) == 5  # Janggu: 5 Axes
 
 

@@ -34,7 +34,9 @@ def resolve(module, name):
     return obj
 
 
-@pytest.mark.parametrize(("module", "name", "params"), ENTRIES, ids=[f"{m}:{n}" for m, n, _ in ENTRIES])
+@pytest.mark.parametrize(
+    ("module", "name", "params"), ENTRIES, ids=[f"{m}:{n}" for m, n, _ in ENTRIES]
+)
 def test_name_exists_and_takes_janggu_keywords(module, name, params):
     obj = resolve(module, name)
     if params is None:  # __version__
@@ -54,7 +56,9 @@ def test_name_exists_and_takes_janggu_keywords(module, name, params):
     [(m, n) for m, names in EXAMPLE_IMPORTS.items() for n in names],
 )
 def test_example_imports(module, name):
-    assert resolve(module, name) is resolve("janggu" if module != "janggu.data.data" else "janggu.data", name)
+    assert resolve(module, name) is resolve(
+        "janggu" if module != "janggu.data.data" else "janggu.data", name
+    )
 
 
 def test_lookup_rejects_unknown_names():
@@ -85,7 +89,9 @@ def instances(tmp_path_factory):
     cover = compat.Cover.create_from_bigwig(
         "cov", ga.example_path("sample.bw"), roi=roi, binsize=200, resolution=50
     )
-    dna = compat.Bioseq.create_from_refgenome("dna", ga.example_path("genome.fa"), roi=roi, binsize=200)
+    dna = compat.Bioseq.create_from_refgenome(
+        "dna", ga.example_path("genome.fa"), roi=roi, binsize=200
+    )
     arr = compat.Array("y", np.zeros((230, 1)), conditions=["c"])
     import keras
 
@@ -104,7 +110,9 @@ def instances(tmp_path_factory):
     }
 
 
-ATTRS = [(m, c, a) for m, classes in ATTRIBUTES.items() for c, attrs in classes.items() for a in attrs]
+ATTRS = [
+    (m, c, a) for m, classes in ATTRIBUTES.items() for c, attrs in classes.items() for a in attrs
+]
 
 
 @pytest.mark.parametrize(("module", "cls", "attr"), ATTRS, ids=[f"{c}.{a}" for _, c, a in ATTRS])

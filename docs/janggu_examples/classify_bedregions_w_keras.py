@@ -3,6 +3,8 @@
 # Changes: the import lines (janggu -> genomarray.compat) and the lines marked
 # "genomarray port:" (listed in docs/migration.md). Run:
 #   python docs/janggu_examples/classify_bedregions_w_keras.py -path <output folder>
+# ruff: noqa  (Janggu's code, kept as Janggu wrote it)
+# fmt: off
 import argparse
 import os
 

@@ -2,7 +2,9 @@
 # tag v0.10.2), GPL-3.0-or-later: this file stays under the GPL-3.0 (docs/janggu_examples/NOTICE).
 # Changes: the import lines (janggu -> genomarray.compat) and the lines marked
 # "genomarray port:" (listed in docs/migration.md). Run:
-#   python docs/janggu_examples/plot_coverage.py -path <output folder>
+#   python docs/janggu_examples/plot_coverage.py   (writes coverage.png, coverage2.png here)
+# ruff: noqa  (Janggu's code, kept as Janggu wrote it)
+# fmt: off
 from genomarray.compat import resource_filename
 
 from genomarray.compat import Cover

@@ -2,6 +2,8 @@
 # order; https://github.com/BIMSBbioinfo/janggu, tag v0.10.2), GPL-3.0-or-later: this file stays
 # under the GPL-3.0 (docs/janggu_examples/NOTICE). Changes: the import lines (janggu ->
 # genomarray.compat) and the lines marked "genomarray port:". The SVM takes minutes on two cores.
+# ruff: noqa  (Janggu's code, kept as Janggu wrote it)
+# fmt: off
 # [cell 2]
 import os
 

@@ -3,6 +3,8 @@
 # Every code block of the page in page order. The page never defines its inputs; the lines
 # marked "genomarray port:" bind them to Janggu's resource files, apply the two functions the
 # page only defines, and assert what the page states. Run it from a scratch folder.
+# ruff: noqa  (Janggu's code, kept as Janggu wrote it)
+# fmt: off
 
 # genomarray port: the names the page uses but never defines
 import numpy as np

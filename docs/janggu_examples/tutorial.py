@@ -6,6 +6,8 @@
 # the page never defines, and Janggu's .figsave typo). Run it from a scratch folder:
 #   cd $(mktemp -d) && python <checkout>/docs/janggu_examples/tutorial.py
 # --- docs/tutorial.rst:132-159 -------------------------------------------
+# ruff: noqa  (Janggu's code, kept as Janggu wrote it)
+# fmt: off
 from genomarray.compat import resource_filename
 from genomarray.compat import Bioseq
 

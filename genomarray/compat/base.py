@@ -248,8 +248,8 @@ class Array(Dataset):
     """Janggu's ``Array(name, array, conditions=None)``: a named array of examples.
 
     The first axis indexes the examples (dim ``region``), the last the conditions (dim
-    ``condition``, labelled by ``conditions``). As in Janggu, ``shape`` of a 1-D array
-    gets a trailing 1 while indexing returns the 1-D values.
+    ``condition``, labelled by ``conditions``). A 1-D array keeps its shape ``(N,)``
+    (Janggu reported ``(N, 1)``); a model template sees it as one value per example.
 
     Parameters
     ----------
@@ -265,7 +265,7 @@ class Array(Dataset):
     >>> import numpy as np
     >>> y = Array("y", np.array([1, 0, 1]))
     >>> y.shape, y[0:2], len(y)
-    ((3, 1), array([1, 0]), 3)
+    ((3,), array([1, 0]), 3)
     """
 
     __slots__ = ()
@@ -288,12 +288,3 @@ class Array(Dataset):
             coords[model.CONDITION] = np.array(conditions, dtype=object)
         dims = _array_dims(values.ndim, conditions is not None)
         xr.DataArray.__init__(self, values, dims=dims, coords=coords, name=name)
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        s = tuple(self.variable.shape)
-        return (*s, 1) if len(s) == 1 else s
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)

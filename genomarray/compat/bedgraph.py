@@ -97,7 +97,7 @@ def last_record_wins(path: str | os.PathLike) -> str:
     >>> src = os.path.join(folder, "x.bedgraph")
     >>> _ = open(src, "w").write("c\\t0\\t10\\t1\\nc\\t5\\t8\\t2\\n")
     >>> open(last_record_wins(src)).read().split()
-    ['c', '0', '5', '1', 'c', '5', '8', '2', 'c', '8', '10', '1']
+    ['c', '0', '5', '1.0', 'c', '5', '8', '2.0', 'c', '8', '10', '1.0']
     """
     from genomarray.io.regions import read_regions
 

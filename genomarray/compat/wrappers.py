@@ -307,7 +307,7 @@ class RandomShift(_Random):
     >>> import numpy as np
     >>> from genomarray.compat import Array
     >>> x = Array("x", np.arange(10.0).reshape(1, 10, 1, 1))
-    >>> np.random.seed(3)
+    >>> np.random.seed(0)
     >>> RandomShift(x, 2)[0].ravel().tolist()
     [0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
     """

@@ -98,7 +98,7 @@ def data_props(data: Any) -> dict[str, dict[str, tuple[int, ...]]]:
                 f"a template's datasets need names; got {type(item).__name__}",
                 source="create_model",
             )
-        props[name] = {"shape": tuple(int(n) for n in item.shape[1:])}
+        props[name] = {"shape": tuple(int(n) for n in item.shape[1:]) or (1,)}
     return props
 
 
