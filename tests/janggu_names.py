@@ -8,7 +8,8 @@ NAMES[module][name] is the list of parameter names Janggu accepts, in order, for
   * classes: the constructor parameters (``__init__`` minus ``self``; inherited __init__ if none),
   * "Class.method": the method's parameters minus ``self``/``cls`` (classmethods/instance methods),
   * ``__version__``: None (a string, '0.10.2').
-VAR_KW lists entries that additionally take ``**kwargs`` (key "module:name") or ``*args`` (key ends with '*').
+VAR_KW lists entries that additionally take ``**kwargs`` (key "module:name") or ``*args``
+(key ends with '*').
 ATTRIBUTES[module][Class] lists attributes/properties that Janggu's examples/tests read.
 LOCATION[name] is "file:line" under src/janggu/ at v0.10.2.
 EXAMPLE_IMPORTS lists submodule imports that Janggu's own examples/tutorials use outside the two
