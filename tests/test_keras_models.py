@@ -46,6 +46,7 @@ def data():
     return ga.split_train_test([x, y], ["chr3"])
 
 
+@pytest.mark.backends
 def test_shapes(data):
     (x, y), _ = data
     assert example_shape(x, onehot_order=1) == (400, 4)
@@ -58,6 +59,7 @@ def test_shapes(data):
         create_model(cnn, {"dna": x}, None, onehot_order=1)
 
 
+@pytest.mark.backends
 def test_train_predict_save(data, isolated_output):
     (xtr, ytr), (xte, yte) = data
     keras.utils.set_random_seed(1)
@@ -71,7 +73,9 @@ def test_train_predict_save(data, isolated_output):
         augment="flip",
     )
     test = GenomicSequence({"dna": xte}, {"peaks": yte}, onehot_order=1, batch_size=64)
-    net = create_model(cnn, train, name="cnn")
+    # 32 filters: with 16 the tiny training set (352 windows) ends in a poor optimum for
+    # some initial weights, which differ per backend (torch: auPRC 0.61 at seed 1)
+    net = create_model(cnn, train, name="cnn", filters=32)
     net.compile(keras.optimizers.Adam(0.01), "binary_crossentropy")
     history = fit(net, train, validation=test, epochs=60, patience=15)
     folder = isolated_output / "models" / "cnn"
@@ -87,6 +91,6 @@ def test_train_predict_save(data, isolated_output):
     assert score > 2 * chance
 
     conv = predict_layer(net, test, "conv")
-    assert conv.shape == (xte.sizes["region"], 400 - 7 + 1, 16)
+    assert conv.shape == (xte.sizes["region"], 400 - 7 + 1, 32)
     again = keras.models.load_model(folder / "model.keras")
     np.testing.assert_allclose(again.predict(test, verbose=0)["peaks"], pred, atol=1e-5)
