@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import uuid
 import warnings
 from collections.abc import Callable, Sequence
@@ -26,7 +27,7 @@ from typing import Any
 import xarray as xr
 
 from genomarray import model
-from genomarray.errors import StoreError
+from genomarray.errors import InputError, StoreError
 from genomarray.genome.store import open_zarr, write_zarr
 from genomarray.paths import cache_dir, output_root
 
@@ -52,6 +53,12 @@ def file_fingerprint(path: str | os.PathLike, block: int = 1 << 22) -> str:
     64
     """
     st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(
+            "not a regular file (a pipe, FIFO or device): a cached build hashes its "
+            "inputs' content, and a pipe cannot be read again; write it to a file first",
+            source=path,
+        )
     identity = f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}|{st.st_ctime_ns}|{st.st_ino}"
     memo = output_root() / "fingerprints" / hashlib.sha256(identity.encode()).hexdigest()
     try:

@@ -40,6 +40,7 @@ from genomarray.genome.tracks import (
     condition_names,
     input_paths,
 )
+from genomarray.io.text import is_stream
 
 
 def read_bam(
@@ -117,7 +118,7 @@ def read_bam(
     """
     from genomarray.io import bam
 
-    paths = input_paths(paths, "BAM file")
+    paths = input_paths(paths, "BAM file", random_access=True)
     labels = condition_names(paths, conditions)
     for p in paths:
         bam.check_bam(p)
@@ -224,7 +225,7 @@ def read_bigwig(
     """
     from genomarray.io import bigwig
 
-    paths = input_paths(paths, "bigWig file")
+    paths = input_paths(paths, "bigWig file", random_access=True)
     labels = condition_names(paths, conditions)
     sizes = check_same_chromosomes({p: bigwig.bigwig_chrom_sizes(p) for p in paths})
     options = {"resolution": resolution, "how": how, "nan_to_num": nan_to_num, "exact": exact}
@@ -363,6 +364,11 @@ def read_bed(
         params["frame"] = int(
             pd.util.hash_pandas_object(next(iter(frames.values())), index=False).sum()
         )
+    streamed = [p for p in inputs if is_stream(p)]
+    if streamed:  # a pipe was read once: key on what was parsed, not on the (spent) stream
+        params["streamed"] = {
+            p: int(pd.util.hash_pandas_object(frames[p], index=False).sum()) for p in streamed
+        }
     return build_track(
         readers,
         sizes,
@@ -373,6 +379,7 @@ def read_bed(
         "intervals",
         inputs,
         params,
+        key_inputs=[p for p in inputs if p not in streamed],
         categorical=categorical,
         roi=roi,
         store_whole_genome=store_whole_genome,

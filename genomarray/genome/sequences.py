@@ -66,7 +66,7 @@ def read_fasta(
     >>> dna.sizes["chrom"], int(dna.chrom_length.sel(chrom="chr2"))
     (3, 30000)
     """
-    path = os.fspath(check_exists(path, "FASTA file"))
+    path = os.fspath(check_exists(path, "FASTA file", random_access=True))
     encode.letters(alphabet)
     with fasta.open_fasta(path) as fa:
         chroms, lengths = list(fa.references), list(fa.lengths)

@@ -53,12 +53,17 @@ def condition_names(paths: Sequence[str], conditions: Sequence[str] | None) -> l
     return conditions
 
 
-def input_paths(paths: str | os.PathLike | Sequence[str | os.PathLike], what: str) -> list[str]:
+def input_paths(
+    paths: str | os.PathLike | Sequence[str | os.PathLike], what: str, random_access: bool = False
+) -> list[str]:
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     from genomarray.io.remote import is_url  # URLs stay URLs
 
-    paths = [p if is_url(p) else os.path.abspath(check_exists(p, what)) for p in paths]
+    paths = [
+        p if is_url(p) else os.path.abspath(check_exists(p, what, random_access=random_access))
+        for p in paths
+    ]
     if not paths:
         raise InputError(f"no {what}s given")
     return paths
@@ -215,6 +220,7 @@ def build_track(
     chunk: int = graph.DEFAULT_CHUNK,
     progress: bool = True,
     attrs: dict[str, Any] | None = None,
+    key_inputs: Sequence[str] | None = None,
 ) -> xr.DataArray:
     """Turn per-file readers into a coverage track held as ``storage`` says.
 
@@ -240,6 +246,10 @@ def build_track(
         See :func:`read_bam`.
     attrs
         Extra attributes of the track.
+    key_inputs
+        The files whose content keys the cache (default: ``inputs``); a reader that has
+        already parsed an input it cannot read twice (a pipe) keys on what it parsed
+        through ``params`` instead.
 
     Examples
     --------
@@ -314,7 +324,7 @@ def build_track(
     if storage == "zarr" or cache or store_path is not None:
         key = cache_key(
             key_kind,
-            inputs,
+            inputs if key_inputs is None else key_inputs,
             resolution=resolution,
             chunk=chunk,
             conditions=list(conditions),

@@ -208,7 +208,7 @@ def check_bam(path: str | os.PathLike) -> None:
     ...
     FileNotFoundError: BAM file not found: nope.bam
     """
-    path = check_exists(path, "BAM file")
+    path = check_exists(path, "BAM file", random_access=True)
     with _open_alignments(path) as bam:
         if not (bam.is_bam or bam.is_cram):
             raise _sam_error(path)  # pysam cannot fetch regions of a SAM, even bgzipped
@@ -243,7 +243,7 @@ def bam_chrom_sizes(path: str | os.PathLike) -> dict[str, int]:
     >>> bam_chrom_sizes(example_path("sample.bam"))
     {'chr1': 40000, 'chr2': 30000, 'chr3': 20000}
     """
-    path = check_exists(path, "BAM file")
+    path = check_exists(path, "BAM file", random_access=True)
     with _open_alignments(path) as bam:
         return dict(zip(bam.references, bam.lengths, strict=True))
 
@@ -262,7 +262,7 @@ def mapped_reads(path: str | os.PathLike) -> int:
     >>> mapped_reads(example_path("paired.bam")) > 0
     True
     """
-    path = check_exists(path, "BAM file")
+    path = check_exists(path, "BAM file", random_access=True)
     with _open_alignments(path) as bam:
         if (bam.is_bam or bam.is_cram) and _index_path(path) is not None:
             try:

@@ -26,7 +26,7 @@ def from_bam(path: str | os.PathLike) -> dict[str, int]:
     """Return ``{chrom: length}`` from a BAM/CRAM/SAM header."""
     import pysam
 
-    path = check_exists(path, "alignment file")
+    path = check_exists(path, "alignment file", random_access=True)
     try:
         with pysam.AlignmentFile(path, "r") as bam:
             return dict(zip(bam.references, bam.lengths, strict=True))
@@ -39,7 +39,7 @@ def from_bigwig(path: str | os.PathLike) -> dict[str, int]:
     not a bigWig, truncated or damaged files raise an InputError naming the file)."""
     from genomarray.io.bigwig import bigwig_chrom_sizes
 
-    return bigwig_chrom_sizes(check_exists(path, "bigWig file"))
+    return bigwig_chrom_sizes(check_exists(path, "bigWig file", random_access=True))
 
 
 def from_sizes_file(path: str | os.PathLike) -> dict[str, int]:

@@ -10,7 +10,6 @@ The ``.fai`` index is genomarray's to check and to write, not htslib's: see
 
 from __future__ import annotations
 
-import gzip
 import os
 import zlib
 from collections.abc import Iterator
@@ -20,7 +19,6 @@ import numpy as np
 
 from genomarray import encode
 from genomarray.errors import InputError, check_exists, missing_file
-from genomarray.io.bgzf import is_gzip
 from genomarray.io.fasta_index import (
     BAD_BYTE,
     FastaScanner,
@@ -29,6 +27,7 @@ from genomarray.io.fasta_index import (
     index_problem,
 )
 from genomarray.io.handles import cached_handle
+from genomarray.io.text import open_decompressed
 
 # -- compressed (BGZF) files ---------------------------------------------------------------
 
@@ -85,7 +84,7 @@ def open_fasta(path: str | os.PathLike) -> Iterator:
     ...     fa.references
     ['chr1', 'chr2', 'chr3']
     """
-    path = check_exists(path, "FASTA file")
+    path = check_exists(path, "FASTA file", random_access=True)
     fa = _open(path)
     try:
         if fa.nreferences == 0:
@@ -155,9 +154,8 @@ def read_block(
 
 
 def _text_lines(path: str) -> Iterator[bytes]:
-    opener = gzip.open if is_gzip(path) else open
     try:
-        with opener(path, "rb") as fh:
+        with open_decompressed(path) as fh:  # opened once: a pipe works too
             yield from fh
     except (OSError, EOFError, zlib.error) as err:
         raise InputError(

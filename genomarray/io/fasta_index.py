@@ -334,7 +334,7 @@ def index_fasta(path: str | os.PathLike) -> list[FaiRecord]:
     >>> [r.name for r in index_fasta(fa)], open(fa + ".fai").read().split("\\n")[0]
     (['a', 'b'], 'a\\t6\\t3\\t4\\t5')
     """
-    path = check_exists(path, "FASTA file")
+    path = check_exists(path, "FASTA file", random_access=True)
     scanner = FastaScanner(path)
     blocks: list[tuple[int, int]] = []
     for piece in decompressed_content(path, blocks):
