@@ -56,8 +56,9 @@ def condition_names(paths: Sequence[str], conditions: Sequence[str] | None) -> l
 def input_paths(paths: str | os.PathLike | Sequence[str | os.PathLike], what: str) -> list[str]:
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
-    from genomarray.io.remote import is_url  # URLs stay URLs
+    from genomarray.io.remote import is_url, local_path  # URLs stay URLs
 
+    paths = [local_path(p) for p in paths]
     paths = [p if is_url(p) else os.path.abspath(check_exists(p, what)) for p in paths]
     if not paths:
         raise InputError(f"no {what}s given")
@@ -215,6 +216,7 @@ def build_track(
     chunk: int = graph.DEFAULT_CHUNK,
     progress: bool = True,
     attrs: dict[str, Any] | None = None,
+    storage_options: dict[str, Any] | None = None,
 ) -> xr.DataArray:
     """Turn per-file readers into a coverage track held as ``storage`` says.
 
@@ -240,6 +242,8 @@ def build_track(
         See :func:`read_bam`.
     attrs
         Extra attributes of the track.
+    storage_options
+        fsspec options for a ``store_path`` URL (``s3://...``).
 
     Examples
     --------
@@ -321,7 +325,14 @@ def build_track(
             strands=list(strands),
             **params,
         )
-        track = cached(key, build, path=store_path, progress=progress, rebuild=not cache)
+        track = cached(
+            key,
+            build,
+            path=store_path,
+            progress=progress,
+            rebuild=not cache,
+            storage_options=storage_options,
+        )
     else:
         track = build()
     if storage == "memory":

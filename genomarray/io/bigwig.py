@@ -51,13 +51,11 @@ import numpy as np
 from genomarray.errors import ChromosomeError, InputError
 from genomarray.io.handles import ANY_TAG, cached_handle, discard_handle
 from genomarray.io.remote import (
-    RemoteError,
     changed_error,
-    describe,
+    diagnose,
     fingerprint_of,
     is_url,
     read_range,
-    remote_error,
     remote_info,
 )
 
@@ -127,7 +125,8 @@ def reading(path: str, region: str | None = None) -> Iterator[None]:
             discard_handle(path, backend)
         if is_url(path):
             discard_handle(path, ANY_TAG)  # keyed on (backend, fingerprint)
-            raise remote_read_error(path, err, region) from err
+            doing = "read the bigWig" + (f" ({region})" if region else "")
+            raise diagnose(path, err, doing, probe=True) from err
         raise InputError(
             f"cannot read the bigWig ({type(err).__name__}: {err}): the file is truncated "
             "or damaged; write or copy it again",
@@ -486,23 +485,6 @@ def _zoom_levels(path: str) -> list[int]:
         raw = fh.read(24 * n_levels)
     levels = [struct.unpack(order + "I", raw[24 * i : 24 * i + 4])[0] for i in range(n_levels)]
     return sorted(levels)
-
-
-def remote_read_error(url: str, err: BaseException, region: str | None = None) -> RemoteError:
-    """The :class:`~genomarray.io.remote.RemoteError` for a failed read of a bigWig URL.
-
-    pybigtools often says only "Error opening bigWig.": then the server is asked what is
-    wrong (a ``HEAD``, and a range read of the first block, where a truncated response
-    shows).
-    """
-    doing = f"read the bigWig ({region})" if region else "read the bigWig"
-    if describe(err)[0].startswith(type(err).__name__):  # nothing recognisable
-        try:
-            info = remote_info(url)  # raises the RemoteError of a 404 / refused server
-            read_range(url, 0, min(info.size or 1 << 16, 1 << 16), doing)
-        except RemoteError as probe:
-            return probe
-    return remote_error(url, err, doing)
 
 
 class _Handle:

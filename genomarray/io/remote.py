@@ -51,6 +51,7 @@ __all__ = [
     "RemoteNotFoundError",
     "bam_index",
     "describe",
+    "diagnose",
     "fasta_index",
     "fetch",
     "filesystem",
@@ -174,6 +175,26 @@ def remote_error(url: str, err: BaseException, doing: str) -> RemoteError:
     what, missing = describe(err)
     cls = RemoteNotFoundError if missing else RemoteError
     return cls(f"cannot {doing}: {what}", source=url)
+
+
+def diagnose(url: str, err: BaseException, doing: str, probe: bool = False) -> RemoteError:
+    """:func:`remote_error`, asking the server when ``err`` itself says nothing useful.
+
+    htslib and pybigtools often report a network failure as a bare ``OSError`` ("truncated
+    file") or "Error opening bigWig.": then a ``HEAD`` (and with ``probe`` a range read of
+    the first 64 kB, where a truncated response shows) finds the cause (404, connection
+    refused, truncated response), named with the URL and what was being done.
+    """
+    if isinstance(err, RemoteError):
+        return err
+    if describe(err)[0].startswith(type(err).__name__):  # nothing recognisable
+        try:
+            info = remote_info(url)
+            if probe:
+                read_range(url, 0, min(info.size or 1 << 16, 1 << 16), doing)
+        except RemoteError as found:
+            return remote_error(url, found.__cause__ or found, doing)
+    return remote_error(url, err, doing)
 
 
 def filesystem(url: str, storage_options: dict[str, Any] | None = None) -> tuple[Any, str]:
