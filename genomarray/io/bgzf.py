@@ -112,8 +112,8 @@ class BgzfFile:
     read through ``fh`` if given, as :class:`PlainFile`)."""
 
     def __init__(self, path: str, gzi: str, fh: Any = None) -> None:
-        with open(gzi, "rb") as fh:
-            data = fh.read()
+        with open(gzi, "rb") as index:
+            data = index.read()
         if len(data) < 8:
             raise ValueError("the .gzi is truncated")
         (n,) = struct.unpack_from("<Q", data)

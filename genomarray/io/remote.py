@@ -173,6 +173,8 @@ def remote_error(url: str, err: BaseException, doing: str) -> RemoteError:
     if isinstance(err, RemoteError):
         return err
     what, missing = describe(err)
+    if what == "not found" and is_http(url):  # fsspec's bare FileNotFoundError of a 404
+        what = "HTTP 404 Not Found"
     cls = RemoteNotFoundError if missing else RemoteError
     return cls(f"cannot {doing}: {what}", source=url)
 
