@@ -31,6 +31,7 @@ import sys
 import threading
 import time
 import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -397,6 +398,9 @@ def s3_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[S3Server]:
     try:
         host, port = server.get_host_and_port()
         s3 = S3Server(f"http://{host}:{port}", "genomarray-test", server)
+        # moto keeps its buckets in this process across servers: start from none
+        reset = urllib.request.Request(f"{s3.endpoint_url}/moto-api/reset", method="POST")
+        urllib.request.urlopen(reset, timeout=30).close()  # noqa: S310 - 127.0.0.1 only
         # boto3, not s3fs.mkdir: with region us-east-1 s3fs sends a LocationConstraint
         # that S3 (and moto) reject
         boto3 = pytest.importorskip("boto3")
