@@ -241,3 +241,33 @@ def test_cluster_writes_and_reads_a_store_on_s3(s3_server, monkeypatch):
     np.testing.assert_array_equal(ga.open_zarr(url, storage_options=so).values, local.values)
     assert not any(".partial-" in k for k in _keys(s3_server))
     assert time.monotonic() - start < 120
+
+
+# -- a network failure in the middle of a build leaves no store -------------------------
+
+
+@pytest.mark.parametrize("target", ["local", "s3"])
+def test_server_gone_mid_build_leaves_no_store(http_server, s3_server, tmp_path, target):
+    """Inputs read over HTTP (bigWig, BAM, FASTA) fail inside the chunk tasks of a store
+    write: the error names the input URL and nothing is left where the store would be."""
+    bw = http_server.add(BW)
+    bam = http_server.add(ga.example_path("sample.bam"))
+    http_server.add(ga.example_path("sample.bam") + ".bai")
+    fa = http_server.add(FASTA)
+    http_server.add(FASTA + ".fai")
+    lazy = {
+        "bigwig": ga.read_bigwig(bw, storage="lazy", chunk=4096),
+        "bam": ga.read_bam(bam, storage="lazy", chunk=4096),
+        "fasta": ga.read_fasta(fa, cache=False, chunk=4096),
+    }
+    http_server.stop()
+    so = s3_server.storage_options if target == "s3" else None
+    for name, arr in lazy.items():
+        where = s3_server.url(f"{name}.zarr") if target == "s3" else str(tmp_path / name)
+        with pytest.raises(remote.RemoteError, match="connection refused") as err:
+            ga.write_zarr(arr, where, progress=False, storage_options=so)
+        assert http_server.base in str(err.value), name
+    if target == "s3":
+        assert _keys(s3_server) == []
+    else:
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["served", "server-control"]

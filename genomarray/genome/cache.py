@@ -3,7 +3,9 @@
 A genome-wide array built from files is written once to ``<output root>/cache/<key>.zarr``
 and reopened lazily afterwards. The key hashes the files' content (not their names or
 mtimes), the build's parameters and genomarray's cache format, so any change to what is read
-gives a new key, and two builds of the same key at once are safe.
+gives a new key, and two builds of the same key at once are safe. A remote input (a URL) is
+not downloaded for its key: the key hashes what the server says about it (size, ``ETag``,
+``Last-Modified``; see :func:`fingerprint`), so a file changed on the server gives a new key.
 
 A cache store that does not match its manifest (a chunk file lost or truncated by an
 interrupted copy or a cleaned scratch disk, no manifest, or damage found by an earlier
