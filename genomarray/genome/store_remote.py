@@ -60,13 +60,17 @@ CONSOLIDATED = "consolidated_metadata"
 """The key of zarr 3's (provisional) consolidated metadata in the root ``zarr.json``."""
 
 
+_NETWORK_LIBRARIES = ("aiohttp", "botocore", "aiobotocore", "s3fs")
+
+
 def _network(err: BaseException) -> bool:
-    """Whether ``err`` is a network failure (named by :func:`~genomarray.io.remote.describe`)."""
-    if isinstance(err, (InputError, KeyboardInterrupt)):
+    """Whether ``err`` is a network failure: one :func:`~genomarray.io.remote.describe`
+    recognises, or any error of the HTTP/S3 libraries (genomarray's own errors, such as an
+    input's :class:`~genomarray.io.remote.RemoteError`, pass as they are)."""
+    if isinstance(err, InputError) or not isinstance(err, Exception):
         return False
-    return not describe(err)[0].startswith(type(err).__name__) or type(err).__module__.split(".")[
-        0
-    ] in ("aiohttp", "botocore", "aiobotocore", "s3fs")
+    recognised = not describe(err)[0].startswith(type(err).__name__)
+    return recognised or type(err).__module__.split(".")[0] in _NETWORK_LIBRARIES
 
 
 def consolidate(url: str, storage_options: dict[str, Any] | None) -> None:

@@ -30,6 +30,13 @@ calls once per ``(chrom, pos-chunk)`` task. It has two engines giving the same n
 SAM text files are refused (:func:`check_bam` says how to convert them): they cannot be
 read by region, and a genome-wide build reads one region per chunk task.
 
+A BAM or CRAM **URL** (``http(s)://``) is read by the pysam engine (the fast engine reads
+local files only; ``engine="auto"`` falls back to pysam): htslib fetches the records of each
+region by range requests. Its index is downloaded by genomarray into its own output root
+(:func:`genomarray.io.remote.bam_index`) and always passed to htslib, which so neither
+writes one into the working folder nor uses a stale one found there. A CRAM URL needs
+``reference=``; :func:`local_cram_references` keeps htslib off the EBI reference server.
+
 Counting rules (Janggu's, with its off-by-one at reverse 5' ends fixed):
 
 - Reads with a flag in ``exclude_flags`` or a MAPQ below ``min_mapq`` are skipped;

@@ -47,9 +47,11 @@ from genomarray.errors import InputError
 
 __all__ = [
     "RemoteError",
+    "RemoteIndexed",
     "RemoteInfo",
     "RemoteNotFoundError",
     "bam_index",
+    "changed_error",
     "describe",
     "diagnose",
     "fasta_index",
