@@ -308,8 +308,9 @@ def _download(url: str, info: RemoteInfo, dest: Path, so: dict | None = None) ->
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.partial-{uuid.uuid4().hex[:12]}")
     fs, path = filesystem(url, so)
-    try:
-        with fs.open(path, "rb", block_size=1 << 22) as src, open(tmp, "wb") as out:
+    known = {"size": info.size} if is_http(url) and info.size is not None else {}
+    try:  # the size known from the HEAD already made: fsspec need not ask again
+        with fs.open(path, "rb", block_size=1 << 22, **known) as src, open(tmp, "wb") as out:
             while data := src.read(1 << 22):
                 out.write(data)
         got = tmp.stat().st_size
