@@ -1,8 +1,10 @@
 """Remote inputs against real servers on 127.0.0.1 (tests/servers.py), started per test.
 
 Covers the test servers themselves, bigWig and BED text over HTTP (values equal the local
-reads), cache keys built from HEAD metadata only, and the errors for 404, server gone and
-truncated responses (naming the URL, leaving no store or copy behind).
+reads), cache keys built from HEAD metadata only (a file changed on the server: a new key
+and a new build), and the errors for 404, server gone and truncated responses (naming the
+URL, leaving no store or copy behind). BAM, CRAM and FASTA over HTTP: test_remote_htslib.py;
+stores on S3 and HTTP: test_remote_store.py.
 """
 
 from __future__ import annotations
