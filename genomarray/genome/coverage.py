@@ -61,13 +61,17 @@ def read_bam(
     store_path: str | os.PathLike | None = None,
     chunk: int = graph.DEFAULT_CHUNK,
     progress: bool = True,
+    reference: str | os.PathLike | None = None,
+    storage_options: dict[str, Any] | None = None,
 ) -> xr.DataArray:
     """Read counts from BAM files as a track ``(chrom, pos, strand, condition)``.
 
     Parameters
     ----------
     paths
-        One BAM or a list (one condition each); sorted and indexed.
+        One BAM or a list (one condition each); sorted and indexed. ``http(s)://`` URLs
+        are read by range requests (their index, next to them on the server, is
+        downloaded once).
     conditions
         Condition labels (default: the file stems).
     mode
@@ -98,11 +102,16 @@ def read_bam(
         Reuse a store built from the same files and parameters (default: on for
         ``storage="zarr"``, off otherwise; ``False`` with ``"zarr"`` rebuilds the store).
     store_path
-        Where to write the store (default: under the output root).
+        Where to write the store (default: under the output root): a folder or an fsspec
+        URL (``s3://bucket/track.zarr``).
     chunk
         Bins per chunk along ``pos``.
     progress
         Show a progress bar while building.
+    reference
+        CRAM only: the FASTA the CRAM was written against (required for a CRAM URL).
+    storage_options
+        fsspec options for a ``store_path`` URL (credentials, ``endpoint_url``, ...).
 
     Returns
     -------
@@ -120,11 +129,12 @@ def read_bam(
 
     paths = input_paths(paths, "BAM file", random_access=True)
     labels = condition_names(paths, conditions)
+    ref = None if reference is None else os.fspath(reference)
     for p in paths:
-        bam.check_bam(p)
-        if bam.mapped_reads(p) == 0:
+        bam.check_bam(p, ref)
+        if bam.mapped_reads(p, ref) == 0:
             warnings.warn(f"{p}: no mapped reads; its condition is all zeros", stacklevel=2)
-    sizes = check_same_chromosomes({p: bam.bam_chrom_sizes(p) for p in paths})
+    sizes = check_same_chromosomes({p: bam.bam_chrom_sizes(p, ref) for p in paths})
     options = {
         "mode": mode,
         "stranded": stranded,
@@ -135,7 +145,7 @@ def read_bam(
     }
     if exclude_flags is not None:
         options["exclude_flags"] = exclude_flags
-    readers = [bam.BamCounter(p, **options) for p in paths]
+    readers = [bam.BamCounter(p, reference=ref, **options) for p in paths]
     params = {k: v for k, v in options.items() if k != "resolution"}
     params["exclude_flags"] = readers[0].exclude_flags
     return build_track(
@@ -155,6 +165,7 @@ def read_bam(
         store_path=store_path,
         chunk=chunk,
         progress=progress,
+        storage_options=storage_options,
         attrs={model.READER: "bam", model.MODE: mode},
     )
 
@@ -196,13 +207,15 @@ def read_bigwig(
     store_path: str | os.PathLike | None = None,
     chunk: int = graph.DEFAULT_CHUNK,
     progress: bool = True,
+    storage_options: dict[str, Any] | None = None,
 ) -> xr.DataArray:
     """Read bigWig signal as a track ``(chrom, pos, strand=".", condition)``.
 
     Parameters
     ----------
     paths
-        One bigWig or a list (one condition each).
+        One bigWig or a list (one condition each); ``http(s)://`` URLs are read by range
+        requests.
     conditions
         Condition labels (default: the file stems).
     resolution
@@ -213,7 +226,7 @@ def read_bigwig(
         Uncovered bases read as 0 (else NaN).
     exact
         Exact per-base statistics instead of zoom-level summaries.
-    roi, store_whole_genome, storage, cache, store_path, chunk, progress
+    roi, store_whole_genome, storage, cache, store_path, chunk, progress, storage_options
         As in :func:`read_bam`.
 
     Examples
@@ -249,6 +262,7 @@ def read_bigwig(
         store_path=store_path,
         chunk=chunk,
         progress=progress,
+        storage_options=storage_options,
         attrs={model.READER: "bigwig"},
     )
 
@@ -270,13 +284,15 @@ def read_bed(
     store_path: str | os.PathLike | None = None,
     chunk: int = graph.DEFAULT_CHUNK,
     progress: bool = True,
+    storage_options: dict[str, Any] | None = None,
 ) -> xr.DataArray:
     """Read intervals (BED, narrowPeak, bedGraph, GFF/GTF) as a track.
 
     Parameters
     ----------
     paths
-        One file (or DataFrame) or a list of files (one condition each).
+        One file (or DataFrame) or a list of files (one condition each); URLs
+        (``http(s)://``, ``s3://``) are downloaded once into the output root.
     mode
         ``"binary"`` (1 where a feature is), ``"score"`` (its score), ``"bedgraph"``
         (its value), ``"score_category"`` / ``"name_category"`` (one condition per
@@ -295,7 +311,7 @@ def read_bed(
     category_column
         Column of the categories for ``name_category`` (default ``"name"``; use
         ``"feature"`` for a track per GFF feature type).
-    roi, store_whole_genome, storage, cache, store_path, chunk, progress
+    roi, store_whole_genome, storage, cache, store_path, chunk, progress, storage_options
         As in :func:`read_bam`.
 
     Examples
@@ -388,6 +404,7 @@ def read_bed(
         store_path=store_path,
         chunk=chunk,
         progress=progress,
+        storage_options=storage_options,
         attrs={model.READER: "intervals", model.MODE: mode},
     )
 

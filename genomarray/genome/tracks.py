@@ -58,8 +58,9 @@ def input_paths(
 ) -> list[str]:
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
-    from genomarray.io.remote import is_url  # URLs stay URLs
+    from genomarray.io.remote import is_url, local_path  # URLs stay URLs
 
+    paths = [local_path(p) for p in paths]
     paths = [
         p if is_url(p) else os.path.abspath(check_exists(p, what, random_access=random_access))
         for p in paths
@@ -221,6 +222,7 @@ def build_track(
     progress: bool = True,
     attrs: dict[str, Any] | None = None,
     key_inputs: Sequence[str] | None = None,
+    storage_options: dict[str, Any] | None = None,
 ) -> xr.DataArray:
     """Turn per-file readers into a coverage track held as ``storage`` says.
 
@@ -250,6 +252,8 @@ def build_track(
         The files whose content keys the cache (default: ``inputs``); a reader that has
         already parsed an input it cannot read twice (a pipe) keys on what it parsed
         through ``params`` instead.
+    storage_options
+        fsspec options for a ``store_path`` URL (``s3://...``).
 
     Examples
     --------
@@ -331,7 +335,14 @@ def build_track(
             strands=list(strands),
             **params,
         )
-        track = cached(key, build, path=store_path, progress=progress, rebuild=not cache)
+        track = cached(
+            key,
+            build,
+            path=store_path,
+            progress=progress,
+            rebuild=not cache,
+            storage_options=storage_options,
+        )
     else:
         track = build()
     if storage == "memory":
