@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 
 class CliError(Exception):
@@ -51,7 +51,7 @@ def _replacing(path: Path, build: Any, overwrite: bool) -> Any:
     return result
 
 
-def _build(args: argparse.Namespace) -> int:
+def build_command(args: argparse.Namespace) -> int:
     spec_path = Path(args.spec).expanduser()
     if not spec_path.exists() or spec_path.is_file():
         spec_path = spec_path.resolve()
@@ -170,7 +170,7 @@ def _short(values: list[Any], n: int = 5) -> str:
     return shown + (f", ... ({len(values)} in all)" if len(values) > n else "")
 
 
-def _info(args: argparse.Namespace) -> int:
+def info_command(args: argparse.Namespace) -> int:
     import numpy as np
 
     from genomarray.model import (
@@ -232,7 +232,7 @@ def _info(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- export
 
 
-def _export(args: argparse.Namespace) -> int:
+def export_command(args: argparse.Namespace) -> int:
     import genomarray as ga
     from genomarray import model
 
@@ -267,7 +267,7 @@ def _export(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- demo
 
 
-def _demo(args: argparse.Namespace) -> int:
+def demo_command(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     import numpy as np
     import pandas as pd
@@ -457,156 +457,6 @@ def _cnn_template() -> Any:
     return cnn
 
 
-# --------------------------------------------------------------------------- parser
-
-_FMT = argparse.RawDescriptionHelpFormatter
-
-
-class _Parser(argparse.ArgumentParser):
-    """An argument error is one line on stderr (exit 2), naming the command's help."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see: {self.prog} --help)\n")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser of the ``genomarray`` command."""
-    parser = _Parser(
-        prog="genomarray",
-        formatter_class=_FMT,
-        description="genomarray turns genomics files (FASTA, BAM, bigWig, BED) into "
-        "labelled arrays for deep learning.\n\n"
-        "  genomarray build spec.toml      read files listed in a spec into stores\n"
-        "  genomarray info store.zarr      describe a store\n"
-        "  genomarray export store.zarr out.bw   write a store as bigWig\n"
-        "  genomarray demo                 train a small model on example data\n\n"
-        "Outputs go under $GENOMARRAY_OUTPUT (default ~/.cache/genomarray).",
-    )
-    parser.add_argument(
-        "--traceback",
-        action="store_true",
-        help="on an error, show the Python traceback (for bug reports) instead of one line",
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    build = sub.add_parser(
-        "build",
-        formatter_class=_FMT,
-        help="read the genome, BAM, bigWig and BED files named in a TOML spec into stores",
-        description=(
-            "Read the files named in a TOML spec (a FASTA genome, BAM / bigWig / BED "
-            "tracks, and optionally a BED of regions of interest) into zarr stores, one "
-            "per input: <out>/genome.zarr, <out>/<track>.zarr, and with [roi] also "
-            "<out>/<track>.roi.zarr cut to those regions (normalized as asked).\n"
-            "Relative paths in the spec are read from the spec's folder.\n\n"
-            "spec example:\n"
-            '  [genome]\n  fasta = "genome.fa"\n\n'
-            '  [[tracks]]\n  name = "reads"\n  bam = ["rep1.bam", "rep2.bam"]'
-            '   # or bigwig = [...], or bed = "peaks.bed"\n'
-            '  mode = "5prime"         # bam: 5prime|coverage; bed: binary|score|...\n'
-            "  resolution = 50         # bin size in bp\n"
-            '  normalizers = ["tpm"]   # e.g. tpm, zscore, zscorelog\n\n'
-            '  [roi]\n  bed = "regions.bed"\n  binsize = 200\n  flank = 100\n\n'
-            "example:\n  genomarray build genomarray/data/demo_spec.toml --out stores/"
-        ),
-    )
-    build.add_argument("spec", help="the TOML spec file (see above)")
-    build.add_argument(
-        "--out",
-        metavar="DIR",
-        help="folder for the stores (default: $GENOMARRAY_OUTPUT/build/<spec name>)",
-    )
-    build.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace stores in the output folder that hold another build "
-        "(default: an error; a store of the same build is reused)",
-    )
-    build.add_argument("--quiet", action="store_true", help="no progress bars")
-    build.set_defaults(func=_build)
-
-    info = sub.add_parser(
-        "info",
-        formatter_class=_FMT,
-        help="describe a genomarray zarr store",
-        description="Print what a .zarr store written by genomarray holds: its dims and "
-        "sizes, chromosomes, conditions, resolution, normalizers and where "
-        "it came from (input files, cache key).\n\n"
-        "example:\n  genomarray info stores/reads.zarr",
-    )
-    info.add_argument("store", help="path of a .zarr store written by genomarray")
-    info.add_argument("--verify", action="store_true", help="read and check every chunk")
-    info.set_defaults(func=_info)
-
-    export = sub.add_parser(
-        "export",
-        formatter_class=_FMT,
-        help="write a store as bigWig, bedGraph or BED for a genome browser",
-        description="Read a .zarr store (a genome-wide track or a region view such as "
-        "predictions) and write it as bigWig (default), bedGraph or BED. "
-        "OUT is a file (.bw, .bedGraph, .bed) when there is one condition "
-        "and strand, else a folder receiving one file each.\n\n"
-        "example:\n  genomarray export stores/signal.zarr signal.bw",
-    )
-    export.add_argument("store", help="path of a .zarr store written by genomarray")
-    export.add_argument("out", help="output file or folder")
-    export.add_argument(
-        "--format",
-        choices=["bigwig", "bedgraph", "bed"],
-        help="output format (default: from OUT's ending, else bigwig)",
-    )
-    export.add_argument(
-        "--how",
-        choices=["mean", "max"],
-        default="mean",
-        help="how overlapping windows are combined (mean)",
-    )
-    export.add_argument("--overwrite", action="store_true", help="replace existing output files")
-    export.set_defaults(func=_export)
-
-    demo = sub.add_parser(
-        "demo",
-        formatter_class=_FMT,
-        help="run the example on the bundled data: one-hot DNA, train a CNN, evaluate",
-        description="On the bundled example genome (3 small chromosomes) and peaks: "
-        "print a one-hot encoded window array, then train a small CNN to "
-        "tell 200 bp tiles inside peaks from the others on chr1, stopping "
-        "early on validation chr2, evaluate it on held-out test chr3, used for "
-        "nothing else (auROC/auPRC table and curves), write "
-        "its predictions as a bigWig and a genome-track PNG.\n\n"
-        "example:\n  genomarray demo --out demo_results/",
-    )
-    demo.add_argument(
-        "--out", metavar="DIR", help="folder for the outputs (default: $GENOMARRAY_OUTPUT/demo)"
-    )
-    demo.add_argument(
-        "--epochs",
-        type=int,
-        default=60,
-        help="at most this many training epochs (60; stops early when "
-        "the validation loss on chr2 stops improving for 15, keeping the best epoch)",
-    )
-    demo.add_argument("--seed", type=int, default=1, help="random seed (1)")
-    demo.add_argument(
-        "--binsize", type=int, default=200, help="window length in bp of the one-hot printout (200)"
-    )
-    demo.add_argument(
-        "--flank",
-        type=int,
-        default=100,
-        help="bp added on both sides of each window of the printout (100)",
-    )
-    demo.add_argument(
-        "--order",
-        type=int,
-        default=2,
-        help="one-hot order of the printout: 1 = bases, 2 = dinucleotides (2)",
-    )
-    demo.add_argument("--quiet", action="store_true", help="no progress bars")
-    demo.set_defaults(func=_demo)
-    return parser
-
-
 def one_line(err: BaseException) -> str:
     """The message the command line prints for ``err``: one line, flags named as flags.
 
@@ -632,20 +482,36 @@ def one_line(err: BaseException) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the ``genomarray`` command line.
-
-    The arguments are parsed before the library is imported (``--help`` and argument
-    errors are fast). Every error is one line on stderr and exit status 2 (130 when
-    interrupted); ``--traceback`` shows the Python traceback instead.
+    """Run the ``genomarray`` command line (see :func:`genomarray_cli.main`).
 
     Examples
     --------
     >>> main(["info", "stores/reads.zarr"])  # doctest: +SKIP
     0
     """
-    args = build_parser().parse_args(argv)
+    import genomarray_cli
+
+    return genomarray_cli.main(argv)
+
+
+def build_parser() -> Any:
+    """Return the argument parser of the ``genomarray`` command (:mod:`genomarray_cli`)."""
+    import genomarray_cli
+
+    return genomarray_cli.build_parser()
+
+
+def run(args: Any) -> int:
+    """Run the parsed command ``args``; every error is one line on stderr and exit status 2
+    (130 when interrupted); ``--traceback`` shows the Python traceback instead."""
+    command = {
+        "build": build_command,
+        "info": info_command,
+        "export": export_command,
+        "demo": demo_command,
+    }[args.command]
     try:
-        return args.func(args)
+        return command(args)
     except KeyboardInterrupt:
         if args.traceback:
             raise

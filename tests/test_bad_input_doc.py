@@ -956,7 +956,7 @@ def _(d):
 def _(d):
     from genomarray import cli as command
 
-    with mock.patch.object(command, "_info", side_effect=RuntimeError("boom")):
+    with mock.patch.object(command, "info_command", side_effect=RuntimeError("boom")):
         return cli("info", "x.zarr")
 
 
