@@ -8,10 +8,19 @@ runs on a thread pool of its own that is drained before an error propagates; on 
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+_SYNC = ("sync", "synchronous", "single-threaded")
 
 
 def distributed_client() -> Any:
+    """The current ``distributed`` client, or None. A client needs ``distributed``
+    imported, so while it is not this imports nothing (the import costs 0.2 s)."""
+    if "distributed" not in sys.modules:
+        return None
     try:
         from distributed import get_client
 
@@ -74,23 +83,60 @@ def compute_writes(delayed: Any, progress: bool, what: str) -> None:
             _wait_for_stragglers(client, names)
             raise
         return
+    import dask
+
+    if dask.config.get("scheduler", None) in _SYNC:
+        delayed.compute()
+        return
+    with local_writes(progress, what):
+        delayed.compute()
+
+
+@contextmanager
+def local_writes(progress: bool, what: str) -> Iterator[None]:
+    """Run the computes inside on a thread pool of their own, drained before an error
+    propagates (see :func:`compute_writes`). The pool is handed to dask as the scheduler
+    itself (an executor), not as ``scheduler="threads"``, whose lookup imports
+    ``distributed`` (0.2 s in a fresh process)."""
     from concurrent.futures import ThreadPoolExecutor
 
     import dask
     from dask.diagnostics import ProgressBar
 
-    if dask.config.get("scheduler", None) in ("sync", "synchronous", "single-threaded"):
-        delayed.compute()
-        return
     workers = dask.config.get("num_workers", None) or os.cpu_count() or 1
     pool = ThreadPoolExecutor(workers)
     try:
-        with dask.config.set(pool=pool, scheduler="threads"):
+        with dask.config.set(pool=pool, scheduler=pool):
             if progress:
                 print(f"genomarray: {what}", flush=True)
                 with ProgressBar(minimum=1.0):
-                    delayed.compute()
+                    yield
             else:
-                delayed.compute()
+                yield
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def write_dataset(ds: Any, target: Any, progress: bool, what: str, **to_zarr: Any) -> None:
+    """``ds.to_zarr(target, **to_zarr)`` with the guarantees of :func:`compute_writes`.
+
+    Where dask would run the writes here on its default threads (no scheduler configured,
+    no ``distributed`` client), xarray computes them directly (``compute=True``) on
+    :func:`local_writes`' pool: ``compute=False`` wraps the writes in a
+    ``dask.delayed``, whose graph imports ``distributed`` (0.2 s in a fresh process).
+    Elsewhere the delayed writes go through :func:`compute_writes`.
+    """
+    import dask
+
+    scheduler = dask.config.get("scheduler", None)
+    if scheduler in _SYNC and distributed_client() is None:
+        from dask.local import get_sync  # the same scheduler, without the name lookup
+
+        with dask.config.set(scheduler=get_sync):  # one thread: nothing left running
+            ds.to_zarr(target, compute=True, **to_zarr)
+        return
+    if scheduler is None and distributed_client() is None:
+        with local_writes(progress, what):
+            ds.to_zarr(target, compute=True, **to_zarr)
+        return
+    compute_writes(ds.to_zarr(target, compute=False, **to_zarr), progress, what)

@@ -71,19 +71,23 @@ def read_fasta(
     with fasta.open_fasta(path) as fa:
         chroms, lengths = list(fa.references), list(fa.lengths)
 
-    def build() -> xr.DataArray:
+    keep = graph.KeptBlocks()  # a fresh store's first reads come from the blocks written
+
+    def build(kept: bool = True) -> xr.DataArray:
         reader = partial(fasta.read_block, os.path.abspath(path), alphabet=alphabet)
         codes = graph.genome_array(
             reader, chroms, lengths, np.uint8, fill=encode.unknown_code(alphabet), chunk=chunk
         )
+        if kept:
+            codes = keep.wrap(codes)
         return model.sequence_genome(
             codes, chroms, lengths, alphabet=alphabet, path=os.path.abspath(path)
         )
 
     if not cache and store_path is None:
-        return build()
+        return build(kept=False)
     key = cache_key("fasta", [path], alphabet=alphabet, chunk=chunk)
-    return cached(key, build, path=store_path, progress=progress)
+    return keep.serve(cached(key, build, path=store_path, progress=progress))
 
 
 def read_sequences(

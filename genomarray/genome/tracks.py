@@ -163,7 +163,8 @@ class StackedReader:
     """Calls one reader per condition group and stacks them to ``(n, strand, condition)``.
 
     Each reader returns ``(n, strand)`` (one condition) or, when ``categorical``,
-    ``(n, condition)`` (one strand).
+    ``(n, condition)`` (one strand): a new array on every call (a single reader's block is
+    used as it is, not copied).
     """
 
     readers: tuple[Callable[[str, int, int], np.ndarray], ...]
@@ -174,12 +175,17 @@ class StackedReader:
     roi: RoiMask | None = None
 
     def __call__(self, chrom: str, start: int, end: int) -> np.ndarray:
-        out = np.zeros((end - start, self.n_strands, self.n_conditions), dtype=self.dtype)
         keep = None
         if self.roi is not None:
             keep = self.roi.mask(chrom, start, end)
             if keep is None:
-                return out
+                return np.zeros((end - start, self.n_strands, self.n_conditions), self.dtype)
+        if len(self.readers) == 1 and not self.categorical and self.n_conditions == 1:
+            # one file: its block is the track's block (no zeroed buffer, no copy)
+            out = np.asarray(self.readers[0](chrom, start, end), dtype=self.dtype)
+            out = out.reshape(end - start, self.n_strands, 1)
+            return out if keep is None or keep.all() else np.where(keep[:, None, None], out, 0)
+        out = np.zeros((end - start, self.n_strands, self.n_conditions), dtype=self.dtype)
         if self.categorical:
             out[:, 0, :] = self.readers[0](chrom, start, end)
         else:
@@ -284,7 +290,9 @@ def build_track(
         tuple(readers), len(strands), len(conditions), np.dtype(dtype).str, categorical, mask
     )
 
-    def build() -> xr.DataArray:
+    keep = graph.KeptBlocks()  # a fresh store's first reads come from the blocks written
+
+    def build(kept: bool = True) -> xr.DataArray:
         values = graph.genome_array(
             reader,
             chroms,
@@ -294,6 +302,8 @@ def build_track(
             trailing=(len(strands), len(conditions)),
             chunk=chunk,
         )
+        if kept:
+            values = keep.wrap(values)
         return model.coverage_track(
             values,
             chroms,
@@ -308,7 +318,7 @@ def build_track(
     if storage == "sparse":
         import sparse  # noqa: F401  (fail here, not inside a dask task)
     if storage == "lazy":
-        return build()
+        return build(kept=False)
     if cache is None:
         cache = storage == "zarr"
     if storage == "zarr" or cache or store_path is not None:
@@ -321,9 +331,11 @@ def build_track(
             strands=list(strands),
             **params,
         )
-        track = cached(key, build, path=store_path, progress=progress, rebuild=not cache)
+        track = keep.serve(
+            cached(key, build, path=store_path, progress=progress, rebuild=not cache)
+        )
     else:
-        track = build()
+        track = build(kept=False)
     if storage == "memory":
         return track.compute()
     if storage == "sparse":
