@@ -23,6 +23,29 @@ DEFAULT_CHUNK = 1 << 20
 genome reads 5x faster; a human genome is ~6,000 chunks."""
 
 
+CHUNK_BYTES = 32 << 20
+"""At most this many bytes per chunk when the chunk length is chosen for a track
+(:func:`chunk_length`): a chunk of 919 float32 label conditions at 1 M bins would be
+3.7 GB (a build holds one per thread, a view decodes a whole chunk for one window)."""
+
+
+def chunk_length(row_bytes: int, chunk: int = DEFAULT_CHUNK, max_bytes: int = CHUNK_BYTES) -> int:
+    """Bins per chunk along ``pos``: ``chunk``, or the largest power of two (at least 1,024)
+    whose chunk of ``row_bytes`` per bin fits ``max_bytes``.
+
+    Examples
+    --------
+    >>> chunk_length(8)  # int32 coverage on two strands: 8 MB chunks
+    1048576
+    >>> chunk_length(919 * 4)  # 919 float32 label conditions: 30 MB chunks
+    8192
+    """
+    fits = max(int(max_bytes) // max(int(row_bytes), 1), 1)
+    if fits >= chunk:
+        return int(chunk)
+    return max(1 << (fits.bit_length() - 1), min(1024, int(chunk)))
+
+
 def _read_chunk(
     reader: Callable,
     chroms: Sequence[str],
@@ -37,8 +60,8 @@ def _read_chunk(
     start = pj * chunk
     stop = min(start + chunk, int(lengths.max()))
     out_shape = (1, stop - start, *trailing)
-    if start >= lengths[ci]:  # past this chromosome's end: padding only
-        return np.full(out_shape, fill, dtype=dtype)
+    if start >= lengths[ci]:  # past this chromosome's end: padding only (read-only, no memory)
+        return np.broadcast_to(np.asarray(fill, dtype=dtype), out_shape)
     block = np.asarray(reader(chroms[ci], start, stop), dtype=dtype)
     if block.shape != out_shape[1:]:
         raise ValueError(

@@ -180,10 +180,10 @@ class StackedReader:
             keep = self.roi.mask(chrom, start, end)
             if keep is None:
                 return np.zeros((end - start, self.n_strands, self.n_conditions), self.dtype)
-        if len(self.readers) == 1 and not self.categorical and self.n_conditions == 1:
-            # one file: its block is the track's block (no zeroed buffer, no copy)
+        if len(self.readers) == 1 and (self.categorical or self.n_conditions == 1):
+            # one reader: its block is the track's block (no zeroed buffer, no copy)
             out = np.asarray(self.readers[0](chrom, start, end), dtype=self.dtype)
-            out = out.reshape(end - start, self.n_strands, 1)
+            out = out.reshape(end - start, self.n_strands, self.n_conditions)
             return out if keep is None or keep.all() else np.where(keep[:, None, None], out, 0)
         out = np.zeros((end - start, self.n_strands, self.n_conditions), dtype=self.dtype)
         if self.categorical:
@@ -218,7 +218,7 @@ def build_track(
     storage: str = "zarr",
     cache: bool | None = None,
     store_path: str | os.PathLike | None = None,
-    chunk: int = graph.DEFAULT_CHUNK,
+    chunk: int | None = None,
     progress: bool = True,
     attrs: dict[str, Any] | None = None,
 ) -> xr.DataArray:
@@ -283,6 +283,8 @@ def build_track(
             .item(),
             "roi_flank": int(roi_df.attrs.get(model.FLANK, 0) or 0),
         }
+    if chunk is None:  # 1 Mb, fewer bins where a bin holds many conditions
+        chunk = graph.chunk_length(np.dtype(dtype).itemsize * len(strands) * len(conditions))
     chroms = list(sizes)
     lengths_bp = np.array([sizes[c] for c in chroms], dtype=np.int64)
     lengths_bins = -(-lengths_bp // resolution)
