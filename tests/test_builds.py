@@ -63,6 +63,19 @@ def test_codec_round_trip_is_exact(tmp_path, dtype):
         assert got.tobytes() == values.tobytes()  # bit for bit: NaN, -0.0, extremes
 
 
+@pytest.mark.parametrize("special", [-0.0, np.nan, 1e-45])
+def test_chunks_of_one_float_value_other_than_the_fill_are_written(tmp_path, special):
+    """The quick fill check compares bit patterns, as zarr does: -0.0 and NaN are kept."""
+    values = np.zeros((1, 30, 1, 1), np.float32)
+    values[0, 10:20] = special  # chunk 1 holds only `special`, chunks 0 and 2 only 0.0
+    t = model.coverage_track(values, ["c"], [30], ["."], ["a"])
+    path = store.write_zarr(t, tmp_path / "s.zarr", chunks={"pos": 10}, progress=False)
+    got = store.open_zarr(path).values
+    assert got.tobytes() == values.tobytes()
+    written = sorted(os.listdir(os.path.join(path, "coverage", "c", "0")))
+    assert written == ["1"]  # the fill-only chunks are not written
+
+
 # -- a fresh build's blocks are served, equal to the store ------------------------------------
 def _chunk_files(path):
     return [

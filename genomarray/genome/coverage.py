@@ -334,13 +334,20 @@ def read_bed(
         "chrom_sizes": sizes,
     }
     if len(inputs) > 1 and mode in intervals.STACK_MODES:  # many files: stream them
-        stack = intervals.IntervalStack(
-            mode=mode, resolution=resolution, minoverlap=minoverlap, chrom_sizes=sizes, dtype=dtype
-        )
-        for src in inputs:
-            stack.add(_regions_of(src, feature, sizes, like), source=src)
+
+        def readers() -> list[Any]:  # read when the track is built, not on a cache hit
+            stack = intervals.IntervalStack(
+                mode=mode,
+                resolution=resolution,
+                minoverlap=minoverlap,
+                chrom_sizes=sizes,
+                dtype=dtype,
+            )
+            for src in inputs:
+                stack.add(_regions_of(src, feature, sizes, like), source=src)
+            return [stack.freeze()]
+
         frames: dict[str, pd.DataFrame] = {}
-        readers: list[Any] = [stack.freeze()]
         labels = condition_names(inputs, conditions)
         categorical = True  # one reader gives every condition
     elif isinstance(paths, pd.DataFrame):
@@ -419,10 +426,16 @@ def _label_dtype(dtype: Any, mode: str) -> np.dtype:
 
 
 def _checked(df: pd.DataFrame, source: str, sizes: dict[str, int], like: Any) -> pd.DataFrame:
-    if len(df):
-        from genomarray.regions import check_chromosomes
+    """``df`` once its regions are checked to lie on the genome's chromosomes."""
+    if not len(df):
+        return df
+    if {"chrom", "start"} <= set(df.columns):  # the usual case, fast: all on the genome
+        length = df["chrom"].map(sizes)
+        if not length.isna().any() and (df["start"].to_numpy() < length.to_numpy()).all():
+            return df
+    from genomarray.regions import check_chromosomes  # says what is wrong, and where
 
-        check_chromosomes(df, sizes, source=source, genome=_describe(like))
+    check_chromosomes(df, sizes, source=source, genome=_describe(like))
     return df
 
 

@@ -203,7 +203,7 @@ def _to_sparse(block: np.ndarray) -> Any:
 
 
 def build_track(
-    readers: Sequence[Callable],
+    readers: Sequence[Callable] | Callable[[], Sequence[Callable]],
     sizes: dict[str, int],
     strands: Sequence[str],
     conditions: Sequence[str],
@@ -231,7 +231,8 @@ def build_track(
     ----------
     readers
         Picklable callables ``reader(chrom, start, end)`` (bins) per condition (or one
-        categorical reader returning all conditions).
+        categorical reader returning all conditions); or a function returning them,
+        called only when the track is built (not when its store is in the cache).
     sizes
         Chromosome sizes in bp.
     strands, conditions
@@ -288,13 +289,13 @@ def build_track(
     chroms = list(sizes)
     lengths_bp = np.array([sizes[c] for c in chroms], dtype=np.int64)
     lengths_bins = -(-lengths_bp // resolution)
-    reader = StackedReader(
-        tuple(readers), len(strands), len(conditions), np.dtype(dtype).str, categorical, mask
-    )
-
     keep = graph.KeptBlocks()  # a fresh store's first reads come from the blocks written
 
     def build(kept: bool = True) -> xr.DataArray:
+        parts = readers if isinstance(readers, Sequence) else readers()
+        reader = StackedReader(
+            tuple(parts), len(strands), len(conditions), np.dtype(dtype).str, categorical, mask
+        )
         values = graph.genome_array(
             reader,
             chroms,
