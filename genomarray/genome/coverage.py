@@ -302,9 +302,12 @@ def read_bed(
         (``"binary"`` and ``*_category`` modes): a store of 919 conditions over hg19 at
         200 bp is 57 GB raw as float32, 14 GB as uint8, and its chunks decode ~10x faster.
 
+    Notes
+    -----
     Many files (``"binary"`` and ``"score"`` modes) are read one at a time into a single
-    reader of all conditions (:class:`~genomarray.io.intervals.IntervalStack`): only
-    their intervals' coordinates are held (~20 bytes each), never their tables at once.
+    reader of all conditions (:class:`~genomarray.io.intervals.IntervalStack`), only when
+    the track is built: only their intervals' coordinates are held (~20 bytes each), never
+    their tables at once.
 
     Examples
     --------
