@@ -18,7 +18,8 @@ import genomarray as ga
 from genomarray import model
 from genomarray.errors import InputError
 from genomarray.genome import graph, store
-from genomarray.io.intervals import IntervalCoverage, IntervalStack
+from genomarray.io.interval_stack import IntervalStack
+from genomarray.io.intervals import IntervalCoverage
 from genomarray.io.regions import read_regions
 
 BAM = ga.example_path("sample.bam")

@@ -305,7 +305,7 @@ def read_bed(
     Notes
     -----
     Many files (``"binary"`` and ``"score"`` modes) are read one at a time into a single
-    reader of all conditions (:class:`~genomarray.io.intervals.IntervalStack`), only when
+    reader of all conditions (:class:`~genomarray.io.interval_stack.IntervalStack`), only when
     the track is built: only their intervals' coordinates are held (~20 bytes each), never
     their tables at once.
 
@@ -317,7 +317,7 @@ def read_bed(
     >>> int(peaks.sel(chrom="chr1").sum())   # 38 peaks of 200 bp on chr1
     7600
     """
-    from genomarray.io import intervals
+    from genomarray.io import interval_stack, intervals
 
     dtype = _label_dtype(dtype, mode)
     categorical = mode.endswith("_category")
@@ -336,10 +336,10 @@ def read_bed(
         "category_column": column,
         "chrom_sizes": sizes,
     }
-    if len(inputs) > 1 and mode in intervals.STACK_MODES:  # many files: stream them
+    if len(inputs) > 1 and mode in interval_stack.STACK_MODES:  # many files: stream them
 
         def readers() -> list[Any]:  # read when the track is built, not on a cache hit
-            stack = intervals.IntervalStack(
+            stack = interval_stack.IntervalStack(
                 mode=mode,
                 resolution=resolution,
                 minoverlap=minoverlap,

@@ -28,20 +28,17 @@ from genomarray.errors import InputError
 
 __all__ = [
     "MODES",
-    "STACK_MODES",
     "IntervalCoverage",
-    "IntervalStack",
     "categories_of",
     "category_label",
     "check_mode",
+    "counting_range",
 ]
 
 MODES = ("binary", "score", "bedgraph", "score_category", "name_category")
 """Values of ``IntervalCoverage.mode``."""
 
 SCORE_MODES = ("score", "score_category")
-STACK_MODES = ("binary", "score")
-"""Modes in which :class:`IntervalStack` reads many interval sets as one reader."""
 CATEGORY_MODES = ("score_category", "name_category")
 _PAIR_LIMIT = 1 << 24  # (feature, segment) pairs expanded at once for overlapping maxima
 
@@ -420,7 +417,7 @@ class IntervalCoverage:
             return out
         a, b = first, last + 1
         if self.minoverlap is not None:
-            a, b = _counting_range(cs, ce, first, last, res, span, self.minoverlap)
+            a, b = counting_range(cs, ce, first, last, res, span, self.minoverlap)
         ok = b > a
         a, b, v = a[ok], b[ok], v[ok]
         if self.mode == "binary":
@@ -442,158 +439,12 @@ class IntervalCoverage:
         return out
 
 
-# -- many interval sets at once ---------------------------------------------------------------
-@dataclass(frozen=True, eq=False)
-class IntervalStack:
-    """Coverage of many interval sets (files) as one reader: column ``k`` of a block is
-    the :class:`IntervalCoverage` of set ``k``, equal to it value for value.
-
-    Built set by set with :meth:`add` (each set is checked and indexed as
-    :class:`IntervalCoverage` does, then only its ``start, end, value`` arrays are kept,
-    ~20 bytes per interval), so thousands of files never need their tables in memory at
-    once; :meth:`freeze` merges them per chromosome. A call finds the intervals of every
-    set overlapping its range with two binary searches on the merged arrays and paints
-    their bins into the block's columns (no loop over sets or intervals).
-
-    Parameters
-    ----------
-    mode
-        One of :data:`STACK_MODES`.
-    resolution, minoverlap, chrom_sizes
-        As in :class:`IntervalCoverage`.
-    dtype
-        Block dtype (float32; an integer or bool dtype for ``"binary"`` labels).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> a = pd.DataFrame({"chrom": "c", "start": [2], "end": [6]})
-    >>> b = pd.DataFrame({"chrom": "c", "start": [5], "end": [8]})
-    >>> stack = IntervalStack(resolution=2)
-    >>> stack.add(a, source="a.bed"); stack.add(b, source="b.bed")
-    >>> stack.freeze()("c", 0, 4).tolist()
-    [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
-    """
-
-    mode: str = "binary"
-    resolution: int = 1
-    minoverlap: float | None = None
-    chrom_sizes: Mapping[str, int] | None = None
-    dtype: str = "float32"
-
-    def __post_init__(self) -> None:
-        if self.mode not in STACK_MODES:
-            raise InputError(f"IntervalStack reads the modes {STACK_MODES}, got {self.mode!r}")
-        dtype = np.dtype(self.dtype)
-        if self.mode == "score" and dtype.kind != "f":
-            raise InputError(f"mode='score' needs a float dtype, got {dtype}")
-        object.__setattr__(self, "dtype", dtype.str)
-        object.__setattr__(self, "_parts", {})  # chrom -> list of (starts, ends, payload, col)
-        object.__setattr__(self, "_index", None)
-        object.__setattr__(self, "n_columns", 0)
-
-    def add(self, regions: pd.DataFrame, source: str = "regions") -> None:
-        """Check and index one interval set as the next column (its table is not kept)."""
-        if self._index is not None:  # type: ignore[attr-defined]
-            raise RuntimeError("IntervalStack.add after freeze()")
-        one = IntervalCoverage(
-            regions,
-            mode=self.mode,
-            resolution=self.resolution,
-            minoverlap=self.minoverlap,
-            source=source,
-            chrom_sizes=self.chrom_sizes,
-        )
-        col = self.n_columns  # type: ignore[attr-defined]
-        for chrom, (starts, ends, _, payload) in one._index.items():  # type: ignore[attr-defined]
-            cols = np.full(len(starts), col, np.int32)
-            pay = payload.astype(np.float32) if self.mode == "score" else None
-            self._parts.setdefault(chrom, []).append((starts, ends, pay, cols))  # type: ignore[attr-defined]
-        object.__setattr__(self, "n_columns", col + 1)
-        if col == 0:  # the resolution and minoverlap as IntervalCoverage validated them
-            object.__setattr__(self, "resolution", one.resolution)
-            object.__setattr__(self, "minoverlap", one.minoverlap)
-            object.__setattr__(self, "chrom_sizes", one.chrom_sizes)
-
-    def freeze(self) -> IntervalStack:
-        """Merge the sets per chromosome (sorted by start); returns ``self``, now callable."""
-        index = {}
-        for chrom, parts in self._parts.items():  # type: ignore[attr-defined]
-            starts = np.concatenate([p[0] for p in parts])
-            order = np.argsort(starts, kind="stable")
-            ends = np.concatenate([p[1] for p in parts])[order]
-            payload = np.concatenate([p[2] for p in parts])[order] if self.mode == "score" else None
-            index[chrom] = (
-                starts[order],
-                ends,
-                np.maximum.accumulate(ends),
-                np.concatenate([p[3] for p in parts])[order],
-                payload,
-            )
-        object.__setattr__(self, "_index", index)
-        object.__setattr__(self, "_parts", {})
-        return self
-
-    @property
-    def intervals(self) -> int:
-        """Number of intervals held (all sets)."""
-        return sum(len(v[0]) for v in (self._index or {}).values())  # type: ignore[attr-defined]
-
-    def __call__(self, chrom: str, start: int, end: int) -> np.ndarray:
-        """Bins ``[start, end)`` of ``chrom`` for every set: ``(end - start, n_columns)``."""
-        if self._index is None:  # type: ignore[attr-defined]
-            raise RuntimeError("IntervalStack is called before freeze()")
-        start, end = int(start), int(end)
-        if start < 0 or end < start:
-            raise InputError(f"invalid bin range {start}-{end}", record=str(chrom))
-        out = np.zeros((end - start, self.n_columns), dtype=self.dtype)  # type: ignore[attr-defined]
-        entry = self._index.get(chrom)  # type: ignore[attr-defined]
-        res = self.resolution
-        lo, hi = start * res, end * res
-        if self.chrom_sizes is not None and chrom in self.chrom_sizes:
-            hi = min(hi, self.chrom_sizes[chrom])
-        if entry is None or hi <= lo:
-            return out
-        starts, ends, maxend, cols, payload = entry
-        i0 = int(np.searchsorted(maxend, lo, side="right"))
-        i1 = int(np.searchsorted(starts, hi, side="left"))
-        if i1 <= i0:
-            return out
-        s, e = starts[i0:i1], ends[i0:i1]
-        hit = e > lo
-        cs, ce = np.maximum(s[hit], lo) - lo, np.minimum(e[hit], hi) - lo
-        col = cols[i0:i1][hit]
-        span = hi - lo
-        first, last = cs // res, (ce - 1) // res
-        a, b = first, last + 1
-        if self.minoverlap is not None:
-            a, b = _counting_range(cs, ce, first, last, res, span, self.minoverlap)
-        ok = b > a
-        a, b, col = a[ok], b[ok], col[ok]
-        lengths = b - a
-        total = int(lengths.sum())
-        if not total:
-            return out
-        rows = np.arange(total) + np.repeat(a - (np.cumsum(lengths) - lengths), lengths)
-        cells = rows * self.n_columns + np.repeat(col, lengths)  # type: ignore[attr-defined]
-        flat = out.reshape(-1)
-        if self.mode == "binary":
-            flat[cells] = 1
-            return out
-        values = np.repeat(payload[i0:i1][hit][ok], lengths)
-        order = np.lexsort((values, cells))  # per cell, the largest value last
-        cells, values = cells[order], values[order]
-        last_of = np.r_[cells[1:] != cells[:-1], True]
-        flat[cells[last_of]] = values[last_of]
-        return out
-
-
 # -- vectorised kernels ---------------------------------------------------------------------------
 def _bin_length(bins: np.ndarray, res: int, span: int) -> np.ndarray:
     return np.minimum(res, span - bins * res)
 
 
-def _counting_range(
+def counting_range(
     cs: np.ndarray,
     ce: np.ndarray,
     first: np.ndarray,
@@ -604,7 +455,17 @@ def _counting_range(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bins ``[a, b)`` for which each feature covers >= ceil(fraction x bin length) bp.
 
-    Interior bins are covered whole; only the first and last bin can fall short.
+    Features are clipped to a range of ``span`` bp (``cs, ce``: bp from its start) and
+    touch bins ``first..last``. Interior bins are covered whole; only the first and last
+    bin can fall short.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a, b = counting_range(np.array([5]), np.array([26]), np.array([0]), np.array([2]),
+    ...                       10, 30, 0.5)
+    >>> a.tolist(), b.tolist()  # bin 0 gets 5 bp (counts), bin 2 gets 6 bp (counts)
+    ([0], [3])
     """
     need_first = np.ceil(fraction * _bin_length(first, res, span) - 1e-9)
     need_last = np.ceil(fraction * _bin_length(last, res, span) - 1e-9)
