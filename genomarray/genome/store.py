@@ -79,8 +79,8 @@ def write_zarr(
     """Write a genomarray array to a zarr 3 store, atomically.
 
     Chunks that hold only the fill value are not written (they cost nothing on disk).
-    Compression is blosc zstd with bit-shuffle for 1-byte dtypes (measured ~15x smaller
-    than raw on a random genome), byte-shuffle otherwise.
+    Compression is blosc lz4, bit-shuffled for 1-byte dtypes other than labels, else
+    byte-shuffled (:func:`_compressors`; measured per array kind in docs/concepts.md).
 
     Parameters
     ----------
