@@ -81,17 +81,23 @@ def read_fasta(
         chroms, lengths = list(fa.references), list(fa.lengths)
     version = fingerprint_of(remote_info(path)) if url else None
 
-    def build() -> xr.DataArray:
+    keep = graph.KeptBlocks()  # a fresh store's first reads come from the blocks written
+
+    def build(kept: bool = True) -> xr.DataArray:
         reader = partial(fasta.read_block, path, alphabet=alphabet, fingerprint=version)
         codes = graph.genome_array(
             reader, chroms, lengths, np.uint8, fill=encode.unknown_code(alphabet), chunk=chunk
         )
+        if kept:
+            codes = keep.wrap(codes)
         return model.sequence_genome(codes, chroms, lengths, alphabet=alphabet, path=path)
 
     if not cache and store_path is None:
-        return build()
+        return build(kept=False)
     key = cache_key("fasta", [path], alphabet=alphabet, chunk=chunk)
-    return cached(key, build, path=store_path, progress=progress, storage_options=storage_options)
+    return keep.serve(
+        cached(key, build, path=store_path, progress=progress, storage_options=storage_options)
+    )
 
 
 def read_sequences(

@@ -36,7 +36,7 @@ from genomarray._version import __version__
 from genomarray.atomic import atomic_dir
 from genomarray.errors import StoreError
 from genomarray.genome import manifest
-from genomarray.genome.compute import compute_writes
+from genomarray.genome.compute import write_dataset
 from genomarray.genome.graph import DEFAULT_CHUNK
 from genomarray.io.remote import describe, is_url, local_path, remote_error
 from genomarray.paths import output_root
@@ -44,11 +44,24 @@ from genomarray.paths import output_root
 # -- zarr -------------------------------------------------------------------------------
 
 
-def _compressors(dtype: np.dtype) -> list:
+CODEC = "lz4"
+"""Blosc's inner codec for every store. Measured per array kind (``benchmarks/bench_codecs.py``,
+table in docs/concepts.md "Storage and caching"): lz4 encodes int32 coverage counts ~10x
+faster than zstd-5 (1.0-1.2 vs 0.1 GB/s on one thread: a cold build was compression-bound)
+and float32 signal ~60x faster, decodes as fast or faster, for a ratio 1.5-2.5x lower
+(coverage 13x instead of 33x smaller than raw)."""
+CODEC_LEVEL = 5
+
+
+def _compressors(dtype: np.dtype, labels: bool = False) -> list:
+    """Blosc lz4-5 with bit-shuffle for 1-byte dtypes (sequence codes: 3.9x smaller, vs
+    1.7x with byte shuffle), byte shuffle otherwise (coverage counts, signal) and for
+    label tracks of any dtype (sparse 0/1: as small, and uint8 labels decode ~10x faster
+    than bit-shuffled: 19 vs 1.8 GB/s)."""
     from zarr.codecs import BloscCodec
 
-    shuffle = "bitshuffle" if np.dtype(dtype).itemsize == 1 else "shuffle"
-    return [BloscCodec(cname="zstd", clevel=5, shuffle=shuffle)]
+    shuffle = "bitshuffle" if np.dtype(dtype).itemsize == 1 and not labels else "shuffle"
+    return [BloscCodec(cname=CODEC, clevel=CODEC_LEVEL, shuffle=shuffle)]
 
 
 def _to_dataset(arr: xr.DataArray) -> xr.Dataset:
@@ -85,8 +98,8 @@ def write_zarr(
     """Write a genomarray array to a zarr 3 store, atomically.
 
     Chunks that hold only the fill value are not written (they cost nothing on disk).
-    Compression is blosc zstd with bit-shuffle for 1-byte dtypes (measured ~15x smaller
-    than raw on a random genome), byte-shuffle otherwise.
+    Compression is blosc lz4, bit-shuffled for 1-byte dtypes other than labels, else
+    byte-shuffled (:func:`_compressors`; measured per array kind in docs/concepts.md).
 
     Parameters
     ----------
@@ -121,17 +134,24 @@ def write_zarr(
     arr = arr.assign_coords(lazy_coords)  # per-region / per-chromosome labels: small
     ds = _to_dataset(arr)
     name = ds.attrs[model.STORE_VAR]
-    encoding = {name: {"compressors": _compressors(arr.dtype), "fill_value": model.fill_value(arr)}}
+    compressors = _compressors(arr.dtype, model.is_label_track(arr))
+    encoding = {name: {"compressors": compressors, "fill_value": model.fill_value(arr)}}
     path = local_path(path)
     if is_url(path):
         from genomarray.genome.store_remote import write_remote
 
         return write_remote(ds, path, encoding, overwrite, progress, storage_options)
     with atomic_dir(path, overwrite=overwrite) as tmp:
-        delayed = ds.to_zarr(
-            tmp, mode="w", encoding=encoding, compute=False, consolidated=False, zarr_format=3
+        write_dataset(
+            ds,
+            tmp,
+            progress,
+            f"writing {path}",
+            mode="w",
+            encoding=encoding,
+            consolidated=False,
+            zarr_format=3,
         )
-        compute_writes(delayed, progress, f"writing {path}")
         finish_store(tmp)  # the last step before the rename
     return Path(path)
 
@@ -497,6 +517,22 @@ def open_zarr(
         if c.dtype.kind == "T"
     }
     arr = arr.assign_coords(text)
+    arr = _load_small_coords(arr)
     arr.attrs.setdefault(model.SOURCE, model.source_stamp())
     arr.encoding["store"] = path
     return arr
+
+
+def _load_small_coords(arr: xr.DataArray) -> xr.DataArray:
+    """The store's array with its dask-backed coordinates (``chrom_length``: one value per
+    chromosome) loaded, synchronously: each read of a lazy coordinate was a dask compute,
+    and the first one in a process imports ``distributed`` through dask's scheduler
+    lookup (0.2 s), which a callable scheduler skips."""
+    from dask.local import get_sync
+
+    lazy = {
+        k: (c.dims, c.data.compute(scheduler=get_sync))
+        for k, c in arr.coords.items()
+        if k not in arr.dims and isinstance(c.data, da.Array)
+    }
+    return arr.assign_coords(lazy) if lazy else arr

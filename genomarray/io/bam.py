@@ -789,7 +789,8 @@ def _count_fast(
         return out
     coverage = counter.mode == "coverage"
     fetch_lo, fetch_hi = max(0, lo - counter.margin), min(length, hi + counter.margin)
-    acc = np.zeros((2, hi - lo + 1 if coverage else end - start), dtype=np.int32)
+    scratch = _Scratch.get()
+    acc = scratch.counts(2 * (hi - lo + 1 if coverage else end - start)).reshape(2, -1)
     chunks = info.index.region_chunks(tid, fetch_lo, fetch_hi)
     if chunks:
         params = (
@@ -806,7 +807,6 @@ def _count_fast(
             acc,
         )
         with open(info.path, "rb", buffering=0) as fh:
-            scratch = _Scratch.get()
             scratch.size = os.fstat(fh.fileno()).st_size
             for chunk in chunks:
                 if _scan_chunk(fh, info.path, scratch, chunk, tid, fetch_hi, params):
@@ -832,6 +832,7 @@ class _Scratch:
         self.csizes, self.isizes = np.empty(n, np.int64), np.empty(n, np.int64)
         self.raw = np.empty(_PIECE, np.uint8)
         self.buf = np.empty(17 * _BGZF_MAX, np.uint8)
+        self.acc = np.empty(0, np.int32)
         self.size = 0
 
     @staticmethod
@@ -840,6 +841,14 @@ class _Scratch:
         if scratch is None:
             scratch = _local.scratch = _Scratch()
         return scratch
+
+    def counts(self, n: int) -> np.ndarray:
+        """A zeroed int32 accumulator of ``n`` values (the reused buffer's first ``n``)."""
+        if len(self.acc) < n:
+            self.acc = np.empty(n, np.int32)
+        acc = self.acc[:n]
+        acc.fill(0)
+        return acc
 
     def buffer(self, n: int, keep: int) -> np.ndarray:
         """The work buffer, grown to at least ``n`` bytes, its first ``keep`` kept."""

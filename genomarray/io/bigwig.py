@@ -259,8 +259,11 @@ class BigWigReader:
             return self._read(handle, chrom, start, end, length)
 
     def _read(self, handle: _Handle, chrom: str, start: int, end: int, length: int):
-        out = np.zeros(end - start, dtype=np.float32)
         res = self.resolution
+        if res == 1 and start < end <= length:  # a whole block: the values as read, no copy
+            values = self._per_base(handle.values(chrom, start, end))
+            return np.asarray(values, dtype=np.float32).reshape(end - start, 1)
+        out = np.zeros(end - start, dtype=np.float32)
         if res == 1:
             stop = min(end, length)
             if stop > start:
