@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import dask
@@ -25,6 +27,8 @@ from genomarray.io import bam, remote
 from genomarray.io.bam import BamCounter
 from genomarray.io.handles import ANY_TAG, discard_handle
 from genomarray.paths import cache_dir, output_root
+
+ROOT = str(Path(__file__).resolve().parents[1])
 
 pytest.importorskip("aiohttp", reason="fsspec's HTTP filesystem needs aiohttp")
 
@@ -346,3 +350,26 @@ def test_fasta_changed_on_the_server_gives_a_new_key(http_server, bgzipped, tmp_
     second = ga.read_fasta(url, progress=False)
     assert second.encoding["store"] != first.encoding["store"]
     assert list(second.chrom.values) == ["chr1"] and second.sizes["pos"] == 60
+
+
+def test_remote_bam_with_tensorflow_loaded_first(http_server, big_bam, tmp_path):
+    """TensorFlow exports its own curl functions; htslib's libcurl, loaded after it, used to
+    bind to them and abort the process when a remote BAM was closed. In a fresh process:
+    import tensorflow, then read and close a remote BAM."""
+    pytest.importorskip("tensorflow")
+    url = serve_bam(http_server, big_bam)
+    code = (
+        "import tensorflow, numpy as np\n"
+        "from genomarray.io.bam import BamCounter\n"
+        "from genomarray.io.handles import ANY_TAG, discard_handle\n"
+        f"got = BamCounter({url!r}, mode='coverage')('chr1', 1_000_000, 1_005_000)\n"
+        f"ref = BamCounter({str(big_bam)!r}, mode='coverage', engine='pysam')"
+        "('chr1', 1_000_000, 1_005_000)\n"
+        "assert np.array_equal(got, ref) and got.sum() > 0\n"
+        f"discard_handle({url!r}, ANY_TAG)\n"
+        "print('closed')\n"
+    )
+    env = {**os.environ, "GENOMARRAY_OUTPUT": str(tmp_path), "PYTHONPATH": ROOT}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().endswith("closed")

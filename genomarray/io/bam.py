@@ -187,6 +187,7 @@ def _open_alignments(path: str, reference: str | None = None, fingerprint: str |
         if reference is not None:
             kwargs["reference_filename"] = remote.local_path(reference)
     if remote.is_url(path):
+        remote.isolate_libcurl()
         if cram and reference is None:
             raise InputError(
                 "a CRAM URL needs reference= (the FASTA it was written against, a local "

@@ -68,6 +68,7 @@ def _open_remote(url: str, fingerprint: str | None = None):
             source=url,
         )
     kwargs = {"filepath_index": fai}
+    remote.isolate_libcurl()
     if gzi is not None:
         kwargs["filepath_index_compressed"] = gzi
     try:

@@ -79,6 +79,40 @@ class RemoteNotFoundError(RemoteError, FileNotFoundError):
     """A URL the server answers 404 (or an object store has no such key) for."""
 
 
+_CURL_ISOLATED = False
+
+
+def isolate_libcurl() -> None:
+    """Load the system libcurl with its own symbols bound first (``RTLD_DEEPBIND``), once,
+    before htslib (pysam) opens a URL.
+
+    htslib loads libcurl by name when it first opens a URL. TensorFlow's
+    ``libtensorflow_framework`` is loaded globally and exports its own ``curl_*`` functions;
+    a libcurl loaded after it binds some of its internal calls to TensorFlow's copies, and
+    closing a remote BAM or FASTA then aborts the process. Loaded here first with deep
+    binding, libcurl keeps to its own functions whatever was imported before or after, and
+    htslib's later load returns this same library. A no-op where libcurl or
+    ``RTLD_DEEPBIND`` is missing.
+
+    Examples
+    --------
+    >>> isolate_libcurl(); isolate_libcurl()  # idempotent
+    """
+    global _CURL_ISOLATED
+    if _CURL_ISOLATED:
+        return
+    _CURL_ISOLATED = True
+    deep = getattr(os, "RTLD_DEEPBIND", None)
+    if deep is None:
+        return
+    import ctypes
+
+    try:
+        ctypes.CDLL("libcurl.so.4", mode=os.RTLD_NOW | os.RTLD_LOCAL | deep)
+    except OSError:  # no system libcurl: htslib reads no URLs either
+        pass
+
+
 def is_url(path: Any) -> bool:
     """True for a ``scheme://`` string of a remote scheme (:data:`REMOTE_SCHEMES`).
 
