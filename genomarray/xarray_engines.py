@@ -334,6 +334,7 @@ class BedBackendEntrypoint(_GenomarrayBackend):
         "minoverlap",
         "feature",
         "category_column",
+        "dtype",
         *_COMMON,
         *_LAST,
     )
