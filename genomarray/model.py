@@ -98,6 +98,10 @@ JANGGU_CALL = "janggu_call"  # attrs key: the Janggu constructor call (JSON) tha
 SHUFFLE_SEED = "shuffle_random_state"  # attrs key of a shuffled store: its permutation's seed
 NORMALIZERS_INVALID = "normalizers_invalid"  # attrs key: why attrs["normalizers"] no longer
 # inverts the values (an operation changed them after normalizing)
+RECIPE = "genomarray_recipe"  # encoding key: how a lazy array was made (genomarray.batches)
+RECIPE_STORE = "store"  # recipe op: an array opened from a zarr store, as stored
+RECIPE_WINDOWS = "windows"  # recipe op: windows of a stored genome-wide array (a view)
+RECIPE_ONEHOT = "onehot"  # recipe op: one-hot of a sequence view of codes
 LABEL_MODES = ("binary",)
 """Interval-track modes whose values are labels, not signal (with every ``*_category``)."""
 
@@ -417,6 +421,53 @@ def is_codes_view(arr: xr.DataArray) -> bool:
         and tuple(arr.dims) == (REGION, POS)
         and arr.attrs.get(VIEW_OF) in SEQUENCE_SOURCES
     )
+
+
+def record_recipe(arr: xr.DataArray, op: str, of: dict | None = None, **params: Any) -> None:
+    """Record in ``arr.encoding`` how its lazy (dask) data was made, stamped with its
+    dask name.
+
+    The batch engine (:mod:`genomarray.batches`) reads such arrays straight from their
+    zarr chunks instead of computing their dask graph. The stamp makes the recipe
+    self-checking: any later operation on the array gives its data a new dask name, so
+    :func:`recipe_of` no longer returns the recipe (xarray may copy ``encoding`` along).
+    Numpy-backed arrays get no recipe.
+
+    Parameters
+    ----------
+    arr
+        The array just made (changed in place: ``arr.encoding``).
+    op
+        What made it: :data:`RECIPE_STORE`, :data:`RECIPE_WINDOWS` or
+        :data:`RECIPE_ONEHOT`.
+    of
+        The recipe of the array it was made from.
+    **params
+        What the engine needs to redo it (numpy arrays and plain values).
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> a = xr.DataArray(da.zeros((2, 3), chunks=1), dims=("region", "pos"))
+    >>> record_recipe(a, "store", path="a.zarr", var="v")
+    >>> recipe_of(a)["path"], recipe_of(a + 1)
+    ('a.zarr', None)
+    """
+    name = getattr(arr.data, "name", None)
+    if not isinstance(name, str):
+        return
+    arr.encoding[RECIPE] = {"op": op, "name": name, "of": of, **params}
+
+
+def recipe_of(arr: Any) -> dict | None:
+    """The recipe :func:`record_recipe` recorded for ``arr``, if its data is still exactly
+    what the recipe made (same dask name); else None."""
+    encoding = getattr(arr, "encoding", None)
+    recipe = encoding.get(RECIPE) if isinstance(encoding, dict) else None
+    name = getattr(getattr(arr, "data", None), "name", None)
+    if not isinstance(recipe, dict) or name is None or recipe.get("name") != name:
+        return None
+    return recipe
 
 
 def is_label_track(arr: xr.DataArray) -> bool:

@@ -140,4 +140,18 @@ def open_zarr(path: str | os.PathLike) -> xr.DataArray:
     arr = arr.assign_coords(text)
     arr.attrs.setdefault(model.SOURCE, model.source_stamp())
     arr.encoding["store"] = path
+    if _decoded_as_stored(arr):  # the batch engine may read its chunks directly
+        model.record_recipe(arr, model.RECIPE_STORE, path=os.path.abspath(path), var=str(name))
     return arr
+
+
+def _decoded_as_stored(arr: xr.DataArray) -> bool:
+    """Whether xarray's decoding leaves the stored values as they are (same dtype, no
+    scale/offset, no fill value masked to NaN other than NaN itself)."""
+    enc = arr.encoding
+    if np.dtype(enc.get("dtype", arr.dtype)) != arr.dtype or arr.dtype.kind not in "biuf":
+        return False
+    if any(k in enc for k in ("scale_factor", "add_offset", "missing_value", "units", "calendar")):
+        return False
+    fill = enc.get("_FillValue")
+    return fill is None or (arr.dtype.kind == "f" and bool(np.isnan(fill)))
