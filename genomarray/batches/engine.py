@@ -274,11 +274,11 @@ class BatchEngine:
             raise InputError(
                 f"{bad[0]} has {sizes[bad[0]]} examples, expected {self.n}", source=who
             )
-        self._specs = {s.key: s.spec for s in self.served if s.spec is not None}
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         self._pid = fork_generation()
         self._materialise(int(max_memory_bytes), raw)
+        self._specs = {s.key: s.spec for s in self.served if s.spec is not None}
         self._layout()
         self._init_runtime()
 

@@ -74,9 +74,8 @@ def onehot(
             data = data.rechunk({0: rows})
         data = data.rechunk({1: -1})
         values = data.map_blocks(
-            encode.onehot,
-            order=order,
-            alphabet=alphabet,
+            # dtype= of map_blocks only declares the result: the kernel gets its own
+            partial(encode.onehot, order=order, alphabet=alphabet, dtype=dtype),
             dtype=dtype,
             chunks=(data.chunks[0], (width,), (n_channels,)),
             new_axis=2,
