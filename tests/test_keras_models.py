@@ -71,7 +71,9 @@ def test_train_predict_save(data, isolated_output):
         augment="flip",
     )
     test = GenomicSequence({"dna": xte}, {"peaks": yte}, onehot_order=1, batch_size=64)
-    net = create_model(cnn, train, name="cnn")
+    # 32 filters: with 16 the tiny training set (352 windows) ends in a poor optimum for
+    # some initial weights, which differ per backend (torch: auPRC 0.61 at seed 1)
+    net = create_model(cnn, train, name="cnn", filters=32)
     net.compile(keras.optimizers.Adam(0.01), "binary_crossentropy")
     history = fit(net, train, validation=test, epochs=60, patience=15)
     folder = isolated_output / "models" / "cnn"
@@ -87,6 +89,6 @@ def test_train_predict_save(data, isolated_output):
     assert score > 2 * chance
 
     conv = predict_layer(net, test, "conv")
-    assert conv.shape == (xte.sizes["region"], 400 - 7 + 1, 16)
+    assert conv.shape == (xte.sizes["region"], 400 - 7 + 1, 32)
     again = keras.models.load_model(folder / "model.keras")
     np.testing.assert_allclose(again.predict(test, verbose=0)["peaks"], pred, atol=1e-5)

@@ -65,7 +65,7 @@ class ChunkReader:
     ...                progress=False)
     >>> r = ChunkReader(str(p), "sequence")
     >>> r.chunks, r.read_chunk(1, (0,)).tolist()
-    ((1, 4), [[0, 1, 2, 3]])
+    ((1, 4), [0, 1, 2, 3])
     """
 
     def __init__(self, path: str, var: str, raw: bool = True) -> None:

@@ -102,6 +102,17 @@ def _region_str(arr: xr.DataArray, i: int) -> str:
     )
 
 
+class _Part:
+    """One array as the model builders see it: its label, data (the view's, or its values
+    once in memory), the one-hot order asked for and its alphabet."""
+
+    def __init__(self, served: Any, order: int | None) -> None:
+        self.key = served.key
+        self.data = served.data
+        self.order = order
+        self.alphabet = served.alphabet
+
+
 class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
     """Batches of region views for keras 3 ``fit``, ``evaluate`` and ``predict``.
 
@@ -185,7 +196,7 @@ class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
         out_dtype = None if dtype is None else np.dtype(dtype)
         aug = augment is not None
         requests: list[Request] = []
-        self._parts: dict[str, tuple[str, list[Any], list[str]]] = {}
+        self._parts: dict[str, tuple[str, list[Any], Any]] = {}
         first: tuple[str, xr.DataArray] | None = None
         for part, obj in (("x", inputs), ("y", outputs), ("w", sample_weights)):
             if obj is None:
@@ -225,6 +236,12 @@ class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
             buffer_chunks=buffer_chunks,
             who="GenomicSequence",
         )
+        served = {a.key: a for a in self.engine.served}
+        orders = {r.key: r.order for r in requests}
+        self._parts = {  # what keras.models reads: per array its data, one-hot order, alphabet
+            part: (structure, keys, [_Part(served[k], orders[k]) for k in labels])
+            for part, (structure, keys, labels) in self._parts.items()
+        }
 
     # -- construction ---------------------------------------------------------------------
     @staticmethod
@@ -304,8 +321,8 @@ class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
         result = []
         for part in ("x", "y", "w"):
             if part in self._parts:
-                structure, keys, labels = self._parts[part]
-                result.append(_pack(structure, keys, [batch[k] for k in labels]))
+                structure, keys, arrays = self._parts[part]
+                result.append(_pack(structure, keys, [batch[a.key] for a in arrays]))
         return result[0] if len(result) == 1 and self._parts["x"][0] != _LIST else tuple(result)
 
 
