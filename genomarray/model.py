@@ -102,6 +102,7 @@ RECIPE = "genomarray_recipe"  # encoding key: how a lazy array was made (genomar
 RECIPE_STORE = "store"  # recipe op: an array opened from a zarr store, as stored
 RECIPE_WINDOWS = "windows"  # recipe op: windows of a stored genome-wide array (a view)
 RECIPE_ONEHOT = "onehot"  # recipe op: one-hot of a sequence view of codes
+RECIPE_ROWS = "rows"  # recipe op: some regions of a view (subset, shuffle), by index
 LABEL_MODES = ("binary",)
 """Interval-track modes whose values are labels, not signal (with every ``*_category``)."""
 
@@ -468,6 +469,19 @@ def recipe_of(arr: Any) -> dict | None:
     if not isinstance(recipe, dict) or name is None or recipe.get("name") != name:
         return None
     return recipe
+
+
+def record_rows(out: Any, src: Any, rows: Any) -> None:
+    """Record that ``out`` holds the regions ``rows`` of ``src`` (a DataArray, or every
+    variable of a Dataset), where ``src`` has a recipe (see :func:`record_recipe`)."""
+    if isinstance(out, xr.Dataset):
+        for name in out.data_vars:
+            if name in src.data_vars and REGION in src[name].dims:
+                record_rows(out[name], src[name], rows)
+        return
+    of = recipe_of(src)
+    if of is not None and src.dims[:1] == (REGION,):
+        record_recipe(out, RECIPE_ROWS, of=of, rows=np.asarray(rows, dtype=np.int64))
 
 
 def is_label_track(arr: xr.DataArray) -> bool:

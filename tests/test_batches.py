@@ -234,6 +234,46 @@ def test_view_stores_and_fallback_equal_in_memory(data, shuffle):
     _check_epochs(ooc, _engine(_in_memory(arrays), shuffle=shuffle), 1)
 
 
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_subsets_and_shuffles_keep_the_fast_path(data, shuffle):
+    """split_train_test / subset / shuffle of recipe-backed views still read the stores."""
+    views = data["unsorted"]
+    root = data["root"]
+    train, test = ga.split_train_test([views["dna"], views["cov1"]], ["chrB"])
+    assert set(train[0].chrom.values.astype(str)) == {"chrA", "chrC"}
+    stored = open_zarr(
+        write_zarr(
+            views["cov10"], root / f"sub-{shuffle}.zarr", chunks={"region": 25}, progress=False
+        )
+    )
+    sub_stored = ga.transforms.split.subset(stored, exclude=["chrB"])
+    mixed = ga.transforms.split.shuffle(
+        {"dna": ga.onehot(views["dna"], 2), "cov": views["cov1"]}, random_state=1
+    )
+    cases = [
+        ([("dna", train[0], 1), ("cov", train[1], None)], StoreWindows),
+        ([("dna", ga.onehot(test[0], 3), None), ("cov", test[1], None)], StoreWindows),
+        (
+            [
+                ("dna", ga.transforms.split.subset(views["dna"], exclude=["chrB"]), 1),
+                ("cov", sub_stored, None),
+            ],
+            None,
+        ),
+        ([("dna", mixed["dna"], None), ("cov", mixed["cov"], None)], StoreWindows),
+    ]
+    for arrays, kind in cases:
+        ooc = _engine(arrays, shuffle=shuffle, augment="flip", max_memory_bytes=0)
+        got = [type(s) for s in ooc.sources.values()]
+        assert got == [kind] * 2 if kind else got == [StoreWindows, StoreRows], got
+        _check_epochs(ooc, _engine(_in_memory(arrays), shuffle=shuffle, augment="flip"), 1)
+    # a shuffled view store is not in increasing order: read by dask, still exact
+    shuffled = ga.transforms.split.shuffle(stored, random_state=2)
+    ooc = _engine([("cov", shuffled, None)], shuffle=shuffle, max_memory_bytes=0)
+    assert isinstance(ooc.sources["cov"], DaskRows)
+    _check_epochs(ooc, _engine(_in_memory([("cov", shuffled, None)]), shuffle=shuffle), 1)
+
+
 def test_zarr_api_path_equals_raw_decoding(data):
     views = data["unsorted"]
     arrays = [("dna", views["dna"], 1), ("cov", views["cov10"], None)]

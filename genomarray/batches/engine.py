@@ -139,12 +139,9 @@ class _Served:
         """The source reading this array's recipe, if it reproduces the array exactly."""
         if self.recipe is None:
             return None
-        recipe, onehot = self.recipe, None
-        if recipe["op"] == model.RECIPE_ONEHOT:
-            onehot, recipe = recipe, recipe["of"]
         try:
-            src = source_of(recipe, raw)
-        except (OSError, ValueError, KeyError):
+            src, onehot = source_of(self.recipe, raw)
+        except (OSError, ValueError, KeyError):  # a store gone, or rows it cannot read
             return None
         shape = (src.n, *src.row_shape)
         if onehot is None:
@@ -155,6 +152,8 @@ class _Served:
         n_letters = len(encode.letters(str(onehot["alphabet"])))
         expect = (src.n, max(shape[1] - order + 1, 0), n_letters**order)
         if len(shape) != 2 or expect != tuple(self.data.shape) or src.dtype != np.uint8:
+            return None
+        if np.dtype(onehot["dtype"]) != self.data.dtype:
             return None
         # served as codes: augmented as codes, then one-hot (exactly the one-hot augmented)
         self.onehot_dtype = np.dtype(onehot["dtype"])

@@ -156,18 +156,29 @@ def _slots(got: dict, keys: np.ndarray) -> np.ndarray | None:
 
 
 class _RowChunks(_Cached):
-    """Rows read in region chunks ``[bounds[k], bounds[k + 1])``."""
+    """Rows read in region chunks ``[store_bounds[k], store_bounds[k + 1])`` of the
+    stored rows; ``index`` (increasing) maps this source's rows to stored rows (a subset),
+    ``bounds`` are the chunk boundaries in this source's rows."""
 
     region_chunked = True
     bounds: np.ndarray
+    store_bounds: np.ndarray
+    index: np.ndarray | None = None
 
     def _setup(self) -> None:
-        rows = int(np.diff(self.bounds).max(initial=1))
+        rows = int(np.diff(self.store_bounds).max(initial=1))
         self.slot_shape = (max(rows, 1), *self.row_shape)
         self.chunk_bytes = int(np.prod(self.slot_shape, dtype=np.int64)) * self.dtype.itemsize
+        if self.index is None:
+            self.bounds = self.store_bounds
+        else:
+            self.bounds = np.unique(np.searchsorted(self.index, self.store_bounds))
+
+    def _stored(self, rows: np.ndarray) -> np.ndarray:
+        return rows if self.index is None else self.index[rows]
 
     def chunk_of(self, rows: np.ndarray) -> np.ndarray:
-        return np.searchsorted(self.bounds, rows, side="right") - 1
+        return np.searchsorted(self.store_bounds, self._stored(rows), side="right") - 1
 
     def chunk_keys(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rows = _rows_of(rows)
@@ -179,7 +190,7 @@ class _RowChunks(_Cached):
         cache = self.cache
         got = cache.get(np.unique(chunk).tolist())
         try:
-            local = rows - self.bounds[chunk]
+            local = self._stored(rows) - self.store_bounds[chunk]
             slots = _slots(got, chunk)
             if slots is not None:  # one gather from the slab for the whole batch
                 flat = cache.slab.reshape(-1, *self.row_shape)
@@ -208,15 +219,24 @@ class StoreRows(_RowChunks):
     [[8.0, 9.0], [2.0, 3.0]]
     """
 
-    def __init__(self, path: str, var: str, raw: bool = True) -> None:
+    def __init__(
+        self, path: str, var: str, raw: bool = True, index: np.ndarray | None = None
+    ) -> None:
         super().__init__()
         self.reader = ChunkReader(path, var, raw)
         shape, chunks = self.reader.shape, self.reader.chunks
-        self.n = shape[0]
         self.row_shape = tuple(shape[1:])
         self.dtype = self.reader.dtype
         rows = max(chunks[0], 1)
-        self.bounds = np.append(np.arange(0, self.n, rows), self.n).astype(np.int64)
+        self.store_bounds = np.append(np.arange(0, shape[0], rows), shape[0]).astype(np.int64)
+        if index is not None:
+            index = np.asarray(index, np.int64)
+            if len(index) and (
+                np.any(np.diff(index) <= 0) or index[0] < 0 or index[-1] >= shape[0]
+            ):
+                raise ValueError("StoreRows reads increasing rows of the store")
+        self.index = index
+        self.n = shape[0] if index is None else len(index)
         self._setup()
 
     def _load_into(self, key: int, out: np.ndarray) -> None:
@@ -233,7 +253,7 @@ class DaskRows(_RowChunks):
         self.n = int(data.shape[0])
         self.row_shape = tuple(int(s) for s in data.shape[1:])
         self.dtype = np.dtype(data.dtype)
-        self.bounds = np.cumsum((0, *data.chunks[0])).astype(np.int64)
+        self.store_bounds = np.cumsum((0, *data.chunks[0])).astype(np.int64)
         self._setup()
 
     def _load_into(self, key: int, out: np.ndarray) -> None:
@@ -438,39 +458,55 @@ def runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.r_[0, change], np.r_[change, len(values)]
 
 
-def verified_recipe(arr: Any) -> dict[str, Any] | None:
-    """The recipe of a lazy array if the engine can redo it exactly, else None.
+def resolve(recipe: dict[str, Any]) -> tuple[dict, dict | None, np.ndarray | None]:
+    """(base recipe, one-hot recipe or None, rows or None) of a recipe: what is stored
+    (a genome store's windows or a view store), whether it is one-hot encoded per batch,
+    and which of its regions it keeps (subsets and shuffles compose).
 
-    Checked: the recorded dask name is the array's (:func:`genomarray.model.recipe_of`),
-    the recipe is one the engine knows, and shape and dtype are what it produces.
+    Raises ``ValueError`` for recipes the engine cannot redo.
+    """
+    op = recipe.get("op")
+    if op in (model.RECIPE_STORE, model.RECIPE_WINDOWS):
+        return recipe, None, None
+    if op == model.RECIPE_ONEHOT:
+        base, onehot, rows = resolve(recipe["of"])
+        if onehot is not None:
+            raise ValueError("one-hot of a one-hot")
+        return base, recipe, rows
+    if op == model.RECIPE_ROWS:
+        base, onehot, rows = resolve(recipe["of"])
+        mine = np.asarray(recipe["rows"], np.int64)
+        return base, onehot, mine if rows is None else rows[mine]
+    raise ValueError(f"no batch source reads recipe {op!r}")
+
+
+def verified_recipe(arr: Any) -> dict[str, Any] | None:
+    """The recipe of a lazy array if the engine knows how to redo it, else None.
+
+    Checked here: the recorded dask name is the array's
+    (:func:`genomarray.model.recipe_of`) and the recipe is one the engine knows; the
+    engine checks that the source's shape and dtype are the array's.
     """
     recipe = model.recipe_of(arr)
     if recipe is None:
         return None
-    shape = tuple(int(s) for s in arr.shape)
-    op = recipe["op"]
-    if op == model.RECIPE_STORE:
-        return recipe if len(shape) >= 1 else None
-    if op == model.RECIPE_WINDOWS:
-        n = len(np.asarray(recipe["ci"]))
-        return recipe if shape[:2] == (n, int(recipe["width"])) else None
-    if op == model.RECIPE_ONEHOT:
-        of = recipe.get("of") or {}
-        if of.get("op") not in (model.RECIPE_STORE, model.RECIPE_WINDOWS):
-            return None
-        if np.dtype(recipe["dtype"]) != np.dtype(arr.dtype) or len(shape) != 3:
-            return None
-        return recipe
-    return None
+    try:
+        resolve(recipe)
+    except (ValueError, KeyError, TypeError):
+        return None
+    return recipe
 
 
-def source_of(recipe: dict[str, Any], raw: bool = True) -> Source:
-    """The source that reads what ``recipe`` (a verified base recipe) makes."""
-    if recipe["op"] == model.RECIPE_STORE:
-        return StoreRows(recipe["path"], recipe["var"], raw)
-    if recipe["op"] == model.RECIPE_WINDOWS:
-        return StoreWindows(recipe, raw)
-    raise ValueError(f"no batch source reads recipe {recipe['op']!r}")
+def source_of(recipe: dict[str, Any], raw: bool = True) -> tuple[Source, dict | None]:
+    """The source that reads what ``recipe`` stores (see :func:`resolve`) and the one-hot
+    recipe to apply per batch (None: served as read)."""
+    base, onehot, rows = resolve(recipe)
+    if base["op"] == model.RECIPE_STORE:
+        return StoreRows(base["path"], base["var"], raw, index=rows), onehot
+    if rows is not None:
+        per_region = ("ci", "win_start", "valid_lo", "valid_hi", "minus")
+        base = {**base, **{k: np.asarray(base[k])[rows] for k in per_region}}
+    return StoreWindows(base, raw), onehot
 
 
 __all__ = [
@@ -479,6 +515,7 @@ __all__ = [
     "Source",
     "StoreRows",
     "StoreWindows",
+    "resolve",
     "source_of",
     "verified_recipe",
 ]
