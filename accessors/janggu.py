@@ -7,20 +7,40 @@ Dataset accessor calls the same functions, which accept Datasets.
 
 from __future__ import annotations
 
+import importlib
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import xarray as xr
 
 from genomarray import model
-from genomarray.export import tracks
-from genomarray.genome import store
-from genomarray.transforms import augment as augmentations
-from genomarray.transforms import collapse as collapsers
-from genomarray.transforms import normalize as normalizers
-from genomarray.transforms import onehot, shape, split
-from genomarray.views import predictions, shuffled, windows
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class _Module:
+    """A library module imported on first use: registering the accessor (at ``import
+    genomarray``) loads none of dask.array, zarr or the readers."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)
+
+
+tracks = _Module("genomarray.export.tracks")
+store = _Module("genomarray.genome.store")
+augmentations = _Module("genomarray.transforms.augment")
+collapsers = _Module("genomarray.transforms.collapse")
+normalizers = _Module("genomarray.transforms.normalize")
+onehot = _Module("genomarray.transforms.onehot")
+shape = _Module("genomarray.transforms.shape")
+split = _Module("genomarray.transforms.split")
+predictions = _Module("genomarray.views.predictions")
+shuffled = _Module("genomarray.views.shuffled")
+windows = _Module("genomarray.views.windows")
 
 
 @xr.register_dataarray_accessor("janggu")

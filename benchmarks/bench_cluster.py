@@ -1,4 +1,4 @@
-"""Scaling of a BAM coverage build on a ``distributed`` cluster, and ``import genomarray`` time.
+"""Scaling of a BAM coverage build on a ``distributed`` cluster.
 
 A BAM of 4 chromosomes x 10 Mb with 2 M single-end 50 bp reads (uniform, 2.5x) is written
 once (numpy records, as in bench_bam.py) and cached under the temp folder. Its stranded
@@ -7,8 +7,7 @@ per-base coverage store (``read_bam(..., mode="coverage", store_path=...)``, 1 M
 (1 thread each); genomarray uses the active client by itself. Each time is the best of
 ``--repeat`` builds after a warm-up build. Target: 2 workers >= 1.6x faster than 1.
 
-``import genomarray`` is timed as a fresh ``python -c "import genomarray"`` minus a bare
-``python -c pass`` (best of 5 each). Target: <= 1 s.
+(Start-up time is measured by ``bench_import.py``.)
 
 Run: ``python benchmarks/bench_cluster.py [--mb 10] [--reads 2000000] [--chroms 4]``
 """
@@ -17,22 +16,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
+import shutil
 import sys
 import tempfile
 import time
 
-from bench_bam import write_bam
-from common import Table, scratch_output
-
-
-def _python_time(code: str, repeat: int = 5) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
-        best = min(best, time.perf_counter() - t0)
-    return best
+from common import Row, fmt_s, yes_no
+from data import write_bam
 
 
 def _cluster_build(bam: str, out: str, workers: int, repeat: int) -> float:
@@ -61,48 +51,53 @@ def _cluster_build(bam: str, out: str, workers: int, repeat: int) -> float:
     return best
 
 
-def main(argv: list[str] | None = None) -> Table:
+def measure(mb: float, chroms: int, reads: int, repeat: int) -> Row:
+    length = int(mb * 1e6)
+    lengths = {f"chr{i + 1}": length for i in range(chroms)}
+    folder = os.path.join(tempfile.gettempdir(), "genomarray-bench-cluster")
+    os.makedirs(folder, exist_ok=True)
+    bam = os.path.join(folder, f"{chroms}x{length}_{reads}.bam")
+    if not (os.path.exists(bam) and os.path.exists(bam + ".bai")):
+        t0 = time.perf_counter()
+        write_bam(bam, lengths, reads)
+        print(f"wrote {bam} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    out = tempfile.mkdtemp(prefix="ga-cluster-")
+    os.environ["GENOMARRAY_OUTPUT"] = out
+    try:
+        tasks = chroms * -(-length // (1 << 20))
+        t1 = _cluster_build(bam, out, 1, repeat)
+        t2 = _cluster_build(bam, out, 2, repeat)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    what = f"{chroms} x {mb:g} Mb, {reads / 1e6:g} M reads, {tasks} tasks"
+    return Row(
+        f"cluster: BAM coverage store on a LocalCluster, 2 workers vs 1 ({what})",
+        f"1 worker {fmt_s(t1)}",
+        f"2 workers {fmt_s(t2)}",
+        f"{t1 / t2:.2f}x speed-up",
+        "≥ 1.6x speed-up",
+        yes_no(t1 / t2 >= 1.6),
+    )
+
+
+def rows(data: object, repeat: int, quick: bool = False) -> list[Row]:
+    if quick:
+        return [measure(2, 2, 200_000, 1)]
+    return [measure(10, 4, 2_000_000, 2)]
+
+
+def main(argv: list[str] | None = None) -> list[Row]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=10, help="chromosome size in Mb (10)")
     parser.add_argument("--chroms", type=int, default=4, help="number of chromosomes (4)")
     parser.add_argument("--reads", type=int, default=2_000_000, help="number of reads")
     parser.add_argument("--repeat", type=int, default=2, help="timed builds per cluster")
     args = parser.parse_args(argv)
+    row = measure(args.mb, args.chroms, args.reads, args.repeat)
+    from common import print_table
 
-    table = Table("distributed build scaling and import time", ratio_label="speed-up")
-    t_bare = _python_time("pass")
-    t_import = _python_time("import genomarray") - t_bare
-    table.add(
-        "import genomarray (fresh process - bare python)",
-        f"{t_bare:.2f} s bare",
-        f"{t_import:.2f} s",
-        1.0 / max(t_import, 1e-9),
-        "<= 1 s",
-    )
-
-    length = int(args.mb * 1e6)
-    lengths = {f"chr{i + 1}": length for i in range(args.chroms)}
-    folder = os.path.join(tempfile.gettempdir(), "genomarray-bench-cluster")
-    os.makedirs(folder, exist_ok=True)
-    bam = os.path.join(folder, f"{args.chroms}x{length}_{args.reads}.bam")
-    if not (os.path.exists(bam) and os.path.exists(bam + ".bai")):
-        t0 = time.perf_counter()
-        write_bam(bam, lengths, args.reads)
-        print(f"wrote {bam} in {time.perf_counter() - t0:.1f} s")
-    out = scratch_output("ga-cluster-")
-    tasks = args.chroms * -(-length // (1 << 20))
-    t1 = _cluster_build(bam, out, 1, args.repeat)
-    t2 = _cluster_build(bam, out, 2, args.repeat)
-    what = f"coverage store, {args.chroms} x {args.mb:g} Mb, {args.reads / 1e6:g} M reads"
-    table.add(
-        f"{what}, {tasks} tasks: 1 vs 2 workers",
-        f"{t1:.2f} s (1 worker)",
-        f"{t2:.2f} s (2 workers)",
-        t1 / t2,
-        ">= 1.6x",
-    )
-    table.print()
-    return table
+    print_table([row], "distributed build scaling")
+    return [row]
 
 
 if __name__ == "__main__":

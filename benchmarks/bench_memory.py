@@ -18,7 +18,8 @@ import sys
 import tempfile
 
 import numpy as np
-from common import Table, write_random_fasta
+from common import Row, print_table, yes_no
+from data import write_random_fasta
 
 CHILD = r"""
 import json, os, sys, time
@@ -66,38 +67,55 @@ def write_sparse_bam(path: str, length: int, n_reads: int, seed: int = 0) -> str
     return path
 
 
-def main(argv: list[str] | None = None) -> Table:
+def measure(mb: float, reads: int) -> list[Row]:
+    n = int(mb * 1e6)
+    tmp = tempfile.mkdtemp(prefix="ga-mem-")
+    try:
+        write_random_fasta(os.path.join(tmp, "g.fa"), {"chr1": n})
+        write_sparse_bam(os.path.join(tmp, "r.bam"), n, reads)
+        env = {**os.environ, "GENOMARRAY_OUTPUT": tmp}
+        eager = {"fasta": n, "bam": n * 2 * 4, "onehot": 20_000 * 998 * 64 * 4}
+        out = []
+        for task in ("fasta", "bam", "onehot"):
+            proc = subprocess.run(
+                [sys.executable, "-c", CHILD, task, tmp],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+            )
+            res = json.loads(proc.stdout.strip().splitlines()[-1])
+            out.append(
+                Row(
+                    f"memory: {task} build on a {mb:g} Mb chromosome, peak RSS "
+                    f"({res['seconds']:.1f} s)",
+                    f"eager array {eager[task] / 2**20:,.0f} MB",
+                    f"{res['peak_mb']:,.0f} MB",
+                    f"{res['peak_mb'] / (eager[task] / 2**20):.2f}x of eager",
+                    "≤ 2,048 MB",
+                    yes_no(res["peak_mb"] <= 2048),
+                )
+            )
+        return out
+    finally:
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def rows(data: object, repeat: int, quick: bool = False) -> list[Row]:
+    return measure(20, 50_000) if quick else measure(250, 500_000)
+
+
+def main(argv: list[str] | None = None) -> list[Row]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=250, help="chromosome length in Mb (250)")
     parser.add_argument("--reads", type=int, default=500_000, help="reads in the BAM")
     args = parser.parse_args(argv)
-    n = int(args.mb * 1e6)
-    tmp = tempfile.mkdtemp(prefix="ga-mem-")
-    write_random_fasta(os.path.join(tmp, "g.fa"), {"chr1": n})
-    write_sparse_bam(os.path.join(tmp, "r.bam"), n, args.reads)
-    env = {**os.environ, "GENOMARRAY_OUTPUT": tmp}
-    table = Table(
-        f"peak memory of builds on a {args.mb:.0f} Mb chromosome", ratio_label="eager RAM / peak"
-    )
-    eager = {"fasta": n, "bam": n * 2 * 4, "onehot": 20_000 * 998 * 64 * 4}
-    for task in ("fasta", "bam", "onehot"):
-        out = subprocess.run(
-            [sys.executable, "-c", CHILD, task, tmp],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        res = json.loads(out.stdout.strip().splitlines()[-1])
-        table.add(
-            f"{task} build, peak RSS ({res['seconds']:.0f} s)",
-            f"{eager[task] / 2**20:,.0f} MB in RAM",
-            f"{res['peak_mb']:,.0f} MB",
-            eager[task] / 2**20 / res["peak_mb"],
-            "<= 2,048 MB",
-        )
-    table.print()
-    return table
+    out = measure(args.mb, args.reads)
+    print_table(out, "peak memory of builds")
+    return out
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """genomarray: genomics files as labelled, lazy xarray arrays for deep learning.
 
-Importing genomarray registers the ``.janggu`` accessor on xarray objects. It never
-imports keras, tensorflow or matplotlib: those load in the modules that need them.
+Importing genomarray registers the ``.janggu`` accessor on xarray objects and loads little
+else: every function below loads its module on first use, so dask.array, zarr, pysam,
+pyBigWig, numba and sparse load when a reader or a transform is first called, and keras,
+tensorflow, torch and matplotlib only in the modules that need them.
 
 Examples
 --------
@@ -14,6 +16,7 @@ Examples
 """
 
 import os as _os
+from typing import TYPE_CHECKING
 
 # Installed, ``genomarray.accessors`` is the top-level ``accessors/`` folder (setuptools
 # package-dir). In a source checkout that is imported without installing (``python -m
@@ -26,59 +29,76 @@ if not _os.path.isdir(_os.path.join(__path__[0], "accessors")) and _os.path.isfi
 
 from genomarray import accessors as _accessors  # noqa: E402, F401  (registers .janggu)
 from genomarray._version import __version__  # noqa: E402
-from genomarray.data import example_path  # noqa: E402
-from genomarray.encode import kmer_labels  # noqa: E402
-from genomarray.export.tracks import to_bed, to_bedgraph, to_bigwig  # noqa: E402
-from genomarray.genome.coverage import read_bam, read_bed, read_bigwig, read_gff  # noqa: E402
-from genomarray.genome.sequences import read_fasta, read_sequences  # noqa: E402
-from genomarray.genome.store import open_zarr, write_zarr  # noqa: E402
-from genomarray.io.chromsizes import chrom_sizes  # noqa: E402
-from genomarray.io.regions import read_regions  # noqa: E402
-from genomarray.model import (  # noqa: E402
-    BASE,
-    CHROM,
-    CONDITION,
-    POS,
-    REGION,
-    STRAND,
-)
-from genomarray.regions import tile  # noqa: E402
-from genomarray.transforms.augment import (  # noqa: E402
-    augment,
-    flip,
-    with_reverse_complement,
-)
-from genomarray.transforms.collapse import collapse  # noqa: E402
-from genomarray.transforms.normalize import denormalize, normalize  # noqa: E402
-from genomarray.transforms.onehot import onehot, revcomp  # noqa: E402
-from genomarray.transforms.shape import (  # noqa: E402
-    as_numpy_batch,
-    channel_order,
-    reduce_dim,
-    squeeze,
-)
-from genomarray.transforms.split import retile, shuffle, split_train_test, subset  # noqa: E402
-from genomarray.views.predictions import from_array, to_genome  # noqa: E402
-from genomarray.views.shuffled import open_shuffled, write_shuffled  # noqa: E402
-from genomarray.views.windows import view  # noqa: E402
+from genomarray.model import BASE, CHROM, CONDITION, POS, REGION, STRAND  # noqa: E402
 
-_LAZY = {
-    "plot_tracks": "genomarray.export.plot",
-    "plot_track": "genomarray.export.plot",
+_EXPORTS = {
+    "genomarray.data": ["example_path"],
+    "genomarray.encode": ["kmer_labels"],
+    "genomarray.export.tracks": ["to_bed", "to_bedgraph", "to_bigwig"],
+    "genomarray.export.plot": ["plot_track", "plot_tracks"],
+    "genomarray.genome.coverage": ["read_bam", "read_bed", "read_bigwig", "read_gff"],
+    "genomarray.genome.sequences": ["read_fasta", "read_sequences"],
+    "genomarray.genome.store": ["open_zarr", "write_zarr"],
+    "genomarray.io.chromsizes": ["chrom_sizes"],
+    "genomarray.io.regions": ["read_regions"],
+    "genomarray.regions": ["tile"],
+    "genomarray.transforms.augment": ["augment", "flip", "with_reverse_complement"],
+    "genomarray.transforms.collapse": ["collapse"],
+    "genomarray.transforms.normalize": ["denormalize", "normalize"],
+    "genomarray.transforms.onehot": ["onehot", "revcomp"],
+    "genomarray.transforms.shape": ["as_numpy_batch", "channel_order", "reduce_dim", "squeeze"],
+    "genomarray.transforms.split": ["retile", "shuffle", "split_train_test", "subset"],
+    "genomarray.views.predictions": ["from_array", "to_genome"],
+    "genomarray.views.shuffled": ["open_shuffled", "write_shuffled"],
+    "genomarray.views.windows": ["view"],
+}
+_LAZY = {name: module for module, names in _EXPORTS.items() for name in names}
+_SUBPACKAGES = {
     "compat": "genomarray.compat",
     "keras": "genomarray.keras",
-    "plot": "genomarray.export.plot",
+    "torch": "genomarray.torch",
 }
+
+if TYPE_CHECKING:  # the names as static tools (type checkers, IDEs) should see them
+    from genomarray.data import example_path
+    from genomarray.encode import kmer_labels
+    from genomarray.export.plot import plot_track, plot_tracks
+    from genomarray.export.tracks import to_bed, to_bedgraph, to_bigwig
+    from genomarray.genome.coverage import read_bam, read_bed, read_bigwig, read_gff
+    from genomarray.genome.sequences import read_fasta, read_sequences
+    from genomarray.genome.store import open_zarr, write_zarr
+    from genomarray.io.chromsizes import chrom_sizes
+    from genomarray.io.regions import read_regions
+    from genomarray.regions import tile
+    from genomarray.transforms.augment import augment, flip, with_reverse_complement
+    from genomarray.transforms.collapse import collapse
+    from genomarray.transforms.normalize import denormalize, normalize
+    from genomarray.transforms.onehot import onehot, revcomp
+    from genomarray.transforms.shape import as_numpy_batch, channel_order, reduce_dim, squeeze
+    from genomarray.transforms.split import retile, shuffle, split_train_test, subset
+    from genomarray.views.predictions import from_array, to_genome
+    from genomarray.views.shuffled import open_shuffled, write_shuffled
+    from genomarray.views.windows import view
 
 
 def __getattr__(name: str):
-    """Load matplotlib-using (and other heavier) parts only when asked for."""
-    if name in _LAZY:
-        import importlib
+    """Load each function's module on first use, so ``import genomarray`` stays light:
+    it loads xarray and the accessor, not dask.array, zarr, pysam, numba or matplotlib."""
+    import importlib
 
-        module = importlib.import_module(_LAZY[name])
-        return module if module.__name__.endswith(name) else getattr(module, name)
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+    if name in _SUBPACKAGES:
+        return importlib.import_module(_SUBPACKAGES[name])
+    if name in ("errors", "model", "paths", "atomic", "encode", "regions"):
+        return importlib.import_module(f"genomarray.{name}")
     raise AttributeError(f"module 'genomarray' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__, *_SUBPACKAGES})
 
 
 __all__ = [

@@ -443,3 +443,24 @@ def sweep_partial_files(target: Path) -> None:
             with claimed(entry) as free:
                 if free:
                     entry.unlink(missing_ok=True)
+
+
+def write_file_atomic(target: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``target`` through a locked temporary file beside it and a rename.
+
+    The target is replaced only once the data is complete; a killed writer's temporary file
+    is removed by the next write of the same target (:class:`AtomicFiles`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> target = Path(tempfile.mkdtemp()) / "x.fai"
+    >>> write_file_atomic(target, b"chr1\\t4\\t6\\t4\\t5\\n")
+    >>> target.read_bytes()
+    b'chr1\\t4\\t6\\t4\\t5\\n'
+    """
+    target = Path(target)
+    atomic = AtomicFiles([target], overwrite=True)
+    with atomic as (tmp,):
+        tmp.write_bytes(data)
+        atomic.commit()

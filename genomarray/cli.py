@@ -250,7 +250,7 @@ def _info(args: argparse.Namespace) -> int:
 
     if not Path(args.store).exists():
         raise FileNotFoundError(f"no such store: {args.store}")
-    arr = ga.open_zarr(args.store)
+    arr = ga.open_zarr(args.store, verify=args.verify)
     a = arr.attrs
     print(f"store:       {args.store}")
     print(f"kind:        {a.get(KIND, '?')}  (variable '{arr.name}', {arr.dtype})")
@@ -554,6 +554,7 @@ def build_parser() -> argparse.ArgumentParser:
         "example:\n  genomarray info stores/reads.zarr",
     )
     info.add_argument("store", help="path of a .zarr store written by genomarray")
+    info.add_argument("--verify", action="store_true", help="read and check every chunk")
     info.set_defaults(func=_info)
 
     export = sub.add_parser(

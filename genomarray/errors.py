@@ -49,6 +49,51 @@ class ChromosomeError(InputError, KeyError):
         return self.args[0]
 
 
+class StoreError(InputError):
+    """A zarr store that does not match the manifest it was written with.
+
+    Raised when a store is opened (a missing, truncated or unexpected file; no manifest)
+    or read (a chunk whose bytes differ from those written), never a codec's error.
+
+    Parameters
+    ----------
+    problem
+        What is wrong.
+    store
+        The store's path.
+    remedy
+        How to fix it.
+    array, chunk
+        The array and chunk key at fault, where one is.
+
+    Examples
+    --------
+    >>> raise StoreError("is missing", "g.zarr", "write it again", "sequence", "c/0/3")
+    Traceback (most recent call last):
+    ...
+    genomarray.errors.StoreError: g.zarr, array 'sequence', chunk c/0/3: is missing; write it again
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        store: str | os.PathLike,
+        remedy: str,
+        array: str | None = None,
+        chunk: str | None = None,
+    ) -> None:
+        self.problem, self.remedy, self.array, self.chunk = problem, remedy, array, chunk
+        record = ", ".join(
+            p
+            for p in (None if array is None else f"array {array!r}", chunk and f"chunk {chunk}")
+            if p
+        )
+        super().__init__(f"{problem}; {remedy}", source=store, record=record or None)
+
+    def __reduce__(self) -> tuple:  # pickled across distributed workers with all its fields
+        return (type(self), (self.problem, self.source, self.remedy, self.array, self.chunk))
+
+
 def missing_file(path: str | os.PathLike, what: str = "file") -> FileNotFoundError:
     """Return a FileNotFoundError naming the missing ``what`` and its path."""
     return FileNotFoundError(f"{what} not found: {os.fspath(path)}")

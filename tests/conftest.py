@@ -1,6 +1,7 @@
 """Shared fixtures: the example genome parsed naively (output isolation: ../conftest.py)."""
 
 import pytest
+from servers import http_server, s3_server  # noqa: F401  (fixtures: servers on 127.0.0.1)
 
 from genomarray.data import example_path
 

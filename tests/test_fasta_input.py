@@ -15,7 +15,7 @@ import genomarray as ga
 from genomarray import encode
 from genomarray.errors import InputError
 from genomarray.genome import cache, graph
-from genomarray.io import chromsizes, fasta
+from genomarray.io import bgzf, chromsizes, fasta, fasta_index
 
 needs_samtools = pytest.mark.skipif(shutil.which("samtools") is None, reason="no samtools")
 
@@ -203,7 +203,7 @@ def test_validation_is_cheap_for_thousands_of_contigs(tmp_path):
     path = tmp_path / "contigs.fa"
     path.write_text(fasta_text(records, 60))
     fasta.index_fasta(path)
-    fasta._valid.clear()
+    fasta_index._valid.clear()
     t0 = time.perf_counter()
     assert fasta.index_problem(path) is None
     elapsed = time.perf_counter() - t0
@@ -319,13 +319,13 @@ def test_ragged_lines_name_record_and_line(tmp_path, case):
 
 def test_ragged_lines_across_read_pieces(tmp_path, monkeypatch):
     """The scan reads the file in pieces; a short line in a later piece is still found."""
-    monkeypatch.setattr(fasta, "_CHUNK", 64)
+    monkeypatch.setattr(bgzf, "READ_CHUNK", 64)
     lines = ["ACGTACGTAC"] * 40
     lines[27] = "ACGTA"
     path = tmp_path / "ragged.fa"
     path.write_text(">a\n" + "\n".join(lines) + "\n>b\nAC\n")
     with pytest.raises(InputError, match=r"record 'a', line 29: 5 bases .* hold 10"):
-        fasta.scan_fasta(path)
+        fasta_index.scan_fasta(path)
 
 
 WHITESPACE = {

@@ -35,7 +35,7 @@ STAGES = {
     "genomarray.export": 6,
     "genomarray.compat": 7,
     "genomarray.accessors": 7,
-    "genomarray.xarray_backends": 7,
+    "genomarray.xarray_engines": 7,
     "genomarray": 9,  # the package's __init__ re-exports every stage
     "genomarray.cli": 9,  # the command line uses the whole package
     "genomarray.__main__": 9,
@@ -158,12 +158,46 @@ def test_no_private_name_crosses_modules(module):
             )
 
 
-def test_import_genomarray_loads_no_framework():
+HEAVY = (
+    *FRAMEWORKS,
+    "dask",
+    "dask.array",
+    "distributed",
+    "zarr",
+    "numcodecs",
+    "sparse",
+    "numba",
+    "scipy",
+    "pysam",
+    "pyBigWig",
+    "pybigtools",
+    "tqdm",
+)
+
+
+def test_import_genomarray_loads_only_xarray_and_the_accessor():
+    """``import genomarray`` loads xarray (and what xarray needs) and the accessor; every
+    heavy dependency loads on first use (issue 15: a fast start)."""
     code = (
         "import sys, genomarray\n"
-        f"bad = [m for m in {FRAMEWORKS!r} if m in sys.modules]\n"
-        "print(','.join(bad))"
+        f"bad = [m for m in {HEAVY!r} if m in sys.modules]\n"
+        "print(','.join(bad))\n"
+        "import xarray as xr\n"
+        "assert hasattr(xr.DataArray, 'janggu') and hasattr(xr.Dataset, 'janggu')\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == ""
+    assert out.stdout.strip() == "", f"import genomarray loaded {out.stdout.strip()}"
+
+
+def test_first_use_loads_what_it_needs():
+    code = (
+        "import sys, genomarray as ga\n"
+        "dna = ga.read_fasta(ga.example_path('genome.fa'), cache=False)\n"
+        "assert 'dask.array' in sys.modules and 'pysam' in sys.modules\n"
+        "assert 'matplotlib' not in sys.modules and 'keras' not in sys.modules\n"
+        "print(type(ga.view(dna, ga.tile(ga.example_path('roi.bed'), binsize=100))).__name__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "DataArray"

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import genomarray as ga
-from genomarray.io import fasta
+from genomarray.io import bgzf, fasta
 from genomarray.io.bam import DEFAULT_EXCLUDE_FLAGS, BamCounter
 
 SETTINGS = dict(  # modest counts: the file runs in ~10 s (plus imports) on one core
@@ -273,7 +273,7 @@ def test_read_fasta_equals_naive_parser_and_samtools_index(data, chunk):
         path = os.path.join(folder, "g.fa")
         with open(path, "wb") as fh:
             fh.write(raw)
-        with warnings.catch_warnings(), mock.patch.object(fasta, "_CHUNK", chunk):
+        with warnings.catch_warnings(), mock.patch.object(bgzf, "READ_CHUNK", chunk):
             warnings.simplefilter("ignore", UserWarning)  # "record(s) without sequence"
             dna = ga.read_fasta(path, cache=False)
         assert list(dna["chrom"].values) == list(kept)

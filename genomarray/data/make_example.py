@@ -1,5 +1,10 @@
 """Generate the bundled example data set, deterministically.
 
+One cohesive topic, kept in one module on purpose: the genome, peaks, reads, tracks and
+variants are drawn from one random stream in a fixed order and depend on each other
+(reads pile up on the peaks, variants sit in the genome), so splitting it would change
+the data or scatter one recipe.
+
 Every random draw comes from one ``numpy.random.default_rng(2024)`` in a fixed order, so
 running this twice gives byte-identical text files and record-identical BAM files.
 

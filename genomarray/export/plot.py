@@ -1,5 +1,9 @@
 """Genome-browser-like figures of genomarray arrays (Janggu's ``plotGenomeTrack``).
 
+One cohesive topic, kept in one module on purpose: the figure (layout, axes, shared x
+axis) and its four track kinds share the region parsing, the colour and scale handling
+and the letter glyphs, and split apart each would only make sense with the others.
+
 :func:`plot_tracks` stacks several arrays over one genomic region on a shared x axis in bp;
 :func:`plot_track` draws one. Each array is read only over the region's bins (a lazy
 genome-wide track computes just those), and drawn as one of four kinds:

@@ -4,6 +4,12 @@ A genome-wide array built from files is written once to ``<output root>/cache/<k
 and reopened lazily afterwards. The key hashes the files' content (not their names or
 mtimes), the build's parameters and genomarray's cache format, so any change to what is read
 gives a new key, and two builds of the same key at once are safe.
+
+A cache store that does not match its manifest (a chunk file lost or truncated by an
+interrupted copy or a cleaned scratch disk, no manifest, or damage found by an earlier
+read) is rebuilt, atomically, with a warning naming the store and the problem. A store
+given as ``path`` (``store_path=`` of the readers) is the user's: a mismatch there is a
+:class:`~genomarray.errors.StoreError` naming the store, the problem and the remedy.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import hashlib
 import json
 import os
 import uuid
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,11 +26,13 @@ from typing import Any
 import xarray as xr
 
 from genomarray import model
+from genomarray.errors import StoreError
 from genomarray.genome.store import open_zarr, write_zarr
 from genomarray.paths import cache_dir, output_root
 
-CACHE_FORMAT = 1
-"""Bumped when the on-disk layout changes, so old caches are rebuilt, not misread."""
+CACHE_FORMAT = 2
+"""Bumped when the on-disk layout changes, so old caches are rebuilt, not misread
+(2: stores carry a manifest of their chunks)."""
 
 
 def file_fingerprint(path: str | os.PathLike, block: int = 1 << 22) -> str:
@@ -65,6 +74,20 @@ def file_fingerprint(path: str | os.PathLike, block: int = 1 << 22) -> str:
     return digest.hexdigest()
 
 
+def fingerprint(path: str | os.PathLike) -> str:
+    """A local file's content hash; a URL's metadata hash (never a download).
+
+    Examples
+    --------
+    >>> from genomarray.data import example_path
+    >>> fingerprint(example_path("genome.fa")) == file_fingerprint(example_path("genome.fa"))
+    True
+    """
+    from genomarray.io.remote import is_url, remote_fingerprint
+
+    return remote_fingerprint(path) if is_url(path) else file_fingerprint(path)
+
+
 def cache_key(kind: str, inputs: Sequence[str | os.PathLike], **params: Any) -> str:
     """Return the cache key of a build: its kind, its inputs' content and its parameters.
 
@@ -78,7 +101,7 @@ def cache_key(kind: str, inputs: Sequence[str | os.PathLike], **params: Any) -> 
         {
             "kind": kind,
             "format": CACHE_FORMAT,
-            "inputs": [file_fingerprint(p) for p in inputs],
+            "inputs": [fingerprint(p) for p in inputs],
             "params": params,
         },
         sort_keys=True,
@@ -99,6 +122,8 @@ def cached(
     ``build`` returns a lazy array; it is written atomically to ``path`` (default:
     ``<output root>/cache/<key>.zarr``) and the store is reopened lazily. Two builds of
     the same key at once are safe: one rename wins, the other result is discarded.
+    A cache store found damaged when opened is rebuilt with a warning; a damaged store at
+    a given ``path`` raises :class:`~genomarray.errors.StoreError`.
 
     Examples
     --------
@@ -109,6 +134,19 @@ def cached(
     8
     """
     target = Path(path) if path is not None else cache_dir() / f"{key}.zarr"
+    if not rebuild and target.exists():
+        try:
+            return _check_key(open_zarr(target), target, key)
+        except StoreError as err:
+            if path is not None:
+                raise
+            where = f"{err.record}: " if err.record else ""
+            warnings.warn(
+                f"genomarray: cache store {target} is damaged ({where}{err.problem}); "
+                "rebuilding it",
+                stacklevel=3,
+            )
+            rebuild = True
     if rebuild or not target.exists():
         arr = build()
         arr.attrs[model.CACHE_KEY] = key
@@ -117,7 +155,10 @@ def cached(
         except FileExistsError:
             if not target.exists():
                 raise  # another process finished first otherwise: use its store
-    arr = open_zarr(target)
+    return _check_key(open_zarr(target), target, key)
+
+
+def _check_key(arr: xr.DataArray, target: Path, key: str) -> xr.DataArray:
     if arr.attrs.get(model.CACHE_KEY) != key:
         raise FileExistsError(
             f"{target} holds another build (cache key "

@@ -313,7 +313,9 @@ def read_bed(
         inputs: list[str] = []
     else:
         file_list = input_paths(paths, "interval file")
-        frames = {p: read_regions(p, feature=feature) for p in file_list}
+        from genomarray.io.remote import fetch, is_url  # remote text, fetched once
+
+        frames = {p: read_regions(fetch(p) if is_url(p) else p, feature=feature) for p in file_list}
         inputs = file_list
     sizes = sizes_from(like, next(iter(frames)))
     for src, df in frames.items():

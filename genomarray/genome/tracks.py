@@ -56,7 +56,9 @@ def condition_names(paths: Sequence[str], conditions: Sequence[str] | None) -> l
 def input_paths(paths: str | os.PathLike | Sequence[str | os.PathLike], what: str) -> list[str]:
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
-    paths = [os.path.abspath(check_exists(p, what)) for p in paths]
+    from genomarray.io.remote import is_url  # URLs stay URLs
+
+    paths = [p if is_url(p) else os.path.abspath(check_exists(p, what)) for p in paths]
     if not paths:
         raise InputError(f"no {what}s given")
     return paths

@@ -1,5 +1,10 @@
 """BAM reader: read counts (5' ends or per-base depth) as numpy blocks per region.
 
+One cohesive topic, kept in one module on purpose: the counting rules (flags, MAPQ, pairs,
+5' ends, depth) are one contract that both engines must give the same numbers for, and the
+index, the read filters and the engine choice all serve it; the numba kernels of the fast
+engine are apart in :mod:`genomarray.io.bam_fns`.
+
 :class:`BamCounter` is the picklable reader that :func:`genomarray.genome.graph.genome_array`
 calls once per ``(chrom, pos-chunk)`` task. It has two engines giving the same numbers:
 
@@ -12,7 +17,7 @@ calls once per ``(chrom, pos-chunk)`` task. It has two engines giving the same n
     once and cached) parses the records, applies the filters and accumulates 5' sites or
     a CIGAR-aware difference array, stopping at the first record past the region. File
     reads, inflation and the kernel all release the GIL, so chunk tasks scale over
-    threads. Measured (``benchmarks/bench_bam.py``, 2 M reads, 10 Mb, 1 Mb chunks, 2
+    threads. Measured once with the former ``bench_bam.py`` (2 M reads, 10 Mb, 1 Mb chunks, 2
     cores): coverage and 5' counts 3.2-3.5x as fast as ``samtools depth -a`` on 2 threads
     and 1.9-2.0x on one (ISA-L); 1.6-1.8x on 2 threads with zlib. The kernels compile
     once per installation (~2.5 s; numba's cache), later processes load them in ~0.3 s.

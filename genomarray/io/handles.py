@@ -87,11 +87,18 @@ def cached_handle(
     True
     """
     handles = _thread_cache()
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise (missing(path) if missing else FileNotFoundError(f"file not found: {path}")) from None
-    key = (path, tag, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+    if "://" in path:  # a URL (genomarray.io.remote): its identity is checked by the caller
+        st = None
+    else:
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            raise (
+                missing(path) if missing else FileNotFoundError(f"file not found: {path}")
+            ) from None
+    key: tuple = (path, tag) + (
+        (None,) if st is None else (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+    )
     handle = handles.get(key)
     if handle is not None:
         handles.move_to_end(key)
