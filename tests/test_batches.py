@@ -464,3 +464,26 @@ def test_import_genomarray_batches_needs_no_framework():
         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
     )
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("raw", [True, False])
+@pytest.mark.parametrize("damage", ["flip", "truncate", "delete"])
+def test_damaged_chunks_are_store_errors(tmp_path, raw, damage):
+    """Chunks read by the engine are checked against the store's manifest (size and
+    CRC-32) before decoding, as zarr reads through the ManifestStore are."""
+    rng = np.random.default_rng(0)
+    g = model.sequence_genome(rng.integers(0, 4, (1, 4000)).astype(np.uint8), ["c"], [4000])
+    path = write_zarr(g, tmp_path / "g.zarr", chunks={"pos": 1000}, progress=False)
+    roi = pd.DataFrame({"chrom": ["c"] * 3, "start": [100, 1500, 3100], "end": [300, 1700, 3300]})
+    codes = view(open_zarr(path), roi)
+    chunk = path / "sequence" / "c" / "0" / "1"
+    data = chunk.read_bytes()
+    if damage == "flip":
+        chunk.write_bytes(data[:-5] + bytes([data[-5] ^ 0xFF]) + data[-4:])
+    elif damage == "truncate":
+        chunk.write_bytes(data[:-3])
+    else:
+        chunk.unlink()
+    eng = BatchEngine([Request("dna", codes)], batch_size=3, max_memory_bytes=0, raw=raw)
+    with pytest.raises(ga.errors.StoreError, match=r"array 'sequence', chunk c/0/1"):
+        eng.batch(0)

@@ -1,10 +1,13 @@
 """Whole zarr chunks, decoded once, in parallel threads, and kept in a small LRU cache.
 
-:class:`ChunkReader` reads one chunk-aligned block of a zarr array. On a local zarr 3
-store whose chunks are ``bytes`` + ``blosc`` (what :func:`genomarray.genome.store.write_zarr`
-writes) it reads the chunk file and decodes it with numcodecs' blosc straight into the
-result (blosc releases the GIL, so several threads decode at once); any other store or
-codec goes through zarr's own API. A chunk never written holds the fill value.
+:class:`ChunkReader` reads one chunk-aligned block of an array of a store written by
+:func:`genomarray.genome.store.write_zarr`. Where its chunks are ``bytes`` + ``blosc`` (what
+``write_zarr`` writes) it reads the chunk file, checks its size and CRC-32 against the
+store's manifest (:mod:`genomarray.genome.manifest`; a mismatch is the same
+:class:`~genomarray.errors.StoreError` as through zarr) and decodes it with numcodecs'
+blosc straight into the result (blosc releases the GIL, so several threads decode at
+once); any other layout goes through zarr's API on the store's ``ManifestStore``, which
+checks the same. A chunk the manifest records as never written holds the fill value.
 
 :class:`SlabCache` holds decoded chunks by key in the slots of one array, loads missing
 ones in a thread pool (all the keys a request misses at once), and lets the engine read
@@ -16,6 +19,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -68,35 +72,66 @@ class ChunkReader:
     ((1, 4), [0, 1, 2, 3])
     """
 
-    def __init__(self, path: str, var: str, raw: bool = True) -> None:
+    def __init__(
+        self,
+        path: str,
+        var: str,
+        raw: bool = True,
+        digest: int | None = None,
+        cache: bool = False,
+    ) -> None:
         self.path = str(path)
         self.var = str(var)
         self.raw = bool(raw)
+        self.digest = digest
+        self.cache = bool(cache)
         self._array: Any = None
         self._raw_dir: str | None = None
+        self._files: dict[str, Any] = {}
+        self._absent: frozenset = frozenset()
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"path": self.path, "var": self.var, "raw": self.raw}
+        return {k: getattr(self, k) for k in ("path", "var", "raw", "digest", "cache")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["path"], state["var"], state["raw"])  # type: ignore[misc]
+        self.__init__(**state)  # type: ignore[misc]
 
     # -- opening --------------------------------------------------------------------------
     @property
     def array(self) -> Any:
-        """The zarr array, opened on first use."""
+        """The zarr array, opened on first use (through the store's ``ManifestStore``)."""
         if self._array is None:
             with self._lock:
                 if self._array is None:
-                    import zarr
-
-                    arr = zarr.open_array(
-                        os.path.join(self.path, self.var), mode="r", zarr_format=3
-                    )
-                    self._raw_dir = self._raw_folder(arr) if self.raw else None
-                    self._array = arr
+                    self._open()
         return self._array
+
+    def _open(self) -> None:
+        import zarr
+
+        from genomarray.genome import manifest
+        from genomarray.genome.store import manifest_store
+
+        man = manifest.read_manifest(self.path)
+        if man is None:
+            from genomarray.genome.store import open_zarr
+
+            open_zarr(self.path)  # raises the StoreError naming what is wrong
+        digest = man["digest"] if self.digest is None else self.digest
+        if man["digest"] != digest:
+            from genomarray.errors import StoreError
+
+            raise StoreError(
+                "was replaced or rewritten since it was opened (its manifest changed)",
+                self.path,
+                "open it again",
+            )
+        store = manifest_store(self.path, digest, self.cache)
+        arr = zarr.open_group(store, mode="r", zarr_format=3)[self.var]
+        self._files, self._absent = man["files"], frozenset(man["absent"])
+        self._raw_dir = self._raw_folder(arr) if self.raw else None
+        self._array = arr
 
     @staticmethod
     def _raw_folder(arr: Any) -> str | None:
@@ -115,7 +150,7 @@ class ChunkReader:
         endian = getattr(serializer.endian, "value", serializer.endian)
         if dtype.kind not in "biuf" or (dtype.itemsize > 1 and endian not in (None, sys.byteorder)):
             return None
-        if not hasattr(meta, "encode_chunk_key"):
+        if not hasattr(meta, "encode_chunk_key") or not hasattr(arr.store, "fail"):
             return None
         return os.path.join(str(arr.store.root), arr.path)
 
@@ -172,16 +207,36 @@ class ChunkReader:
         arr = self.array
         out = np.empty(self.chunks, dtype=self.dtype) if out is None else out
         key = arr.metadata.encode_chunk_key(coords)
+        rel = f"{arr.path}/{key}" if arr.path else key
+        expected = self._files.get(rel)
+        if expected is None:
+            if rel in self._absent:  # never written: the fill value
+                out.fill(arr.metadata.fill_value)
+            else:  # not in the manifest: zarr and the ManifestStore decide
+                out[...] = self._via_zarr(coords)
+            return out
+        size, crc = expected
         try:
             with open(os.path.join(self._raw_dir, key), "rb") as fh:  # type: ignore[arg-type]
                 data = fh.read()
-        except FileNotFoundError:  # never written: the fill value
-            out.fill(arr.metadata.fill_value)
-            return out
+        except FileNotFoundError:
+            arr.store.fail(rel, f"is missing (the manifest lists it, {size:,} bytes)")
+        if len(data) != size:
+            arr.store.fail(rel, f"is {len(data):,} bytes, the manifest says {size:,} (truncated)")
+        if zlib.crc32(data) != crc:
+            arr.store.fail(rel, "has other bytes than were written (checksum mismatch)")
         from numcodecs.blosc import Blosc
 
         Blosc().decode(data, out=out)
         return out
+
+    def _via_zarr(self, coords: tuple[int, ...]) -> np.ndarray:
+        """Chunk ``coords`` read through zarr (padded to the whole chunk shape)."""
+        arr = self.array
+        block = np.asarray(arr.blocks[coords])
+        full = np.full(self.chunks, arr.metadata.fill_value, dtype=self.dtype)
+        full[tuple(slice(0, n) for n in block.shape)] = block
+        return full
 
 
 class SlabCache:

@@ -220,10 +220,16 @@ class StoreRows(_RowChunks):
     """
 
     def __init__(
-        self, path: str, var: str, raw: bool = True, index: np.ndarray | None = None
+        self,
+        path: str,
+        var: str,
+        raw: bool = True,
+        index: np.ndarray | None = None,
+        digest: int | None = None,
+        cache: bool = False,
     ) -> None:
         super().__init__()
-        self.reader = ChunkReader(path, var, raw)
+        self.reader = ChunkReader(path, var, raw, digest, cache)
         shape, chunks = self.reader.shape, self.reader.chunks
         self.row_shape = tuple(shape[1:])
         self.dtype = self.reader.dtype
@@ -277,7 +283,9 @@ class StoreWindows(_Cached):
     def __init__(self, recipe: dict[str, Any], raw: bool = True) -> None:
         super().__init__()
         store = recipe["of"]
-        self.reader = ChunkReader(store["path"], store["var"], raw)
+        self.reader = ChunkReader(
+            store["path"], store["var"], raw, store.get("digest"), bool(store.get("cache"))
+        )
         shape, chunks = self.reader.shape, self.reader.chunks
         self.step = max(int(chunks[1]), 1)
         self.n_chunks = -(-shape[1] // self.step) if shape[1] else 1
@@ -502,7 +510,17 @@ def source_of(recipe: dict[str, Any], raw: bool = True) -> tuple[Source, dict | 
     recipe to apply per batch (None: served as read)."""
     base, onehot, rows = resolve(recipe)
     if base["op"] == model.RECIPE_STORE:
-        return StoreRows(base["path"], base["var"], raw, index=rows), onehot
+        return (
+            StoreRows(
+                base["path"],
+                base["var"],
+                raw,
+                index=rows,
+                digest=base.get("digest"),
+                cache=bool(base.get("cache")),
+            ),
+            onehot,
+        )
     if rows is not None:
         per_region = ("ci", "win_start", "valid_lo", "valid_hi", "minus")
         base = {**base, **{k: np.asarray(base[k])[rows] for k in per_region}}

@@ -428,7 +428,14 @@ def open_zarr(path: str | os.PathLike, verify: bool = False) -> xr.DataArray:
     arr.attrs.setdefault(model.SOURCE, model.source_stamp())
     arr.encoding["store"] = path
     if _decoded_as_stored(arr):  # the batch engine may read its chunks directly
-        model.record_recipe(arr, model.RECIPE_STORE, path=os.path.abspath(path), var=str(name))
+        model.record_recipe(
+            arr,
+            model.RECIPE_STORE,
+            path=root,
+            var=str(name),
+            digest=man["digest"],  # the write it checks chunks against (manifest)
+            cache=cache,
+        )
     return arr
 
 
