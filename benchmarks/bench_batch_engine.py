@@ -232,15 +232,18 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.one:
         job = json.loads(args.one)
-        if job["kind"] == "torch":
+        if job["kind"] == "make":
+            make_data(Path(args.data), job["n_bp"], job["n_windows"])
+            res: dict = {}
+        elif job["kind"] == "torch":
             res = measure_torch(Path(args.data), job["workers"], job["check"])
         else:
             res = measure(Path(args.data), job["path"], job["shuffle"], job["order"], job["check"])
         print(json.dumps(res))
         return
     folder = Path(args.data or tempfile.mkdtemp(prefix="ga-bench-engine-"))
-    if not (folder / "cov.zarr").exists():
-        make_data(folder, int(args.mb * 1e6), args.windows)
+    if not (folder / "cov.zarr").exists():  # made by the checkout under test
+        _run(AFTER, folder, {"kind": "make", "n_bp": int(args.mb * 1e6), "n_windows": args.windows})
     paths = {"memory": "in memory", "store": "write_zarr store", "lazy": "lazy genome views"}
     only = set(args.only.split(",")) if args.only else set(paths)
     repos = {"before": Path(args.before), "after": AFTER}

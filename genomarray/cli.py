@@ -389,6 +389,10 @@ def _demo(args: argparse.Namespace) -> int:
 
     # 3. train a small CNN; random reverse-complement flips teach it both strands
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from genomarray.threads import configured_keras_backend, prefer_passive_openmp
+
+    if configured_keras_backend() == "torch":  # idle CPU threads sleep, not spin
+        prefer_passive_openmp()
     import keras
 
     from genomarray.keras import GenomicSequence, create_model, fit, report, score

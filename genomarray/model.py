@@ -95,6 +95,7 @@ READER = "reader"  # attrs key of a built track: which reader made it (bam, bigw
 HOW = "how"  # attrs key of a track placed back on the genome: how overlaps were combined
 HAS_SCORE = "has_score"  # DataFrame.attrs key of parsed regions: the file had a score column
 JANGGU_CALL = "janggu_call"  # attrs key: the Janggu constructor call (JSON) that made a view
+JANGGU_WRAPPERS = "janggu_wrappers"  # attrs key: Janggu wrappers (JSON) applied to a compat view
 SHUFFLE_SEED = "shuffle_random_state"  # attrs key of a shuffled store: its permutation's seed
 NORMALIZERS_INVALID = "normalizers_invalid"  # attrs key: why attrs["normalizers"] no longer
 # inverts the values (an operation changed them after normalizing)

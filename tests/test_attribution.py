@@ -1,4 +1,7 @@
-"""Integrated gradients: completeness, sign, baselines, alignment with the input view."""
+"""Integrated gradients: completeness, sign, baselines, alignment with the input view.
+
+Run under every keras backend (``KERAS_BACKEND=tensorflow|jax|torch``): each takes its
+gradients its own way (``tf.GradientTape``, ``jax.grad``, ``torch.autograd``)."""
 
 from __future__ import annotations
 
@@ -7,10 +10,11 @@ import pandas as pd
 import pytest
 
 keras = pytest.importorskip("keras")
-pytest.importorskip("tensorflow")
 
 from genomarray import encode, model  # noqa: E402
 from genomarray.keras.attribution import integrated_gradients  # noqa: E402
+
+pytestmark = pytest.mark.backends  # all of it runs under every keras backend
 
 
 def _view(order: int, n: int = 6, length: int = 40):
@@ -38,8 +42,12 @@ def _conv_model(width: int, channels: int, outputs: int = 1):
     return keras.Model(inp, out)
 
 
+def _np(x) -> np.ndarray:
+    return keras.ops.convert_to_numpy(x)
+
+
 def _target(m, x: np.ndarray, condition: int | None = None) -> np.ndarray:
-    y = np.asarray(m(x.astype(np.float32), training=False))
+    y = _np(m(x.astype(np.float32), training=False))
     return y[:, condition] if condition is not None else y.sum(axis=1)
 
 
@@ -111,8 +119,8 @@ def test_numpy_and_multi_input():
     attr = integrated_gradients(m, {"dna": x, "extra": extra}, steps=50)
     assert set(attr) == {"dna", "extra"} and attr["dna"].dims == x.dims
     total = attr["dna"].sum([model.POS, model.BASE]).values + attr["extra"].sum("dim_1").values
-    fx = np.asarray(m({"dna": xv, "extra": extra})).ravel()
-    f0 = np.asarray(m({"dna": np.zeros_like(xv), "extra": np.zeros_like(extra)})).ravel()
+    fx = _np(m({"dna": xv, "extra": extra})).ravel()
+    f0 = _np(m({"dna": np.zeros_like(xv), "extra": np.zeros_like(extra)})).ravel()
     np.testing.assert_allclose(total, fx - f0, rtol=0.03, atol=1e-3)
     plain = integrated_gradients(_conv_model(xv.shape[1], 4), xv, steps=4)
     assert plain.dims == (model.REGION, model.POS, model.BASE)
@@ -138,3 +146,21 @@ def test_plot_tracks_draws_attributions():
     start = int(x[model.REGION_START].values[1])
     fig = plot_tracks({"ig": attr}, ("chr1", start, start + 40))
     assert len(fig.axes) >= 1
+
+
+def test_linear_model_exact():
+    """For f(x) = sum(w * x) + b the path gradient is w everywhere, so the attributions
+    are exactly (x - baseline) * w, whatever the steps (independent of the backend)."""
+    x = _view(1, n=4, length=12)
+    xv = x.values.astype(np.float32)
+    w = np.random.default_rng(7).normal(size=(12 * 4, 2)).astype(np.float32)
+    inp = keras.Input((12, 4))
+    dense = keras.layers.Dense(2)
+    m = keras.Model(inp, dense(keras.layers.Flatten()(inp)))
+    dense.set_weights([w, np.array([0.5, -1.0], np.float32)])
+    base = np.full(xv.shape[1:], 0.25, np.float32)
+    attr = integrated_gradients(m, x, baseline=base, steps=3, condition=1, batch_size=5)
+    expected = (xv - base) * w[:, 1].reshape(12, 4)
+    np.testing.assert_allclose(attr.values, expected, rtol=1e-5, atol=1e-6)
+    both = integrated_gradients(m, xv, steps=2)  # condition=None: the sum of both outputs
+    np.testing.assert_allclose(both.values, xv * w.sum(axis=1).reshape(12, 4), rtol=1e-5, atol=1e-6)

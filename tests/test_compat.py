@@ -52,7 +52,7 @@ def test_refgenome_equals_native(storage):
 def test_refgenome_indexing_is_numpy_like():
     x = Bioseq.create_from_refgenome("dna", FASTA, roi=ROI, binsize=100)
     batch = np.asarray(x[0:4])
-    assert batch.shape == (4, 100, 1, 4) and batch.dtype == np.float32
+    assert batch.shape == (4, 100, 1, 4) and batch.dtype == np.int8  # as Janggu documents
     assert set(batch.sum(axis=-1).ravel().tolist()) <= {0.0, 1.0}
     np.testing.assert_array_equal(np.asarray(x[[5, 1]]), x.values[[5, 1]])
 
@@ -341,7 +341,7 @@ def test_ignored_arguments_warn():
         Bioseq.create_from_refgenome("dna", FASTA, roi=ROI, binsize=200, verbose=False)
     with pytest.raises(TypeError, match="name must be a string"):
         Bioseq.create_from_refgenome(3, FASTA, roi=ROI, binsize=200)
-    with pytest.raises(TypeError, match="not instantiated"):
+    with pytest.raises(TypeError):  # Janggu's Cover(name, garray, gindexer)
         Cover()
 
 
@@ -398,7 +398,7 @@ def test_subset_and_split_janggu_names():
     x = Bioseq.create_from_refgenome("dna", FASTA, roi=ROI, binsize=200)
     assert set(compat.subset(x, include_regions=["chr1"]).chrom.values) == {"chr1"}
     assert "chr1" not in set(compat.subset(x, exclude_regions="chr1").chrom.values)
-    with pytest.raises(InputError, match="no filter"):
+    with pytest.raises(ValueError, match="No filter specified"):  # Janggu's message
         compat.subset(x)
     y = Cover.create_from_bed("peaks", PEAKS, roi=ROI, binsize=200, resolution=200)
     train, test = compat.split_train_test({"dna": x, "peaks": y}, ["chr2"])

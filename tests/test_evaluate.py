@@ -100,3 +100,32 @@ def test_report_files(tmp_path):
     for key in ("roc_peaks", "pr_peaks"):
         assert paths[key].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert paths[key].stat().st_size > 5000
+
+
+@pytest.mark.backends
+def test_score_model_outputs_on_the_backend():
+    """Scores of a keras model's outputs, as predict returns them and as the backend's own
+    tensors (``model(x)``: a torch tensor that records gradients, a jax or tf array), equal
+    scikit-learn's on the same numbers."""
+    keras = pytest.importorskip("keras")
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(120, 6)).astype(np.float32)
+    y = (x[:, 0] + 0.5 * rng.normal(size=120) > 0).astype(float)[:, None]
+    inp = keras.Input((6,))
+    net = keras.Model(inp, keras.layers.Dense(1, activation="sigmoid")(inp))
+    predicted = net.predict(x, verbose=0)
+    tensor = net(x)
+    values = keras.ops.convert_to_numpy(tensor)
+    np.testing.assert_allclose(values, predicted, rtol=1e-5, atol=1e-6)
+    for p in (predicted, tensor):
+        res = ev.score(_labelled(y, ["peak"]), p, scorers=("auroc", "auprc", "mse"))
+        assert float(res.sel(scorer="auroc", condition="peak")) == pytest.approx(
+            metrics.roc_auc_score(y[:, 0], values[:, 0]), abs=1e-6
+        )
+        assert float(res.sel(scorer="auprc", condition="peak")) == pytest.approx(
+            metrics.average_precision_score(y[:, 0], values[:, 0]), abs=1e-6
+        )
+    assert ev.auroc(y[:, 0], tensor[:, 0]) == pytest.approx(
+        metrics.roc_auc_score(y[:, 0], values[:, 0]), abs=1e-6
+    )

@@ -217,6 +217,7 @@ def test_misaligned_regions(views):
         GenomicSequence(views["cov"], onehot_order={0: 1})
 
 
+@pytest.mark.backends
 def test_keras_fit_predict(views):
     keras.utils.set_random_seed(0)
     train = GenomicSequence(

@@ -17,6 +17,8 @@ from genomarray.keras.layers import (  # noqa: E402
     complement_permutation,
 )
 
+pytestmark = pytest.mark.backends  # all of it runs under every keras backend
+
 
 def _codes(rng: np.random.Generator, n: int = 4, length: int = 40) -> np.ndarray:
     """Random DNA codes (0-3) with some N (4)."""
@@ -170,3 +172,101 @@ def test_order_is_inferred_by_default():
     assert tuple(layer(x).shape) == (2, 26, 3)
     with pytest.raises(ValueError, match="order=1 needs 4 channels"):
         BothStrandConv1D(3, 5, order=1)(x)
+
+
+# -- OneHot: codes to one-hot inside the model ------------------------------------------------
+def _codes_with_unknowns(rng: np.random.Generator, n: int = 5, length: int = 37) -> np.ndarray:
+    codes = _codes(rng, n, length)
+    codes[0, :3] = 4  # an N run at the start
+    codes[1, -1] = 4  # N at the end
+    codes[2, 5] = 255  # any code >= 4 is unknown, as in encode.onehot
+    return codes
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_onehot_layer_equals_encode_onehot(order):
+    from genomarray.keras.layers import OneHot
+
+    codes = _codes_with_unknowns(np.random.default_rng(30 + order))
+    got = _np(OneHot(order=order)(codes))
+    expected = onehot(codes, order)
+    assert got.dtype == np.float32 and got.shape == expected.shape
+    np.testing.assert_array_equal(got, expected)
+    assert (got[0, :3] == 0).all()  # k-mers touching the N run are all zero
+    # another compute dtype and the protein alphabet
+    np.testing.assert_array_equal(_np(OneHot(order, dtype="float16")(codes)), expected)
+    prot = np.random.default_rng(order).integers(0, 21, size=(3, 12)).astype(np.uint8)
+    np.testing.assert_array_equal(
+        _np(OneHot(order, alphabet="protein")(prot)), onehot(prot, order, "protein")
+    )
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_onehot_then_conv_equals_conv_on_onehot(order, tmp_path):
+    """A model OneHot(order) -> Conv1D gives exactly the outputs of the same Conv1D fed
+    encode.onehot of the same codes, and survives save/load."""
+    from genomarray.keras.layers import OneHot
+
+    keras.utils.set_random_seed(order)
+    length = 40
+    codes = _codes_with_unknowns(np.random.default_rng(order), length=length)
+    conv = keras.layers.Conv1D(6, 5, bias_initializer="glorot_uniform")
+    inp = keras.Input((length,), dtype="uint8")
+    inner = OneHot(order=order)(inp)
+    assert tuple(inner.shape) == (None, length - order + 1, 4**order)
+    from_codes = keras.Model(inp, conv(inner))
+    hot = keras.Input((length - order + 1, 4**order))
+    from_onehot = keras.Model(hot, conv(hot))
+    expected = from_onehot.predict(onehot(codes, order), verbose=0)
+    got = from_codes.predict(codes, verbose=0)
+    np.testing.assert_array_equal(got, expected)
+    assert np.abs(expected).max() > 0
+    path = tmp_path / "onehot.keras"
+    from_codes.save(path)
+    loaded = keras.models.load_model(path)
+    layer = next(lay for lay in loaded.layers if isinstance(lay, OneHot))
+    assert layer.order == order and layer.get_config()["alphabet"] == "dna"
+    np.testing.assert_array_equal(loaded.predict(codes, verbose=0), expected)
+
+
+def test_onehot_layer_bad_arguments():
+    from genomarray.keras.layers import OneHot
+
+    with pytest.raises(ValueError, match="order"):
+        OneHot(order=0)
+    with pytest.raises(ValueError, match="order"):
+        OneHot(order=None)
+    with pytest.raises(ValueError, match="alphabet"):
+        OneHot(order=1, alphabet="rna")
+    with pytest.raises(ValueError, match="shorter than order"):
+        OneHot(order=3)(keras.Input((2,), dtype="uint8"))
+    with pytest.raises(ValueError, match="batch, length"):
+        OneHot(order=1)(keras.Input((5, 4)))
+
+
+def test_onehot_model_on_genomic_sequence_codes():
+    """GenomicSequence batches of uint8 codes (dtype=None) through OneHot give exactly the
+    predictions of the same convolution on GenomicSequence's own one-hot batches."""
+    import genomarray as ga
+    from genomarray.keras import GenomicSequence
+    from genomarray.keras.layers import OneHot
+
+    dna = ga.read_fasta(ga.example_path("genome.fa"), cache=False)
+    codes = dna.janggu.view(ga.tile(ga.example_path("roi.bed"), binsize=100)).isel(
+        region=slice(0, 40)
+    )
+    keras.utils.set_random_seed(4)
+    order = 2
+    conv = keras.layers.Conv1D(4, 5, activation="relu", bias_initializer="glorot_uniform")
+    pool = keras.layers.GlobalMaxPooling1D()
+    inp = keras.Input((100,), dtype="uint8", name="dna")
+    from_codes = keras.Model({"dna": inp}, pool(conv(OneHot(order)(inp))))
+    hot = keras.Input((100 - order + 1, 4**order), name="dna")
+    from_onehot = keras.Model({"dna": hot}, pool(conv(hot)))
+    raw = GenomicSequence({"dna": codes}, dtype=None, batch_size=16)
+    assert raw[0]["dna"].dtype == np.uint8 and raw[0]["dna"].shape == (16, 100)
+    expected = from_onehot.predict(
+        GenomicSequence({"dna": codes}, onehot_order=order, batch_size=16), verbose=0
+    )
+    np.testing.assert_array_equal(from_codes.predict(raw, verbose=0), expected)
+    assert expected.shape == (40, 4) and expected.max() > 0

@@ -46,6 +46,7 @@ def data():
     return ga.split_train_test([x, y], ["chr3"])
 
 
+@pytest.mark.backends
 def test_shapes(data):
     (x, y), _ = data
     assert example_shape(x, onehot_order=1) == (400, 4)
@@ -58,6 +59,7 @@ def test_shapes(data):
         create_model(cnn, {"dna": x}, None, onehot_order=1)
 
 
+@pytest.mark.backends
 def test_train_predict_save(data, isolated_output):
     (xtr, ytr), (xte, yte) = data
     keras.utils.set_random_seed(1)

@@ -21,6 +21,7 @@ STAGES = {
     "genomarray.errors": 0,
     "genomarray.paths": 0,
     "genomarray.atomic": 0,
+    "genomarray.threads": 0,
     "genomarray.encode": 0,
     "genomarray.model": 0,
     "genomarray.data": 0,

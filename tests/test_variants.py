@@ -93,6 +93,7 @@ def case(genome, peaks, tmp_path_factory):
     return vcf, ann, rows, motifs
 
 
+@pytest.mark.backends
 @pytest.mark.parametrize("order", [1, 2])
 def test_known_effects(genome, case, order):
     vcf, ann, rows, motifs = case
@@ -128,6 +129,7 @@ def test_known_effects(genome, case, order):
     np.testing.assert_array_equal(ve["vcf_pos"].values, ve["start"].values + 1)
 
 
+@pytest.mark.backends
 def test_minus_strand_scores_reverse_complement(genome, case):
     vcf, ann, rows, motifs = case
     m = motif_model(1)
@@ -185,3 +187,42 @@ def test_zarr_round_trip(genome, case, tmp_path):
 def test_bad_inputs(genome):
     with pytest.raises(ValueError, match="binsize"):
         variant_effects(motif_model(1), genome, ga.example_path("variants.vcf"), binsize=0)
+
+
+@pytest.mark.backends
+def test_binsize_must_fit_the_model(genome):
+    """A binsize (or order) the model was not built for is a clear error naming both
+    lengths, before anything is predicted, also after a good call (issue 13 item 10)."""
+    from genomarray.errors import InputError
+
+    vcf = ga.example_path("variants.vcf")
+    m = motif_model(1)
+    with pytest.warns(UserWarning, match="not SNVs"):
+        good = variant_effects(m, genome, vcf, binsize=BINSIZE)
+    assert good.sizes[VARIANT] > 0
+    for binsize in (51, BINSIZE + 1, BINSIZE):  # after a good call too
+        if binsize == BINSIZE:
+            with pytest.raises(InputError, match="order=2 gives one-hot windows of 16 channels"):
+                variant_effects(m, genome, vcf, binsize=binsize, order=2)
+            continue
+        with pytest.raises(InputError) as err:
+            variant_effects(m, genome, vcf, binsize=binsize)
+        text = str(err.value)
+        assert f"binsize={binsize} gives windows of length {binsize}" in text
+        assert f"input has length {BINSIZE}" in text and f"use binsize={BINSIZE}" in text
+    # order 2: the model takes 100 positions, binsize 101 fits, 100 does not
+    m2 = motif_model(2)
+    with pytest.raises(InputError, match=f"length {BINSIZE - 2} at order=2.*length {BINSIZE - 1}"):
+        variant_effects(m2, genome, vcf, binsize=BINSIZE - 1, order=2)
+    # a model of any length takes any binsize
+    inp = keras.Input((None, 4))
+    free = keras.Model(inp, keras.layers.GlobalMaxPooling1D()(keras.layers.Conv1D(2, 7)(inp)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for binsize in (41, 101):
+            ve = variant_effects(free, genome, vcf, binsize=binsize)
+            assert ve.attrs["binsize"] == binsize and np.isfinite(ve["diff"].values).all()
+    with pytest.raises(InputError, match="takes 2 inputs"):
+        a, b = keras.Input((BINSIZE, 4)), keras.Input((BINSIZE, 4))
+        two = keras.Model([a, b], keras.layers.Add()([a, b]))
+        variant_effects(two, genome, vcf, binsize=BINSIZE)

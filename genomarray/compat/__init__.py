@@ -1,33 +1,116 @@
-"""Janggu-compatible constructors: ``Cover`` and ``Bioseq`` that return DataArrays.
+"""Janggu's ``janggu.data`` namespace on genomarray: change the import line, keep the script.
 
-A Janggu script runs after changing its import line::
+::
 
-    # from janggu.data import Bioseq, Cover, split_train_test
-    from genomarray.compat import Bioseq, Cover, split_train_test
+    # from janggu.data import Bioseq, Cover, ReduceDim, view
+    from genomarray.compat import Bioseq, Cover, ReduceDim, view
 
-``Cover.create_from_bam``, ``create_from_bigwig``, ``create_from_bed``,
-``create_from_array``, ``Bioseq.create_from_refgenome`` and ``create_from_seq`` take
-Janggu's parameter names and defaults and return :class:`xarray.DataArray` views, named
-``name``, whose values have Janggu's shapes:
+Every public name of ``janggu.data`` (Janggu 0.10.2) is here, with Janggu's parameters:
+the datasets ``Cover``, ``Bioseq``, ``Array`` (and the abstract ``Dataset``), the wrappers
+``ReduceDim``, ``SqueezeDim``, ``Transpose``, ``NanToNumConverter``,
+``RandomOrientation``, ``RandomSignalScale``, ``RandomShift``, the normalizers
+``LogTransform``, ``ZScore``, ``ZScoreLog``, ``PercentileTrimming``,
+``RegionLengthNormalization``, ``normalize_garray_tpm``, ``GenomicArray``,
+``create_genomic_array``, ``GenomicIndexer``, ``check_gindexer_compatibility``,
+``VariantStreamer``, ``view``, ``subset``, ``split_train_test``, ``split_train_test_``,
+``plotGenomeTrack`` with ``Track``, ``LineTrack``, ``HeatTrack``, ``SeqTrack``, and
+``JangguSequence`` (a keras ``PyDataset``, loaded with keras on first use).
 
-- ``Cover``: ``(region, pos, strand, condition)``, i.e. ``(N, L, strands, conditions)``,
-  with ``L = ceil((binsize + 2 * flank) / resolution)`` (1 for ``resolution=None``);
-- ``Bioseq``: ``(region, pos, strand, base)``, i.e. ``(N, L - order + 1, 1, 4**order)``
-  (``20**order`` for protein), the singleton ``strand`` axis labelled ``"."``.
+The model side (Janggu's ``janggu`` namespace: ``Janggu``, ``inputlayer``,
+``outputdense``, ``Scorer``, the layers, ...) is :mod:`genomarray.compat.keras`;
+``janggu.layers``, ``janggu.utils`` and ``janggu.data.data`` are
+:mod:`genomarray.compat.layers`, :mod:`genomarray.compat.utils` and
+:mod:`genomarray.compat.data`. ``resource_filename`` finds Janggu's example files.
 
-``len(x)``, ``x.shape``, ``x[0:4]``, ``np.asarray(x)`` behave as on a numpy array, and the
-labels (``x.chrom``, ``x.start``, ``x.condition``, ``x.base``) name regions and channels.
-The constructors are thin: each is the native pipeline
-``read_*(...) -> view(tile(roi, ...)) -> collapse(...) -> normalize(...)`` plus a reshape.
-``random_state=`` permutes the regions as Janggu's does (the same order for the same seed).
-
-Janggu's ``view``, ``subset`` and ``split_train_test`` are here too. Every deliberate
-difference from Janggu is listed in ``docs/migration.md``.
+Datasets are :class:`xarray.DataArray` objects (subclasses) with Janggu's indexing:
+``x[i]`` is a numpy batch ``(1, ...)``, ``x.shape``, ``len(x)``, ``x.conditions``,
+``x.gindexer`` as in Janggu; anything derived from them is a plain DataArray for
+genomarray's own functions. ``Cover`` values are ``(region, pos, strand, condition)``
+with ``pos = ceil((binsize + 2 * flank) / resolution)`` (1 for ``resolution=None``);
+``Bioseq`` one-hot ``(region, pos - order + 1, 1, 4**order)`` int8. Each constructor is
+the native pipeline ``read_*(...) -> view(tile(roi, ...)) -> collapse(...) ->
+normalize(...)``. Every deliberate difference from Janggu is listed in
+``docs/migration.md``.
 """
 
+from typing import Any
+
+from genomarray.compat.base import Array, Dataset
 from genomarray.compat.bioseq import Bioseq
 from genomarray.compat.common import STORAGE_NAMES
 from genomarray.compat.cover import COLLAPSERS, Cover
-from genomarray.compat.functions import split_train_test, subset, view
+from genomarray.compat.functions import split_train_test, split_train_test_, subset, view
+from genomarray.compat.gindexer import GenomicIndexer, Interval, check_gindexer_compatibility
+from genomarray.compat.normalizers import (
+    GenomicArray,
+    LogTransform,
+    PercentileTrimming,
+    RegionLengthNormalization,
+    ZScore,
+    ZScoreLog,
+    create_genomic_array,
+    normalize_garray_tpm,
+)
+from genomarray.compat.plot import HeatTrack, LineTrack, SeqTrack, Track, plotGenomeTrack
+from genomarray.compat.resources import resource_filename
+from genomarray.compat.variants import VariantStreamer
+from genomarray.compat.wrappers import (
+    NanToNumConverter,
+    RandomOrientation,
+    RandomShift,
+    RandomSignalScale,
+    ReduceDim,
+    SqueezeDim,
+    Transpose,
+)
 
-__all__ = ["COLLAPSERS", "STORAGE_NAMES", "Bioseq", "Cover", "split_train_test", "subset", "view"]
+__all__ = [
+    "COLLAPSERS",
+    "STORAGE_NAMES",
+    "Array",
+    "Bioseq",
+    "Cover",
+    "Dataset",
+    "GenomicArray",
+    "GenomicIndexer",
+    "HeatTrack",
+    "Interval",
+    "JangguSequence",
+    "LineTrack",
+    "LogTransform",
+    "NanToNumConverter",
+    "PercentileTrimming",
+    "RandomOrientation",
+    "RandomShift",
+    "RandomSignalScale",
+    "ReduceDim",
+    "RegionLengthNormalization",
+    "SeqTrack",
+    "SqueezeDim",
+    "Track",
+    "Transpose",
+    "VariantStreamer",
+    "ZScore",
+    "ZScoreLog",
+    "check_gindexer_compatibility",
+    "create_genomic_array",
+    "normalize_garray_tpm",
+    "plotGenomeTrack",
+    "resource_filename",
+    "split_train_test",
+    "split_train_test_",
+    "subset",
+    "view",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "JangguSequence":  # a keras PyDataset: keras loads only when it is used
+        from genomarray.compat.keras.sequence import JangguSequence
+
+        return JangguSequence
+    raise AttributeError(f"module 'genomarray.compat' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

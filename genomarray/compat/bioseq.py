@@ -12,6 +12,7 @@ import pandas as pd
 import xarray as xr
 
 from genomarray import model
+from genomarray.compat.base import Dataset, adopt
 from genomarray.compat.common import (
     add_strand,
     check_name,
@@ -23,6 +24,12 @@ from genomarray.compat.common import (
 )
 from genomarray.errors import InputError
 
+ONEHOT_DTYPE = "int8"
+"""dtype of Bioseq's one-hot, as Janggu documents (``dtype=int8``)."""
+
+NOLETTER = -100000000
+"""Janggu's code of an unknown letter in :meth:`Bioseq.iseq4idx`."""
+
 
 def _onehot(codes: xr.DataArray, order: int, materialize: bool) -> xr.DataArray:
     """One-hot (with Janggu's strand axis) of a codes view; shuffling coordinates kept."""
@@ -31,18 +38,22 @@ def _onehot(codes: xr.DataArray, order: int, materialize: bool) -> xr.DataArray:
     if materialize:  # the codes (1 byte/base) in memory, one-hot computed per access
         values = np.asarray(codes.values)
         codes = codes.copy(data=da.from_array(values, chunks=-1))
-    x = onehot(codes, order=order)
+    x = onehot(codes, order=order, dtype=ONEHOT_DTYPE)
     if model.REGION_INDEX in codes.coords:
         x = x.assign_coords({model.REGION_INDEX: codes[model.REGION_INDEX].variable})
     return add_strand(x)
 
 
 # -- Bioseq -----------------------------------------------------------------------------
-class Bioseq:
-    """Janggu's ``Bioseq`` constructors, returning ``(region, pos, strand, base)`` one-hot.
+class Bioseq(Dataset):
+    """Janggu's ``Bioseq``: one-hot sequences ``(region, pos, strand, base)``, int8.
 
-    Not instantiable: call a ``create_from_*`` method. Values have Janggu's shape
-    ``(N, L - order + 1, 1, 4**order)``; ``base`` labels the k-mers (``AA``, ``AC``, ...).
+    A :class:`~genomarray.compat.base.Dataset` (an :class:`xarray.DataArray` with Janggu's
+    indexing) of shape ``(N, L - order + 1, 1, 4**order)``; ``base`` labels the k-mers
+    (``AA``, ``AC``, ...), which are also its ``conditions``. Build it with
+    ``create_from_refgenome`` / ``create_from_seq``, or from a genome and a
+    ``GenomicIndexer``: ``Bioseq(name, garray=genome, gindexer=gi, order=1)`` with
+    ``genome`` from :func:`genomarray.read_fasta`.
 
     Examples
     --------
@@ -50,18 +61,42 @@ class Bioseq:
     >>> x = Bioseq.create_from_refgenome("dna", refgenome=ga.example_path("genome.fa"),
     ...                                  roi=ga.example_path("roi.bed"), binsize=200,
     ...                                  order=2)
-    >>> x.shape, list(x.base.values[:3])
-    ((230, 199, 1, 16), ['AA', 'AC', 'AG'])
+    >>> x.shape, x.conditions[:3], x[0].dtype
+    ((230, 199, 1, 16), ['AA', 'AC', 'AG'], dtype('int8'))
     """
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> Bioseq:
-        raise TypeError(
-            "genomarray.compat.Bioseq is not instantiated: call "
-            "Bioseq.create_from_refgenome/_seq, which return DataArrays"
+    __slots__ = ()
+
+    def __init__(
+        self, name: str, garray: Any, gindexer: Any, alphabet: Any = None, order: int = 1
+    ) -> None:
+        from genomarray.views.windows import view as view_of
+
+        check_name(name)
+        if not isinstance(garray, xr.DataArray) or garray.dims != (model.CHROM, model.POS):
+            raise InputError(
+                "Bioseq(name, garray, gindexer) takes a sequence genome (chrom, pos) as "
+                "garray (genomarray.read_fasta)",
+                source="Bioseq",
+            )
+        codes = view_of(garray, gindexer.tiles())
+        x = _onehot(codes, order, materialize=False).rename(name)
+        xr.DataArray.__init__(
+            self, x.variable, x._coords, name=name, indexes=x._indexes, fastpath=True
         )
 
-    @staticmethod
+    def iseq4idx(self, idxs: Any) -> np.ndarray:
+        """Integer-coded k-mers of the regions ``idxs``, ``(len(idxs), L - order + 1)``:
+        A 0, C 1, G 2, T 3 (base 4, first letter most significant), ``-100000000`` where
+        a k-mer holds an unknown letter (Janggu's ``iseq4idx``)."""
+        onehot = self.batch(idxs)[:, :, 0, :]
+        codes = onehot.argmax(axis=-1).astype(np.int64)
+        codes[onehot.max(axis=-1) == 0] = NOLETTER
+        return codes
+
+    @classmethod
     def create_from_refgenome(
+        cls,
         name: str,
         refgenome: Any,
         roi: Any = None,
@@ -155,11 +190,12 @@ class Bioseq:
             channel_first_dims=(model.REGION, model.BASE, model.POS, model.STRAND),
         )
         if isinstance(refgenome, xr.DataArray):
-            return x
-        return record_call(x, "Bioseq.create_from_refgenome", args)
+            return adopt(cls, x)
+        return adopt(cls, record_call(x, "Bioseq.create_from_refgenome", args))
 
-    @staticmethod
+    @classmethod
     def create_from_seq(
+        cls,
         name: str,
         fastafile: str | Sequence[str],
         storage: str = "ndarray",
@@ -230,9 +266,10 @@ class Bioseq:
                 source="create_from_seq",
             )
         x = _onehot(codes, order, materialize=True)
-        return finish(
+        x = finish(
             x,
             name,
             channel_last=channel_last,
             channel_first_dims=(model.REGION, model.BASE, model.POS, model.STRAND),
         )
+        return adopt(cls, x)

@@ -65,7 +65,7 @@ def warn_ignored(datatags: Any, overwrite: bool) -> None:
 
 def record_call(x: xr.DataArray, fn: str, args: dict[str, Any]) -> xr.DataArray:
     """Record the call in ``attrs`` (JSON) when its arguments allow, for :func:`view`."""
-    kwargs = {k: v for k, v in args.items() if k not in ("name", "roi")}
+    kwargs = {k: v for k, v in args.items() if k not in ("cls", "self", "name", "roi")}
     kwargs = {k: os.fspath(v) if isinstance(v, os.PathLike) else v for k, v in kwargs.items()}
     try:
         text = json.dumps({"fn": fn, "kwargs": kwargs})

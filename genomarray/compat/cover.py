@@ -12,6 +12,7 @@ import pandas as pd
 import xarray as xr
 
 from genomarray import model
+from genomarray.compat.base import Dataset, adopt, plain
 from genomarray.compat.common import (
     check_name,
     file_list,
@@ -21,11 +22,13 @@ from genomarray.compat.common import (
     storage_name,
     warn_ignored,
 )
+from genomarray.compat.normalizers import janggu_steps
 from genomarray.errors import InputError
 
 COLLAPSERS = ("sum", "mean", "max")
 """Janggu's named collapsers (a callable ``f(values)`` reducing axis 1 of a
-``(bins, resolution, strands)`` array is accepted too)."""
+``(bins, resolution, strands)`` array is accepted too, and a numpy reduction such as
+``np.sum``, which is then called with ``axis=1``)."""
 
 
 _BED_MODES = {"categorical": "score_category"}
@@ -41,6 +44,8 @@ def _collapser(collapser: Any, default: str) -> Any:
             moved = np.moveaxis(values, axis, -1)
             flat = moved.reshape(-1, moved.shape[-1])[:, :, None]  # (bins, resolution, 1)
             out = np.asarray(collapser(flat))
+            if out.size != flat.shape[0]:  # a numpy reduction such as np.sum: along axis 1
+                out = np.asarray(collapser(flat, axis=1))
             return out.reshape(moved.shape[:-1])
 
         reduce.__name__ = getattr(collapser, "__name__", "collapser")
@@ -131,15 +136,12 @@ def _restrict(track: xr.DataArray, genomesize: Any) -> xr.DataArray:
     return track.isel({model.CHROM: keep})
 
 
-def _normalize(x: xr.DataArray, normalizer: Any) -> xr.DataArray:
+def _normalize(x: xr.DataArray, normalizer: Any, store_whole_genome: bool) -> xr.DataArray:
     if normalizer is None or (isinstance(normalizer, list | tuple) and not normalizer):
         return x
-    try:
-        from genomarray.transforms.normalize import normalize
-    except ImportError as err:  # pragma: no cover - the module ships with genomarray
-        raise ImportError("normalizer= needs genomarray.transforms.normalize") from err
-    spec = list(normalizer) if isinstance(normalizer, list | tuple) else [normalizer]
-    return normalize(x, spec)
+    from genomarray.transforms.normalize import normalize
+
+    return normalize(x, janggu_steps(normalizer, store_whole_genome))
 
 
 def _minoverlap_mask(
@@ -197,7 +199,7 @@ def _cover(
     track = _restrict(read(**options), genomesize)
     order = (model.REGION, model.CONDITION, model.POS, model.STRAND)
     if tiles is None:  # Janggu's Cover without a ROI: the genome-wide track
-        track = _normalize(track, normalizer)
+        track = _normalize(track, normalizer, True)
         return finish(track, name, dtype=dtype, materialize=materialize)
     x = view_of(_densified(track), tiles)
     if resolution != 1:
@@ -205,7 +207,7 @@ def _cover(
     if minoverlap is not None and resolution != 1 and coverage is not None:
         cov = view_of(_densified(_restrict(coverage(**options), genomesize)), tiles)
         x = _minoverlap_mask(x, cov, resolution, minoverlap)
-    x = _normalize(x, normalizer)
+    x = _normalize(x, normalizer, store_whole_genome)
     return finish(
         x,
         name,
@@ -238,12 +240,16 @@ def _bed_sizes(genomesize: Any, bedfiles: list[str], tiles: pd.DataFrame | None)
 
 
 # -- Cover ------------------------------------------------------------------------------
-class Cover:
-    """Janggu's ``Cover`` constructors, returning ``(region, pos, strand, condition)`` views.
+class Cover(Dataset):
+    """Janggu's ``Cover``: a coverage view ``(region, pos, strand, condition)``.
 
-    Not instantiable: call a ``create_from_*`` method. Each returns an
-    :class:`xarray.DataArray` named ``name`` (a genome-wide track when ``roi`` is None and
-    ``store_whole_genome=True``).
+    A :class:`~genomarray.compat.base.Dataset` (an :class:`xarray.DataArray` named
+    ``name``, with Janggu's indexing). Build it with a ``create_from_*`` constructor, or
+    as Janggu did from a genome-wide track and a ``GenomicIndexer``:
+    ``Cover(name, garray=track, gindexer=gi)`` views ``track`` (a genomarray coverage
+    track, e.g. from :func:`genomarray.read_bam`) through ``gi``'s windows. With
+    ``roi=None`` and ``store_whole_genome=True`` the constructors return the genome-wide
+    track itself (a plain DataArray).
 
     Examples
     --------
@@ -251,18 +257,54 @@ class Cover:
     >>> x = Cover.create_from_bam("reads", bamfiles=ga.example_path("sample.bam"),
     ...                           roi=ga.example_path("roi.bed"), binsize=200,
     ...                           resolution=50)
-    >>> x.shape, x.dims
-    ((230, 4, 2, 1), ('region', 'pos', 'strand', 'condition'))
+    >>> x.shape, x.dims, x[0].shape
+    ((230, 4, 2, 1), ('region', 'pos', 'strand', 'condition'), (1, 4, 2, 1))
     """
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> Cover:
-        raise TypeError(
-            "genomarray.compat.Cover is not instantiated: call "
-            "Cover.create_from_bam/_bigwig/_bed/_array, which return DataArrays"
+    __slots__ = ()
+
+    def __init__(self, name: str, garray: Any, gindexer: Any) -> None:
+        from genomarray.views.windows import view as view_of
+
+        check_name(name)
+        if not isinstance(garray, xr.DataArray) or model.CHROM not in garray.dims:
+            raise InputError(
+                "Cover(name, garray, gindexer) takes a genome-wide coverage track "
+                "(chrom, pos, strand, condition) as garray",
+                source="Cover",
+            )
+        x = view_of(_densified(garray), gindexer.tiles()).rename(name)
+        xr.DataArray.__init__(
+            self, x.variable, x._coords, name=name, indexes=x._indexes, fastpath=True
         )
 
-    @staticmethod
+    def export_to_bigwig(self, output_dir: str | Any, genomesize: Any = None) -> None:
+        """Write one bigWig per condition, ``<output_dir>/<name>.<condition>.bigwig``, the
+        strands summed (Janggu's ``export_to_bigwig``; existing files are replaced).
+
+        Parameters
+        ----------
+        output_dir
+            Folder (created).
+        genomesize
+            ``{chrom: length}`` (or a sizes/FASTA file); default: the genome the dataset
+            was cut from, else the furthest window end per chromosome.
+
+        Examples
+        --------
+        >>> import os, tempfile, genomarray as ga
+        >>> x = Cover.create_from_bigwig("cov", ga.example_path("sample.bw"),
+        ...                              roi=ga.example_path("roi.bed"), binsize=200)
+        >>> out = tempfile.mkdtemp()
+        >>> x.export_to_bigwig(out)
+        >>> os.listdir(out)
+        ['cov.sample.bigwig']
+        """
+        export_to_bigwig(self, output_dir, genomesize)
+
+    @classmethod
     def create_from_bam(
+        cls,
         name: str,
         bamfiles: str | Sequence[str],
         roi: Any = None,
@@ -389,10 +431,11 @@ class Cover:
             random_state=random_state,
             channel_last=channel_last,
         )
-        return record_call(x, "Cover.create_from_bam", args)
+        return adopt(cls, record_call(x, "Cover.create_from_bam", args))
 
-    @staticmethod
+    @classmethod
     def create_from_bigwig(
+        cls,
         name: str,
         bigwigfiles: str | Sequence[str],
         roi: Any = None,
@@ -472,10 +515,11 @@ class Cover:
             random_state=random_state,
             channel_last=channel_last,
         )
-        return record_call(x, "Cover.create_from_bigwig", args)
+        return adopt(cls, record_call(x, "Cover.create_from_bigwig", args))
 
-    @staticmethod
+    @classmethod
     def create_from_bed(
+        cls,
         name: str,
         bedfiles: str | Sequence[str],
         roi: Any = None,
@@ -538,6 +582,10 @@ class Cover:
         files = file_list(bedfiles)
         how = _collapser(collapser, "max")
         native_mode = _BED_MODES.get(mode, mode)
+        if native_mode == "bedgraph":  # Janggu: on overlaps the last record wins
+            from genomarray.compat.bedgraph import last_record_wins
+
+            files = [last_record_wins(f) for f in files]
         if minoverlap is not None and not 0 < float(minoverlap) <= 1:
             raise InputError(
                 f"minoverlap must be a fraction in (0, 1], got {minoverlap!r}",
@@ -586,10 +634,11 @@ class Cover:
             minoverlap=None if minoverlap is None else float(minoverlap),
             coverage=reader("binary"),
         )
-        return record_call(x, "Cover.create_from_bed", args)
+        return adopt(cls, record_call(x, "Cover.create_from_bed", args))
 
-    @staticmethod
+    @classmethod
     def create_from_array(
+        cls,
         name: str,
         array: Any,
         gindexer: Any = None,
@@ -641,6 +690,7 @@ class Cover:
         >>> p.shape, list(p.condition.values), p.attrs["resolution"]
         ((230, 4, 1, 2), ['Cond_0', 'Cond_1'], 50)
         """
+        from genomarray.compat.gindexer import GenomicIndexer
         from genomarray.views.predictions import from_array
 
         check_name(name)
@@ -652,7 +702,14 @@ class Cover:
                 "create_from_array needs the regions: pass gindexer= (a view) or roi=",
                 source="create_from_array",
             )
-        if not isinstance(like, xr.DataArray):
+        known_sizes = like.attrs.get(model.CHROM_SIZES) if isinstance(like, xr.DataArray) else None
+        if isinstance(like, xr.DataArray) and model.POS not in like.dims:
+            like = Dataset.adopt(like).gindexer  # a reduced dataset: its windows
+        if isinstance(like, GenomicIndexer):
+            like = like_from_regions(like.tiles())
+        elif isinstance(like, xr.DataArray):
+            like = plain(like)
+        else:
             like = like_from_regions(like)
         values = array if isinstance(array, da.Array) else np.asarray(array)
         if not channel_last and values.ndim == 4:
@@ -675,5 +732,45 @@ class Cover:
             from genomarray.io.chromsizes import chrom_sizes
 
             x.attrs[model.CHROM_SIZES] = chrom_sizes(genomesize)
+        elif known_sizes is not None:
+            x.attrs[model.CHROM_SIZES] = known_sizes
         order = (model.REGION, model.CONDITION, model.POS, model.STRAND)
-        return finish(x, name, channel_last=channel_last, channel_first_dims=order)
+        x = finish(x, name, channel_last=channel_last, channel_first_dims=order)
+        return cls.adopt(x)
+
+
+def window_sizes(x: xr.DataArray) -> dict[str, int]:
+    """The furthest window end (flank included) per chromosome, in order of appearance."""
+    flank = int(x.attrs.get(model.FLANK, 0) or 0)
+    ends = pd.DataFrame(
+        {"chrom": x[model.REGION_CHROM].values.astype(str), "end": x[model.REGION_END].values}
+    )
+    sizes = ends.groupby("chrom", sort=False)["end"].max() + flank
+    return {str(k): int(v) for k, v in sizes.items()}
+
+
+def export_to_bigwig(x: xr.DataArray, output_dir: Any, genomesize: Any = None) -> None:
+    """Janggu's ``Cover.export_to_bigwig``: ``<output_dir>/<name>.<condition>.bigwig``."""
+    import os
+    from pathlib import Path
+
+    from genomarray.export.tracks import to_bigwig
+
+    native = plain(x)
+    if model.REGION not in native.dims or model.CONDITION not in native.dims:
+        raise InputError(
+            f"export_to_bigwig writes a coverage view (region, pos, strand, condition); "
+            f"{x.name!r} has the dims {tuple(native.dims)}",
+            source="export_to_bigwig",
+        )
+    os.makedirs(output_dir, exist_ok=True)
+    if genomesize is not None:
+        from genomarray.io.chromsizes import chrom_sizes
+
+        sizes = dict(chrom_sizes(genomesize))
+    else:
+        sizes = dict(native.attrs.get(model.CHROM_SIZES) or {}) or window_sizes(native)
+    for cond in native[model.CONDITION].values:
+        target = Path(output_dir) / f"{native.name}.{cond}.bigwig"
+        one = native.sel({model.CONDITION: [cond]})
+        to_bigwig(one, target, strands="sum", overwrite=True, chrom_sizes=sizes)

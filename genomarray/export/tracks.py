@@ -509,7 +509,7 @@ def to_bed(
             names = conds
         else:
             arr3 = _dense(values.transpose(model.REGION, model.CONDITION, model.STRAND).data)
-            columns = arr3.reshape(arr3.shape[0], -1)
+            columns = arr3.reshape(arr3.shape[0], arr3.shape[1] * arr3.shape[2])  # 0 rows too
             names = [f"{c}.{_STRAND_NAMES.get(s, s)}" for c in conds for s in strand_labels]
     target = Path(path)
     if target.exists() and not overwrite:

@@ -3,7 +3,9 @@ evaluation, attribution and variant effects.
 
 Importing this package does not import keras or tensorflow: each name is loaded from its
 module on first access (``genomarray.keras.GenomicSequence`` loads
-:mod:`genomarray.keras.dataset`, and so on).
+:mod:`genomarray.keras.dataset`, and so on). Where the keras backend is torch and torch is
+not loaded yet, it sets ``OMP_WAIT_POLICY=PASSIVE`` unless already set, so that torch's idle
+CPU threads sleep instead of spinning on shared cores (:mod:`genomarray.threads`).
 
 Examples
 --------
@@ -17,6 +19,11 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from genomarray.threads import configured_keras_backend, prefer_passive_openmp
+
+if configured_keras_backend() == "torch":
+    prefer_passive_openmp()
+
 _EXPORTS = {
     "GenomicSequence": "dataset",
     "Reverse": "layers",
@@ -24,6 +31,7 @@ _EXPORTS = {
     "BothStrands": "layers",
     "BothStrandConv1D": "layers",
     "LocalAveragePooling": "layers",
+    "OneHot": "layers",
     "create_model": "models",
     "fit": "models",
     "predict_layer": "models",

@@ -8,9 +8,10 @@ returned as a DataArray with the dims and coordinates of the input view, so the 
 keep their genome coordinates and :func:`genomarray.export.plot.plot_tracks` can draw them as
 letters.
 
-Gradients are taken with the TensorFlow backend (``tf.GradientTape``); other keras
-backends (JAX, PyTorch) are not yet supported for gradients and raise
-``NotImplementedError``.
+Gradients are taken with the keras backend in use: ``tf.GradientTape`` (tensorflow),
+``torch.autograd.grad`` (torch; on keras' device) or ``jax.grad`` of the model's
+``stateless_call`` (jax; compiled once per batch shape). The same model and inputs give the
+same attributions on every backend, up to float32 rounding.
 """
 
 from __future__ import annotations
@@ -124,15 +125,28 @@ def _target_fn(output: int | str | None, condition: int | None) -> Callable[[Any
 def _gradient_fn(
     model: Any, target: Callable[[Any], Any], names: list[Any] | None
 ) -> Callable[[list[np.ndarray]], tuple[list[np.ndarray], np.ndarray]]:
-    """Return ``grad(inputs) -> (gradients per input, target values)`` for the backend."""
+    """Return ``grad(inputs) -> (gradients per input, target values)`` for the backend:
+    ``tf.GradientTape`` (tensorflow), ``torch.autograd.grad`` (torch) or ``jax.grad`` of
+    the model's ``stateless_call`` (jax, compiled once per batch shape)."""
     import keras
 
     backend = keras.backend.backend()
-    if backend != "tensorflow":
+    makers = {"tensorflow": _tf_gradient, "torch": _torch_gradient, "jax": _jax_gradient}
+    if backend not in makers:
         raise NotImplementedError(
-            f"integrated_gradients supports the tensorflow backend only "
-            f"(KERAS_BACKEND={backend!r} is not yet supported)"
+            f"integrated_gradients supports the keras backends {sorted(makers)}; "
+            f"KERAS_BACKEND={backend!r} has no gradient here"
         )
+    return makers[backend](model, target, names)
+
+
+def _pack(names: list[Any] | None, tensors: list[Any]) -> Any:
+    return dict(zip(names, tensors, strict=True)) if names is not None else tensors[0]
+
+
+def _tf_gradient(
+    model: Any, target: Callable[[Any], Any], names: list[Any] | None
+) -> Callable[[list[np.ndarray]], tuple[list[np.ndarray], np.ndarray]]:
     import tensorflow as tf
 
     def grad(arrays: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
@@ -140,8 +154,7 @@ def _gradient_fn(
         with tf.GradientTape() as tape:
             for t in tensors:
                 tape.watch(t)
-            inputs = dict(zip(names, tensors, strict=True)) if names is not None else tensors[0]
-            value = target(model(inputs, training=False))
+            value = target(model(_pack(names, tensors), training=False))
             total = tf.reduce_sum(value)
         grads = tape.gradient(total, tensors)
         out = [
@@ -149,6 +162,51 @@ def _gradient_fn(
             for a, g in zip(arrays, grads, strict=True)
         ]
         return out, np.asarray(value)
+
+    return grad
+
+
+def _torch_gradient(
+    model: Any, target: Callable[[Any], Any], names: list[Any] | None
+) -> Callable[[list[np.ndarray]], tuple[list[np.ndarray], np.ndarray]]:
+    import keras
+    import torch
+
+    def grad(arrays: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
+        # on keras' device (the GPU when torch has one), as leaves that record gradients
+        tensors = [keras.ops.convert_to_tensor(a).detach().requires_grad_(True) for a in arrays]
+        with torch.enable_grad():
+            value = target(model(_pack(names, tensors), training=False))
+            grads = torch.autograd.grad(value.sum(), tensors, allow_unused=True)
+        out = [
+            np.zeros(a.shape, np.float32) if g is None else g.detach().cpu().numpy()
+            for a, g in zip(arrays, grads, strict=True)
+        ]
+        return out, value.detach().cpu().numpy()
+
+    return grad
+
+
+def _jax_gradient(
+    model: Any, target: Callable[[Any], Any], names: list[Any] | None
+) -> Callable[[list[np.ndarray]], tuple[list[np.ndarray], np.ndarray]]:
+    import jax
+    import jax.numpy as jnp
+
+    trainable = [v.value for v in model.trainable_variables]
+    fixed = [v.value for v in model.non_trainable_variables]
+
+    def total(tensors: list[Any]) -> tuple[Any, Any]:
+        # the weights enter as constants: differentiate with respect to the inputs only
+        out, _ = model.stateless_call(trainable, fixed, _pack(names, tensors), training=False)
+        value = target(out)
+        return jnp.sum(value), value
+
+    compiled = jax.jit(jax.grad(total, has_aux=True))
+
+    def grad(arrays: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
+        grads, value = compiled([jnp.asarray(a) for a in arrays])
+        return [np.asarray(g, dtype=np.float32) for g in grads], np.asarray(value)
 
     return grad
 
@@ -218,7 +276,7 @@ def integrated_gradients(
     Raises
     ------
     NotImplementedError
-        The keras backend is not tensorflow.
+        The keras backend is none of tensorflow, torch and jax.
     InputError
         Bad baseline, output or condition.
 

@@ -44,6 +44,15 @@ BINARY_SCORERS = ("auroc", "auprc")
 Scorer = Callable[[np.ndarray, np.ndarray], float]
 
 
+def _numpy(values: Any, dtype: Any = None) -> np.ndarray:
+    """``values`` as numpy, also a framework tensor (a torch tensor that records gradients
+    or lives on a GPU, a jax or tensorflow array), so that ``score(y, model(x))`` works on
+    every keras backend."""
+    if hasattr(values, "detach") and hasattr(values, "cpu"):  # torch, without importing it
+        values = values.detach().cpu().numpy()
+    return np.asarray(values, dtype=dtype)
+
+
 # -- curves -----------------------------------------------------------------------------
 def _binary(y_true: np.ndarray, name: str) -> np.ndarray | None:
     """Labels as bool, or None (with a warning) when only one class is present."""
@@ -72,8 +81,8 @@ def _counts(pos: np.ndarray, y_score: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 def _clean(y_true: Any, y_score: Any) -> tuple[np.ndarray, np.ndarray]:
-    t = np.asarray(y_true, dtype=np.float64).ravel()
-    p = np.asarray(y_score, dtype=np.float64).ravel()
+    t = _numpy(y_true, np.float64).ravel()
+    p = _numpy(y_score, np.float64).ravel()
     if t.shape != p.shape:
         raise InputError(f"labels have {t.size} values but predictions {p.size}", source="evaluate")
     keep = np.isfinite(t) & np.isfinite(p)
@@ -248,7 +257,7 @@ def _table(arr: Any) -> tuple[np.ndarray, list[str] | None]:
             values = np.asarray(arr.transpose(*other, model.CONDITION).values)
             return values.reshape(-1, values.shape[-1]), labels
         arr = arr.values
-    values = np.asarray(arr)
+    values = _numpy(arr)
     if values.ndim == 0:
         raise InputError("expected an array of predictions, got a scalar", source="score")
     if values.ndim == 1:

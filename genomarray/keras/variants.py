@@ -185,6 +185,54 @@ def _check_args(binsize: Any, order: Any, batch_size: Any, eps: Any) -> None:
         raise InputError(f"eps must be >= 0, got {eps!r}", source=_SOURCE)
 
 
+def _model_input_shape(model: Any) -> tuple[Any, ...] | None:
+    """The input shape of a one-input keras model, or None where it cannot be known
+    (a subclassed model not yet built, or any other callable)."""
+    try:
+        inputs = model.inputs
+    except (AttributeError, ValueError):
+        return None
+    if not inputs:
+        return None
+    if len(inputs) != 1:
+        raise InputError(
+            f"variant_effects feeds one one-hot input, but the model takes {len(inputs)} "
+            f"inputs {[tuple(t.shape) for t in inputs]}",
+            source=_SOURCE,
+        )
+    return tuple(inputs[0].shape)
+
+
+def _check_model(model: Any, binsize: int, order: int) -> None:
+    """Raise before predicting when the windows do not fit the model's input."""
+    shape = _model_input_shape(model)
+    if shape is None:
+        return
+    positions, channels = binsize - order + 1, 4**order
+    if len(shape) != 3:
+        raise InputError(
+            f"the model takes inputs of shape {shape}, but variant_effects feeds one-hot "
+            f"windows of shape (n, {positions}, {channels}) (binsize={binsize}, order={order})",
+            source=_SOURCE,
+        )
+    length, width = shape[1], shape[2]
+    if width is not None and width != channels:
+        fits = round(float(np.log(width) / np.log(4))) if width > 0 else 0
+        hint = f"; order={fits} gives {width}" if fits >= 1 and 4**fits == width else ""
+        raise InputError(
+            f"order={order} gives one-hot windows of {channels} channels, but the model's "
+            f"input has {width} (input shape {shape}){hint}",
+            source=_SOURCE,
+        )
+    if length is not None and length != positions:
+        raise InputError(
+            f"binsize={binsize} gives windows of length {positions} at order={order}, but the "
+            f"model's input has length {length} (input shape {shape}); use "
+            f"binsize={length + order - 1}",
+            source=_SOURCE,
+        )
+
+
 def variant_effects(
     model: Any,
     genome: xr.DataArray,
@@ -250,7 +298,10 @@ def variant_effects(
     Raises
     ------
     InputError
-        Bad ``binsize``, ``order``, ``batch_size``, ``eps``, ``conditions`` or ``output``.
+        Bad ``binsize``, ``order``, ``batch_size``, ``eps``, ``conditions`` or ``output``;
+        windows that do not fit the model's input (its length must be
+        ``binsize - order + 1`` and its channels ``4**order``, where the model declares
+        them), checked before anything is predicted.
 
     Examples
     --------
@@ -262,6 +313,7 @@ def variant_effects(
     >>> ve["diff"].to_pandas()                                            # doctest: +SKIP
     """
     _check_args(binsize, order, batch_size, eps)
+    _check_model(model, int(binsize), int(order))
     if gm.CHROM not in genome.dims or genome.ndim != 2:
         raise InputError(
             f"genome must be a ({gm.CHROM}, {gm.POS}) sequence array, got dims {genome.dims}",

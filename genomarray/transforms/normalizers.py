@@ -250,6 +250,19 @@ class _Fitted(Normalizer):
     def fitted(self) -> bool:
         return all(self._stats[k] is not None for k in self._keys)
 
+    def fit(self, arr: xr.DataArray, mask: Any = None) -> Normalizer:
+        """Compute the statistics; an array without cells (e.g. a view of 0 regions)
+        cannot give any, which is an error (transforming an empty array is fine)."""
+        check_coverage(arr)
+        if arr.size == 0:
+            raise InputError(
+                f"cannot fit {self.name!r} on an empty array (dims {dict(arr.sizes)}): "
+                "there are no values to compute its statistics from; fit it on data "
+                "(or pass the statistics) and transform the empty array with it",
+                source=_SOURCE,
+            )
+        return super().fit(arr, mask)
+
     @property
     def params(self) -> dict[str, Any]:
         return dict(self._stats)

@@ -73,9 +73,11 @@ def onehot(
         if max(data.chunks[0], default=0) > rows:
             data = data.rechunk({0: rows})
         data = data.rechunk({1: -1})
-        values = data.map_blocks(
-            # dtype= of map_blocks only declares the result: the kernel gets its own
-            partial(encode.onehot, order=order, alphabet=alphabet, dtype=dtype),
+        values = data.map_blocks(  # map_blocks keeps dtype= itself: pass it positionally
+            encode.onehot,
+            order,
+            alphabet,
+            dtype,
             dtype=dtype,
             chunks=(data.chunks[0], (width,), (n_channels,)),
             new_axis=2,

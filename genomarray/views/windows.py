@@ -185,8 +185,9 @@ def _lazy_windows(
                 meta=np.empty((0,) * data.ndim, dtype=data.dtype),
             )
         )
-    if not pieces:
-        return da.empty((0, geo["width"], *trailing), dtype=data.dtype)
+    if not pieces:  # no regions: explicit chunks (dask cannot size "auto" chunks of 0 rows)
+        shape = (0, geo["width"], *trailing)
+        return da.empty(shape, dtype=data.dtype, chunks=tuple(max(n, 1) for n in shape))
     return da.concatenate(pieces, axis=0)
 
 

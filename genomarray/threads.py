@@ -1,0 +1,107 @@
+"""Thread settings for the deep-learning frameworks genomarray feeds (no framework import).
+
+PyTorch's CPU kernels run on an OpenMP thread pool (GNU libgomp in the PyPI wheels). By
+default its idle threads *spin* (busy-wait) between parallel regions. When the cores are
+shared (a laptop running a browser, a CI runner, a cluster node with other jobs, or
+genomarray's own reader threads), the spinning threads take the cores the working thread
+needs, and small ops become many times slower: the demo's CNN trained at 9-23 batches/s
+instead of 265-293 on 2 shared cores (see ``docs``, "Frameworks"). With
+``OMP_WAIT_POLICY=PASSIVE`` idle threads sleep instead; on an idle machine that costs a
+few microseconds per parallel region.
+
+The OpenMP runtime reads the variable once, when torch is first imported, so
+:func:`prefer_passive_openmp` only has an effect before that, and never overrides a policy
+the user set. :mod:`genomarray.keras` calls it on import when the keras backend is torch;
+``genomarray demo`` calls it before importing keras.
+
+Examples
+--------
+>>> import os
+>>> from genomarray.threads import prefer_passive_openmp
+>>> prefer_passive_openmp(environ={"OMP_WAIT_POLICY": "ACTIVE"})   # the user's choice stays
+False
+>>> env = {}
+>>> prefer_passive_openmp(environ=env, loaded=()), env
+(True, {'OMP_WAIT_POLICY': 'PASSIVE'})
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Container, Mapping, MutableMapping
+from pathlib import Path
+
+__all__ = ["configured_keras_backend", "prefer_passive_openmp"]
+
+WAIT_POLICY = "OMP_WAIT_POLICY"
+"""Environment variable of the OpenMP idle-wait policy (``ACTIVE`` or ``PASSIVE``)."""
+
+
+def configured_keras_backend(
+    environ: MutableMapping[str, str] | None = None, loaded: Mapping[str, object] | None = None
+) -> str:
+    """Return the name of the backend keras uses (or will use), without importing keras.
+
+    As keras decides it: the loaded keras' backend if keras is imported, else
+    ``KERAS_BACKEND``, else the ``backend`` of ``$KERAS_HOME/keras.json`` (default
+    ``~/.keras/keras.json``), else ``"tensorflow"``.
+
+    Parameters
+    ----------
+    environ
+        The environment (default ``os.environ``).
+    loaded
+        The imported modules (default ``sys.modules``).
+
+    Examples
+    --------
+    >>> configured_keras_backend({"KERAS_BACKEND": "jax"}, loaded={})
+    'jax'
+    """
+    environ = os.environ if environ is None else environ
+    loaded = sys.modules if loaded is None else loaded
+    keras = loaded.get("keras")
+    if keras is not None and hasattr(keras, "backend"):
+        return str(keras.backend.backend())
+    if environ.get("KERAS_BACKEND"):
+        return str(environ["KERAS_BACKEND"])
+    home = Path(environ.get("KERAS_HOME") or Path.home() / ".keras")
+    try:
+        return str(json.loads((home / "keras.json").read_text()).get("backend", "tensorflow"))
+    except (OSError, ValueError, AttributeError):
+        return "tensorflow"
+
+
+def prefer_passive_openmp(
+    environ: MutableMapping[str, str] | None = None, loaded: Container[str] | None = None
+) -> bool:
+    """Let torch's idle OpenMP threads sleep instead of spin, if torch is not loaded yet.
+
+    Sets ``OMP_WAIT_POLICY=PASSIVE`` unless the variable is already set (the user's
+    choice wins) or torch is already imported (its OpenMP runtime has read the policy).
+
+    Parameters
+    ----------
+    environ
+        The environment to change (default ``os.environ``).
+    loaded
+        Names of the imported modules (default ``sys.modules``).
+
+    Returns
+    -------
+    bool
+        Whether the policy was set here.
+
+    Examples
+    --------
+    >>> prefer_passive_openmp(environ={}, loaded={"torch"})   # too late: torch is loaded
+    False
+    """
+    environ = os.environ if environ is None else environ
+    loaded = sys.modules if loaded is None else loaded
+    if WAIT_POLICY in environ or "torch" in loaded:
+        return False
+    environ[WAIT_POLICY] = "PASSIVE"
+    return True
