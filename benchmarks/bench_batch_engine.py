@@ -190,7 +190,8 @@ def measure_torch(folder: Path, workers: int, check: bool) -> dict:
     if check:
         ref_codes, ref_cov = np.asarray(codes.values), np.asarray(cov.values)
         sampler = type(loader.batch_sampler)(loader.dataset)
-        rows = [list(b) for _ in range(2) for b in sampler][:N_BATCHES]
+        epochs = -(-N_BATCHES // len(sampler))
+        rows = [list(b) for _ in range(epochs) for b in sampler][:N_BATCHES]
         for r, batch in zip(rows, got, strict=True):
             np.testing.assert_array_equal(batch["dna"].numpy(), onehot(ref_codes[r], 1))
             np.testing.assert_array_equal(batch["cov"].numpy(), ref_cov[r])
@@ -227,6 +228,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", default=None, help="data folder (default: a fresh one)")
     parser.add_argument("--one", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--only", default=None, help="e.g. lazy,store: paths to run")
+    parser.add_argument("--orders", default="1,3", help="one-hot orders to run")
+    parser.add_argument("--modes", default="shuffled,in order", help="shuffled and/or in order")
+    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch rows")
     parser.add_argument("--mb", type=float, default=N_BP / 1e6, help="chromosome size, Mb")
     parser.add_argument("--windows", type=int, default=N_WINDOWS)
     args = parser.parse_args(argv)
@@ -248,8 +252,10 @@ def main(argv: list[str] | None = None) -> None:
     only = set(args.only.split(",")) if args.only else set(paths)
     repos = {"before": Path(args.before), "after": AFTER}
     rows = []
-    for shuffle in (True, False):
-        for order in (1, 3):
+    modes = [m.strip() for m in args.modes.split(",")]
+    orders = [int(o) for o in args.orders.split(",")]
+    for shuffle in [m == "shuffled" for m in ("shuffled", "in order") if m in modes]:
+        for order in orders:
             best: dict = {}
             for which, repo in repos.items():
                 for path in [p for p in paths if p in only or p == "memory"]:
@@ -292,6 +298,8 @@ def main(argv: list[str] | None = None) -> None:
     print(_header())
     for r in rows:
         print(_line(r))
+    if args.no_torch:
+        return
     print(
         "\nPyTorch DataLoader (genomarray.torch.dataloader), lazy genome views, order 1, "
         "shuffled, 128 x 1 kb one-hot + coverage:"

@@ -485,10 +485,20 @@ class BatchEngine:
         epoch) and finished (one-hot, dtype)."""
         self._fresh()
         epoch = self.epoch if epoch is None else int(epoch)
-        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
-        if len(rows) and (rows.min() < 0 or rows.max() >= self.n):
-            raise IndexError(f"rows out of range for {self.n} examples")
-        batch = {s.key: s.source.take(rows) for s in self.served}
+        if isinstance(rows, slice):  # a run of rows (in order): in memory, a view
+            run = rows
+            rows = np.arange(*rows.indices(self.n))
+        else:
+            rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+            run = None
+            if len(rows) and (rows.min() < 0 or rows.max() >= self.n):
+                raise IndexError(f"rows out of range for {self.n} examples")
+        batch = {
+            s.key: s.source.data[run]
+            if run is not None and isinstance(s.source, NumpySource)
+            else s.source.take(rows)
+            for s in self.served
+        }
         if self.augmentation is not None and self._specs:
             params = self.augmentation.draw(
                 len(rows), RegionRandom(epoch_seed(self.seed, epoch), rows)
@@ -502,9 +512,13 @@ class BatchEngine:
         self._fresh()
         epoch = self.epoch if epoch is None else int(epoch)
         rows = self.rows(index, epoch)
+        index = int(index) + (len(self) if int(index) < 0 else 0)
         if self._ooc:  # this batch's chunks and the next ones start loading in parallel
-            index = int(index) + (len(self) if int(index) < 0 else 0)
             self._read_ahead(index * self.batch_size, epoch)
+        if not self.shuffle:
+            return self.take(
+                slice(index * self.batch_size, index * self.batch_size + len(rows)), epoch
+            )
         return self.take(rows, epoch)
 
 
