@@ -322,3 +322,22 @@ def test_fit_with_worker_processes(views):
     model.compile("adam", "binary_crossentropy")
     hist = model.fit(train, epochs=2, verbose=0)
     assert len(hist.history["loss"]) == 2 and np.all(np.isfinite(hist.history["loss"]))
+
+
+@pytest.mark.parametrize("budget", [0, 1 << 30])
+def test_empty_views_give_an_empty_sequence(views, on_disk, budget):
+    """0 regions: a sequence of length 0 (in memory, lazy and reopened from zarr)."""
+    for codes in (views["codes"], on_disk["codes"], views["codes"].isel(region=slice(0, 0))):
+        empty = codes.isel(region=slice(0, 0))
+        seq = GenomicSequence(
+            {"dna": empty},
+            {"peaks": views["labels"].isel(region=slice(0, 0))},
+            onehot_order=1,
+            batch_size=8,
+            shuffle=True,
+            augment="flip",
+            max_memory_bytes=budget,
+        )
+        assert len(seq) == 0 and seq.n == 0 and len(seq.order()) == 0
+        with pytest.raises(IndexError):
+            seq[0]

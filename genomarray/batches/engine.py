@@ -26,8 +26,11 @@ order* (their order, or genome order when every on-disk array is a view of a gen
 store) and cut into blocks at the chunk boundaries of the on-disk arrays; the block order
 is permuted per epoch, consecutive groups of ``buffer_chunks`` blocks form buffers, and
 the regions are permuted inside each buffer. Every region is still seen exactly once per
-epoch, each chunk is decoded about once per epoch, and the decoded chunks of about two
-buffers are held in memory.
+epoch and each chunk is decoded about once per epoch. Each on-disk array holds the
+decoded chunks of about three look-ahead windows (a window: the examples of one buffer),
+at most :data:`~genomarray.batches.chunks.CACHE_BYTES` (and at least 4 chunks). Inside a
+batch, examples come in storage order: a batch is a random draw of its buffer either way,
+and its reads run through the chunks in order.
 
 Augmentation draws are keyed by ``(seed, epoch, region)``
 (:class:`~genomarray.transforms.augment.RegionRandom`): an example gets the same draw

@@ -148,7 +148,7 @@ class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
         Dask-backed views are read into memory at construction when together they take
         at most this many bytes; larger ones are read from disk chunk by chunk (lazy views
         of a genome store and views reopened from zarr straight from their zarr chunks,
-        with the decoded chunks of about two shuffle buffers held in memory).
+        with the decoded chunks of about three shuffle buffers held in memory).
     buffer_chunks
         Blocks per shuffle buffer of the out-of-core path.
     workers, use_multiprocessing, max_queue_size
