@@ -36,9 +36,10 @@ TASKS = {
     "cluster": "bench_cluster",
     "memory": "bench_memory",
     "ops": "bench_genome_ops",
+    "labels": "bench_many_labels",
 }
-DEFAULT = ["T1", "T2", "T3", "T4", "import", "cluster", "memory", "ops"]
-QUICK = ["T1", "T2", "T3", "T4", "import"]
+DEFAULT = ["T1", "T2", "T3", "T4", "import", "cluster", "memory", "ops", "labels"]
+QUICK = ["T1", "T2", "T3", "T4", "import", "labels"]
 
 
 def main(argv: list[str] | None = None) -> list[Row]:

@@ -7,6 +7,7 @@ expected, so that a user can find the offending line without a debugger.
 from __future__ import annotations
 
 import os
+import stat
 
 
 class GenomarrayError(Exception):
@@ -99,9 +100,29 @@ def missing_file(path: str | os.PathLike, what: str = "file") -> FileNotFoundErr
     return FileNotFoundError(f"{what} not found: {os.fspath(path)}")
 
 
-def check_exists(path: str | os.PathLike, what: str = "file") -> str:
-    """Return ``path`` as a string, raising a clear FileNotFoundError if it is missing."""
+def check_exists(
+    path: str | os.PathLike, what: str = "file", *, random_access: bool = False
+) -> str:
+    """Return ``path`` as a string, raising a clear FileNotFoundError if it is missing.
+
+    A pipe, FIFO or ``/dev/fd/N`` path exists like a file and is accepted: text inputs
+    are read once, as a stream. With ``random_access`` (a FASTA, BAM or bigWig, read by
+    region through an index) a path that is not a regular file is an :class:`InputError`.
+
+    Examples
+    --------
+    >>> check_exists("/dev/null", "BAM file", random_access=True)
+    Traceback (most recent call last):
+    ...
+    genomarray.errors.InputError: /dev/null: a BAM file is read by region (random ...
+    """
     path = os.fspath(path)
     if not os.path.exists(path):
         raise missing_file(path, what)
+    if random_access and not stat.S_ISREG(os.stat(path).st_mode):
+        raise InputError(
+            f"a {what} is read by region (random access through its index), which a pipe, "
+            "FIFO or device cannot give; write it to a regular file first",
+            source=path,
+        )
     return path

@@ -221,14 +221,15 @@ def coverage_track(
 def region_coords(regions: pd.DataFrame) -> dict[str, Any]:
     """Return the per-region coordinates of a view from a regions DataFrame."""
     n = len(regions)
-    strand = regions["strand"] if "strand" in regions else pd.Series(["."] * n)
-    name = regions["name"] if "name" in regions else pd.Series(["."] * n)
-    return {
+    dot = np.full(n, ".", dtype=object)
+    strand = regions["strand"].astype(str).to_numpy(dtype=object) if "strand" in regions else dot
+    name = regions["name"].astype(str).to_numpy(dtype=object) if "name" in regions else dot
+    return {  # new arrays (a view's coordinates never share memory with the DataFrame)
         REGION_CHROM: (REGION, regions["chrom"].astype(str).to_numpy(dtype=object)),
-        REGION_START: (REGION, regions["start"].to_numpy(dtype=np.int64)),
-        REGION_END: (REGION, regions["end"].to_numpy(dtype=np.int64)),
-        REGION_STRAND: (REGION, strand.astype(str).to_numpy(dtype=object)),
-        REGION_NAME: (REGION, name.astype(str).to_numpy(dtype=object)),
+        REGION_START: (REGION, np.array(regions["start"], dtype=np.int64)),
+        REGION_END: (REGION, np.array(regions["end"], dtype=np.int64)),
+        REGION_STRAND: (REGION, strand),
+        REGION_NAME: (REGION, name.copy() if name is dot else name),
     }
 
 
@@ -256,12 +257,24 @@ def region_view(
     all_coords = region_coords(regions)
     all_coords[POS] = np.arange(np.shape(values)[1], dtype=np.int64)
     all_coords.update(coords or {})
+    # built without xarray's deep copy of every coordinate (an object array of region
+    # names, chromosomes and strands is copied element by element: 6 ms per 20,000)
+    dims = (REGION, POS, *trailing_dims)
+    variable = xr.Variable(dims, values, {KIND: REGION_VIEW, SOURCE: source_stamp(), **attrs})
+    built = xr.Coordinates(all_coords)
+    for key, coord in built.variables.items():
+        for dim, size in zip(coord.dims, coord.shape, strict=True):
+            if dim not in variable.sizes or variable.sizes[dim] != size:
+                raise ValueError(
+                    f"coordinate {key!r} has {size} values along {dim!r}; the view has "
+                    f"{variable.sizes.get(dim, 0)}"
+                )
     da = xr.DataArray(
-        values,
-        dims=(REGION, POS, *trailing_dims),
-        coords=all_coords,
+        variable,
+        coords=dict(built.variables),
         name=name,
-        attrs={KIND: REGION_VIEW, SOURCE: source_stamp(), **attrs},
+        indexes=dict(built.xindexes),
+        fastpath=True,
     )
     validate(da, REGION_VIEW)
     return da

@@ -14,10 +14,13 @@ engine                 extensions (any case; ``.gz`` / ``.bgz`` where noted)   r
 =====================  ======================================================  =============
 
 Each engine calls the ``ga.read_*`` function with the same keywords (``resolution``,
-``stranded``, ``like``, ``mode``, ``storage``, ...), so it reads through the same cache and
-gives the same values and coordinates; the Dataset holds that array under its name
-(``"coverage"`` or ``"sequence"``, also in ``ds.attrs["genomarray_var"]``). Two keywords
-differ, because ``xr.open_dataset`` keeps their names for itself:
+``stranded``, ``like``, ``mode``, ``storage``, ``storage_options``, ...; the defaults are the
+function's own), so it reads through the same cache and gives the same values and
+coordinates; the Dataset holds that array under its name (``"coverage"`` or
+``"sequence"``, also in ``ds.attrs["genomarray_var"]``). One generic ``open_dataset`` serves
+the four engines: each declares the keywords it takes in ``open_dataset_parameters`` (which
+xarray reads instead of the signature) and an unknown keyword is a ``TypeError`` listing
+them. Two keywords differ, because ``xr.open_dataset`` keeps their names for itself:
 
 - ``use_cache`` is ``ga.read_*``'s ``cache`` (xarray's ``cache=`` is its in-memory cache and
   never reaches a backend, not even through ``backend_kwargs``);
@@ -152,11 +155,24 @@ def to_backend_dataset(arr: Any, drop_variables: str | Iterable[str] | None = No
     return ds
 
 
+_COMMON = ("roi", "store_whole_genome", "storage", "use_cache", "store_path", "chunk")
+_LAST = ("progress", "storage_options")
+
+
 class _GenomarrayBackend(BackendEntrypoint):
-    """Shared parts: extension matching and the Dataset wrapping."""
+    """One generic ``open_dataset``, driven by the class's declared parameters.
+
+    ``open_dataset_parameters`` lists what the engine takes (xarray reads it instead of the
+    signature, so ``**kwargs`` is allowed); the keywords given are checked against it and
+    handed to ``reader`` (``"module:function"``) as they are, but for ``use_cache`` (the
+    reader's ``cache``) and the defaults of :attr:`defaults`. Every other default is the
+    reader's own, so that the engine and ``ga.read_*`` cannot drift apart.
+    """
 
     extensions: ClassVar[tuple[str, ...]] = ()
     compressed: ClassVar[bool] = False
+    reader: ClassVar[str] = ""
+    defaults: ClassVar[dict[str, Any]] = {"progress": False}
 
     def guess_can_open(self, filename_or_obj: Any) -> bool:
         name = _name_of(filename_or_obj)
@@ -167,14 +183,40 @@ class _GenomarrayBackend(BackendEntrypoint):
                 name = name.removesuffix(suffix)
         return name.endswith(self.extensions)
 
+    def open_dataset(  # type: ignore[override]
+        self,
+        filename_or_obj: str | os.PathLike,
+        *,
+        drop_variables: str | Iterable[str] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Read ``filename_or_obj`` with :attr:`reader` and wrap it as a Dataset.
 
-def _common(
-    chunk: int | None, progress: bool, use_cache: bool | None, store_path: Any
-) -> dict[str, Any]:
-    out: dict[str, Any] = {"progress": progress, "cache": use_cache, "store_path": store_path}
-    if chunk is not None:
-        out["chunk"] = chunk
-    return out
+        Raises
+        ------
+        TypeError
+            A keyword the engine does not take (the message lists those it takes).
+        """
+        allowed = self.open_dataset_parameters or ()
+        unknown = sorted(set(kwargs) - set(allowed))
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}.open_dataset() got unexpected keyword argument(s) "
+                f"{', '.join(unknown)}; it takes {', '.join(allowed[2:])}"
+            )
+        options = {**self.defaults, **kwargs}
+        if options.get("chunk", 0) is None:  # the reader's default chunk
+            del options["chunk"]
+        if "use_cache" in options:
+            options["cache"] = options.pop("use_cache")
+        return to_backend_dataset(self.read(filename_or_obj, options), drop_variables)
+
+    def read(self, path: Any, options: dict[str, Any]) -> Any:
+        """Call the reader (imported now: listing the engines imports nothing heavy)."""
+        import importlib
+
+        module, name = self.reader.split(":")
+        return getattr(importlib.import_module(module), name)(path, **options)
 
 
 class BigWigBackendEntrypoint(_GenomarrayBackend):
@@ -190,6 +232,7 @@ class BigWigBackendEntrypoint(_GenomarrayBackend):
 
     description = "bigWig signal as a genomarray coverage track (chrom, pos, strand, condition)"
     extensions = (".bw", ".bigwig")
+    reader = "genomarray.genome.coverage:read_bigwig"
     open_dataset_parameters = (
         "filename_or_obj",
         "drop_variables",
@@ -198,48 +241,9 @@ class BigWigBackendEntrypoint(_GenomarrayBackend):
         "how",
         "nan_to_num",
         "exact",
-        "roi",
-        "store_whole_genome",
-        "storage",
-        "use_cache",
-        "store_path",
-        "chunk",
-        "progress",
+        *_COMMON,
+        *_LAST,
     )
-
-    def open_dataset(  # type: ignore[override]
-        self,
-        filename_or_obj: str | os.PathLike,
-        *,
-        drop_variables: str | Iterable[str] | None = None,
-        conditions: Any = None,
-        resolution: int = 1,
-        how: str = "mean",
-        nan_to_num: bool = True,
-        exact: bool = False,
-        roi: Any = None,
-        store_whole_genome: bool = True,
-        storage: str = "zarr",
-        use_cache: bool | None = None,
-        store_path: str | os.PathLike | None = None,
-        chunk: int | None = None,
-        progress: bool = False,
-    ) -> Any:
-        from genomarray.genome.coverage import read_bigwig
-
-        arr = read_bigwig(
-            filename_or_obj,
-            conditions,
-            resolution=resolution,
-            how=how,
-            nan_to_num=nan_to_num,
-            exact=exact,
-            roi=roi,
-            store_whole_genome=store_whole_genome,
-            storage=storage,
-            **_common(chunk, progress, use_cache, store_path),
-        )
-        return to_backend_dataset(arr, drop_variables)
 
 
 class BamBackendEntrypoint(_GenomarrayBackend):
@@ -255,6 +259,7 @@ class BamBackendEntrypoint(_GenomarrayBackend):
 
     description = "BAM/CRAM read counts as a genomarray coverage track"
     extensions = (".bam", ".cram")
+    reader = "genomarray.genome.coverage:read_bam"
     open_dataset_parameters = (
         "filename_or_obj",
         "drop_variables",
@@ -266,54 +271,10 @@ class BamBackendEntrypoint(_GenomarrayBackend):
         "template_extension",
         "exclude_flags",
         "resolution",
-        "roi",
-        "store_whole_genome",
-        "storage",
-        "use_cache",
-        "store_path",
-        "chunk",
-        "progress",
+        "reference",
+        *_COMMON,
+        *_LAST,
     )
-
-    def open_dataset(  # type: ignore[override]
-        self,
-        filename_or_obj: str | os.PathLike,
-        *,
-        drop_variables: str | Iterable[str] | None = None,
-        conditions: Any = None,
-        mode: str = "5prime",
-        stranded: bool = True,
-        min_mapq: int = 0,
-        pairedend: str = "5prime",
-        template_extension: int = 0,
-        exclude_flags: int | None = None,
-        resolution: int = 1,
-        roi: Any = None,
-        store_whole_genome: bool = True,
-        storage: str = "zarr",
-        use_cache: bool | None = None,
-        store_path: str | os.PathLike | None = None,
-        chunk: int | None = None,
-        progress: bool = False,
-    ) -> Any:
-        from genomarray.genome.coverage import read_bam
-
-        arr = read_bam(
-            filename_or_obj,
-            conditions,
-            mode=mode,
-            stranded=stranded,
-            min_mapq=min_mapq,
-            pairedend=pairedend,
-            template_extension=template_extension,
-            exclude_flags=exclude_flags,
-            resolution=resolution,
-            roi=roi,
-            store_whole_genome=store_whole_genome,
-            storage=storage,
-            **_common(chunk, progress, use_cache, store_path),
-        )
-        return to_backend_dataset(arr, drop_variables)
 
 
 class FastaBackendEntrypoint(_GenomarrayBackend):
@@ -330,6 +291,7 @@ class FastaBackendEntrypoint(_GenomarrayBackend):
     description = "a FASTA genome as genomarray uint8 codes (chrom, pos)"
     extensions = (".fa", ".fasta", ".fna")
     compressed = True
+    reader = "genomarray.genome.sequences:read_fasta"
     open_dataset_parameters = (
         "filename_or_obj",
         "drop_variables",
@@ -337,32 +299,8 @@ class FastaBackendEntrypoint(_GenomarrayBackend):
         "use_cache",
         "store_path",
         "chunk",
-        "progress",
+        *_LAST,
     )
-
-    def open_dataset(  # type: ignore[override]
-        self,
-        filename_or_obj: str | os.PathLike,
-        *,
-        drop_variables: str | Iterable[str] | None = None,
-        alphabet: str = "dna",
-        use_cache: bool = True,
-        store_path: str | os.PathLike | None = None,
-        chunk: int | None = None,
-        progress: bool = False,
-    ) -> Any:
-        from genomarray.genome.sequences import read_fasta
-
-        kwargs: dict[str, Any] = {"chunk": chunk} if chunk is not None else {}
-        arr = read_fasta(
-            filename_or_obj,
-            alphabet=alphabet,
-            cache=use_cache,
-            store_path=store_path,
-            progress=progress,
-            **kwargs,
-        )
-        return to_backend_dataset(arr, drop_variables)
 
 
 _BEDGRAPH = (".bedgraph", ".bdg")
@@ -385,6 +323,7 @@ class BedBackendEntrypoint(_GenomarrayBackend):
     description = "BED, narrowPeak, broadPeak, bedGraph, GFF/GTF intervals as a coverage track"
     extensions = (".bed", ".narrowpeak", ".broadpeak", *_BEDGRAPH, *_GFF)
     compressed = True
+    reader = "genomarray.genome.coverage:read_bed"
     open_dataset_parameters = (
         "filename_or_obj",
         "drop_variables",
@@ -395,56 +334,20 @@ class BedBackendEntrypoint(_GenomarrayBackend):
         "minoverlap",
         "feature",
         "category_column",
-        "roi",
-        "store_whole_genome",
-        "storage",
-        "use_cache",
-        "store_path",
-        "chunk",
-        "progress",
+        *_COMMON,
+        *_LAST,
     )
 
-    def open_dataset(  # type: ignore[override]
-        self,
-        filename_or_obj: str | os.PathLike,
-        *,
-        drop_variables: str | Iterable[str] | None = None,
-        mode: str | None = None,
-        like: Any = None,
-        conditions: Any = None,
-        resolution: int = 1,
-        minoverlap: float | None = None,
-        feature: Any = None,
-        category_column: str | None = None,
-        roi: Any = None,
-        store_whole_genome: bool = True,
-        storage: str = "zarr",
-        use_cache: bool | None = None,
-        store_path: str | os.PathLike | None = None,
-        chunk: int | None = None,
-        progress: bool = False,
-    ) -> Any:
+    def read(self, path: Any, options: dict[str, Any]) -> Any:
         from genomarray.genome.coverage import read_bed, read_gff
 
-        name = _name_of(filename_or_obj) or ""
+        name = _name_of(path) or ""
         for suffix in _COMPRESSED:
             name = name.removesuffix(suffix)
-        kwargs = {
-            "like": like,
-            "conditions": conditions,
-            "resolution": resolution,
-            "minoverlap": minoverlap,
-            "roi": roi,
-            "store_whole_genome": store_whole_genome,
-            "storage": storage,
-            **_common(chunk, progress, use_cache, store_path),
-        }
-        if name.endswith(_GFF) and category_column is None:
-            arr = read_gff(filename_or_obj, feature=feature, mode=mode or "binary", **kwargs)
-        else:
-            if mode is None:
-                mode = "bedgraph" if name.endswith(_BEDGRAPH) else "binary"
-            arr = read_bed(
-                filename_or_obj, mode, feature=feature, category_column=category_column, **kwargs
-            )
-        return to_backend_dataset(arr, drop_variables)
+        mode = options.pop("mode", None)
+        if name.endswith(_GFF) and options.get("category_column") is None:
+            options.pop("category_column", None)
+            return read_gff(path, mode=mode or "binary", **options)
+        if mode is None:
+            mode = "bedgraph" if name.endswith(_BEDGRAPH) else "binary"
+        return read_bed(path, mode, **options)

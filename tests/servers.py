@@ -8,7 +8,8 @@
   failures: ``set_missing(name)`` (404 even if the file exists), ``set_truncate(name, n, times)``
   (``n`` bytes of a body sent, then the connection is dropped while ``Content-Length``
   promised more) and ``stop()`` (server gone: connections refused). ``requests`` logs
-  ``(method, path, Range)`` so a test can check what was fetched.
+  ``(method, path, Range)`` and ``sent(name)`` the body bytes written, so a test can check
+  what was fetched.
 - :func:`s3_server`: a moto S3 server (``ThreadedMotoServer``) with one empty bucket, and the
   ``storage_options`` for s3fs / fsspec pointing at it.
 
@@ -24,11 +25,13 @@ import logging
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -70,6 +73,12 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command == "GET":
             self.wfile.write(payload)
 
+    def setup(self) -> None:
+        super().setup()
+        # a small send buffer: bytes "sent" (logged) are close to the bytes the client
+        # read, so a test can tell a range read from a whole-file download
+        self.request.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 16)
+
     def handle_one_request(self) -> None:
         try:
             super().handle_one_request()
@@ -77,10 +86,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _serve(self, body: bool) -> None:
-        srv = self.server
         rel = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path).lstrip("/")
+        self.sent = 0
+        self.server.log(self.command, "/" + rel, self.headers.get("Range"))
+        try:
+            self._respond(rel, body)
+        finally:  # once answered (or cut off): the body bytes written
+            self.server.log_sent("/" + rel, self.sent)
+
+    def _respond(self, rel: str, body: bool) -> None:
+        srv = self.server
         rng = self.headers.get("Range")
-        srv.log(self.command, "/" + rel, rng)
         target = (srv.root / rel).resolve()
         hooks = srv.hooks()
         if (
@@ -133,6 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if not data:
                     break
                 self.wfile.write(data)
+                self.sent += len(data)
                 todo -= len(data)
         if cut is not None:  # promised more than was sent: drop the connection
             self.wfile.flush()
@@ -176,6 +193,10 @@ class _FileServer(ThreadingHTTPServer):
     def log(self, method: str, path: str, rng: str | None) -> None:
         with self._log_lock, open(self.control / "requests.jsonl", "a") as fh:
             fh.write(json.dumps([method, path, rng]) + "\n")
+
+    def log_sent(self, path: str, sent: int) -> None:
+        with self._log_lock, open(self.control / "sent.jsonl", "a") as fh:
+            fh.write(json.dumps([path, sent]) + "\n")
 
 
 def _serve_forever(root: str, control: str) -> None:
@@ -225,17 +246,29 @@ class HTTPFileServer:
         shutil.copyfile(src, dest)
         return self.url(name)
 
+    def _log(self, name: str) -> list[list]:
+        try:
+            lines = (self.control / name).read_text().splitlines()
+        except FileNotFoundError:
+            return []
+        return [json.loads(line) for line in lines if line]
+
     @property
     def requests(self) -> list[tuple[str, str, str | None]]:
         """``(method, path, Range header)`` of every request so far, in order."""
-        try:
-            lines = (self.control / "requests.jsonl").read_text().splitlines()
-        except FileNotFoundError:
-            return []
-        return [tuple(json.loads(line)) for line in lines if line]
+        return [tuple(entry) for entry in self._log("requests.jsonl")]
+
+    def sent(self, name: str) -> int:
+        """Body bytes the server wrote for ``name`` so far, in requests it has finished
+        answering (a response the client stops reading is finished when the client
+        closes the connection). The socket's send buffer is small (64 kB), so this is
+        close to what the client read."""
+        key = "/" + name.lstrip("/")
+        return sum(n for path, n in self._log("sent.jsonl") if path == key)
 
     def clear_requests(self) -> None:
         (self.control / "requests.jsonl").unlink(missing_ok=True)
+        (self.control / "sent.jsonl").unlink(missing_ok=True)
 
     def _set_hooks(self, **changes: Any) -> None:
         path = self.control / "hooks.json"
@@ -365,6 +398,9 @@ def s3_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[S3Server]:
     try:
         host, port = server.get_host_and_port()
         s3 = S3Server(f"http://{host}:{port}", "genomarray-test", server)
+        # moto keeps its buckets in this process across servers: start from none
+        reset = urllib.request.Request(f"{s3.endpoint_url}/moto-api/reset", method="POST")
+        urllib.request.urlopen(reset, timeout=30).close()  # noqa: S310 - 127.0.0.1 only
         # boto3, not s3fs.mkdir: with region us-east-1 s3fs sends a LocationConstraint
         # that S3 (and moto) reject
         boto3 = pytest.importorskip("boto3")

@@ -1,5 +1,6 @@
 """The ``genomarray`` command line: build, info, export, demo (run as subprocesses)."""
 
+import json
 import os
 import subprocess
 import sys
@@ -118,6 +119,212 @@ def test_bad_spec(tmp_path, text, key):
     assert len(out.stderr.strip().splitlines()) == 1
 
 
+def _spec(tmp_path, text, name="spec.toml"):
+    spec = tmp_path / name
+    spec.write_text(text.format(data=Path(ga.example_path("genome.fa")).parent))
+    return spec
+
+
+def _one_error_line(out):
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 2, out.stderr
+    assert "Traceback" not in out.stderr
+    assert len(lines) == 1, out.stderr
+    assert lines[0].startswith("genomarray")
+    return lines[0]
+
+
+def test_bad_spec_reports_every_problem_at_once(tmp_path):
+    spec = _spec(
+        tmp_path,
+        '[genome]\nfasta = "nope.fa"\nalphabet = "x"\n'
+        '[[tracks]]\nname = "genome"\nbam = ["a.bam"]\nmode = "foo"\nresolution = 0\n'
+        'normalizers = ["minmax"]\n'
+        '[[tracks]]\nname = "s"\nbigwig = "{data}/sample.bw"\nconditions = ["a", "b"]\n'
+        '[roi]\nbed = "r.bed"\nbinsize = 0\nflank = -1\n',
+        "bad.toml",
+    )
+    line = _one_error_line(_run(["build", str(spec), "--quiet"], tmp_path, check=False))
+    assert line.startswith(f"genomarray: error: {spec}: 11 problems: (1) ")
+    for part in (
+        "unknown key 'genome.alphabet'",
+        "key 'genome.fasta': file not found",
+        "key 'tracks[0].name': 'genome' is the genome's store",
+        "key 'tracks[0].bam[0]': file not found",
+        "key 'tracks[0].mode' of a bam track must be one of 5prime, coverage, got 'foo'",
+        "key 'tracks[0].resolution' must be a whole number >= 1, got 0",
+        "key 'tracks[0].normalizers[0]' must be one of tpm",
+        "key 'tracks[1].conditions' must be a list of 1 name(s)",
+        "key 'roi.bed': file not found",
+        "key 'roi.binsize' must be a whole number >= 1, got 0",
+        "key 'roi.flank' must be a whole number >= 0, got -1",
+    ):
+        assert part in line, part
+    assert not (tmp_path / "build").exists()  # nothing built
+
+
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        (
+            '[genome]\nfasta = "{data}/genome.fa"\n[roi]\nbed = "{data}/roi.bed"\nbinsize = 0\n',
+            "'roi.binsize' must be a whole number >= 1, got 0",
+        ),
+        (
+            '[[tracks]]\nname = "s"\nbigwig = "{data}/sample.bw"\nresolution = 0\n',
+            "'tracks[0].resolution' must be a whole number >= 1, got 0",
+        ),
+        (
+            '[[tracks]]\nname = "s"\nbigwig = "{data}/sample.bw"\nresolution = true\n',
+            "'tracks[0].resolution' must be a whole number >= 1, got True",
+        ),
+    ],
+)
+def test_zero_sizes_refused(tmp_path, text, key):
+    """binsize = 0 used to mean "do not tile" and resolution = 0 became 1, silently."""
+    line = _one_error_line(
+        _run(["build", str(_spec(tmp_path, text)), "--quiet"], tmp_path, check=False)
+    )
+    assert key in line
+
+
+def test_build_onto_another_build(tmp_path):
+    track = '[[tracks]]\nname = "signal"\nbigwig = "{data}/sample.bw"\nresolution = %d\n'
+    out = tmp_path / "stores"
+    first = _spec(tmp_path, track % 50, "a.toml")
+    _run(["build", str(first), "--quiet", "--out", str(out)], tmp_path)
+    _run(["build", str(first), "--quiet", "--out", str(out)], tmp_path)  # same build: reused
+    second = _spec(tmp_path, track % 100, "b.toml")
+    args = ["build", str(second), "--quiet", "--out", str(out)]
+    line = _one_error_line(_run(args, tmp_path, check=False))
+    assert f"{out / 'signal.zarr'} holds another build" in line
+    assert "pass --overwrite to replace it" in line and "overwrite=True" not in line
+    assert ga.open_zarr(out / "signal.zarr").attrs["resolution"] == 50  # untouched
+    _run([*args, "--overwrite"], tmp_path)
+    assert ga.open_zarr(out / "signal.zarr").attrs["resolution"] == 100
+    assert sorted(p.name for p in out.iterdir()) == ["signal.zarr"]  # nothing left aside
+
+
+def test_export_onto_an_existing_file(built, tmp_path):
+    folder, _ = built
+    target = tmp_path / "signal.bw"
+    _run(["export", str(folder / "signal.zarr"), str(target)], tmp_path)
+    line = _one_error_line(
+        _run(["export", str(folder / "signal.zarr"), str(target)], tmp_path, check=False)
+    )
+    assert line == f"genomarray: error: {target} exists; pass --overwrite to replace it"
+
+
+def test_export_of_a_sequence_view_refused(built, tmp_path):
+    folder, _ = built
+    args = ["export", str(folder / "genome.roi.zarr"), str(tmp_path / "g.bw")]
+    line = _one_error_line(_run(args, tmp_path, check=False))
+    assert "this is a view of DNA sequence codes" in line
+    assert not (tmp_path / "g.bw").exists()
+
+
+def test_info_of_a_folder_that_is_no_store(tmp_path):
+    (tmp_path / "empty.zarr").mkdir()
+    line = _one_error_line(_run(["info", str(tmp_path / "empty.zarr")], tmp_path, check=False))
+    assert f"{tmp_path / 'empty.zarr'} is not a genomarray store" in line
+    line = _one_error_line(_run(["info", str(tmp_path / "none.zarr")], tmp_path, check=False))
+    assert line == f"genomarray: error: no such store: {tmp_path / 'none.zarr'}"
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["bogus"], ["invalid choice: 'bogus'", "genomarray --help"]),
+        (["info"], ["genomarray info: error", "store", "genomarray info --help"]),
+        (["export", "--how", "median", "a", "b"], ["invalid choice: 'median'"]),
+        (["demo", "--epochs", "x"], ["invalid int value: 'x'"]),
+    ],
+)
+def test_argument_errors_are_one_line(tmp_path, args, words):
+    line = _one_error_line(_run(args, tmp_path, check=False))
+    for word in words:
+        assert word in line
+
+
+def test_unexpected_error_is_one_line(monkeypatch, capsys):
+    from genomarray import cli
+
+    def boom(args):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(cli, "info_command", boom)
+    assert cli.main(["info", "x.zarr"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "genomarray: error: RuntimeError: boom second line (unexpected: rerun with "
+        "--traceback and report it)\n"
+    )
+    with pytest.raises(RuntimeError, match="boom"):
+        cli.main(["--traceback", "info", "x.zarr"])
+
+
+_LOADED = """
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("genomarray_cli_alone", sys.argv[1])
+cli = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(cli)
+for argv in (["--help"], ["build", "--help"], ["build"], ["bogus"]):
+    try:
+        cli.main(argv)
+    except SystemExit as done:
+        print("exit", done.code)
+heavy = ("xarray", "dask", "numpy", "pandas", "zarr", "genomarray")
+print(sorted(m for m in sys.modules if m.split(".")[0] in heavy))
+"""
+
+
+def test_cli_parses_before_importing_the_library(tmp_path):
+    """The ``genomarray`` command (genomarray_cli.py, beside the package) imports only the
+    standard library and parses its arguments (help, argument errors) before anything of
+    the library is imported."""
+    cli = Path(ROOT) / "genomarray_cli.py"
+    out = subprocess.run(
+        [sys.executable, "-c", _LOADED, str(cli)], capture_output=True, text=True, cwd=tmp_path
+    )
+    lines = out.stdout.strip().splitlines()
+    assert [x for x in lines if x.startswith("exit")] == ["exit 0", "exit 0", "exit 2", "exit 2"]
+    assert lines[-1] == "[]", out.stdout
+
+
+def _imported_by_help(tmp_path) -> set[str]:
+    probe = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "genomarray", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": ROOT},
+    )
+    assert probe.returncode == 0 and "genomarray build" in probe.stdout
+    return {line.rsplit("|", 1)[-1].strip() for line in probe.stderr.splitlines()}
+
+
+def test_module_help_imports_no_dask(tmp_path):
+    imported = _imported_by_help(tmp_path)
+    assert "genomarray.cli" in imported
+    assert not {"dask", "dask.array", "zarr", "pysam", "numba", "keras"} & imported
+
+
+def test_command_help_imports_nothing_heavy(tmp_path):
+    """``genomarray --help`` (the console script: genomarray_cli) loads neither xarray nor
+    dask; ``python -m genomarray`` goes through the package, which registers the accessor
+    and so loads xarray (documented in docs/cli.md)."""
+    probe = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "genomarray_cli", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": ROOT},
+    )
+    assert probe.returncode == 0 and "genomarray build" in probe.stdout
+    imported = {line.rsplit("|", 1)[-1].strip() for line in probe.stderr.splitlines()}
+    assert not {"xarray", "numpy", "pandas", "dask", "genomarray"} & imported
+
+
 def test_missing_spec(tmp_path):
     out = _run(["build", str(tmp_path / "none.toml")], tmp_path, check=False)
     assert out.returncode == 2 and "none.toml" in out.stderr
@@ -140,6 +347,17 @@ def test_demo(tmp_path):
         assert "chr3" in bw.chroms()
     rows = tsv.read_text()
     assert "auroc" in rows and "auprc" in rows
+    # three roles, said in the output: train chr1, early stopping on chr2, test chr3
+    assert "train on chr1: 200 tiles" in text
+    assert "validation (early stopping) on chr2: 150 tiles" in text
+    assert "test on held-out chr3, unseen until the end: 100 tiles" in text
+    assert "4. test on held-out chr3, used for nothing else: auROC" in text
+    summary = json.loads((demo / "summary.json").read_text())
+    assert summary["test_chrom"] == "chr3" and summary["validation_chrom"] == "chr2"
+    assert 1 <= summary["best_epoch"] <= summary["epochs"]
+    assert summary["auroc"] > 0.8 and summary["auprc"] > summary["positive_rate"] + 0.3
+    tsv_auroc = [r.split("\t") for r in rows.splitlines() if "\tauroc\t" in r]
+    assert tsv_auroc and abs(float(tsv_auroc[0][-1]) - summary["auroc"]) < 1e-6
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.slow
 def test_accessor_from_installed_wheel(tmp_path):
+    """Build the wheel, install it (not editable) into a folder of its own and use it from
+    the running interpreter, whatever that is: a system Python, a virtualenv or a conda
+    environment. The folder comes first on ``PYTHONPATH``, so the wheel's copy is imported
+    while the dependencies come from the running environment (a nested ``venv
+    --system-site-packages`` would see the base interpreter's packages, not a venv's)."""
     wheels = tmp_path / "wheels"
     subprocess.run(
         [
@@ -30,17 +35,29 @@ def test_accessor_from_installed_wheel(tmp_path):
         check=True,
     )
     wheel = next(wheels.glob("genomarray-*.whl"))
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
-    python = venv / "bin" / "python"
+    target = tmp_path / "installed"
     subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--no-deps", "--ignore-installed", str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-compile",
+            "--disable-pip-version-check",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
         check=True,
     )
     script = textwrap.dedent("""
+        import sys
+        target, root = sys.argv[1], sys.argv[2]
         import genomarray as ga, genomarray.accessors as acc, xarray as xr
-        assert "site-packages" in acc.__file__, acc.__file__
-        assert "site-packages" in ga.example_path("genome.fa")
+        for path in (ga.__file__, acc.__file__, ga.example_path("genome.fa")):
+            assert path.startswith(target) and not path.startswith(root), path
         dna = ga.read_fasta(ga.example_path("genome.fa"), cache=False)
         roi = ga.tile(ga.read_regions(ga.example_path("roi.bed")), binsize=100)
         x = dna.janggu.view(roi).janggu.onehot(order=3)
@@ -54,13 +71,16 @@ def test_accessor_from_installed_wheel(tmp_path):
             assert sub in installed, sub
         print("OK", acc.__file__)
     """)
-    env = {**os.environ, "GENOMARRAY_OUTPUT": str(tmp_path / "out")}
-    env.pop("PYTHONPATH", None)
+    env = {**os.environ, "GENOMARRAY_OUTPUT": str(tmp_path / "out"), "PYTHONPATH": str(target)}
     out = subprocess.run(
-        [str(python), "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True
+        [sys.executable, "-c", script, str(target), str(ROOT)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.startswith("OK") and str(venv) in out.stdout
+    assert out.stdout.startswith("OK") and str(target) in out.stdout
 
 
 def test_import_loads_no_keras_tensorflow_matplotlib():

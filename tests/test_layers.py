@@ -39,6 +39,7 @@ STAGES = {
     "genomarray.xarray_engines": 7,
     "genomarray": 9,  # the package's __init__ re-exports every stage
     "genomarray.cli": 9,  # the command line uses the whole package
+    "genomarray.cli_spec": 9,
     "genomarray.__main__": 9,
 }
 FRAMEWORKS = ("keras", "tensorflow", "torch", "jax", "matplotlib")

@@ -1,8 +1,10 @@
 """Remote inputs against real servers on 127.0.0.1 (tests/servers.py), started per test.
 
 Covers the test servers themselves, bigWig and BED text over HTTP (values equal the local
-reads), cache keys built from HEAD metadata only, and the errors for 404, server gone and
-truncated responses (naming the URL, leaving no store or copy behind).
+reads), cache keys built from HEAD metadata only (a file changed on the server: a new key
+and a new build), and the errors for 404, server gone and truncated responses (naming the
+URL, leaving no store or copy behind). BAM, CRAM and FASTA over HTTP: test_remote_htslib.py;
+stores on S3 and HTTP: test_remote_store.py.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import xarray as xr
 import genomarray as ga
 from genomarray.genome import cache
 from genomarray.io import remote
-from genomarray.io.bigwig import BigWigReader
+from genomarray.io.bigwig import BigWigReader, bigwig_chrom_sizes, bigwig_zoom_levels
 from genomarray.paths import cache_dir, output_root
 
 FASTA = ga.example_path("genome.fa")
@@ -202,6 +204,72 @@ def test_bigwig_url_truncated_once_is_read_again(http_server):
     # the cut GET, then the reopened handle's header, index and data reads
     assert len(http_server.gets("sample.bw")) - before >= 3
     assert http_server.gets("sample.bw")[before + 1] == "bytes=0-10239"  # reopened
+
+
+def test_bigwig_header_facts_of_a_url(http_server):
+    url = http_server.add(BW)
+    assert bigwig_zoom_levels(url) == bigwig_zoom_levels(BW) == [64, 256]
+    assert bigwig_chrom_sizes(url) == bigwig_chrom_sizes(BW)
+    assert ga.chrom_sizes(url) == {"chr1": 40000, "chr2": 30000, "chr3": 20000}
+    (http_server.root / "text.bw").write_text("chr1\t0\t10\t1.0\n")
+    with pytest.raises(ga.errors.InputError, match="not a bigWig file.*looks like text"):
+        BigWigReader(http_server.url("text.bw"))
+    data = open(BW, "rb").read()
+    (http_server.root / "cut.bw").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ga.errors.InputError, match="truncated or damaged"):
+        BigWigReader(http_server.url("cut.bw"))
+
+
+def test_bigwig_changed_on_the_server_gives_a_new_key_and_cache(http_server, tmp_path):
+    url = http_server.add(BW)
+    first = ga.read_bigwig(url, resolution=10, progress=False)
+    # another version of the file: the values of chr1 doubled (written with pyBigWig)
+    pybigwig = pytest.importorskip("pyBigWig")
+    src, changed = pybigwig.open(BW), pybigwig.open(str(tmp_path / "x.bw"), "w")
+    changed.addHeader(list(src.chroms().items()))
+    for chrom in src.chroms():
+        items = src.intervals(chrom)
+        scale = 2.0 if chrom == "chr1" else 1.0
+        changed.addEntries(
+            [chrom] * len(items),
+            [a for a, _, _ in items],
+            ends=[b for _, b, _ in items],
+            values=[v * scale for _, _, v in items],
+        )
+    changed.close()
+    http_server.add(tmp_path / "x.bw", "sample.bw")
+    second = ga.read_bigwig(url, resolution=10, progress=False)
+    assert second.encoding["store"] != first.encoding["store"]  # a new key, a new build
+    assert len(list(cache_dir().glob("*.zarr"))) == 2
+    ref = ga.read_bigwig(str(tmp_path / "x.bw"), resolution=10, exact=False, storage="lazy")
+    np.testing.assert_array_equal(second.values, ref.values)
+    chr1 = second.sel(chrom="chr1").sum()
+    assert float(chr1) == pytest.approx(2 * float(first.sel(chrom="chr1").sum()), rel=1e-5)
+
+
+def test_bigwig_replaced_while_read_is_refused(http_server):
+    """A handle opened after the file changed (here in another thread, as on a worker) does
+    not mix two versions: the reader knows the version it was set up with."""
+    import threading
+
+    url = http_server.add(BW)
+    reader = BigWigReader(url)
+    time.sleep(0.01)
+    data = open(BW, "rb").read()
+    (http_server.root / "sample.bw").write_bytes(data)  # same bytes, new mtime: new ETag
+    errors = []
+    thread = threading.Thread(target=lambda: _call_into(reader, errors))
+    thread.start()
+    thread.join()
+    assert len(errors) == 1 and isinstance(errors[0], remote.RemoteError)
+    assert "changed on the server" in str(errors[0]) and url in str(errors[0])
+
+
+def _call_into(reader, errors):
+    try:
+        reader("chr1", 0, 10)
+    except Exception as err:  # noqa: BLE001 - the test inspects it
+        errors.append(err)
 
 
 def test_bigwig_server_gone_after_opening(http_server):

@@ -252,11 +252,11 @@ def test_the_build_lock_survives_writing_the_store(tmp_path, monkeypatch):
     """zarr's mode='w' empties the temporary folder: the lock is beside it, held throughout."""
     import fcntl
 
-    real = compute.compute_writes
+    real = compute.write_dataset
     seen = []
 
-    def spy(delayed, progress, what):
-        real(delayed, progress, what)
+    def spy(ds, target, progress, what, **kwargs):
+        real(ds, target, progress, what, **kwargs)
         (tmp,) = [p for p in tmp_path.iterdir() if p.is_dir() and ".partial-" in p.name]
         fd = os.open(tmp.with_name(tmp.name + ".lock"), os.O_RDWR)
         try:
@@ -266,7 +266,7 @@ def test_the_build_lock_survives_writing_the_store(tmp_path, monkeypatch):
             os.close(fd)
         seen.append(tmp)
 
-    monkeypatch.setattr(store, "compute_writes", spy)
+    monkeypatch.setattr(store, "write_dataset", spy)
     g = model.sequence_genome(np.zeros((1, 8), np.uint8), ["chr1"], [8])
     store.write_zarr(g, tmp_path / "g.zarr", progress=False)
     assert seen and sorted(os.listdir(tmp_path)) == ["g.zarr"]

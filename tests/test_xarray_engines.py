@@ -316,3 +316,46 @@ def test_installed_entry_points_open_without_engine():
     }
     path = ga.example_path("sample.bw")
     assert_same(xr.open_dataset(path, resolution=50), ga.read_bigwig(path, resolution=50))
+
+
+# -- one generic open_dataset, driven by the declared parameters ------------------------
+
+_READERS = {
+    BigWigBackendEntrypoint: ["read_bigwig"],
+    BamBackendEntrypoint: ["read_bam"],
+    FastaBackendEntrypoint: ["read_fasta"],
+    BedBackendEntrypoint: ["read_bed", "read_gff"],
+}
+
+
+@pytest.mark.parametrize("engine", list(_READERS), ids=lambda e: e.__name__)
+def test_declared_parameters_are_the_readers(engine):
+    """Every declared keyword (``use_cache`` standing for ``cache``) is one the reader
+    takes, and every keyword of the reader (but ``paths``) is declared, so the engine and
+    ``ga.read_*`` cannot drift apart."""
+    import inspect
+
+    declared = set(engine.open_dataset_parameters) - {"filename_or_obj", "drop_variables"}
+    declared = {"cache" if p == "use_cache" else p for p in declared}
+    read = getattr(ga, _READERS[engine][0])
+    params = list(inspect.signature(read).parameters)
+    assert declared == set(params[1:])
+    assert engine.open_dataset_parameters[:2] == ("filename_or_obj", "drop_variables")
+
+
+def test_unknown_keyword_is_a_type_error_listing_the_known_ones():
+    with pytest.raises(TypeError, match=r"unexpected keyword argument\(s\) resolutoin.*resolution"):
+        xr.open_dataset(ga.example_path("sample.bw"), engine=BigWigBackendEntrypoint, resolutoin=5)
+    with pytest.raises(TypeError, match="decode_times"):  # xarray's decoders are not ours
+        xr.open_dataset(
+            ga.example_path("sample.bw"), engine=BigWigBackendEntrypoint, decode_times=True
+        )
+
+
+def test_engine_defaults_are_the_readers_but_progress(capsys):
+    path = ga.example_path("sample.bam")
+    ds = xr.open_dataset(path, engine=BamBackendEntrypoint, storage="lazy")
+    ref = ga.read_bam(path, storage="lazy")
+    assert_same(ds, ref)  # mode, stranded, resolution ... as read_bam's defaults
+    xr.open_dataset(FASTA, engine=FastaBackendEntrypoint, chunk=None)
+    assert "genomarray: writing" not in capsys.readouterr().out  # progress=False here

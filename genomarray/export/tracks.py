@@ -51,9 +51,33 @@ Strands = Literal["separate", "sum"]
 
 
 # -- preparing the track ----------------------------------------------------------------
+def refuse_sequence(arr: xr.DataArray, source: str) -> None:
+    """Raise if ``arr`` is a view of sequence codes: its values are letters, not a signal.
+
+    Examples
+    --------
+    >>> import genomarray as ga
+    >>> refuse_sequence(ga.read_sequences(ga.example_path("seqs.fa")), "to_bigwig")
+    Traceback (most recent call last):
+    ...
+    genomarray.errors.InputError: to_bigwig: this is a view of DNA sequence codes ...
+    """
+    if model.is_codes_view(arr):
+        alphabet = str(arr.attrs.get(model.ALPHABET, "dna"))
+        letters = "A,C,G,T,N = 0..4" if alphabet == "dna" else "amino acids = 0..20"
+        raise InputError(
+            f"this is a view of {alphabet.upper() if alphabet == 'dna' else alphabet} "
+            f"sequence codes ({letters}), not a signal: writing it would store the letters' "
+            "codes as values; export a coverage track or predictions "
+            "(e.g. ga.from_array(model.predict(...), like=view))",
+            source=source,
+        )
+
+
 def _track(arr: xr.DataArray, how: How, chrom_sizes: Any, source: str) -> xr.DataArray:
     """Return ``arr`` as a coverage track (a view is placed with ``fill=NaN``)."""
     kind = model.validate(arr, (model.COVERAGE_TRACK, model.REGION_VIEW))
+    refuse_sequence(arr, source)
     if kind == model.REGION_VIEW:
         from genomarray.views.predictions import to_genome
 
@@ -487,6 +511,14 @@ def to_bed(
     chr2	5	9	b	2	-	2
     """
     model.validate(view, (model.REGION_VIEW, model.ONEHOT_VIEW))
+    if scores:
+        if model.kind_of(view) == model.ONEHOT_VIEW:
+            raise InputError(
+                "this is a one-hot sequence view, not a signal: its scores would be base "
+                "frequencies; pass scores=False to write the regions only",
+                source="to_bed",
+            )
+        refuse_sequence(view, "to_bed")
     _check_strands(strands)
     if how not in ("mean", "max"):
         raise InputError(f"unknown how={how!r}; expected 'mean' or 'max'", source="to_bed")

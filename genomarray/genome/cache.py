@@ -3,7 +3,9 @@
 A genome-wide array built from files is written once to ``<output root>/cache/<key>.zarr``
 and reopened lazily afterwards. The key hashes the files' content (not their names or
 mtimes), the build's parameters and genomarray's cache format, so any change to what is read
-gives a new key, and two builds of the same key at once are safe.
+gives a new key, and two builds of the same key at once are safe. A remote input (a URL) is
+not downloaded for its key: the key hashes what the server says about it (size, ``ETag``,
+``Last-Modified``; see :func:`fingerprint`), so a file changed on the server gives a new key.
 
 A cache store that does not match its manifest (a chunk file lost or truncated by an
 interrupted copy or a cleaned scratch disk, no manifest, or damage found by an earlier
@@ -17,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import uuid
 import warnings
 from collections.abc import Callable, Sequence
@@ -26,8 +29,9 @@ from typing import Any
 import xarray as xr
 
 from genomarray import model
-from genomarray.errors import StoreError
-from genomarray.genome.store import open_zarr, write_zarr
+from genomarray.errors import InputError, StoreError
+from genomarray.genome.store import open_zarr, store_exists, write_zarr
+from genomarray.io.remote import is_url, local_path
 from genomarray.paths import cache_dir, output_root
 
 CACHE_FORMAT = 2
@@ -52,6 +56,12 @@ def file_fingerprint(path: str | os.PathLike, block: int = 1 << 22) -> str:
     64
     """
     st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(
+            "not a regular file (a pipe, FIFO or device): a cached build hashes its "
+            "inputs' content, and a pipe cannot be read again; write it to a file first",
+            source=path,
+        )
     identity = f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}|{st.st_ctime_ns}|{st.st_ino}"
     memo = output_root() / "fingerprints" / hashlib.sha256(identity.encode()).hexdigest()
     try:
@@ -77,14 +87,19 @@ def file_fingerprint(path: str | os.PathLike, block: int = 1 << 22) -> str:
 def fingerprint(path: str | os.PathLike) -> str:
     """A local file's content hash; a URL's metadata hash (never a download).
 
+    For a URL: the SHA-256 of the URL, size, ``ETag`` and ``Last-Modified`` the server
+    answers a ``HEAD`` with (:func:`genomarray.io.remote.remote_fingerprint`): a file
+    replaced on the server gives a new key (and a rebuilt cache) without being downloaded.
+
     Examples
     --------
     >>> from genomarray.data import example_path
     >>> fingerprint(example_path("genome.fa")) == file_fingerprint(example_path("genome.fa"))
     True
     """
-    from genomarray.io.remote import is_url, remote_fingerprint
+    from genomarray.io.remote import remote_fingerprint
 
+    path = local_path(path)
     return remote_fingerprint(path) if is_url(path) else file_fingerprint(path)
 
 
@@ -116,6 +131,7 @@ def cached(
     path: str | os.PathLike | None = None,
     progress: bool = True,
     rebuild: bool = False,
+    storage_options: dict[str, Any] | None = None,
 ) -> xr.DataArray:
     """Return the array stored under ``key`` in the cache, building and writing it once.
 
@@ -123,7 +139,8 @@ def cached(
     ``<output root>/cache/<key>.zarr``) and the store is reopened lazily. Two builds of
     the same key at once are safe: one rename wins, the other result is discarded.
     A cache store found damaged when opened is rebuilt with a warning; a damaged store at
-    a given ``path`` raises :class:`~genomarray.errors.StoreError`.
+    a given ``path`` raises :class:`~genomarray.errors.StoreError`. ``path`` may be an
+    fsspec URL (``s3://bucket/x.zarr``; opened with ``storage_options``).
 
     Examples
     --------
@@ -133,10 +150,13 @@ def cached(
     >>> cached("demo-1", make, path=target, progress=False).sizes["pos"]
     8
     """
-    target = Path(path) if path is not None else cache_dir() / f"{key}.zarr"
-    if not rebuild and target.exists():
+    so = storage_options
+    target = local_path(path) if path is not None else cache_dir() / f"{key}.zarr"
+    if not is_url(target):
+        target = Path(target)
+    if not rebuild and store_exists(target, so):
         try:
-            return _check_key(open_zarr(target), target, key)
+            return _check_key(open_zarr(target, storage_options=so), target, key)
         except StoreError as err:
             if path is not None:
                 raise
@@ -147,18 +167,18 @@ def cached(
                 stacklevel=3,
             )
             rebuild = True
-    if rebuild or not target.exists():
+    if rebuild or not store_exists(target, so):
         arr = build()
         arr.attrs[model.CACHE_KEY] = key
         try:  # rebuild: the old store is swapped out only once the new one is complete
-            write_zarr(arr, target, overwrite=rebuild, progress=progress)
+            write_zarr(arr, target, overwrite=rebuild, progress=progress, storage_options=so)
         except FileExistsError:
-            if not target.exists():
+            if not store_exists(target, so):
                 raise  # another process finished first otherwise: use its store
-    return _check_key(open_zarr(target), target, key)
+    return _check_key(open_zarr(target, storage_options=so), target, key)
 
 
-def _check_key(arr: xr.DataArray, target: Path, key: str) -> xr.DataArray:
+def _check_key(arr: xr.DataArray, target: Path | str, key: str) -> xr.DataArray:
     if arr.attrs.get(model.CACHE_KEY) != key:
         raise FileExistsError(
             f"{target} holds another build (cache key "

@@ -22,6 +22,14 @@ the writing process sees. The manifest is written as the last step inside the te
 folder, before the atomic rename, so a store without one was written by an older
 genomarray or is incomplete.
 
+Stores at fsspec URLs (``s3://bucket/x.zarr``, ``memory://``, ...; every function takes
+``storage_options``) are handled alike through fsspec: listed with ``fs.find`` (sizes come
+with the listing: one ``LIST`` request per 1,000 objects on S3), read with ``fs.cat``
+(checksums: the writer reads its store back once), the manifest written with one ``PUT``
+(atomic on object stores). A plain ``http(s)://`` server cannot list a folder, so there
+the names are not compared on open (:func:`check` returns only recorded damage); every
+chunk is still checked, size and CRC-32, when it is read.
+
 Three levels of checking:
 
 - :func:`check` (every open): the names listed against the manifest, directory reads
@@ -36,7 +44,8 @@ Three levels of checking:
 - :func:`verify` (``open_zarr(..., verify=True)``, ``genomarray info --verify``): reads
   every file and compares checksums; ``open_zarr`` then also decodes every chunk.
 
-This module is pure (standard library only): it lists, reads and compares files.
+This module lists, reads and compares files: the standard library for local stores,
+fsspec (imported on first use) for URLs.
 """
 
 from __future__ import annotations
@@ -85,10 +94,136 @@ def split_key(rel: str) -> tuple[str | None, str]:
     return head.lstrip("/"), "c/" + tail
 
 
-def listing(store: str | os.PathLike, sizes: bool = True) -> dict[str, int]:
+class _LocalTree:
+    """A store in a local folder: ``os.scandir`` listing, plain reads and renames."""
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = Path(root)
+        self.name = os.fspath(root)
+
+    def listing(self, sizes: bool) -> dict[str, int] | None:
+        out: dict[str, int] = {}
+        stack = [(os.fspath(self.root), "")]
+        while stack:
+            folder, prefix = stack.pop()
+            with os.scandir(folder) as entries:
+                for e in entries:
+                    rel = prefix + e.name
+                    if e.is_dir(follow_symlinks=False):
+                        stack.append((e.path, rel + "/"))
+                    elif not (prefix == "" and e.name in OWN_FILES):
+                        out[rel] = e.stat().st_size if sizes else -1
+        return out
+
+    def read(self, rel: str) -> bytes:
+        return (self.root / rel).read_bytes()
+
+    def crcs(self, rels: list[str], threads: int) -> dict[str, tuple[int, int] | None]:
+        """``(size, CRC-32)`` of each file read (None: missing), a file at a time per thread."""
+
+        def one(rel: str) -> tuple[int, int] | None:
+            try:
+                raw = self.read(rel)
+            except OSError:
+                return None
+            return len(raw), zlib.crc32(raw)
+
+        with ThreadPoolExecutor(max(1, min(threads, len(rels)))) as pool:
+            return dict(zip(rels, pool.map(one, rels), strict=True))
+
+    def write(self, rel: str, data: bytes) -> None:
+        target = self.root / rel
+        tmp = target.with_name(f"{target.name}.{uuid.uuid4().hex[:8]}")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+
+    def remove(self, rel: str) -> None:
+        (self.root / rel).unlink(missing_ok=True)
+
+
+class _FsTree:
+    """A store at an fsspec URL: ``fs.find`` listing (None over plain HTTP), ``fs.cat``."""
+
+    def __init__(self, url: str, storage_options: dict[str, Any] | None) -> None:
+        from genomarray.io.remote import filesystem, is_http
+
+        self.name = url
+        self.fs, root = filesystem(url, storage_options)
+        self.root = root.rstrip("/")
+        self.http = is_http(url)
+
+    def _path(self, rel: str) -> str:
+        return f"{self.root}/{rel}"
+
+    def listing(self, sizes: bool) -> dict[str, int] | None:
+        if self.http:  # no listing of folders over plain HTTP
+            return None
+        self.fs.invalidate_cache(self.root)
+        try:
+            found = self.fs.find(self.root, detail=True)
+        except FileNotFoundError:
+            return {}
+        out: dict[str, int] = {}
+        cut = len(self.root) + 1
+        for path, info in found.items():
+            if info.get("type", "file") != "file":
+                continue
+            rel = path.rstrip("/")[cut:]
+            if rel and rel not in OWN_FILES:
+                out[rel] = int(info.get("size") or 0) if sizes else -1
+        return out
+
+    def read(self, rel: str) -> bytes:
+        return self.fs.cat_file(self._path(rel))
+
+    def crcs(self, rels: list[str], threads: int) -> dict[str, tuple[int, int] | None]:
+        """``(size, CRC-32)`` of each file read (None: missing), ``8 * threads`` files per
+        batch of concurrent requests (fsspec's async ``cat``)."""
+        out: dict[str, tuple[int, int] | None] = {}
+        batch = 8 * max(1, threads)
+        for i in range(0, len(rels), batch):
+            part = rels[i : i + batch]
+            got = self.fs.cat([self._path(r) for r in part], on_error="return")
+            for rel in part:
+                value = got.pop(self._path(rel), None)
+                if value is None or isinstance(value, FileNotFoundError):
+                    out[rel] = None
+                elif isinstance(value, BaseException):
+                    raise value
+                else:
+                    out[rel] = len(value), zlib.crc32(value)
+        return out
+
+    def write(self, rel: str, data: bytes) -> None:
+        self.fs.pipe_file(self._path(rel), data)  # one PUT: atomic on object stores
+
+    def remove(self, rel: str) -> None:
+        try:
+            self.fs.rm_file(self._path(rel))
+        except FileNotFoundError:
+            pass
+
+
+def tree(store: str | os.PathLike, storage_options: dict[str, Any] | None = None) -> Any:
+    """The store's files, local (a folder, ``file://``) or at an fsspec URL."""
+    from genomarray.io.remote import is_url, local_path
+
+    store = local_path(store)
+    return _FsTree(store, storage_options) if is_url(store) else _LocalTree(store)
+
+
+def listing(
+    store: str | os.PathLike, sizes: bool = True, storage_options: dict[str, Any] | None = None
+) -> dict[str, int]:
     """Return every file of ``store`` (relative posix path -> size), the manifest excluded.
 
     ``sizes=False`` lists names only (size -1): no ``stat`` per file, only directory reads.
+    A store at a URL is listed through fsspec (sizes come with the listing).
+
+    Raises
+    ------
+    ValueError
+        The store is on a plain HTTP server, which cannot list folders.
 
     Examples
     --------
@@ -97,22 +232,14 @@ def listing(store: str | os.PathLike, sizes: bool = True) -> dict[str, int]:
     >>> listing(d)
     {'a/x': 2}
     """
-    out: dict[str, int] = {}
-    stack = [(os.fspath(store), "")]
-    while stack:
-        folder, prefix = stack.pop()
-        with os.scandir(folder) as entries:
-            for e in entries:
-                rel = prefix + e.name
-                if e.is_dir(follow_symlinks=False):
-                    stack.append((e.path, rel + "/"))
-                elif not (prefix == "" and e.name in OWN_FILES):
-                    out[rel] = e.stat().st_size if sizes else -1
-    return out
+    found = tree(store, storage_options).listing(sizes)
+    if found is None:
+        raise ValueError(f"{store}: a plain HTTP server cannot list the store's files")
+    return found
 
 
 def checksum(path: str | os.PathLike) -> int:
-    """Return the CRC-32 of a file's bytes (``zlib.crc32``)."""
+    """Return the CRC-32 of a local file's bytes (``zlib.crc32``)."""
     with open(path, "rb") as fh:
         return zlib.crc32(fh.read())
 
@@ -142,18 +269,20 @@ def chunk_grid(meta: dict[str, Any]) -> list[str]:
     return keys
 
 
-def _arrays(store: Path, files: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _arrays(files: Any, names: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The arrays of the store: folder (``""`` for the root) -> parsed ``zarr.json``."""
     out = {}
-    for rel in files:
+    for rel in names:
         if rel == "zarr.json" or rel.endswith("/zarr.json"):
-            meta = json.loads((store / rel).read_text())
+            meta = json.loads(files.read(rel))
             if meta.get("node_type") == "array":
                 out[rel[: -len("zarr.json")]] = meta
     return out
 
 
-def build_manifest(store: str | os.PathLike, threads: int = 8) -> dict[str, Any]:
+def build_manifest(
+    store: str | os.PathLike, threads: int = 8, storage_options: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Return the manifest of a store as written: its files' sizes and checksums, and
     the chunks of each array's grid that zarr skipped (fill value only).
 
@@ -164,13 +293,19 @@ def build_manifest(store: str | os.PathLike, threads: int = 8) -> dict[str, Any]
     >>> build_manifest(d)["files"]
     {'x': [3, 891568578]}
     """
-    store = Path(store)
-    sizes = listing(store)
+    files = tree(store, storage_options)
+    sizes = files.listing(True)
+    if sizes is None:
+        raise ValueError(f"{store}: a plain HTTP server cannot list the store's files")
     names = sorted(sizes)
-    with ThreadPoolExecutor(max(1, min(threads, len(names)))) as pool:
-        crcs = list(pool.map(lambda rel: checksum(store / rel), names))
+    found = files.crcs(names, threads)
+    crcs = []
+    for rel in names:
+        if found[rel] is None:
+            raise FileNotFoundError(f"{store}: {rel} vanished while the manifest was written")
+        crcs.append(found[rel][1])
     absent = []
-    for folder, meta in _arrays(store, sizes).items():
+    for folder, meta in _arrays(files, sizes).items():
         absent += [folder + k for k in chunk_grid(meta) if folder + k not in sizes]
     return {
         "format": FORMAT,
@@ -180,11 +315,16 @@ def build_manifest(store: str | os.PathLike, threads: int = 8) -> dict[str, Any]
     }
 
 
-def write_manifest(store: str | os.PathLike) -> Path:
+def write_manifest(
+    store: str | os.PathLike,
+    storage_options: dict[str, Any] | None = None,
+    manifest: dict[str, Any] | None = None,
+) -> str | Path:
     """Record the manifest of ``store`` as it is now (the writer's last step).
 
     Also the way to adopt a store written without one (by an older genomarray) once you
-    know it is complete.
+    know it is complete. ``manifest`` (from :func:`build_manifest` of an identical copy of
+    the store) is written as it is instead of being built again.
 
     Examples
     --------
@@ -193,17 +333,20 @@ def write_manifest(store: str | os.PathLike) -> Path:
     >>> write_manifest(d).name, check(d, read_manifest(d))
     ('genomarray_manifest.json', [])
     """
-    store = Path(store)
-    text = json.dumps(build_manifest(store), separators=(",", ":"))
-    target = store / MANIFEST_FILE
-    tmp = store / f"{MANIFEST_FILE}.{uuid.uuid4().hex[:8]}"
-    tmp.write_text(text)
-    os.replace(tmp, target)
-    (store / DAMAGED_FILE).unlink(missing_ok=True)
-    return target
+    files = tree(store, storage_options)
+    if manifest is None:
+        manifest = build_manifest(store, storage_options=storage_options)
+    text = json.dumps(manifest, separators=(",", ":"))
+    files.write(MANIFEST_FILE, text.encode())
+    files.remove(DAMAGED_FILE)
+    if isinstance(files, _LocalTree):
+        return files.root / MANIFEST_FILE
+    return f"{files.name.rstrip('/')}/{MANIFEST_FILE}"
 
 
-def read_manifest(store: str | os.PathLike) -> dict[str, Any] | None:
+def read_manifest(
+    store: str | os.PathLike, storage_options: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
     """Return the store's manifest, ``None`` if it has none.
 
     ``files`` maps each file to ``[size, crc32]``, ``absent`` lists the chunks not
@@ -215,9 +358,8 @@ def read_manifest(store: str | os.PathLike) -> dict[str, Any] | None:
     ValueError
         The manifest is not one genomarray wrote (unreadable, or another format).
     """
-    path = Path(store) / MANIFEST_FILE
     try:
-        text = path.read_text()
+        text = tree(store, storage_options).read(MANIFEST_FILE).decode()
     except FileNotFoundError:
         return None
     try:
@@ -233,15 +375,20 @@ def read_manifest(store: str | os.PathLike) -> dict[str, Any] | None:
     return man
 
 
-def _damage_note(store: Path) -> list[Problem]:
+def _damage_note(files: Any) -> list[Problem]:
     try:
-        note = (store / DAMAGED_FILE).read_text().strip()
-    except OSError:
+        note = files.read(DAMAGED_FILE).decode().strip()
+    except (OSError, UnicodeDecodeError):
         return []
     return [Problem("", f"found damaged when read: {note or 'no detail recorded'}")]
 
 
-def check(store: str | os.PathLike, manifest: dict[str, Any], sizes: bool = False) -> list[Problem]:
+def check(
+    store: str | os.PathLike,
+    manifest: dict[str, Any],
+    sizes: bool = False,
+    storage_options: dict[str, Any] | None = None,
+) -> list[Problem]:
     """Compare the store's files with its manifest by name, and by size if ``sizes``.
 
     Reports chunk and metadata files that are missing (or of another size), chunk files
@@ -260,10 +407,12 @@ def check(store: str | os.PathLike, manifest: dict[str, Any], sizes: bool = Fals
     >>> check(d, man), check(d, man, sizes=True)
     ([], [Problem(file='x', what='is 2 bytes, the manifest says 3 (truncated or rewritten)')])
     """
-    store = Path(store)
+    tree_ = tree(store, storage_options)
     files = manifest["files"]
-    on_disk = listing(store, sizes)
-    problems = _damage_note(store)
+    problems = _damage_note(tree_)
+    on_disk = tree_.listing(sizes)
+    if on_disk is None:  # plain HTTP: no listing; chunks are checked as they are read
+        return problems
     for rel in sorted(files.keys() - on_disk.keys()):
         problems.append(
             Problem(rel, f"is missing (the manifest lists it, {files[rel][0]:,} bytes)")
@@ -286,7 +435,12 @@ def check(store: str | os.PathLike, manifest: dict[str, Any], sizes: bool = Fals
     return problems
 
 
-def verify(store: str | os.PathLike, manifest: dict[str, Any], threads: int = 8) -> list[Problem]:
+def verify(
+    store: str | os.PathLike,
+    manifest: dict[str, Any],
+    threads: int = 8,
+    storage_options: dict[str, Any] | None = None,
+) -> list[Problem]:
     """:func:`check`, then read every file and compare its CRC-32 with the manifest's.
 
     Examples
@@ -297,20 +451,18 @@ def verify(store: str | os.PathLike, manifest: dict[str, Any], threads: int = 8)
     >>> verify(d, man)
     [Problem(file='x', what='has other bytes than were written (checksum mismatch)')]
     """
-    store = Path(store)
-    problems = check(store, manifest, sizes=True)
+    problems = check(store, manifest, sizes=True, storage_options=storage_options)
     bad = {p.file for p in problems}
     names = [rel for rel in manifest["files"] if rel not in bad]
-
-    def crc(rel: str) -> int | None:
-        try:
-            return checksum(store / rel)
-        except OSError:
-            return None
-
-    with ThreadPoolExecutor(max(1, min(threads, len(names)))) as pool:
-        got = list(pool.map(crc, names))
-    for rel, value in zip(names, got, strict=True):
-        if value != manifest["files"][rel][1]:
+    found = tree(store, storage_options).crcs(names, threads)
+    for rel in names:
+        size, crc = manifest["files"][rel]
+        got = found[rel]
+        if got is None:
+            problems.append(Problem(rel, f"is missing (the manifest lists it, {size:,} bytes)"))
+        elif got[0] != size:
+            what = f"is {got[0]:,} bytes, the manifest says {size:,} (truncated or rewritten)"
+            problems.append(Problem(rel, what))
+        elif got[1] != crc:
             problems.append(Problem(rel, "has other bytes than were written (checksum mismatch)"))
     return problems

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from functools import partial
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,7 @@ from genomarray.errors import InputError, check_exists
 from genomarray.genome import graph
 from genomarray.genome.cache import cache_key, cached
 from genomarray.io import fasta
+from genomarray.io.remote import fingerprint_of, is_url, local_path, remote_info
 
 
 def read_fasta(
@@ -29,14 +30,17 @@ def read_fasta(
     store_path: str | os.PathLike | None = None,
     chunk: int = graph.DEFAULT_CHUNK,
     progress: bool = True,
+    storage_options: dict[str, Any] | None = None,
 ) -> xr.DataArray:
     """Read a FASTA genome as a lazy ``(chrom, pos)`` array of uint8 codes.
 
     Parameters
     ----------
     path
-        FASTA file (plain or bgzip-compressed). Its ``.fai`` index is checked against the
-        file and (re)built where missing or stale (see :mod:`genomarray.io.fasta`).
+        FASTA file (plain or bgzip-compressed) or its ``http(s)://`` URL (read by range
+        requests; its ``.fai``/``.gzi`` must be next to it on the server). Its ``.fai``
+        index is checked against the file and (re)built where missing or stale (see
+        :mod:`genomarray.io.fasta`).
         Refused with an :class:`~genomarray.errors.InputError` naming the record and line:
         an empty file, two records of one name, lines of uneven length within a record,
         and any space, tab or other non-letter character inside a sequence line (it is
@@ -48,11 +52,14 @@ def read_fasta(
         Write the genome to a zarr store once (keyed by the FASTA's content) and reopen
         it lazily. ``False`` reads chunks from the FASTA on demand.
     store_path
-        Where to write the store (default: ``<output root>/cache/``). Implies ``cache``.
+        Where to write the store (default: ``<output root>/cache/``): a folder or an fsspec
+        URL (``s3://bucket/genome.zarr``). Implies ``cache``.
     chunk
         Chunk length along ``pos``.
     progress
         Show a progress bar while the store is built.
+    storage_options
+        fsspec options for a ``store_path`` URL (credentials, ``endpoint_url``, ...).
 
     Returns
     -------
@@ -66,24 +73,31 @@ def read_fasta(
     >>> dna.sizes["chrom"], int(dna.chrom_length.sel(chrom="chr2"))
     (3, 30000)
     """
-    path = os.fspath(check_exists(path, "FASTA file"))
+    path = local_path(path)
+    url = is_url(path)  # read by range requests; its fingerprint names the version read
+    path = path if url else os.path.abspath(check_exists(path, "FASTA file", random_access=True))
     encode.letters(alphabet)
     with fasta.open_fasta(path) as fa:
         chroms, lengths = list(fa.references), list(fa.lengths)
+    version = fingerprint_of(remote_info(path)) if url else None
 
-    def build() -> xr.DataArray:
-        reader = partial(fasta.read_block, os.path.abspath(path), alphabet=alphabet)
+    keep = graph.KeptBlocks()  # a fresh store's first reads come from the blocks written
+
+    def build(kept: bool = True) -> xr.DataArray:
+        reader = partial(fasta.read_block, path, alphabet=alphabet, fingerprint=version)
         codes = graph.genome_array(
             reader, chroms, lengths, np.uint8, fill=encode.unknown_code(alphabet), chunk=chunk
         )
-        return model.sequence_genome(
-            codes, chroms, lengths, alphabet=alphabet, path=os.path.abspath(path)
-        )
+        if kept:
+            codes = keep.wrap(codes)
+        return model.sequence_genome(codes, chroms, lengths, alphabet=alphabet, path=path)
 
     if not cache and store_path is None:
-        return build()
+        return build(kept=False)
     key = cache_key("fasta", [path], alphabet=alphabet, chunk=chunk)
-    return cached(key, build, path=store_path, progress=progress)
+    return keep.serve(
+        cached(key, build, path=store_path, progress=progress, storage_options=storage_options)
+    )
 
 
 def read_sequences(

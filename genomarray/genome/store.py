@@ -3,6 +3,13 @@
 Writes are atomic (:func:`genomarray.atomic.atomic_dir`): a store is written to
 ``<path>.partial-<id>`` and renamed into place only when complete, so an error or an
 interrupt never leaves a half-written store that a later run would take as complete.
+Stores carry consolidated metadata (so that one can be read over plain HTTP, where
+folders cannot be listed).
+
+A path may be an fsspec URL (``s3://bucket/x.zarr``, ``http(s)://`` read-only,
+``file://``), with ``storage_options`` handed to fsspec: see
+:mod:`genomarray.genome.store_remote` for how a store is written where nothing can be
+renamed.
 
 Stores check themselves (:mod:`genomarray.genome.manifest`): the writer records a manifest
 of the files written as its last step; every open compares the files with it (count and
@@ -29,18 +36,32 @@ from genomarray._version import __version__
 from genomarray.atomic import atomic_dir
 from genomarray.errors import StoreError
 from genomarray.genome import manifest
-from genomarray.genome.compute import compute_writes
+from genomarray.genome.compute import write_dataset
 from genomarray.genome.graph import DEFAULT_CHUNK
+from genomarray.io.remote import describe, is_url, local_path, remote_error
 from genomarray.paths import output_root
 
 # -- zarr -------------------------------------------------------------------------------
 
 
-def _compressors(dtype: np.dtype) -> list:
+CODEC = "lz4"
+"""Blosc's inner codec for every store. Measured per array kind (``benchmarks/bench_codecs.py``,
+table in docs/concepts.md "Storage and caching"): lz4 encodes int32 coverage counts ~10x
+faster than zstd-5 (1.0-1.2 vs 0.1 GB/s on one thread: a cold build was compression-bound)
+and float32 signal ~60x faster, decodes as fast or faster, for a ratio 1.5-2.5x lower
+(coverage 13x instead of 33x smaller than raw)."""
+CODEC_LEVEL = 5
+
+
+def _compressors(dtype: np.dtype, labels: bool = False) -> list:
+    """Blosc lz4-5 with bit-shuffle for 1-byte dtypes (sequence codes: 3.9x smaller, vs
+    1.7x with byte shuffle), byte shuffle otherwise (coverage counts, signal) and for
+    label tracks of any dtype (sparse 0/1: as small, and uint8 labels decode ~10x faster
+    than bit-shuffled: 19 vs 1.8 GB/s)."""
     from zarr.codecs import BloscCodec
 
-    shuffle = "bitshuffle" if np.dtype(dtype).itemsize == 1 else "shuffle"
-    return [BloscCodec(cname="zstd", clevel=5, shuffle=shuffle)]
+    shuffle = "bitshuffle" if np.dtype(dtype).itemsize == 1 and not labels else "shuffle"
+    return [BloscCodec(cname=CODEC, clevel=CODEC_LEVEL, shuffle=shuffle)]
 
 
 def _to_dataset(arr: xr.DataArray) -> xr.Dataset:
@@ -72,30 +93,33 @@ def write_zarr(
     overwrite: bool = False,
     chunks: dict[str, int] | None = None,
     progress: bool = True,
-) -> Path:
+    storage_options: dict[str, Any] | None = None,
+) -> Path | str:
     """Write a genomarray array to a zarr 3 store, atomically.
 
     Chunks that hold only the fill value are not written (they cost nothing on disk).
-    Compression is blosc zstd with bit-shuffle for 1-byte dtypes (measured ~15x smaller
-    than raw on a random genome), byte-shuffle otherwise.
+    Compression is blosc lz4, bit-shuffled for 1-byte dtypes other than labels, else
+    byte-shuffled (:func:`_compressors`; measured per array kind in docs/concepts.md).
 
     Parameters
     ----------
     arr
         The array to write (numpy- or dask-backed).
     path
-        Target folder (``.zarr``).
+        Target folder (``.zarr``), or an fsspec URL (``s3://bucket/x.zarr``; ``file://``).
     overwrite
         Replace an existing store.
     chunks
         Chunk sizes per dim; default: the dask chunks, else 64 kb along ``pos``.
     progress
         Show a progress bar while writing.
+    storage_options
+        fsspec options for a URL (credentials, ``endpoint_url``, ...).
 
     Returns
     -------
-    Path
-        The store's path.
+    Path or str
+        The store's path (a URL as a string).
 
     Examples
     --------
@@ -110,14 +134,60 @@ def write_zarr(
     arr = arr.assign_coords(lazy_coords)  # per-region / per-chromosome labels: small
     ds = _to_dataset(arr)
     name = ds.attrs[model.STORE_VAR]
-    encoding = {name: {"compressors": _compressors(arr.dtype), "fill_value": model.fill_value(arr)}}
+    compressors = _compressors(arr.dtype, model.is_label_track(arr))
+    encoding = {name: {"compressors": compressors, "fill_value": model.fill_value(arr)}}
+    path = local_path(path)
+    if is_url(path):
+        from genomarray.genome.store_remote import write_remote
+
+        return write_remote(ds, path, encoding, overwrite, progress, storage_options)
     with atomic_dir(path, overwrite=overwrite) as tmp:
-        delayed = ds.to_zarr(
-            tmp, mode="w", encoding=encoding, compute=False, consolidated=False, zarr_format=3
+        write_dataset(
+            ds,
+            tmp,
+            progress,
+            f"writing {path}",
+            mode="w",
+            encoding=encoding,
+            consolidated=False,
+            zarr_format=3,
         )
-        compute_writes(delayed, progress, f"writing {path}")
-        manifest.write_manifest(tmp)  # the last step before the rename
+        finish_store(tmp)  # the last step before the rename
     return Path(path)
+
+
+def finish_store(path: str | os.PathLike) -> None:
+    """Consolidate a written local store's metadata, then record its manifest (last)."""
+    from genomarray.genome.store_remote import consolidate
+
+    consolidate(os.fspath(path), None)
+    manifest.write_manifest(path)
+
+
+def store_exists(path: str | os.PathLike, storage_options: dict[str, Any] | None = None) -> bool:
+    """Whether anything is stored at ``path`` (a folder, or an fsspec URL's prefix).
+
+    Examples
+    --------
+    >>> store_exists("/no/such/store.zarr")
+    False
+    """
+    path = local_path(path)
+    if not is_url(path):
+        return os.path.exists(path)
+    files = manifest.tree(path, storage_options)
+    try:
+        found = files.listing(False)
+        if found is None:  # plain HTTP: no listing; a store has its root metadata
+            files.read("zarr.json")
+            return True
+        return bool(found)
+    except FileNotFoundError as err:
+        if describe(err)[1]:
+            return False
+        raise remote_error(path, err, "look for the store") from err
+    except Exception as err:  # noqa: BLE001 - network errors, named with the URL
+        raise remote_error(path, err, "look for the store") from err
 
 
 CACHE_REMEDY = "it is a genomarray cache store: the next read_* call rebuilds it (or delete it)"
@@ -133,6 +203,8 @@ NO_MANIFEST = (
 
 def is_cache_store(path: str | os.PathLike) -> bool:
     """Whether ``path`` lies in genomarray's cache folder (``<output root>/cache``)."""
+    if is_url(path):
+        return False
     return Path(path).resolve().parent == (output_root() / "cache").resolve()
 
 
@@ -319,7 +391,7 @@ def _load_manifest(path: str, cache: bool) -> dict:
     raise StoreError(NO_MANIFEST, path, _remedy(cache, adopt=True))
 
 
-def _decode_all(store: Any, man: dict, slab_bytes: int = 64 << 20) -> None:
+def decode_all(store: Any, man: dict, slab_bytes: int = 64 << 20) -> None:
     """Decode every written chunk (``verify=True``): codec damage is a StoreError too.
 
     Chunks are decoded in slabs of up to ``slab_bytes`` along the array's longest chunk
@@ -359,6 +431,16 @@ def _decode_all(store: Any, man: dict, slab_bytes: int = 64 << 20) -> None:
                         _decode(store, arr, name, rest[:axis] + (j,) + rest[axis:])
 
 
+def _consolidated(root: str) -> bool:
+    """Whether the local store's root ``zarr.json`` holds consolidated metadata (stores
+    written before genomarray consolidated them do not)."""
+    try:
+        meta = json.loads((Path(root) / "zarr.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return bool(meta.get("consolidated_metadata"))
+
+
 def _decode(store: Any, arr: Any, name: str, idx: tuple[int, ...]) -> None:
     try:
         _ = arr.blocks[idx] if idx else arr[...]
@@ -370,7 +452,9 @@ def _decode(store: Any, arr: Any, name: str, idx: tuple[int, ...]) -> None:
         raise store_error(str(store.root), [problem], store.cache) from None
 
 
-def open_zarr(path: str | os.PathLike, verify: bool = False) -> xr.DataArray:
+def open_zarr(
+    path: str | os.PathLike, verify: bool = False, storage_options: dict[str, Any] | None = None
+) -> xr.DataArray:
     """Open a store written by :func:`write_zarr` lazily, with dask chunks = zarr chunks.
 
     Opening costs O(chromosomes) memory whatever the genome size: no ``pos`` coordinate
@@ -381,10 +465,13 @@ def open_zarr(path: str | os.PathLike, verify: bool = False) -> xr.DataArray:
     Parameters
     ----------
     path
-        The store's folder.
+        The store's folder, or an fsspec URL (``s3://...``, ``http(s)://...`` read-only,
+        ``file://...``): see :mod:`genomarray.genome.store_remote`.
     verify
         Also read every file, compare checksums and decode every chunk (reads the whole
         store once).
+    storage_options
+        fsspec options for a URL (credentials, ``endpoint_url``, ...).
 
     Raises
     ------
@@ -400,23 +487,28 @@ def open_zarr(path: str | os.PathLike, verify: bool = False) -> xr.DataArray:
     >>> open_zarr(p, verify=True).attrs["alphabet"]
     'dna'
     """
-    path = os.fspath(path)
-    if not os.path.isdir(path):
-        raise FileNotFoundError(f"zarr store not found: {path}")
-    cache = is_cache_store(path)
-    man = _load_manifest(path, cache)
-    problems = manifest.verify(path, man) if verify else manifest.check(path, man)
-    if problems:
-        raise store_error(path, problems, cache)
-    root = os.path.abspath(path)  # workers of a cluster may run in another folder
-    _remember(root, man)
-    store = manifest_store(root, man["digest"], cache)
-    ds = xr.open_zarr(store, chunks={}, consolidated=False, zarr_format=3)
+    path = local_path(path)
+    if is_url(path):
+        from genomarray.genome.store_remote import open_remote
+
+        ds = open_remote(path, verify, storage_options)
+    else:
+        if not os.path.isdir(path):
+            raise FileNotFoundError(f"zarr store not found: {path}")
+        cache = is_cache_store(path)
+        man = _load_manifest(path, cache)
+        problems = manifest.verify(path, man) if verify else manifest.check(path, man)
+        if problems:
+            raise store_error(path, problems, cache)
+        root = os.path.abspath(path)  # workers of a cluster may run in another folder
+        _remember(root, man)
+        store = manifest_store(root, man["digest"], cache)
+        ds = xr.open_zarr(store, chunks={}, consolidated=_consolidated(root), zarr_format=3)
+        if verify:
+            decode_all(store, man)
     name = ds.attrs.get(model.STORE_VAR)
     if name is None or name not in ds:
         raise ValueError(f"{path} is not a genomarray store (no 'genomarray_var' attribute)")
-    if verify:
-        _decode_all(store, man)
     arr = ds[name]
     # zarr 3 returns text as numpy StringDType; labels are object arrays of str everywhere
     text = {
@@ -425,9 +517,10 @@ def open_zarr(path: str | os.PathLike, verify: bool = False) -> xr.DataArray:
         if c.dtype.kind == "T"
     }
     arr = arr.assign_coords(text)
+    arr = _load_small_coords(arr)
     arr.attrs.setdefault(model.SOURCE, model.source_stamp())
     arr.encoding["store"] = path
-    if _decoded_as_stored(arr):  # the batch engine may read its chunks directly
+    if not is_url(path) and _decoded_as_stored(arr):  # the batch engine reads its chunks
         model.record_recipe(
             arr,
             model.RECIPE_STORE,
@@ -449,3 +542,18 @@ def _decoded_as_stored(arr: xr.DataArray) -> bool:
         return False
     fill = enc.get("_FillValue")
     return fill is None or (arr.dtype.kind == "f" and bool(np.isnan(fill)))
+
+
+def _load_small_coords(arr: xr.DataArray) -> xr.DataArray:
+    """The store's array with its dask-backed coordinates (``chrom_length``: one value per
+    chromosome) loaded, synchronously: each read of a lazy coordinate was a dask compute,
+    and the first one in a process imports ``distributed`` through dask's scheduler
+    lookup (0.2 s), which a callable scheduler skips."""
+    from dask.local import get_sync
+
+    lazy = {
+        k: (c.dims, c.data.compute(scheduler=get_sync))
+        for k, c in arr.coords.items()
+        if k not in arr.dims and isinstance(c.data, da.Array)
+    }
+    return arr.assign_coords(lazy) if lazy else arr

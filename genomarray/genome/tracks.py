@@ -53,12 +53,18 @@ def condition_names(paths: Sequence[str], conditions: Sequence[str] | None) -> l
     return conditions
 
 
-def input_paths(paths: str | os.PathLike | Sequence[str | os.PathLike], what: str) -> list[str]:
+def input_paths(
+    paths: str | os.PathLike | Sequence[str | os.PathLike], what: str, random_access: bool = False
+) -> list[str]:
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
-    from genomarray.io.remote import is_url  # URLs stay URLs
+    from genomarray.io.remote import is_url, local_path  # URLs stay URLs
 
-    paths = [p if is_url(p) else os.path.abspath(check_exists(p, what)) for p in paths]
+    paths = [local_path(p) for p in paths]
+    paths = [
+        p if is_url(p) else os.path.abspath(check_exists(p, what, random_access=random_access))
+        for p in paths
+    ]
     if not paths:
         raise InputError(f"no {what}s given")
     return paths
@@ -163,7 +169,8 @@ class StackedReader:
     """Calls one reader per condition group and stacks them to ``(n, strand, condition)``.
 
     Each reader returns ``(n, strand)`` (one condition) or, when ``categorical``,
-    ``(n, condition)`` (one strand).
+    ``(n, condition)`` (one strand): a new array on every call (a single reader's block is
+    used as it is, not copied).
     """
 
     readers: tuple[Callable[[str, int, int], np.ndarray], ...]
@@ -174,12 +181,17 @@ class StackedReader:
     roi: RoiMask | None = None
 
     def __call__(self, chrom: str, start: int, end: int) -> np.ndarray:
-        out = np.zeros((end - start, self.n_strands, self.n_conditions), dtype=self.dtype)
         keep = None
         if self.roi is not None:
             keep = self.roi.mask(chrom, start, end)
             if keep is None:
-                return out
+                return np.zeros((end - start, self.n_strands, self.n_conditions), self.dtype)
+        if len(self.readers) == 1 and (self.categorical or self.n_conditions == 1):
+            # one reader: its block is the track's block (no zeroed buffer, no copy)
+            out = np.asarray(self.readers[0](chrom, start, end), dtype=self.dtype)
+            out = out.reshape(end - start, self.n_strands, self.n_conditions)
+            return out if keep is None or keep.all() else np.where(keep[:, None, None], out, 0)
+        out = np.zeros((end - start, self.n_strands, self.n_conditions), dtype=self.dtype)
         if self.categorical:
             out[:, 0, :] = self.readers[0](chrom, start, end)
         else:
@@ -197,7 +209,7 @@ def _to_sparse(block: np.ndarray) -> Any:
 
 
 def build_track(
-    readers: Sequence[Callable],
+    readers: Sequence[Callable] | Callable[[], Sequence[Callable]],
     sizes: dict[str, int],
     strands: Sequence[str],
     conditions: Sequence[str],
@@ -212,9 +224,11 @@ def build_track(
     storage: str = "zarr",
     cache: bool | None = None,
     store_path: str | os.PathLike | None = None,
-    chunk: int = graph.DEFAULT_CHUNK,
+    chunk: int | None = None,
     progress: bool = True,
     attrs: dict[str, Any] | None = None,
+    key_inputs: Sequence[str] | None = None,
+    storage_options: dict[str, Any] | None = None,
 ) -> xr.DataArray:
     """Turn per-file readers into a coverage track held as ``storage`` says.
 
@@ -225,7 +239,8 @@ def build_track(
     ----------
     readers
         Picklable callables ``reader(chrom, start, end)`` (bins) per condition (or one
-        categorical reader returning all conditions).
+        categorical reader returning all conditions); or a function returning them,
+        called only when the track is built (not when its store is in the cache).
     sizes
         Chromosome sizes in bp.
     strands, conditions
@@ -240,6 +255,12 @@ def build_track(
         See :func:`read_bam`.
     attrs
         Extra attributes of the track.
+    key_inputs
+        The files whose content keys the cache (default: ``inputs``); a reader that has
+        already parsed an input it cannot read twice (a pipe) keys on what it parsed
+        through ``params`` instead.
+    storage_options
+        fsspec options for a ``store_path`` URL (``s3://...``).
 
     Examples
     --------
@@ -277,14 +298,18 @@ def build_track(
             .item(),
             "roi_flank": int(roi_df.attrs.get(model.FLANK, 0) or 0),
         }
+    if chunk is None:  # 1 Mb, fewer bins where a bin holds many conditions
+        chunk = graph.chunk_length(np.dtype(dtype).itemsize * len(strands) * len(conditions))
     chroms = list(sizes)
     lengths_bp = np.array([sizes[c] for c in chroms], dtype=np.int64)
     lengths_bins = -(-lengths_bp // resolution)
-    reader = StackedReader(
-        tuple(readers), len(strands), len(conditions), np.dtype(dtype).str, categorical, mask
-    )
+    keep = graph.KeptBlocks()  # a fresh store's first reads come from the blocks written
 
-    def build() -> xr.DataArray:
+    def build(kept: bool = True) -> xr.DataArray:
+        parts = readers if isinstance(readers, Sequence) else readers()
+        reader = StackedReader(
+            tuple(parts), len(strands), len(conditions), np.dtype(dtype).str, categorical, mask
+        )
         values = graph.genome_array(
             reader,
             chroms,
@@ -294,6 +319,8 @@ def build_track(
             trailing=(len(strands), len(conditions)),
             chunk=chunk,
         )
+        if kept:
+            values = keep.wrap(values)
         return model.coverage_track(
             values,
             chroms,
@@ -308,22 +335,31 @@ def build_track(
     if storage == "sparse":
         import sparse  # noqa: F401  (fail here, not inside a dask task)
     if storage == "lazy":
-        return build()
+        return build(kept=False)
     if cache is None:
         cache = storage == "zarr"
     if storage == "zarr" or cache or store_path is not None:
         key = cache_key(
             key_kind,
-            inputs,
+            inputs if key_inputs is None else key_inputs,
             resolution=resolution,
             chunk=chunk,
             conditions=list(conditions),
             strands=list(strands),
             **params,
         )
-        track = cached(key, build, path=store_path, progress=progress, rebuild=not cache)
+        track = keep.serve(
+            cached(
+                key,
+                build,
+                path=store_path,
+                progress=progress,
+                rebuild=not cache,
+                storage_options=storage_options,
+            )
+        )
     else:
-        track = build()
+        track = build(kept=False)
     if storage == "memory":
         return track.compute()
     if storage == "sparse":

@@ -30,6 +30,13 @@ calls once per ``(chrom, pos-chunk)`` task. It has two engines giving the same n
 SAM text files are refused (:func:`check_bam` says how to convert them): they cannot be
 read by region, and a genome-wide build reads one region per chunk task.
 
+A BAM or CRAM **URL** (``http(s)://``) is read by the pysam engine (the fast engine reads
+local files only; ``engine="auto"`` falls back to pysam): htslib fetches the records of each
+region by range requests. Its index is downloaded by genomarray into its own output root
+(:func:`genomarray.io.remote.bam_index`) and always passed to htslib, which so neither
+writes one into the working folder nor uses a stale one found there. A CRAM URL needs
+``reference=``; :func:`local_cram_references` keeps htslib off the EBI reference server.
+
 Counting rules (Janggu's, with its off-by-one at reverse 5' ends fixed):
 
 - Reads with a flag in ``exclude_flags`` or a MAPQ below ``min_mapq`` are skipped;
@@ -66,11 +73,12 @@ import os
 import struct
 import threading
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from genomarray.errors import ChromosomeError, InputError, check_exists, missing_file
+from genomarray.io import remote
 from genomarray.io.handles import cached_handle, discard_handle
 
 try:  # the fast engine needs numba; without it every file is read with pysam
@@ -140,11 +148,65 @@ def _index_path(path: str) -> str | None:
     return None
 
 
-def _open_alignments(path: str):
+def local_cram_references() -> None:
+    """Point htslib's ``REF_PATH`` and ``REF_CACHE`` at a local folder if they are unset.
+
+    Unset, htslib looks a CRAM's reference up by MD5 at the EBI reference server (a
+    network call nobody asked for); genomarray sets both to
+    ``<output root>/cram-ref/%2s/%2s/%s`` (an empty local cache) instead, so a CRAM whose
+    reference is neither given (``reference=``) nor found at its header's ``UR`` path
+    fails with htslib's error rather than reaching out. Values set by the user are kept.
+    """
+    from genomarray.paths import output_root
+
+    cache = str(output_root() / "cram-ref" / "%2s" / "%2s" / "%s")
+    os.environ.setdefault("REF_CACHE", cache)
+    os.environ.setdefault("REF_PATH", cache)
+
+
+def _is_cram(path: str) -> bool:
+    name = path.split("?", 1)[0].lower()
+    return name.endswith(".cram")
+
+
+def _open_alignments(path: str, reference: str | None = None, fingerprint: str | None = None):
+    """Open an alignment file with pysam, always naming its index (local or downloaded).
+
+    For a URL the index is downloaded by :func:`genomarray.io.remote.bam_index` and passed
+    as ``index_filename``, so htslib writes nothing into the working folder and never
+    uses a stale index it finds there; ``fingerprint`` (when given) must still match the
+    server's (else :class:`~genomarray.io.remote.RemoteError`). A CRAM URL needs its
+    ``reference``.
+    """
     import pysam
 
+    kwargs: dict = {}
+    cram = _is_cram(path)
+    if cram:
+        local_cram_references()
+        if reference is not None:
+            kwargs["reference_filename"] = remote.local_path(reference)
+    if remote.is_url(path):
+        if cram and reference is None:
+            raise InputError(
+                "a CRAM URL needs reference= (the FASTA it was written against, a local "
+                "path or a URL): without it htslib would look the reference up elsewhere",
+                source=path,
+            )
+        got = remote.bam_index(path)
+        if fingerprint is not None and got.fingerprint != fingerprint:
+            raise remote.changed_error(path, fingerprint)
+        try:
+            return pysam.AlignmentFile(
+                path, "r", check_sq=False, index_filename=got.indexes[0], **kwargs
+            )
+        except (ValueError, OSError) as err:
+            raise remote.diagnose(path, err, "open the alignments") from err
+    index = _index_path(path)
+    if index is not None:
+        kwargs["index_filename"] = index
     try:
-        return pysam.AlignmentFile(path, "r", check_sq=False)
+        return pysam.AlignmentFile(path, "r", check_sq=False, **kwargs)
     except (ValueError, OSError) as err:
         if "truncated" in str(err):
             raise InputError(
@@ -185,8 +247,17 @@ def _sam_error(path: str) -> InputError:
     )
 
 
-def check_bam(path: str | os.PathLike) -> None:
-    """Check that ``path`` is a coordinate-sorted, indexed BAM or CRAM file.
+def _checked_path(path: str | os.PathLike) -> str:
+    """``path`` as a string: a URL as it is, a local file checked to exist."""
+    path = remote.local_path(path)
+    return path if remote.is_url(path) else check_exists(path, "BAM file", random_access=True)
+
+
+def check_bam(path: str | os.PathLike, reference: str | None = None) -> None:
+    """Check that ``path`` (a file or URL) is a coordinate-sorted, indexed BAM or CRAM file.
+
+    A URL's index is looked for next to it on the server (and downloaded, see
+    :func:`genomarray.io.remote.bam_index`); a CRAM URL needs ``reference``.
 
     Raises
     ------
@@ -208,11 +279,11 @@ def check_bam(path: str | os.PathLike) -> None:
     ...
     FileNotFoundError: BAM file not found: nope.bam
     """
-    path = check_exists(path, "BAM file")
-    with _open_alignments(path) as bam:
+    path = _checked_path(path)
+    with _open_alignments(path, reference) as bam:
         if not (bam.is_bam or bam.is_cram):
             raise _sam_error(path)  # pysam cannot fetch regions of a SAM, even bgzipped
-        if _index_path(path) is not None:
+        if remote.is_url(path) or _index_path(path) is not None:
             return
         order = bam.header.to_dict().get("HD", {}).get("SO", "unknown")
         if order in ("unsorted", "queryname") or not _coordinate_sorted_prefix(bam):
@@ -234,8 +305,8 @@ def check_bam(path: str | os.PathLike) -> None:
     )
 
 
-def bam_chrom_sizes(path: str | os.PathLike) -> dict[str, int]:
-    """Return ``{chrom: length}`` from the header of a BAM/CRAM/SAM file.
+def bam_chrom_sizes(path: str | os.PathLike, reference: str | None = None) -> dict[str, int]:
+    """Return ``{chrom: length}`` from the header of a BAM/CRAM/SAM file (or URL).
 
     Examples
     --------
@@ -243,12 +314,12 @@ def bam_chrom_sizes(path: str | os.PathLike) -> dict[str, int]:
     >>> bam_chrom_sizes(example_path("sample.bam"))
     {'chr1': 40000, 'chr2': 30000, 'chr3': 20000}
     """
-    path = check_exists(path, "BAM file")
-    with _open_alignments(path) as bam:
+    path = _checked_path(path)
+    with _open_alignments(path, reference) as bam:
         return dict(zip(bam.references, bam.lengths, strict=True))
 
 
-def mapped_reads(path: str | os.PathLike) -> int:
+def mapped_reads(path: str | os.PathLike, reference: str | None = None) -> int:
     """Return the number of mapped records, ``-1`` if unknown, 0 only if there are none.
 
     An indexed BAM's count comes from its index. A CRAM index (``.crai``) keeps no counts,
@@ -262,9 +333,10 @@ def mapped_reads(path: str | os.PathLike) -> int:
     >>> mapped_reads(example_path("paired.bam")) > 0
     True
     """
-    path = check_exists(path, "BAM file")
-    with _open_alignments(path) as bam:
-        if (bam.is_bam or bam.is_cram) and _index_path(path) is not None:
+    path = _checked_path(path)
+    with _open_alignments(path, reference) as bam:
+        indexed = remote.is_url(path) or _index_path(path) is not None
+        if (bam.is_bam or bam.is_cram) and indexed:
             try:
                 count = int(bam.mapped) if bam.is_bam else 0
             except (ValueError, AttributeError):
@@ -312,8 +384,13 @@ class BamCounter:
         reads) near chunk edges count; with ``pairedend="midpoint"`` pairs with a longer
         ``|TLEN|`` are not counted.
     engine
-        ``"auto"`` (fast numba parser for indexed BAMs, else pysam), ``"fast"`` or
-        ``"pysam"``. All engines give the same counts.
+        ``"auto"`` (fast numba parser for indexed local BAMs, else pysam), ``"fast"`` or
+        ``"pysam"``. All engines give the same counts. The fast engine reads local files
+        only: ``"auto"`` reads a URL with pysam (htslib's range requests), ``"fast"``
+        refuses one.
+    reference
+        CRAM only: the FASTA (path or URL) the CRAM was written against; required for a
+        CRAM URL (see :func:`local_cram_references` for what happens without one).
 
     Examples
     --------
@@ -337,9 +414,13 @@ class BamCounter:
     resolution: int = 1
     max_fragment: int = 2000
     engine: str = "auto"
+    reference: str | None = None
+    fingerprint: str | None = field(default=None, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "path", os.fspath(self.path))
+        object.__setattr__(self, "path", remote.local_path(self.path))
+        if self.reference is not None:
+            object.__setattr__(self, "reference", remote.local_path(self.reference))
         if self.mode not in MODES:
             raise InputError(f"mode must be one of {MODES}, got {self.mode!r}")
         if self.pairedend not in PAIREDEND:
@@ -352,6 +433,16 @@ class BamCounter:
                 raise InputError(f"{name} must be a non-negative integer, got {value!r}")
         if not isinstance(self.resolution, int | np.integer) or self.resolution < 1:
             raise InputError(f"resolution must be a positive integer, got {self.resolution!r}")
+        if remote.is_url(self.path):
+            if self.engine == "fast":
+                raise InputError(
+                    "the fast engine reads local files only; engine='auto' (or 'pysam') "
+                    "reads a URL with pysam",
+                    source=self.path,
+                )
+            # the version seen now: a handle opened later (on a worker) must see the same
+            fingerprint = remote.fingerprint_of(remote.remote_info(self.path))
+            object.__setattr__(self, "fingerprint", fingerprint)
 
     @property
     def margin(self) -> int:
@@ -368,7 +459,7 @@ class BamCounter:
             raise InputError(
                 f"bad bin range {start}-{end}", source=self.path, record=f"{chrom}:{start}-{end}"
             )
-        if self.engine != "pysam":
+        if self.engine != "pysam" and self.fingerprint is None:  # a local file
             info = _fast_info(self.path)
             if info is not None:
                 return _count_fast(self, info, chrom, start, end)
@@ -426,24 +517,37 @@ def _unknown_chrom(counter: BamCounter, chrom: str, names) -> ChromosomeError:
 # -- pysam engine ------------------------------------------------------------------------
 
 
-def _pysam_handle(path: str):
-    """A pysam handle on ``path`` cached per process and thread, keyed on file identity."""
+def _pysam_handle(path: str, reference: str | None = None, fingerprint: str | None = None):
+    """A pysam handle on ``path`` cached per process and thread, keyed on file identity
+    (a URL: on its ``fingerprint``, checked against the server when it is opened)."""
 
     def opener(p: str):
-        check_bam(p)
-        return _open_alignments(p)
+        if fingerprint is not None:  # a URL: the index is downloaded, the version checked
+            return _open_alignments(p, reference, fingerprint)
+        check_bam(p, reference)
+        return _open_alignments(p, reference)
 
-    return cached_handle(path, opener, missing=lambda p: missing_file(p, "BAM file"))
+    return cached_handle(
+        path,
+        opener,
+        tag=(reference, fingerprint),
+        missing=lambda p: missing_file(p, "BAM file"),
+    )
 
 
-def _guarded(reads, path: str, chrom: str, lo: int, hi: int):
+def _guarded(reads, counter: BamCounter, chrom: str, lo: int, hi: int):
     """Yield from pysam's iterator ``reads``, turning htslib's read errors (a truncated or
     damaged BGZF block raises a bare ``OSError: truncated file``) into an InputError that
-    names the file, the region and the failure."""
+    names the file, the region and the failure (for a URL a RemoteError: the server is
+    asked what went wrong)."""
+    path = counter.path
     try:
         yield from reads
     except (OSError, ValueError) as err:
-        discard_handle(path)  # the handle's stream is in an unknown state
+        discard_handle(path, (counter.reference, counter.fingerprint))  # state unknown
+        if counter.fingerprint is not None:
+            doing = f"read the alignments ({chrom}:{lo}-{hi})"
+            raise remote.diagnose(path, err, doing) from err
         raise InputError(
             f"cannot read the alignments ({err}): the BAM is truncated or damaged; "
             f"write or copy it again (if it is intact, re-index it: `samtools index {path}`)",
@@ -454,7 +558,7 @@ def _guarded(reads, path: str, chrom: str, lo: int, hi: int):
 
 def _count_pysam(counter: BamCounter, chrom: str, start: int, end: int) -> np.ndarray:
     """The reference engine: a plain pysam loop applying the rules of the module doc."""
-    bam = _pysam_handle(counter.path)
+    bam = _pysam_handle(counter.path, counter.reference, counter.fingerprint)
     if chrom not in bam.references:
         raise _unknown_chrom(counter, chrom, bam.references)
     length = bam.get_reference_length(chrom)
@@ -467,7 +571,7 @@ def _count_pysam(counter: BamCounter, chrom: str, start: int, end: int) -> np.nd
     fetch_lo, fetch_hi = max(0, lo - margin), min(length, hi + margin)
     # a fresh region iterator per call (SAM, which would need one shared stream read to
     # its end, is refused by check_bam), so reusing the cached handle is safe
-    reads = _guarded(bam.fetch(chrom, fetch_lo, fetch_hi), counter.path, chrom, lo, hi)
+    reads = _guarded(bam.fetch(chrom, fetch_lo, fetch_hi), counter, chrom, lo, hi)
     coverage = counter.mode == "coverage"
     ext = counter.template_extension
     opens: tuple[list[int], list[int]] = ([], [])  # coverage: covered intervals per strand
@@ -685,7 +789,8 @@ def _count_fast(
         return out
     coverage = counter.mode == "coverage"
     fetch_lo, fetch_hi = max(0, lo - counter.margin), min(length, hi + counter.margin)
-    acc = np.zeros((2, hi - lo + 1 if coverage else end - start), dtype=np.int32)
+    scratch = _Scratch.get()
+    acc = scratch.counts(2 * (hi - lo + 1 if coverage else end - start)).reshape(2, -1)
     chunks = info.index.region_chunks(tid, fetch_lo, fetch_hi)
     if chunks:
         params = (
@@ -702,7 +807,6 @@ def _count_fast(
             acc,
         )
         with open(info.path, "rb", buffering=0) as fh:
-            scratch = _Scratch.get()
             scratch.size = os.fstat(fh.fileno()).st_size
             for chunk in chunks:
                 if _scan_chunk(fh, info.path, scratch, chunk, tid, fetch_hi, params):
@@ -728,6 +832,7 @@ class _Scratch:
         self.csizes, self.isizes = np.empty(n, np.int64), np.empty(n, np.int64)
         self.raw = np.empty(_PIECE, np.uint8)
         self.buf = np.empty(17 * _BGZF_MAX, np.uint8)
+        self.acc = np.empty(0, np.int32)
         self.size = 0
 
     @staticmethod
@@ -736,6 +841,14 @@ class _Scratch:
         if scratch is None:
             scratch = _local.scratch = _Scratch()
         return scratch
+
+    def counts(self, n: int) -> np.ndarray:
+        """A zeroed int32 accumulator of ``n`` values (the reused buffer's first ``n``)."""
+        if len(self.acc) < n:
+            self.acc = np.empty(n, np.int32)
+        acc = self.acc[:n]
+        acc.fill(0)
+        return acc
 
     def buffer(self, n: int, keep: int) -> np.ndarray:
         """The work buffer, grown to at least ``n`` bytes, its first ``keep`` kept."""

@@ -11,6 +11,7 @@ import os
 import struct
 import zlib
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -91,11 +92,12 @@ def inflate(block: bytes, path: str, offset: int) -> bytes:
 
 
 class PlainFile:
-    """Random reads of an uncompressed file."""
+    """Random reads of an uncompressed file (or of ``fh``, an open binary file object
+    with a ``size``, such as an fsspec file of a URL)."""
 
-    def __init__(self, path: str) -> None:
-        self.fh = open(path, "rb")  # noqa: SIM115 - closed in close()
-        self.size = os.fstat(self.fh.fileno()).st_size
+    def __init__(self, path: str, fh: Any = None) -> None:
+        self.fh = open(path, "rb") if fh is None else fh  # noqa: SIM115 - closed in close()
+        self.size = os.fstat(self.fh.fileno()).st_size if fh is None else int(fh.size)
 
     def read(self, offset: int, n: int) -> bytes:
         self.fh.seek(offset)
@@ -106,11 +108,12 @@ class PlainFile:
 
 
 class BgzfFile:
-    """Random reads at uncompressed offsets of a BGZF file, through its ``.gzi``."""
+    """Random reads at uncompressed offsets of a BGZF file, through its ``.gzi`` (the file
+    read through ``fh`` if given, as :class:`PlainFile`)."""
 
-    def __init__(self, path: str, gzi: str) -> None:
-        with open(gzi, "rb") as fh:
-            data = fh.read()
+    def __init__(self, path: str, gzi: str, fh: Any = None) -> None:
+        with open(gzi, "rb") as index:
+            data = index.read()
         if len(data) < 8:
             raise ValueError("the .gzi is truncated")
         (n,) = struct.unpack_from("<Q", data)
@@ -122,7 +125,7 @@ class BgzfFile:
         if self.coffsets != sorted(self.coffsets) or self.uoffsets != sorted(self.uoffsets):
             raise ValueError("the .gzi is not in order")
         self.path = path
-        self.fh = open(path, "rb")  # noqa: SIM115 - closed in close()
+        self.fh = open(path, "rb") if fh is None else fh  # noqa: SIM115 - closed in close()
         size = self.uoffsets[-1]
         for _, block in bgzf_blocks(self.fh, path, self.coffsets[-1]):
             size += struct.unpack_from("<I", block, len(block) - 4)[0]

@@ -21,6 +21,13 @@ Handles are not picklable, so each process and thread opens its own, cached on t
 identity (path, size, times, inode): a rewritten file is reopened, never read through a
 stale handle.
 
+URLs (``http(s)://``) are read by pybigtools through range requests, with the same checks
+(magic numbers, header offsets: a ``HEAD`` and two small range reads) and the same
+summaries as local files. A reader remembers the URL's fingerprint (size, ETag,
+Last-Modified) when it is made; a handle opened later (on a worker) checks that the server
+still has that version, else :class:`~genomarray.io.remote.RemoteError`. Network failures
+are :class:`~genomarray.io.remote.RemoteError` naming the URL and the cause.
+
 Bad files: every bigWig writer (UCSC's tools, libBigWig/pyBigWig, bigtools) ends the file
 with the magic number it starts with, and UCSC's tools check both; a file that does not, or
 whose header points past its end, is reported as truncated before any read. Whatever a
@@ -36,13 +43,21 @@ import struct
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from genomarray.errors import ChromosomeError, InputError
-from genomarray.io.handles import cached_handle, discard_handle
+from genomarray.io.handles import ANY_TAG, cached_handle, discard_handle
+from genomarray.io.remote import (
+    changed_error,
+    diagnose,
+    fingerprint_of,
+    is_url,
+    read_range,
+    remote_info,
+)
 
 __all__ = [
     "HOWS",
@@ -108,6 +123,10 @@ def reading(path: str, region: str | None = None) -> Iterator[None]:
             raise
         for backend in BACKENDS:
             discard_handle(path, backend)
+        if is_url(path):
+            discard_handle(path, ANY_TAG)  # keyed on (backend, fingerprint)
+            doing = "read the bigWig" + (f" ({region})" if region else "")
+            raise diagnose(path, err, doing, probe=True) from err
         raise InputError(
             f"cannot read the bigWig ({type(err).__name__}: {err}): the file is truncated "
             "or damaged; write or copy it again",
@@ -200,6 +219,7 @@ class BigWigReader:
     nan_to_num: bool = True
     exact: bool = False
     backend: str = "auto"
+    fingerprint: str | None = field(default=None, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", os.fspath(self.path))
@@ -216,7 +236,9 @@ class BigWigReader:
                 f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}",
                 source=self.path,
             )
-        _check_file(self.path, self.backend)
+        # a URL's fingerprint (size, ETag, Last-Modified) as seen now: a handle opened
+        # later (on a worker) checks that the file is still the same
+        object.__setattr__(self, "fingerprint", _check_file(self.path, self.backend))
 
     def __call__(self, chrom: str, start: int, end: int) -> np.ndarray:
         """Return bins ``[start, end)`` of ``chrom`` as float32 of shape ``(end - start, 1)``.
@@ -231,14 +253,17 @@ class BigWigReader:
             raise InputError(
                 f"invalid bin range {start}-{end}", source=self.path, record=str(chrom)
             )
-        handle = _handle(self.path, self.backend)
+        handle = _handle(self.path, self.backend, self.fingerprint)
         length = handle.length(chrom)
         with reading(self.path, f"{chrom}:{start * self.resolution}-{end * self.resolution}"):
             return self._read(handle, chrom, start, end, length)
 
     def _read(self, handle: _Handle, chrom: str, start: int, end: int, length: int):
-        out = np.zeros(end - start, dtype=np.float32)
         res = self.resolution
+        if res == 1 and start < end <= length:  # a whole block: the values as read, no copy
+            values = self._per_base(handle.values(chrom, start, end))
+            return np.asarray(values, dtype=np.float32).reshape(end - start, 1)
+        out = np.zeros(end - start, dtype=np.float32)
         if res == 1:
             stop = min(end, length)
             if stop > start:
@@ -305,7 +330,7 @@ class BigWigReader:
 
 
 def bigwig_chrom_sizes(path: str | os.PathLike) -> dict[str, int]:
-    """Return ``{chrom: length}`` from a bigWig header, in file order.
+    """Return ``{chrom: length}`` from a bigWig header, in file order (a path or URL).
 
     Raises
     ------
@@ -321,12 +346,12 @@ def bigwig_chrom_sizes(path: str | os.PathLike) -> dict[str, int]:
     {'chr1': 40000, 'chr2': 30000, 'chr3': 20000}
     """
     path = os.fspath(path)
-    _check_file(path)
-    return dict(_handle(path, "auto").chroms)
+    fingerprint = _check_file(path)
+    return dict(_handle(path, "auto", fingerprint).chroms)
 
 
 def bigwig_zoom_levels(path: str | os.PathLike) -> list[int]:
-    """Return the zoom (reduction) levels of a bigWig in bp, finest first.
+    """Return the zoom (reduction) levels of a bigWig in bp, finest first (a path or URL).
 
     Read from the file header, whatever library reads the data.
 
@@ -342,54 +367,100 @@ def bigwig_zoom_levels(path: str | os.PathLike) -> list[int]:
 
 
 # -- files and handles ------------------------------------------------------------------
-def _check_file(path: str, backend: str = "auto") -> str:
-    """Raise unless ``path`` exists, starts with the bigWig magic number and is whole (it
-    ends with the magic number too and its header's offsets lie inside it). A URL is
-    checked by :mod:`genomarray.io.remote` (one HEAD and a header read)."""
-    if "://" in path:
-        from genomarray.io import remote
+class _Bytes:
+    """Random reads of a local file or (by range requests) of a URL, for the header checks."""
 
-        if remote.is_url(path):
-            return remote.check_bigwig(path, backend)
-    if not os.path.exists(path):
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.fh = None
+        if is_url(path):
+            self.size = remote_info(path).size or 0
+        else:
+            self.fh = open(path, "rb")  # noqa: SIM115 - closed in close()
+            self.size = os.fstat(self.fh.fileno()).st_size
+
+    def read(self, offset: int, n: int) -> bytes:
+        n = max(0, min(n, self.size - offset))
+        if self.fh is None:
+            return read_range(self.path, offset, offset + n, "read the bigWig header") if n else b""
+        self.fh.seek(offset)
+        return self.fh.read(n)
+
+    def close(self) -> None:
+        if self.fh is not None:
+            self.fh.close()
+
+
+_CHECKED: set[str] = set()
+"""Fingerprints of remote bigWigs whose header was checked in this process."""
+
+
+def _check_file(path: str, backend: str = "auto") -> str | None:
+    """Raise unless ``path`` exists, starts with the bigWig magic number and is whole (it
+    ends with the magic number too and its header's offsets lie inside it).
+
+    A URL is checked the same way through range requests (one ``HEAD``, the first 1 kB,
+    the last 4 bytes; once per version of the file and process), and its fingerprint
+    (:func:`genomarray.io.remote.fingerprint_of`) is returned (None for a local file).
+    """
+    fingerprint = None
+    if is_url(path):
+        if backend == "pybigwig":
+            import pyBigWig
+
+            if not getattr(pyBigWig, "remote", 0):
+                raise InputError(
+                    "backend='pybigwig' cannot read URLs here: this pyBigWig was built "
+                    "without curl (pyBigWig.remote == 0); use backend='pybigtools'",
+                    source=path,
+                )
+        fingerprint = fingerprint_of(remote_info(path))  # one HEAD: a clear error now
+        if fingerprint in _CHECKED:
+            return fingerprint
+    elif not os.path.exists(path):
         raise BigWigNotFoundError("bigWig file not found", source=path)
-    if os.path.isdir(path):
+    elif os.path.isdir(path):
         raise InputError("expected a bigWig file, got a folder", source=path)
-    with open(path, "rb") as fh:
-        head = fh.read(4)
-    if len(head) < 4 or struct.unpack("<I", head)[0] not in (
-        _MAGIC,
-        struct.unpack(">I", struct.pack("<I", _MAGIC))[0],
-    ):
-        hint = ""
-        if head.startswith(b"\x1f\x8b"):
-            hint = " (it is gzip-compressed; a bedGraph? convert it with bedGraphToBigWig)"
-        elif head[:1] in (b"c", b"t", b"#", b"b"):
-            hint = " (it looks like text: a bedGraph or wig? convert it with bedGraphToBigWig)"
-        raise InputError(f"not a bigWig file (bad magic number){hint}", source=path)
-    problem = _truncation(path)
+    data = _Bytes(path)
+    try:
+        head = data.read(0, 1024)
+        if len(head) < 4 or struct.unpack("<I", head[:4])[0] not in (
+            _MAGIC,
+            struct.unpack(">I", struct.pack("<I", _MAGIC))[0],
+        ):
+            hint = ""
+            if head.startswith(b"\x1f\x8b"):
+                hint = " (it is gzip-compressed; a bedGraph? convert it with bedGraphToBigWig)"
+            elif head[:1] in (b"c", b"t", b"#", b"b"):
+                hint = " (it looks like text: a bedGraph or wig? convert it with bedGraphToBigWig)"
+            raise InputError(f"not a bigWig file (bad magic number){hint}", source=path)
+        problem = _truncation(data, head)
+    finally:
+        data.close()
     if problem:
         raise InputError(
             f"the bigWig is truncated or damaged ({problem}); write or copy it again",
             source=path,
         )
-    return path
+    if fingerprint is not None:
+        _CHECKED.add(fingerprint)
+    return fingerprint
 
 
-def _truncation(path: str) -> str | None:
-    """Why the bigWig at ``path`` (which starts with the magic number) is not whole."""
-    size = os.path.getsize(path)
-    with open(path, "rb") as fh:
-        header = fh.read(64)
-        if len(header) < 64:
-            return f"{size} bytes, shorter than the 64-byte header"
-        order = "<" if struct.unpack("<I", header[:4])[0] == _MAGIC else ">"
-        n_levels = struct.unpack_from(order + "H", header, 6)[0]
-        zooms = fh.read(24 * n_levels)
-        if len(zooms) < 24 * n_levels:
-            return f"the header lists {n_levels} zoom levels that the file does not hold"
-        fh.seek(size - 4)
-        tail = fh.read(4)
+def _truncation(data: _Bytes, head: bytes) -> str | None:
+    """Why the bigWig read by ``data`` (which starts with the magic number) is not whole."""
+    size = data.size
+    header = head[:64]
+    if len(header) < 64:
+        return f"{size} bytes, shorter than the 64-byte header"
+    order = "<" if struct.unpack("<I", header[:4])[0] == _MAGIC else ">"
+    n_levels = struct.unpack_from(order + "H", header, 6)[0]
+    zooms = head[64 : 64 + 24 * n_levels]
+    if len(zooms) < 24 * n_levels:
+        zooms = data.read(64, 24 * n_levels)
+    if len(zooms) < 24 * n_levels:
+        return f"the header lists {n_levels} zoom levels that the file does not hold"
+    tail = data.read(size - 4, 4)
     if struct.unpack(order + "I", tail)[0] != _MAGIC:
         return "it does not end with the magic number every complete bigWig ends with"
     offsets = {
@@ -398,8 +469,8 @@ def _truncation(path: str) -> str | None:
         "index": struct.unpack_from(order + "Q", header, 24)[0],
     }
     for i in range(n_levels):
-        data, index = struct.unpack_from(order + "QQ", zooms, 24 * i + 8)
-        offsets[f"zoom level {i + 1} data"] = data
+        data_at, index = struct.unpack_from(order + "QQ", zooms, 24 * i + 8)
+        offsets[f"zoom level {i + 1} data"] = data_at
         offsets[f"zoom level {i + 1} index"] = index
     for what, offset in offsets.items():
         if offset >= size:
@@ -408,6 +479,8 @@ def _truncation(path: str) -> str | None:
 
 
 def _zoom_levels(path: str) -> list[int]:
+    if is_url(path):
+        return sorted(_handle(path, "pybigtools").zooms)
     with reading(path), open(path, "rb") as fh:
         header = fh.read(64)
         order = "<" if struct.unpack("<I", header[:4])[0] == _MAGIC else ">"
@@ -466,47 +539,74 @@ class _Handle:
 
 
 class _PyBigToolsHandle(_Handle):
+    """pybigtools on a local file or a URL (range requests).
+
+    A read that fails is retried once on a freshly opened handle: one truncated response
+    leaves a pybigtools handle unusable (it keeps the short block and fails again without
+    a new request), a fresh one reads correctly. A second failure is raised (wrapped by
+    :func:`reading`).
+    """
+
     has_zoom_summaries = True
 
     def __init__(self, path: str) -> None:
+        self.path = path
+        self.bw = self._file = None
+        self._open()
+        self.chroms = {str(k): int(v) for k, v in self.bw.chroms().items()}
+        self.zooms = sorted(int(z) for z in self.bw.zooms())
+
+    def _open(self) -> None:
         import pybigtools
 
-        super().__init__(path)
-        self._file = None
         try:  # a library error is wrapped by ``reading`` around the opener
             try:
-                self.bw = pybigtools.open(path)
+                self.bw = pybigtools.open(self.path)
             except ValueError:  # pybigtools checks a path's extension; a file object it sniffs
-                self._file = open(path, "rb")  # noqa: SIM115 - closed in close()
+                if is_url(self.path):
+                    raise
+                self._file = open(self.path, "rb")  # noqa: SIM115 - closed in close()
                 self.bw = pybigtools.open(self._file)
         except BaseException:
             self.close()
             raise
-        self.chroms = {str(k): int(v) for k, v in self.bw.chroms().items()}
+
+    def _call(self, read: Any) -> np.ndarray:
+        try:
+            return read(self.bw)
+        except Exception:  # noqa: BLE001 - BBIReadError, OSError ...: reopen once
+            self.close()
+            self._open()
+            return read(self.bw)
 
     def values(self, chrom: str, start: int, end: int) -> np.ndarray:
-        return self.bw.values(chrom, start, end, fillna=None).astype(np.float32)
+        return self._call(lambda bw: bw.values(chrom, start, end, fillna=None)).astype(np.float32)
 
     def summary(
         self, chrom: str, start: int, end: int, bins: int, how: str, nan_to_num: bool
     ) -> np.ndarray:
         fill: Any = 0.0 if nan_to_num or how == "coverage" else None
-        return self.bw.values(
-            chrom,
-            start,
-            end,
-            bins=bins,
-            summary=_PYBIGTOOLS_SUMMARY[how],
-            exact=False,
-            uncovered=0.0 if nan_to_num else None,
-            fillna=fill,
+        return self._call(
+            lambda bw: bw.values(
+                chrom,
+                start,
+                end,
+                bins=bins,
+                summary=_PYBIGTOOLS_SUMMARY[how],
+                exact=False,
+                uncovered=0.0 if nan_to_num else None,
+                fillna=fill,
+            )
         )
 
     def close(self) -> None:
         bw, file = getattr(self, "bw", None), getattr(self, "_file", None)
         self.bw = self._file = None
         if bw is not None:
-            bw.close()
+            try:
+                bw.close()
+            except Exception:  # noqa: BLE001 - closing a broken handle
+                pass
         if file is not None:
             file.close()
 
@@ -559,15 +659,19 @@ def resolved_backend(backend: str = "auto") -> str:
     return "pybigwig" if _backend_class(backend) is _PyBigWigHandle else "pybigtools"
 
 
-def _handle(path: str, backend: str) -> _Handle:
-    """Return a cached open handle on ``path`` for this process and thread."""
+def _handle(path: str, backend: str, fingerprint: str | None = None) -> _Handle:
+    """Return a cached open handle on ``path`` for this process and thread.
+
+    A URL's handle is keyed on its ``fingerprint`` too; opening one checks (one ``HEAD``)
+    that the server still has that version of the file.
+    """
+    remote = is_url(path)
 
     def opener(p: str) -> Any:
-        if "://" in p:
-            from genomarray.io import remote
-
-            if remote.is_url(p):
-                return remote.RemoteBigWigHandle(p)
+        if remote:
+            if fingerprint is not None and fingerprint_of(remote_info(p)) != fingerprint:
+                raise changed_error(p, fingerprint)
+            return _PyBigToolsHandle(p)
         _check_file(p)
         return _backend_class(backend)(p)
 
@@ -575,6 +679,6 @@ def _handle(path: str, backend: str) -> _Handle:
         return cached_handle(
             path,
             opener,
-            tag=backend,
+            tag=(backend, fingerprint) if remote else backend,
             missing=lambda p: BigWigNotFoundError("bigWig file not found", source=p),
         )

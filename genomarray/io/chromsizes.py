@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from genomarray.errors import InputError, check_exists
+from genomarray.io.remote import is_url, local_path
 
 
 def from_fasta(path: str | os.PathLike) -> dict[str, int]:
@@ -23,10 +24,15 @@ def from_fasta(path: str | os.PathLike) -> dict[str, int]:
 
 
 def from_bam(path: str | os.PathLike) -> dict[str, int]:
-    """Return ``{chrom: length}`` from a BAM/CRAM/SAM header."""
+    """Return ``{chrom: length}`` from a BAM/CRAM/SAM header (a URL: through
+    :func:`genomarray.io.bam.bam_chrom_sizes`, with the index it downloads)."""
     import pysam
 
-    path = check_exists(path, "alignment file")
+    if is_url(path):
+        from genomarray.io.bam import bam_chrom_sizes
+
+        return bam_chrom_sizes(path)
+    path = check_exists(path, "alignment file", random_access=True)
     try:
         with pysam.AlignmentFile(path, "r") as bam:
             return dict(zip(bam.references, bam.lengths, strict=True))
@@ -39,7 +45,9 @@ def from_bigwig(path: str | os.PathLike) -> dict[str, int]:
     not a bigWig, truncated or damaged files raise an InputError naming the file)."""
     from genomarray.io.bigwig import bigwig_chrom_sizes
 
-    return bigwig_chrom_sizes(check_exists(path, "bigWig file"))
+    return bigwig_chrom_sizes(
+        path if is_url(path) else check_exists(path, "bigWig file", random_access=True)
+    )
 
 
 def from_sizes_file(path: str | os.PathLike) -> dict[str, int]:
@@ -67,7 +75,8 @@ def chrom_sizes(source: str | os.PathLike | dict) -> dict[str, int]:
     ----------
     source
         A dict (returned as is), a FASTA (``.fa``, ``.fasta``, ``.fna``, optionally
-        ``.gz``), BAM/CRAM/SAM, bigWig (``.bw``, ``.bigwig``) or ``chrom<TAB>length`` file.
+        ``.gz``), BAM/CRAM/SAM, bigWig (``.bw``, ``.bigwig``) or ``chrom<TAB>length`` file;
+        a FASTA, BAM/CRAM or bigWig may be an ``http(s)://`` URL.
 
     Examples
     --------
@@ -76,7 +85,9 @@ def chrom_sizes(source: str | os.PathLike | dict) -> dict[str, int]:
     """
     if isinstance(source, dict):
         return {str(k): int(v) for k, v in source.items()}
-    name = os.fspath(source).lower().removesuffix(".gz")
+    source = local_path(source)
+    name = source.split("?", 1)[0] if is_url(source) else source
+    name = name.lower().removesuffix(".gz")
     if name.endswith((".fa", ".fasta", ".fna", ".fas")):
         return from_fasta(source)
     if name.endswith((".bam", ".cram", ".sam")):

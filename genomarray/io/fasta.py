@@ -6,45 +6,81 @@ caches, per process and thread) a handle from the path.
 The ``.fai`` index is genomarray's to check and to write, not htslib's: see
 :mod:`genomarray.io.fasta_index`; bgzip-compressed FASTAs are read through
 :mod:`genomarray.io.bgzf`.
+
+A FASTA URL (``http(s)://``, plain or bgzipped) is read by htslib through range requests.
+Its ``.fai`` (and ``.gzi``) must lie next to it on the server: they are downloaded into
+``<output root>/remote/`` (keyed by the server's metadata of the three files) and checked
+against the FASTA by range requests, once per version. genomarray cannot build a missing
+index of a URL without downloading the whole file, so it refuses with the command to run
+where the file is stored.
 """
 
 from __future__ import annotations
 
-import gzip
 import os
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 
 import numpy as np
 
 from genomarray import encode
 from genomarray.errors import InputError, check_exists, missing_file
-from genomarray.io.bgzf import is_gzip
+from genomarray.io import remote
+from genomarray.io.bgzf import bgzf_block_size, not_bgzip
 from genomarray.io.fasta_index import (
     BAD_BYTE,
     FastaScanner,
     describe_byte,
     index_fasta,
     index_problem,
+    remote_index_problem,
 )
-from genomarray.io.handles import cached_handle
-
-# -- compressed (BGZF) files ---------------------------------------------------------------
-
-
-# -- scanning and writing the index --------------------------------------------------------
-
-
-# -- validating an existing index ----------------------------------------------------------
-
+from genomarray.io.handles import cached_handle, discard_handle
+from genomarray.io.text import open_decompressed
 
 # -- opening ---------------------------------------------------------------------------------
+
+
+def _open_remote(url: str, fingerprint: str | None = None):
+    """A pysam handle on a FASTA URL with its downloaded, validated ``.fai`` (and ``.gzi``).
+
+    pysam reads the sequence by range requests; the index files are downloaded by
+    :func:`genomarray.io.remote.fasta_index` and checked against the FASTA by range
+    requests (:func:`~genomarray.io.fasta_index.remote_index_problem`, once per version).
+    """
+    import pysam
+
+    head = remote.read_range(url, 0, 18, "read the FASTA")
+    compressed = head[:2] == b"\x1f\x8b"
+    if compressed and bgzf_block_size(head) < 0:
+        raise not_bgzip(url)
+    got = remote.fasta_index(url, compressed)
+    if fingerprint is not None and got.fingerprint != fingerprint:
+        raise remote.changed_error(url, fingerprint)
+    fai, gzi = got.indexes[0], (got.indexes[1] if compressed else None)
+    problem = remote_index_problem(url, fai, gzi)
+    if problem is not None:
+        raise InputError(
+            f"the index {url}.fai does not match the FASTA ({problem}); re-index it where "
+            f"it is stored: `samtools faidx {os.path.basename(url)}`",
+            source=url,
+        )
+    kwargs = {"filepath_index": fai}
+    if gzi is not None:
+        kwargs["filepath_index_compressed"] = gzi
+    try:
+        return pysam.FastaFile(url, **kwargs)
+    except (OSError, ValueError) as err:
+        raise remote.diagnose(url, err, "open the FASTA") from err
 
 
 def _open(path: str):
     import pysam
 
+    if remote.is_url(path):
+        return _open_remote(path)
     fai = path + ".fai"
     problem = index_problem(path)
     if problem is not None:
@@ -85,7 +121,9 @@ def open_fasta(path: str | os.PathLike) -> Iterator:
     ...     fa.references
     ['chr1', 'chr2', 'chr3']
     """
-    path = check_exists(path, "FASTA file")
+    path = remote.local_path(path)
+    if not remote.is_url(path):
+        path = check_exists(path, "FASTA file", random_access=True)
     fa = _open(path)
     try:
         if fa.nreferences == 0:
@@ -97,15 +135,26 @@ def open_fasta(path: str | os.PathLike) -> Iterator:
         fa.close()
 
 
-def fasta_handle(path: str):
-    """Return a pysam handle on ``path`` cached for this process and thread."""
+def fasta_handle(path: str, fingerprint: str | None = None):
+    """Return a pysam handle on ``path`` cached for this process and thread (a URL's on
+    its ``fingerprint``, checked against the server when the handle is opened)."""
+    if fingerprint is not None:
+        return cached_handle(path, partial(_open_remote, fingerprint=fingerprint), fingerprint)
     return cached_handle(path, _open, missing=lambda p: missing_file(p, "FASTA file"))
 
 
 def read_block(
-    path: str, chrom: str, start: int, end: int, alphabet: str = encode.DNA
+    path: str,
+    chrom: str,
+    start: int,
+    end: int,
+    alphabet: str = encode.DNA,
+    fingerprint: str | None = None,
 ) -> np.ndarray:
     """Return uint8 codes of ``chrom:start-end`` (0-based, half-open).
+
+    ``path`` may be a URL; ``fingerprint`` (of :func:`genomarray.io.remote.fingerprint_of`)
+    then names the version of the file the reads must come from.
 
     Positions past the chromosome end are returned as the unknown code.
 
@@ -123,7 +172,7 @@ def read_block(
     >>> read_block(example_path("genome.fa"), "chr1", 0, 5).shape
     (5,)
     """
-    fa = fasta_handle(path)
+    fa = fasta_handle(path, fingerprint)
     length = fa.get_reference_length(chrom)
     stop = min(end, length)
     out = np.full(end - start, encode.unknown_code(alphabet), dtype=np.uint8)
@@ -131,6 +180,10 @@ def read_block(
         try:
             seq = fa.fetch(chrom, start, stop)
         except (OSError, ValueError) as err:
+            if remote.is_url(path):
+                discard_handle(path, fingerprint)
+                doing = f"read the sequence ({chrom}:{start}-{stop})"
+                raise remote.diagnose(path, err, doing) from err
             raise InputError(
                 f"cannot read the sequence ({err}): the file is truncated or damaged; "
                 "write or copy it again",
@@ -155,9 +208,8 @@ def read_block(
 
 
 def _text_lines(path: str) -> Iterator[bytes]:
-    opener = gzip.open if is_gzip(path) else open
     try:
-        with opener(path, "rb") as fh:
+        with open_decompressed(path) as fh:  # opened once: a pipe works too
             yield from fh
     except (OSError, EOFError, zlib.error) as err:
         raise InputError(

@@ -334,7 +334,7 @@ def index_fasta(path: str | os.PathLike) -> list[FaiRecord]:
     >>> [r.name for r in index_fasta(fa)], open(fa + ".fai").read().split("\\n")[0]
     (['a', 'b'], 'a\\t6\\t3\\t4\\t5')
     """
-    path = check_exists(path, "FASTA file")
+    path = check_exists(path, "FASTA file", random_access=True)
     scanner = FastaScanner(path)
     blocks: list[tuple[int, int]] = []
     for piece in decompressed_content(path, blocks):
@@ -508,3 +508,41 @@ def index_problem(path: str | os.PathLike) -> str | None:
 
 
 _valid: set[tuple] = set()
+
+
+def remote_index_problem(url: str, fai: str, gzi: str | None) -> str | None:
+    """Why the downloaded ``fai`` (and ``gzi``) do not describe the FASTA at ``url``, or None.
+
+    The checks of :func:`index_problem`, made through range requests (64 kB blocks, a few
+    per record: the line before each record's offset, its first and last sequence lines).
+    The result is remembered in the folder of the downloaded index (keyed by the
+    fingerprints of the FASTA and its index files, see
+    :func:`genomarray.io.remote.fasta_index`), so each version is validated once.
+    """
+    from genomarray.io import remote
+
+    marker = os.path.join(os.path.dirname(fai), "validated")
+    if os.path.exists(marker):
+        return None
+    try:
+        records = _read_fai(fai)
+    except ValueError as err:
+        return str(err)
+    if not records:
+        return "the index is empty"
+    fs, path = remote.filesystem(url)
+    try:
+        with fs.open(path, "rb", block_size=1 << 16, cache_type="blockcache") as fh:
+            try:
+                reader = PlainFile(url, fh) if gzi is None else BgzfFile(url, gzi, fh)
+            except ValueError as err:
+                return f"its block index {url}.gzi does not fit the file ({err})"
+            try:
+                problem = _check_records(reader, records)
+            except InputError as err:  # a damaged compressed block
+                problem = str(err)
+    except Exception as err:  # noqa: BLE001 - every library's network errors, named below
+        raise remote.diagnose(url, err, "check the FASTA against its index") from err
+    if problem is None:
+        write_file_atomic(marker, b"ok\n")
+    return problem

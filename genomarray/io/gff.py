@@ -29,7 +29,18 @@ _ATTR_RE = {
 }
 
 
-def read_gff_records(path: str, feature: str | Sequence[str] | None) -> pd.DataFrame:
+_GTF_ATTRIBUTES = re.compile(r'\s*(?:[^\s";]+(?:\s+(?:"[^"]*"|[^\s";]+))*\s*(?:;\s*|$))*')
+"""A whole GTF attribute column: ``key "value";`` or ``key value;`` pairs."""
+
+
+def read_gff_records(
+    path: str, feature: str | Sequence[str] | None, gtf: bool = False
+) -> pd.DataFrame:
+    """Parse a GFF3 or GTF file into regions (see :func:`genomarray.read_regions`).
+
+    ``gtf``: the file is read as GTF, whose attribute column is checked on every line
+    (balanced double quotes); in a GFF3 file the lines that use GTF syntax are.
+    """
     keep = None if feature is None else {feature} if isinstance(feature, str) else set(feature)
     chrom, feat, start, end, score, strand, attr, name = ([] for _ in range(8))
     lines: list[int] = []
@@ -51,14 +62,18 @@ def read_gff_records(path: str, feature: str | Sequence[str] | None) -> pd.DataF
             )
         if keep is not None and fields[2] not in keep:
             continue
+        attribute = fields[8]
+        try:
+            name.append(gff_name(attribute, gtf))
+        except ValueError as err:
+            raise InputError(str(err), source=path, record=f"line {number}") from None
         chrom.append(fields[0])
         feat.append(fields[2])
         start.append(fields[3])
         end.append(fields[4])
         score.append(fields[5])
         strand.append("." if fields[6] == "?" else fields[6])
-        attr.append(fields[8])
-        name.append(gff_name(fields[8]))
+        attr.append(attribute)
         lines.append(number)
     data = {
         "chrom": chrom,
@@ -73,7 +88,24 @@ def read_gff_records(path: str, feature: str | Sequence[str] | None) -> pd.DataF
     return build_regions(data, line_of(lines), path, one_based=True)
 
 
-def gff_name(attribute: str) -> str:
+def gff_name(attribute: str, gtf: bool = False) -> str:
+    """The feature name from a GFF3 or GTF attribute column (``"."`` if none).
+
+    Taken from ``gene_name``, ``gene_id``, ``Name`` or ``ID``, in that order. A GTF
+    attribute column (``gtf``, or a column written in GTF syntax) must balance its
+    double quotes, and a quoted name must not run into the next pair: either would give
+    a garbled name and is a ``ValueError``.
+
+    Examples
+    --------
+    >>> gff_name('gene_id "g1"; transcript_id "t1";'), gff_name("ID=g2;Name=abc")
+    ('g1', 'abc')
+    >>> gff_name('gene_id "g1; transcript_id "t1";')
+    Traceback (most recent call last):
+    ...
+    ValueError: an unbalanced double quote in the attribute column (column 9): ...
+    """
+    found, gtf_syntax = ".", gtf
     for key in _NAME_KEYS:
         if key in attribute:
             match = _ATTR_RE[key].search(attribute)
@@ -81,5 +113,22 @@ def gff_name(attribute: str) -> str:
                 quoted, bare, gff3 = match.groups()
                 if gff3 is not None:
                     return unquote(gff3.strip()) if "%" in gff3 else gff3.strip()
-                return quoted if quoted is not None else bare
-    return "."
+                found, gtf_syntax = (quoted if quoted is not None else bare), True
+                break
+    if gtf_syntax and '"' in attribute:
+        problem = None
+        if attribute.count('"') % 2:
+            problem = "an unbalanced double quote"
+        elif ";" in found and not _GTF_ATTRIBUTES.fullmatch(attribute):
+            problem = "a quoted value that runs into the next pair"
+        if problem is not None:
+            raise ValueError(
+                f"{problem} in the attribute column (column 9): {_short(attribute)}; "
+                'expected GTF attributes as key "value"; pairs (e.g. gene_id "g1"; '
+                'transcript_id "t1";)'
+            )
+    return found
+
+
+def _short(text: str, n: int = 80) -> str:
+    return repr(text if len(text) <= n else text[: n - 3] + "...")

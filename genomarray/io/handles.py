@@ -87,7 +87,7 @@ def cached_handle(
     True
     """
     handles = _thread_cache()
-    if "://" in path:  # a URL (genomarray.io.remote): its identity is checked by the caller
+    if "://" in path:  # a URL (genomarray.io.remote): its version is in ``tag`` (the caller's)
         st = None
     else:
         try:
@@ -112,9 +112,14 @@ def cached_handle(
     return handle
 
 
+ANY_TAG = object()
+"""``discard_handle(path, ANY_TAG)`` discards the handles of every tag."""
+
+
 def discard_handle(path: str, tag: Hashable = None) -> None:
     """Close and forget this thread's handle on ``path`` (after a read error left it in an
-    unknown state), so that the next request opens the file afresh.
+    unknown state), so that the next request opens the file afresh. With
+    ``tag=ANY_TAG``, every handle on ``path`` (whatever its tag) is discarded.
 
     Examples
     --------
@@ -127,5 +132,5 @@ def discard_handle(path: str, tag: Hashable = None) -> None:
     (True, False)
     """
     handles = _thread_cache()
-    for old in [k for k in handles if k[:2] == (path, tag)]:
+    for old in [k for k in handles if k[0] == path and (tag is ANY_TAG or k[1] == tag)]:
         _close(handles.pop(old))

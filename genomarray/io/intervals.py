@@ -26,7 +26,14 @@ import pandas as pd
 from genomarray import model
 from genomarray.errors import InputError
 
-__all__ = ["MODES", "IntervalCoverage", "categories_of", "category_label", "check_mode"]
+__all__ = [
+    "MODES",
+    "IntervalCoverage",
+    "categories_of",
+    "category_label",
+    "check_mode",
+    "counting_range",
+]
 
 MODES = ("binary", "score", "bedgraph", "score_category", "name_category")
 """Values of ``IntervalCoverage.mode``."""
@@ -410,7 +417,7 @@ class IntervalCoverage:
             return out
         a, b = first, last + 1
         if self.minoverlap is not None:
-            a, b = _counting_range(cs, ce, first, last, res, span, self.minoverlap)
+            a, b = counting_range(cs, ce, first, last, res, span, self.minoverlap)
         ok = b > a
         a, b, v = a[ok], b[ok], v[ok]
         if self.mode == "binary":
@@ -437,7 +444,7 @@ def _bin_length(bins: np.ndarray, res: int, span: int) -> np.ndarray:
     return np.minimum(res, span - bins * res)
 
 
-def _counting_range(
+def counting_range(
     cs: np.ndarray,
     ce: np.ndarray,
     first: np.ndarray,
@@ -448,7 +455,17 @@ def _counting_range(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bins ``[a, b)`` for which each feature covers >= ceil(fraction x bin length) bp.
 
-    Interior bins are covered whole; only the first and last bin can fall short.
+    Features are clipped to a range of ``span`` bp (``cs, ce``: bp from its start) and
+    touch bins ``first..last``. Interior bins are covered whole; only the first and last
+    bin can fall short.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a, b = counting_range(np.array([5]), np.array([26]), np.array([0]), np.array([2]),
+    ...                       10, 30, 0.5)
+    >>> a.tolist(), b.tolist()  # bin 0 gets 5 bp (counts), bin 2 gets 6 bp (counts)
+    ([0], [3])
     """
     need_first = np.ceil(fraction * _bin_length(first, res, span) - 1e-9)
     need_last = np.ceil(fraction * _bin_length(last, res, span) - 1e-9)

@@ -134,7 +134,7 @@ def read_regions(
             )
         with gc_paused():
             if fmt in ("gff", "gtf"):
-                roi = read_gff_records(path, feature)
+                roi = read_gff_records(path, feature, gtf=fmt == "gtf")
             elif fmt == "vcf":
                 roi = read_vcf_records(path)
             else:

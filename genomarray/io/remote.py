@@ -1,20 +1,26 @@
-"""Remote inputs (prototype): URLs read where they are, cache keys from the server's metadata.
+"""Remote inputs: URLs read where they are, cache keys from what the server says.
 
-What reads what (measured on this machine, see the remote-data notes):
+What reads what (measured on this machine; see docs/remote.md):
 
-- **bigWig** over ``http(s)://``: pybigtools (bounded range requests of 10 kB blocks).
-  pyBigWig wheels are usually built without curl (``pyBigWig.remote == 0``), so
-  ``backend="pybigwig"`` is refused for URLs with that reason.
-- **BED / narrowPeak / bedGraph / GFF text**: fsspec (``http``, ``https``, ``s3``, ... with
-  ``aiohttp`` / ``s3fs`` installed): the text is downloaded once into
+- **bigWig** over ``http(s)://``: pybigtools (bounded range requests of 10 kB blocks),
+  through the same handle as local files (:mod:`genomarray.io.bigwig`). pyBigWig wheels
+  are usually built without curl (``pyBigWig.remote == 0``), so ``backend="pybigwig"`` is
+  refused for URLs with that reason.
+- **BAM/CRAM** through htslib (pysam), by range requests. genomarray downloads the index
+  itself (:func:`bam_index`, into ``<output root>/remote/``) and always passes it, so that
+  htslib never writes an index into the working folder nor reuses a stale one from there.
+- **FASTA** (plain or bgzipped) through htslib, by range requests; its ``.fai`` (and
+  ``.gzi``) are downloaded the same way (:func:`fasta_index`).
+- **BED / narrowPeak / bedGraph / GFF text**: fsspec; the text is downloaded once into
   ``<output root>/remote/<fingerprint>/`` and parsed there (the data is the whole file).
-- BAM/CRAM and bgzipped FASTA through htslib: not wired yet (see the notes).
 
 **Cache keys never download a file**: :func:`remote_info` asks the server with one ``HEAD``
 (fsspec ``info``) and :func:`remote_fingerprint` hashes the URL with what the server says
 about the file: ``ETag``, ``Last-Modified`` and size. A server that sends neither ``ETag`` nor
 ``Last-Modified`` cannot be cached safely: :func:`remote_fingerprint` raises (read it with
-``storage="lazy"`` or ``cache=False``).
+``storage="lazy"`` or ``cache=False``). Downloaded indexes live in a folder named after the
+fingerprints of the data file *and* of the index, so a file changed on the server brings a
+fresh index.
 
 Network failures raise :class:`RemoteError` (an :class:`~genomarray.errors.InputError` and an
 ``OSError``) naming the URL and what happened: not found (HTTP 404; also a
@@ -33,32 +39,36 @@ import json
 import os
 import urllib.parse
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from genomarray.errors import ChromosomeError, InputError
+from genomarray.errors import InputError
 
 __all__ = [
     "RemoteError",
+    "RemoteIndexed",
     "RemoteInfo",
     "RemoteNotFoundError",
-    "RemoteBigWigHandle",
-    "check_bigwig",
+    "bam_index",
+    "changed_error",
+    "describe",
+    "diagnose",
+    "fasta_index",
     "fetch",
+    "filesystem",
     "fingerprint_of",
+    "is_http",
     "is_url",
+    "local_path",
+    "read_range",
+    "remote_error",
     "remote_fingerprint",
     "remote_info",
 ]
 
-REMOTE_SCHEMES = ("http", "https", "s3", "gs", "gcs", "az", "abfs", "ftp")
-"""URL schemes read remotely (``file://`` is a local path)."""
-
-_SUMMARY = {"mean": "mean", "max": "max", "min": "min", "sum": "sum", "coverage": "bin_covered"}
+REMOTE_SCHEMES = ("http", "https", "s3", "gs", "gcs", "az", "abfs", "ftp", "memory")
+"""URL schemes read remotely (``file://`` is a local path, see :func:`local_path`)."""
 
 
 class RemoteError(InputError, OSError):
@@ -82,7 +92,32 @@ def is_url(path: Any) -> bool:
     return urllib.parse.urlsplit(path).scheme.lower() in REMOTE_SCHEMES
 
 
-def _chain(err: BaseException) -> list[BaseException]:
+def is_http(path: Any) -> bool:
+    """True for an ``http://`` or ``https://`` URL (read-only: no listing, no writes).
+
+    Examples
+    --------
+    >>> is_http("https://h/x.zarr"), is_http("s3://b/x.zarr")
+    (True, False)
+    """
+    return is_url(path) and urllib.parse.urlsplit(path).scheme.lower() in ("http", "https")
+
+
+def local_path(path: str | os.PathLike) -> str:
+    """``file://`` URLs as local paths; anything else as it is (``os.fspath``).
+
+    Examples
+    --------
+    >>> local_path("file:///data/x.bw"), local_path("s3://b/x.zarr"), local_path("a/b")
+    ('/data/x.bw', 's3://b/x.zarr', 'a/b')
+    """
+    path = os.fspath(path)
+    if isinstance(path, str) and path[:7].lower() == "file://":
+        return urllib.parse.unquote(urllib.parse.urlsplit(path).path) or "/"
+    return path
+
+
+def _chain(err: BaseException | None) -> list[BaseException]:
     seen: list[BaseException] = []
     while err is not None and err not in seen:
         seen.append(err)
@@ -92,6 +127,9 @@ def _chain(err: BaseException) -> list[BaseException]:
 
 def describe(err: BaseException) -> tuple[str, bool]:
     """``(what happened, is it a 'not found')`` for a network error of any library.
+
+    fsspec's HTTP filesystem raises ``FileNotFoundError`` both for a 404 and for a refused
+    connection; the cause chain tells them apart.
 
     Examples
     --------
@@ -105,12 +143,18 @@ def describe(err: BaseException) -> tuple[str, bool]:
         if isinstance(status, int) and 400 <= status < 600:
             reason = getattr(e, "message", "") or ""
             return f"HTTP {status} {reason}".strip(), status in (404, 410)
-        if name == "ClientPayloadError" or "failed to fill whole buffer" in text:
+        if (
+            name in ("ClientPayloadError", "ContentLengthError", "IncompleteRead")
+            or "failed to fill whole buffer" in text
+            or "Not enough data" in text
+        ):
             return f"response truncated ({text})", False
         if (
             isinstance(e, ConnectionRefusedError)
-            or name in ("ClientConnectorError", "EndpointConnectionError")
+            or name
+            in ("ClientConnectorError", "EndpointConnectionError", "ServerDisconnectedError")
             or "Connection refused" in text
+            or "Could not connect" in text
         ):
             return "connection refused (is the server up?)", False
         if isinstance(e, TimeoutError) or "timed out" in text.lower():
@@ -121,17 +165,49 @@ def describe(err: BaseException) -> tuple[str, bool]:
 
 
 def remote_error(url: str, err: BaseException, doing: str) -> RemoteError:
-    """The :class:`RemoteError` for ``err`` raised while ``doing`` something with ``url``."""
+    """The :class:`RemoteError` for ``err`` raised while ``doing`` something with ``url``.
+
+    Examples
+    --------
+    >>> str(remote_error("http://h/x.bam", ConnectionRefusedError(111, "x"), "read it"))
+    'http://h/x.bam: cannot read it: connection refused (is the server up?)'
+    """
+    if isinstance(err, RemoteError):
+        return err
     what, missing = describe(err)
+    if what == "not found" and is_http(url):  # fsspec's bare FileNotFoundError of a 404
+        what = "HTTP 404 Not Found"
     cls = RemoteNotFoundError if missing else RemoteError
     return cls(f"cannot {doing}: {what}", source=url)
 
 
-def _filesystem(url: str, storage_options: dict[str, Any] | None) -> tuple[Any, str]:
+def diagnose(url: str, err: BaseException, doing: str, probe: bool = False) -> RemoteError:
+    """:func:`remote_error`, asking the server when ``err`` itself says nothing useful.
+
+    htslib and pybigtools often report a network failure as a bare ``OSError`` ("truncated
+    file") or "Error opening bigWig.": then a ``HEAD`` (and with ``probe`` a range read of
+    the first 64 kB, where a truncated response shows) finds the cause (404, connection
+    refused, truncated response), named with the URL and what was being done.
+    """
+    if isinstance(err, RemoteError):
+        return err
+    if describe(err)[0].startswith(type(err).__name__):  # nothing recognisable
+        try:
+            info = remote_info(url)
+            if probe:
+                read_range(url, 0, min(info.size or 1 << 16, 1 << 16), doing)
+        except RemoteError as found:
+            return remote_error(url, found.__cause__ or found, doing)
+    return remote_error(url, err, doing)
+
+
+def filesystem(url: str, storage_options: dict[str, Any] | None = None) -> tuple[Any, str]:
+    """``(fsspec filesystem, path on it)`` for a URL, with a clear error if a backend is
+    missing (``aiohttp`` for http(s), ``s3fs`` for s3)."""
     try:
         import fsspec
     except ImportError as err:  # pragma: no cover - fsspec comes with dask
-        raise ImportError("remote inputs need fsspec: `pip install fsspec aiohttp`") from err
+        raise ImportError("remote data needs fsspec: `pip install fsspec aiohttp`") from err
     try:
         return fsspec.core.url_to_fs(url, **(storage_options or {}))
     except ImportError as err:
@@ -161,7 +237,7 @@ def remote_info(url: str, storage_options: dict[str, Any] | None = None) -> Remo
     RemoteError
         The server cannot be reached, or answered an error.
     """
-    fs, path = _filesystem(url, storage_options)
+    fs, path = filesystem(url, storage_options)
     try:
         info = fs.info(path)
     except Exception as err:  # noqa: BLE001 - every library's network errors, named below
@@ -210,43 +286,31 @@ def fingerprint_of(info: RemoteInfo) -> str:
             source=info.url,
         )
     payload = json.dumps(
-        {
-            "url": info.url,
-            "size": info.size,
-            "etag": info.etag,
-            "modified": info.last_modified,
-        },
+        {"url": info.url, "size": info.size, "etag": info.etag, "modified": info.last_modified},
         sort_keys=True,
     )
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def fetch(url: str, storage_options: dict[str, Any] | None = None) -> str:
-    """Download a (small, text) remote file once; return the local copy's path.
+def read_range(url: str, start: int, end: int, doing: str = "read the file") -> bytes:
+    """Bytes ``[start, end)`` of a remote file (one range request); errors name the URL."""
+    fs, path = filesystem(url)
+    try:
+        return fs.cat_file(path, start=start, end=end)
+    except Exception as err:  # noqa: BLE001 - every library's network errors, named below
+        raise remote_error(url, err, doing) from err
 
-    The copy lives under ``<output root>/remote/<fingerprint>/<name>``: a file changed on
-    the server (another ETag, Last-Modified or size) is downloaded again. The download goes
-    to a temporary name and is renamed only once complete and of the size the server
-    announced, so no truncated copy is ever used.
 
-    Raises
-    ------
-    RemoteError
-        Network failure or a truncated download (the URL and the cause are named).
-    """
-    from genomarray.paths import output_root
-
-    info = remote_info(url, storage_options)
-    key = fingerprint_of(info)
-    name = os.path.basename(urllib.parse.urlsplit(url).path) or "download"
-    dest = output_root() / "remote" / key[:32] / name
+def _download(url: str, info: RemoteInfo, dest: Path, so: dict | None = None) -> str:
+    """Copy ``url`` to ``dest`` unless a copy of the announced size is there; atomic."""
     if dest.is_file() and (info.size is None or dest.stat().st_size == info.size):
         return str(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{name}.partial-{uuid.uuid4().hex[:12]}")
-    fs, path = _filesystem(url, storage_options)
-    try:
-        with fs.open(path, "rb", block_size=1 << 22) as src, open(tmp, "wb") as out:
+    tmp = dest.with_name(f".{dest.name}.partial-{uuid.uuid4().hex[:12]}")
+    fs, path = filesystem(url, so)
+    known = {"size": info.size} if is_http(url) and info.size is not None else {}
+    try:  # the size known from the HEAD already made: fsspec need not ask again
+        with fs.open(path, "rb", block_size=1 << 22, **known) as src, open(tmp, "wb") as out:
             while data := src.read(1 << 22):
                 out.write(data)
         got = tmp.stat().st_size
@@ -262,117 +326,125 @@ def fetch(url: str, storage_options: dict[str, Any] | None = None) -> str:
     return str(dest)
 
 
-# -- bigWig -----------------------------------------------------------------------------
+def _folder(*fingerprints: str) -> Path:
+    from genomarray.paths import output_root
+
+    key = hashlib.sha256("|".join(fingerprints).encode()).hexdigest()[:32]
+    return output_root() / "remote" / key
 
 
-def check_bigwig(url: str, backend: str = "auto") -> str:
-    """Check that a remote bigWig can be read here (its server answers; a backend reads URLs).
+def _name(url: str) -> str:
+    return os.path.basename(urllib.parse.urlsplit(url).path) or "download"
 
-    Examples
-    --------
-    >>> check_bigwig("http://127.0.0.1:8000/x.bw")  # doctest: +SKIP
-    'http://127.0.0.1:8000/x.bw'
+
+def fetch(url: str, storage_options: dict[str, Any] | None = None) -> str:
+    """Download a (small, text) remote file once; return the local copy's path.
+
+    The copy lives under ``<output root>/remote/<fingerprint>/<name>``: a file changed on
+    the server (another ETag, Last-Modified or size) is downloaded again. The download goes
+    to a temporary name and is renamed only once complete and of the size the server
+    announced, so no truncated copy is ever used.
+
+    Raises
+    ------
+    RemoteError
+        Network failure or a truncated download (the URL and the cause are named).
     """
-    if backend == "pybigwig":
-        import pyBigWig
+    info = remote_info(url, storage_options)
+    return _download(url, info, _folder(fingerprint_of(info)) / _name(url), storage_options)
 
-        if not getattr(pyBigWig, "remote", 0):
+
+def _first_present(candidates: list[str]) -> RemoteInfo | None:
+    """The metadata of the first URL of ``candidates`` the server has (HEAD each in turn)."""
+    for url in candidates:
+        try:
+            return remote_info(url)
+        except RemoteNotFoundError:
+            continue
+    return None
+
+
+@dataclass(frozen=True)
+class RemoteIndexed:
+    """A remote data file and the local copies of its index files."""
+
+    info: RemoteInfo
+    fingerprint: str
+    indexes: tuple[str, ...]
+
+
+def bam_index(url: str) -> RemoteIndexed:
+    """Download the index of a remote BAM/CRAM (``.bai``/``.csi``/``.crai`` next to it).
+
+    Probed with ``HEAD`` in turn: ``URL.bai``, ``STEM.bai``, ``URL.csi``, ``STEM.csi`` for a
+    BAM; ``URL.crai``, ``STEM.crai`` for a CRAM (``STEM``: the URL without ``.bam`` /
+    ``.cram``). The copy is kept under ``<output root>/remote/<key>/``, the key hashing the
+    fingerprints (URL, size, ETag, Last-Modified) of the BAM and of its index: a BAM or
+    index changed on the server gets a fresh copy, an unchanged one is not downloaded again.
+
+    Raises
+    ------
+    InputError
+        No index next to the file (the message lists the URLs tried and says to index it
+        where it is stored).
+    RemoteError
+        The server cannot be reached, or the BAM itself is missing.
+    """
+    info = remote_info(url)
+    fp = fingerprint_of(info)
+    path = urllib.parse.urlsplit(url).path
+    cram = path.lower().endswith(".cram")
+    stem = url[: url.rfind(".")] if path.lower().endswith((".bam", ".cram")) else url
+    exts = (".crai",) if cram else (".bai", ".csi")
+    candidates = list(dict.fromkeys(base + e for e in exts for base in (url, stem)))
+    found = _first_present(candidates)
+    if found is None:
+        kind = "CRAM" if cram else "BAM"
+        raise InputError(
+            f"the {kind} has no index next to it (tried {', '.join(candidates)}); index it "
+            f"where it is stored: `samtools index {_name(url)}`",
+            source=url,
+        )
+    folder = _folder(fp, fingerprint_of(found))
+    local = _download(found.url, found, folder / _name(found.url))
+    return RemoteIndexed(info, fp, (local,))
+
+
+def fasta_index(url: str, compressed: bool) -> RemoteIndexed:
+    """Download the ``.fai`` (and, for a bgzipped FASTA, the ``.gzi``) of a remote FASTA.
+
+    Kept as :func:`bam_index` keeps BAM indexes (a folder keyed by the fingerprints of the
+    FASTA and of its index files).
+
+    Raises
+    ------
+    InputError
+        No ``URL.fai`` (or ``URL.gzi``) on the server: genomarray cannot build one without
+        downloading the whole FASTA; the message says to index it where it is stored.
+    """
+    info = remote_info(url)
+    fp = fingerprint_of(info)
+    found = []
+    for ext in (".fai", ".gzi") if compressed else (".fai",):
+        try:
+            found.append(remote_info(url + ext))
+        except RemoteNotFoundError:
             raise InputError(
-                "backend='pybigwig' cannot read URLs here: this pyBigWig was built without "
-                "curl (pyBigWig.remote == 0); use backend='pybigtools'",
+                f"the FASTA has no {ext} next to it ({url + ext}); genomarray cannot build "
+                "an index without downloading the whole file: index it where it is stored "
+                f"(`samtools faidx {_name(url)}`), or download it",
                 source=url,
-            )
-    remote_info(url)  # one HEAD: a clear error now rather than inside a dask task
-    return url
-
-
-class RemoteBigWigHandle:
-    """A pybigtools handle on a bigWig URL, with the interface of ``io.bigwig``'s handles.
-
-    A truncated response leaves a pybigtools handle unusable (it keeps the short block and
-    fails again without a new request), so on a read error the handle is reopened once and
-    the read retried; a second failure raises :class:`RemoteError`.
-    """
-
-    has_zoom_summaries = True
-
-    def __init__(self, url: str) -> None:
-        self.path = url
-        self.bw = self._open()
-        self.chroms = {str(k): int(v) for k, v in self.bw.chroms().items()}
-        self.zooms = sorted(int(z) for z in self.bw.zooms())
-
-    def _open(self) -> Any:
-        import pybigtools
-
-        try:
-            return pybigtools.open(self.path)
-        except Exception as err:  # noqa: BLE001 - BBIReadError and OSError, named below
-            raise self._diagnose(err, "open the bigWig") from err
-
-    def _diagnose(self, err: BaseException, doing: str) -> RemoteError:
-        """pybigtools often says only "Error opening bigWig.": ask the server what is wrong."""
-        if describe(err)[0].startswith(type(err).__name__):  # nothing recognisable
-            info = remote_info(self.path)  # raises the RemoteError of a 404 / refused server
-            fs, path = _filesystem(self.path, None)
-            try:  # the block pybigtools starts with (a truncated response shows here)
-                fs.cat_file(path, start=0, end=min(info.size or 1 << 16, 1 << 16))
-            except Exception as probe:  # noqa: BLE001 - named by remote_error
-                return remote_error(self.path, probe, doing)
-        return remote_error(self.path, err, doing)
-
-    def _call(self, read: Callable[[Any], np.ndarray], what: str) -> np.ndarray:
-        try:
-            return read(self.bw)
-        except Exception:  # noqa: BLE001 - a poisoned handle: reopen once
-            self.close()
-            self.bw = self._open()
-            try:
-                return read(self.bw)
-            except RemoteError:
-                raise
-            except Exception as err:  # noqa: BLE001
-                raise self._diagnose(err, f"read {what}") from err
-
-    def length(self, chrom: str) -> int:
-        try:
-            return self.chroms[chrom]
-        except KeyError:
-            shown = ", ".join(repr(c) for c in list(self.chroms)[:10])
-            raise ChromosomeError(
-                f"chromosome {chrom!r} is not in the bigWig. It has {shown}",
-                source=self.path,
-                record=chrom,
             ) from None
+    folder = _folder(fp, *(fingerprint_of(i) for i in found))
+    local = tuple(_download(i.url, i, folder / _name(i.url)) for i in found)
+    return RemoteIndexed(info, fp, local)
 
-    def values(self, chrom: str, start: int, end: int) -> np.ndarray:
-        out = self._call(
-            lambda bw: bw.values(chrom, start, end, fillna=None), f"{chrom}:{start}-{end}"
-        )
-        return out.astype(np.float32)
 
-    def summary(
-        self, chrom: str, start: int, end: int, bins: int, how: str, nan_to_num: bool
-    ) -> np.ndarray:
-        fill: Any = 0.0 if nan_to_num or how == "coverage" else None
-        return self._call(
-            lambda bw: bw.values(
-                chrom,
-                start,
-                end,
-                bins=bins,
-                summary=_SUMMARY[how],
-                exact=False,
-                uncovered=0.0 if nan_to_num else None,
-                fillna=fill,
-            ),
-            f"{chrom}:{start}-{end}",
-        )
-
-    def close(self) -> None:
-        bw, self.bw = getattr(self, "bw", None), None
-        if bw is not None:
-            try:
-                bw.close()
-            except Exception:  # noqa: BLE001 - closing a broken handle
-                pass
+def changed_error(url: str, expected: str) -> RemoteError:
+    """The error for a file whose fingerprint changed since a reader was set up."""
+    return RemoteError(
+        "the file changed on the server while it was being read (its ETag, Last-Modified "
+        f"or size differ from those seen when the read began, fingerprint {expected[:12]}); "
+        "read it again",
+        source=url,
+    )

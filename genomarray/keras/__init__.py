@@ -52,12 +52,12 @@ _EXPORTS = {
     "cage_dna": "architectures",
     "cage_chromatin": "architectures",
     "cage_joint": "architectures",
-    "join_models": "architectures",
-    "compile_like_paper": "architectures",
-    "fit_like_paper": "architectures",
-    "split_like_paper": "architectures",
-    "paper_optimizer": "architectures",
-    "RECIPES": "architectures",
+    "join_models": "joining",
+    "compile_like_paper": "recipe",
+    "fit_like_paper": "recipe",
+    "split_like_paper": "recipe",
+    "paper_optimizer": "recipe",
+    "RECIPES": "recipe",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -65,9 +65,16 @@ _INPUTLAYER = "_genomarray_inputlayer"
 _AUTO = "auto"
 
 
-def _need_keras() -> Any:
+def need_keras() -> Any:
+    """Return the keras module, or raise naming the extra that installs it.
+
+    Examples
+    --------
+    >>> need_keras().__name__
+    'keras'
+    """
     if keras is None:  # pragma: no cover
-        raise ImportError("genomarray.keras.models needs keras 3: pip install 'genomarray[keras]'")
+        raise ImportError("genomarray.keras needs keras 3: pip install 'genomarray[keras]'")
     return keras
 
 
@@ -187,7 +194,7 @@ def inputlayer(template: Callable[..., Any]) -> Callable[..., Any]:
         if isinstance(inputs, Mapping) and all(
             isinstance(v, tuple | list) for v in inputs.values()
         ):
-            k = _need_keras()
+            k = need_keras()
             inputs = {
                 name: k.Input(shape=tuple(shape), name=name) for name, shape in inputs.items()
             }
@@ -249,7 +256,7 @@ def outputdense(
 
 
 def _head(hidden: Any, name: str, shape: Shape, activation: str | None) -> Any:
-    k = _need_keras()
+    k = need_keras()
     middle = tuple(hidden.shape[1:-1])
     if tuple(shape[: len(middle)]) != middle:
         raise InputError(
@@ -313,7 +320,7 @@ def create_model(
     ...                    filters=8)  # doctest: +SKIP
     >>> net.compile("adam", "binary_crossentropy")  # doctest: +SKIP
     """
-    k = _need_keras()
+    k = need_keras()
     from genomarray.keras.dataset import GenomicSequence
 
     out_arrays: dict[str, Any] = {}
@@ -389,7 +396,7 @@ def create_model(
 
 def _named(tensor: Any, name: str) -> Any:
     """``tensor``, passed through an ``Identity`` layer called ``name`` if its layer is not."""
-    k = _need_keras()
+    k = need_keras()
     history = getattr(tensor, "_keras_history", None)
     if history is not None and history[0].name == name:
         return tensor
@@ -459,7 +466,7 @@ def fit(
     >>> history.params["model_path"]  # doctest: +SKIP
     PosixPath('.../models/cnn/model.keras')
     """
-    k = _need_keras()
+    k = need_keras()
     if getattr(net, "optimizer", None) is None or not getattr(net, "compiled", True):
         raise InputError(
             "compile the model before fit (net.compile(optimizer, loss))", source="fit"
@@ -518,7 +525,7 @@ def predict_layer(net: Any, data: Any, layer_name: str, **kwargs: Any) -> Any:
     >>> conv.shape  # doctest: +SKIP
     (100, 194, 16)
     """
-    k = _need_keras()
+    k = need_keras()
     try:
         layer = net.get_layer(layer_name)
     except ValueError as err:

@@ -66,25 +66,26 @@ def onehot(
     n_letters = len(encode.letters(alphabet))
     n_channels = n_letters**order
     width = max(codes.sizes[model.POS] - order + 1, 0)
+    dtype = np.dtype(dtype)
+    # the kernel's own arguments are bound here: map_blocks keeps ``dtype`` for itself
+    # (the dtype it declares) and would not pass it on to the kernel
+    kernel = partial(encode.onehot, order=order, alphabet=alphabet, dtype=dtype)
     data = codes.data
     if isinstance(data, da.Array):
-        per_region = max(width * n_channels * np.dtype(dtype).itemsize, 1)
+        per_region = max(width * n_channels * dtype.itemsize, 1)
         rows = max(1, ONEHOT_CHUNK_BYTES // per_region)
         if max(data.chunks[0], default=0) > rows:
             data = data.rechunk({0: rows})
         data = data.rechunk({1: -1})
-        values = data.map_blocks(  # map_blocks keeps dtype= itself: pass it positionally
-            encode.onehot,
-            order,
-            alphabet,
-            dtype,
-            dtype=dtype,
+        values = data.map_blocks(
+            kernel,
             chunks=(data.chunks[0], (width,), (n_channels,)),
             new_axis=2,
+            dtype=dtype,
             meta=np.empty((0, 0, 0), dtype=dtype),
         )
     else:
-        values = encode.onehot(np.asarray(data), order, alphabet, dtype)
+        values = kernel(np.asarray(data))
     out = model.onehot_view(values, codes, encode.kmer_labels(order, alphabet), order)
     of = model.recipe_of(codes)
     if of is not None:  # the batch engine one-hots the codes per batch instead

@@ -13,9 +13,9 @@ For a numpy-backed array the view is computed at once (in memory in, in memory o
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-import dask
 import dask.array as da
 import numpy as np
 import pandas as pd
@@ -84,15 +84,33 @@ def _assemble(
     trailing: tuple[int, ...],
     *chunks: np.ndarray,
 ) -> np.ndarray:
-    """Task body: concatenate the touched chunks and gather this batch's windows."""
-    if chunks:  # sparse (pydata) chunks are densified: a batch is small
-        flat = np.concatenate(
-            [c[0].todense() if hasattr(c, "todense") else c[0] for c in chunks], axis=0
-        )
+    """Task body: gather this batch's windows from the chunks they touch.
+
+    ``geo["base"]`` counts rows of the touched chunks laid end to end. A batch inside one
+    chunk gathers from it directly; otherwise only the rows its windows use are copied
+    out of the chunks (a batch of windows straddling a chunk boundary: ~2 windows' rows).
+    """
+    chunks = tuple(c.todense() if hasattr(c, "todense") else c for c in chunks)  # sparse
+    base = geo["base"]
+    if len(chunks) == 1:
+        flat = chunks[0][0]
+    elif chunks:
+        span = np.maximum(geo["valid_hi"] - geo["valid_lo"], 0)
+        used = span > 0
+        lo = int(base[used].min()) if used.any() else 0
+        hi = int((base + span)[used].max()) if used.any() else 0
+        starts = np.cumsum([0] + [c.shape[1] for c in chunks])
+        pieces = [
+            c[0, max(lo - s, 0) : max(min(hi - s, c.shape[1]), 0)]
+            for c, s in zip(chunks, starts[:-1], strict=True)
+            if s < hi and s + c.shape[1] > lo
+        ]
+        flat = np.concatenate(pieces, axis=0) if pieces else chunks[0][0, :0]
+        base = np.where(used, base - lo, 0)
     else:
         flat = np.empty((0, *trailing), dtype=dtype)
     out = windows_fns.gather(
-        flat, geo["base"], geo["win_start"], geo["valid_lo"], geo["valid_hi"], geo["width"], fill
+        flat, base, geo["win_start"], geo["valid_lo"], geo["valid_hi"], geo["width"], fill
     )
     return windows_fns.orient(out, orient["minus"], orient["complement"], orient["strand_axis"])
 
@@ -100,28 +118,33 @@ def _assemble(
 def _batches(
     geo: dict[str, Any], bounds: np.ndarray, n_pos_chunks: int, row_bytes: int, budget: int
 ) -> list[slice]:
-    """Cut regions into consecutive batches whose window + new-chunk bytes fit ``budget``.
+    """Cut regions (in genome order) into consecutive batches that each read one chunk.
 
-    A region's chunk cost counts only chunks its predecessor did not touch, so sorted,
-    tiled windows that share a chunk are not charged for it twice.
+    A batch holds the windows that lie inside one chunk, or a run of windows straddling
+    one chunk boundary, and at most ``budget`` bytes (its windows plus its chunk) and
+    :data:`BATCH_REGIONS` regions: so a batch gathers from its chunk without copying it,
+    and each chunk is read by the batches of its own windows (and its boundaries').
     """
     n = len(geo["ci"])
     if n == 0:
         return []
     lo, hi = geo["valid_lo"], np.maximum(geo["valid_hi"] - 1, geo["valid_lo"])
+    has = geo["valid_hi"] > geo["valid_lo"]
     k0 = geo["ci"] * n_pos_chunks + np.searchsorted(bounds, lo, side="right") - 1
     k1 = geo["ci"] * n_pos_chunks + np.searchsorted(bounds, hi, side="right") - 1
-    new_chunks = k1 - k0 + 1
-    new_chunks[1:] -= k0[1:] == k1[:-1]
+    key = np.where(k0 == k1, 2 * k0, 2 * k0 + 1)  # inside chunk k0, or past its end
+    if not has.all():  # windows without data (all padding) join the batch before them
+        idx = np.where(has, np.arange(n), 0)
+        key = key[np.maximum.accumulate(idx)]
+    cuts = np.flatnonzero(key[1:] != key[:-1]) + 1
     chunk_bytes = int(np.diff(bounds).max(initial=1)) * row_bytes
-    cost = np.cumsum(geo["width"] * row_bytes + new_chunks * chunk_bytes)
-    out, start = [], 0
-    while start < n:
-        before = cost[start - 1] if start else 0
-        stop = max(int(np.searchsorted(cost, before + budget, side="right")), start + 1)
-        stop = min(stop, start + BATCH_REGIONS, n)
-        out.append(slice(start, stop))
-        start = stop
+    per_batch = max(
+        1, min(BATCH_REGIONS, (budget - chunk_bytes) // max(geo["width"] * row_bytes, 1))
+    )
+    out = []
+    for a, b in zip(np.r_[0, cuts], np.r_[cuts, n], strict=True):
+        for start in range(int(a), int(b), per_batch):
+            out.append(slice(start, min(start + per_batch, int(b))))
     return out
 
 
@@ -136,17 +159,21 @@ def _take(geo: dict[str, Any], order: np.ndarray) -> dict[str, Any]:
 def _lazy_windows(
     arr: xr.DataArray, geo: dict[str, Any], orient: dict[str, Any], fill: Any, budget: int
 ) -> da.Array:
+    """The windows as a dask array: one task per batch (:func:`_batches`), depending on
+    the chunks its windows touch, built as one graph layer (no per-task delayed objects)."""
+    from dask.highlevelgraph import HighLevelGraph
+
     data = arr.data
     trailing = tuple(arr.shape[2:])
     data = data.rechunk({0: 1, **{i: -1 for i in range(2, data.ndim)}})
     bounds = np.concatenate([[0], np.cumsum(data.chunks[1])]).astype(np.int64)
     n_pos_chunks = len(data.chunks[1])
-    # optimize_graph=False: optimising the whole genome's graph here cost seconds on
-    # stores with hundreds of contigs; dask culls to the chunks a compute needs anyway
-    blocks = data.to_delayed(optimize_graph=False).reshape(data.numblocks[0], n_pos_chunks)
     row_bytes = data.dtype.itemsize * int(np.prod(trailing, dtype=np.int64))
-    pieces = []
-    for sl in _batches(geo, bounds, n_pos_chunks, row_bytes, budget):
+    name = f"windows-{uuid.uuid4().hex}"
+    rest = (0,) * (data.ndim - 2)
+    tasks: dict = {}
+    sizes = []
+    for i, sl in enumerate(_batches(geo, bounds, n_pos_chunks, row_bytes, budget)):
         ci = geo["ci"][sl]
         lo, hi = geo["valid_lo"][sl], geo["valid_hi"][sl]
         has = hi > lo
@@ -169,26 +196,18 @@ def _lazy_windows(
             "width": geo["width"],
         }
         batch_orient = {**orient, "minus": orient["minus"][sl]}
-        task = dask.delayed(_assemble, pure=True)(
-            batch_geo,
-            batch_orient,
-            fill,
-            data.dtype,
-            trailing,
-            *[blocks[k // n_pos_chunks, k % n_pos_chunks] for k in needed],
-        )
-        pieces.append(
-            da.from_delayed(
-                task,
-                shape=(sl.stop - sl.start, geo["width"], *trailing),
-                dtype=data.dtype,
-                meta=np.empty((0,) * data.ndim, dtype=data.dtype),
-            )
-        )
-    if not pieces:  # no regions: explicit chunks (dask cannot size "auto" chunks of 0 rows)
+        deps = [(data.name, int(k // n_pos_chunks), int(k % n_pos_chunks), *rest) for k in needed]
+        key = (name, i, 0, *rest)
+        tasks[key] = (_assemble, batch_geo, batch_orient, fill, data.dtype, trailing, *deps)
+        sizes.append(sl.stop - sl.start)
+    if not tasks:  # no regions: explicit chunks (dask cannot size "auto" chunks of 0 rows)
         shape = (0, geo["width"], *trailing)
         return da.empty(shape, dtype=data.dtype, chunks=tuple(max(n, 1) for n in shape))
-    return da.concatenate(pieces, axis=0)
+    graph = HighLevelGraph.from_collections(name, tasks, dependencies=[data])
+    chunks = (tuple(sizes), (geo["width"],), *((t,) for t in trailing))
+    return da.Array(
+        graph, name, chunks, dtype=data.dtype, meta=np.empty((0,) * data.ndim, data.dtype)
+    )
 
 
 def view(
