@@ -487,3 +487,18 @@ def test_damaged_chunks_are_store_errors(tmp_path, raw, damage):
     eng = BatchEngine([Request("dna", codes)], batch_size=3, max_memory_bytes=0, raw=raw)
     with pytest.raises(ga.errors.StoreError, match=r"array 'sequence', chunk c/0/1"):
         eng.batch(0)
+
+
+def test_a_store_rewritten_after_the_view_is_refused(tmp_path):
+    """The recipe names the write of the store it read (its manifest's digest): a store
+    written again since is an error, as it is for the dask path, not other values."""
+    g = model.sequence_genome(np.zeros((1, 3000), np.uint8), ["c"], [3000])
+    path = write_zarr(g, tmp_path / "g.zarr", chunks={"pos": 1000}, progress=False)
+    roi = pd.DataFrame({"chrom": ["c", "c"], "start": [10, 1500], "end": [60, 1550]})
+    codes = view(open_zarr(path), roi)
+    write_zarr(g.copy(data=np.ones((1, 3000), np.uint8)), path, overwrite=True, progress=False)
+    eng = BatchEngine([Request("dna", codes)], batch_size=2, max_memory_bytes=0)
+    with pytest.raises(ga.errors.StoreError, match="rewritten"):
+        eng.batch(0)
+    with pytest.raises(ga.errors.StoreError, match="rewritten"):
+        codes.values
