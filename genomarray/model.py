@@ -99,6 +99,11 @@ JANGGU_WRAPPERS = "janggu_wrappers"  # attrs key: Janggu wrappers (JSON) applied
 SHUFFLE_SEED = "shuffle_random_state"  # attrs key of a shuffled store: its permutation's seed
 NORMALIZERS_INVALID = "normalizers_invalid"  # attrs key: why attrs["normalizers"] no longer
 # inverts the values (an operation changed them after normalizing)
+RECIPE = "genomarray_recipe"  # encoding key: how a lazy array was made (genomarray.batches)
+RECIPE_STORE = "store"  # recipe op: an array opened from a zarr store, as stored
+RECIPE_WINDOWS = "windows"  # recipe op: windows of a stored genome-wide array (a view)
+RECIPE_ONEHOT = "onehot"  # recipe op: one-hot of a sequence view of codes
+RECIPE_ROWS = "rows"  # recipe op: some regions of a view (subset, shuffle), by index
 LABEL_MODES = ("binary",)
 """Interval-track modes whose values are labels, not signal (with every ``*_category``)."""
 
@@ -431,6 +436,66 @@ def is_codes_view(arr: xr.DataArray) -> bool:
         and tuple(arr.dims) == (REGION, POS)
         and arr.attrs.get(VIEW_OF) in SEQUENCE_SOURCES
     )
+
+
+def record_recipe(arr: xr.DataArray, op: str, of: dict | None = None, **params: Any) -> None:
+    """Record in ``arr.encoding`` how its lazy (dask) data was made, stamped with its
+    dask name.
+
+    The batch engine (:mod:`genomarray.batches`) reads such arrays straight from their
+    zarr chunks instead of computing their dask graph. The stamp makes the recipe
+    self-checking: any later operation on the array gives its data a new dask name, so
+    :func:`recipe_of` no longer returns the recipe (xarray may copy ``encoding`` along).
+    Numpy-backed arrays get no recipe.
+
+    Parameters
+    ----------
+    arr
+        The array just made (changed in place: ``arr.encoding``).
+    op
+        What made it: :data:`RECIPE_STORE`, :data:`RECIPE_WINDOWS` or
+        :data:`RECIPE_ONEHOT`.
+    of
+        The recipe of the array it was made from.
+    **params
+        What the engine needs to redo it (numpy arrays and plain values).
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> a = xr.DataArray(da.zeros((2, 3), chunks=1), dims=("region", "pos"))
+    >>> record_recipe(a, "store", path="a.zarr", var="v")
+    >>> recipe_of(a)["path"], recipe_of(a + 1)
+    ('a.zarr', None)
+    """
+    name = getattr(arr.data, "name", None)
+    if not isinstance(name, str):
+        return
+    arr.encoding[RECIPE] = {"op": op, "name": name, "of": of, **params}
+
+
+def recipe_of(arr: Any) -> dict | None:
+    """The recipe :func:`record_recipe` recorded for ``arr``, if its data is still exactly
+    what the recipe made (same dask name); else None."""
+    encoding = getattr(arr, "encoding", None)
+    recipe = encoding.get(RECIPE) if isinstance(encoding, dict) else None
+    name = getattr(getattr(arr, "data", None), "name", None)
+    if not isinstance(recipe, dict) or name is None or recipe.get("name") != name:
+        return None
+    return recipe
+
+
+def record_rows(out: Any, src: Any, rows: Any) -> None:
+    """Record that ``out`` holds the regions ``rows`` of ``src`` (a DataArray, or every
+    variable of a Dataset), where ``src`` has a recipe (see :func:`record_recipe`)."""
+    if isinstance(out, xr.Dataset):
+        for name in out.data_vars:
+            if name in src.data_vars and REGION in src[name].dims:
+                record_rows(out[name], src[name], rows)
+        return
+    of = recipe_of(src)
+    if of is not None and src.dims[:1] == (REGION,):
+        record_recipe(out, RECIPE_ROWS, of=of, rows=np.asarray(rows, dtype=np.int64))
 
 
 def is_label_track(arr: xr.DataArray) -> bool:

@@ -255,17 +255,25 @@ def test_import_genomarray_does_not_import_keras():
 
 
 def test_next_block_is_read_ahead(on_disk):
-    """Out of core, serving a batch starts reading the next block in the background."""
+    """Out of core, serving a batch starts reading the next chunk in the background."""
+    import time
+
     seq = GenomicSequence(on_disk["codes"], max_memory_bytes=1000, batch_size=16, buffer_chunks=2)
     assert not seq.in_memory and seq.n_blocks > 1
+    cache = seq.engine.sources["inputs"].cache
     seq[0]
-    pending = list(seq._pending.values())
-    for fut in pending:
-        fut.result(timeout=60)
-    assert 1 in seq._cache  # block 1 was fetched before any batch asked for it
-    rows = slice(int(seq.bounds[1]), int(seq.bounds[1]) + 16)
-    (got,) = seq._read(rows).values()
+    deadline = time.monotonic() + 60
+    while 1 not in cache.keys() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert 1 in cache.keys()  # chunk 1 was read before any batch asked for it
+    loaded, load = [], cache.load_into
+    cache.load_into = lambda key, out: (loaded.append(key), load(key, out))[1]
+    lo = int(seq.bounds[1])
+    index = lo // 16 + 1  # a batch that lies in chunk 1
+    (got,) = [seq[index]]
+    rows = slice(index * 16, index * 16 + 16)
     np.testing.assert_array_equal(got, np.asarray(on_disk["codes"].values[rows]))
+    assert 1 not in loaded  # served from the chunk read ahead (later ones may be loading)
 
 
 @pytest.mark.parametrize("where", ["memory", "out_of_core"])
@@ -314,3 +322,22 @@ def test_fit_with_worker_processes(views):
     model.compile("adam", "binary_crossentropy")
     hist = model.fit(train, epochs=2, verbose=0)
     assert len(hist.history["loss"]) == 2 and np.all(np.isfinite(hist.history["loss"]))
+
+
+@pytest.mark.parametrize("budget", [0, 1 << 30])
+def test_empty_views_give_an_empty_sequence(views, on_disk, budget):
+    """0 regions: a sequence of length 0 (in memory, lazy and reopened from zarr)."""
+    for codes in (views["codes"], on_disk["codes"], views["codes"].isel(region=slice(0, 0))):
+        empty = codes.isel(region=slice(0, 0))
+        seq = GenomicSequence(
+            {"dna": empty},
+            {"peaks": views["labels"].isel(region=slice(0, 0))},
+            onehot_order=1,
+            batch_size=8,
+            shuffle=True,
+            augment="flip",
+            max_memory_bytes=budget,
+        )
+        assert len(seq) == 0 and seq.n == 0 and len(seq.order()) == 0
+        with pytest.raises(IndexError):
+            seq[0]

@@ -30,6 +30,7 @@ STAGES = {
     "genomarray.genome": 2,
     "genomarray.views": 3,
     "genomarray.transforms": 4,
+    "genomarray.batches": 5,
     "genomarray.keras": 5,
     "genomarray.torch": 5,
     "genomarray.export": 6,

@@ -520,7 +520,28 @@ def open_zarr(
     arr = _load_small_coords(arr)
     arr.attrs.setdefault(model.SOURCE, model.source_stamp())
     arr.encoding["store"] = path
+    if not is_url(path) and _decoded_as_stored(arr):  # the batch engine reads its chunks
+        model.record_recipe(
+            arr,
+            model.RECIPE_STORE,
+            path=root,
+            var=str(name),
+            digest=man["digest"],  # the write it checks chunks against (manifest)
+            cache=cache,
+        )
     return arr
+
+
+def _decoded_as_stored(arr: xr.DataArray) -> bool:
+    """Whether xarray's decoding leaves the stored values as they are (same dtype, no
+    scale/offset, no fill value masked to NaN other than NaN itself)."""
+    enc = arr.encoding
+    if np.dtype(enc.get("dtype", arr.dtype)) != arr.dtype or arr.dtype.kind not in "biuf":
+        return False
+    if any(k in enc for k in ("scale_factor", "add_offset", "missing_value", "units", "calendar")):
+        return False
+    fill = enc.get("_FillValue")
+    return fill is None or (arr.dtype.kind == "f" and bool(np.isnan(fill)))
 
 
 def _load_small_coords(arr: xr.DataArray) -> xr.DataArray:

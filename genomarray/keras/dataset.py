@@ -1,50 +1,43 @@
 """``GenomicSequence``: a keras 3 ``PyDataset`` over region views, with no dask per batch.
 
-Dask builds and normalises views; it does not sit in the training loop (see
-``DESIGN.md``, "Speed: where dask belongs"). At construction every array becomes a
-*batch source*:
+A thin wrapper over the framework-free batch engine :class:`genomarray.batches.BatchEngine`
+(read its module notes for how arrays are read, shuffled and augmented): this module only
+checks and packs inputs, outputs and sample weights in keras' structures.
 
 - numpy-backed views are used as they are;
-- dask-backed views (lazy views of a zarr genome, or views reopened from zarr) are
-  computed at once when together they fit ``max_memory_bytes``;
-- larger ones stay on disk and are read one *block* (a region-chunk of the dask array)
-  at a time, with one ``dask.compute`` per block, kept in a small LRU cache.
-
-A batch is then plain numpy: rows gathered from the sources, the same random augmentation
-draw applied to every array of an example (on the small uint8 codes, before one-hot), and
-sequence codes one-hot encoded with :func:`genomarray.encode.onehot`.
+- dask-backed views are read into memory at construction when together they fit
+  ``max_memory_bytes``;
+- larger ones stay on disk: lazy views of a cached genome store and views reopened from
+  zarr are read straight from their zarr chunks (each chunk decoded once, several in
+  parallel threads, the next ones read ahead); other dask arrays one region chunk at a
+  time with one ``dask.compute``.
 
 Shuffling
 ---------
 In memory, ``shuffle=True`` draws a full permutation of the regions per epoch, seeded by
-``(seed, epoch)``. Out of core, a full permutation would read a block per example, so the
-order is shuffled *within a buffer of whole blocks*: the block order is permuted per epoch,
-consecutive groups of ``buffer_chunks`` blocks form buffers, and the regions are permuted
-inside each buffer. Every region is still seen exactly once per epoch, each block is read
-about once per epoch, and at most ``2 * buffer_chunks`` blocks are held in memory.
+``(seed, epoch)``. Out of core, the order is shuffled *within a buffer of whole blocks*
+(blocks are cut at the chunks of the on-disk arrays): the block order is permuted per
+epoch, consecutive groups of ``buffer_chunks`` blocks form buffers, and the regions are
+permuted inside each buffer. Every region is still seen exactly once per epoch and each
+chunk is read about once per epoch.
 
 :meth:`GenomicSequence.on_epoch_end` (called by keras) advances the epoch. Augmentation
-draws come from a generator seeded by ``(seed, epoch, batch index)``: batches are
-reproducible whatever order keras' workers fetch them in.
+draws are keyed by ``(seed, epoch, region)``: batches are reproducible whatever order
+keras' workers fetch them in.
 """
 
 from __future__ import annotations
 
-import math
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-import dask
-import dask.array as da
 import numpy as np
 import xarray as xr
 
-from genomarray import encode, model
+from genomarray import model
+from genomarray.batches.engine import MAX_MEMORY_BYTES, BatchEngine, Request
 from genomarray.errors import InputError
-from genomarray.transforms.augment import CODES, ArraySpec, as_augmentation, augment_batch
+from genomarray.transforms.augment import CODES, ArraySpec
 
 try:  # keras is an optional extra: the module imports (for doctests) without it
     import keras
@@ -53,9 +46,6 @@ try:  # keras is an optional extra: the module imports (for doctests) without it
 except ImportError:  # pragma: no cover - exercised only without the extra
     keras = None
     _PyDataset = object
-
-MAX_MEMORY_BYTES = 2 << 30
-"""Default budget for computing dask-backed views into memory at construction."""
 
 _SINGLE, _LIST, _DICT = "single", "list", "dict"
 
@@ -112,54 +102,15 @@ def _region_str(arr: xr.DataArray, i: int) -> str:
     )
 
 
-class _Array:
-    """One input, output or weight array: its spec, one-hot order and batch source."""
+class _Part:
+    """One array as the model builders see it: its label, data (the view's, or its values
+    once in memory), the one-hot order asked for and its alphabet."""
 
-    def __init__(
-        self, key: str, arr: Any, order: int | None, dtype: np.dtype | None, augmented: bool
-    ) -> None:
-        self.key = key
+    def __init__(self, served: Any, order: int | None) -> None:
+        self.key = served.key
+        self.data = served.data
         self.order = order
-        self.dtype = dtype
-        self.spec: ArraySpec | None = None
-        if isinstance(arr, xr.DataArray):
-            if arr.dims[0] != model.REGION:
-                raise InputError(
-                    f"{key}: expected a view with dims ({model.REGION!r}, ...), "
-                    f"got {tuple(arr.dims)}",
-                    source="GenomicSequence",
-                )
-            if augmented or order is not None:
-                self.spec = ArraySpec.of(arr)
-            if order is not None and self.spec is not None and self.spec.kind != CODES:
-                raise InputError(
-                    f"{key}: onehot_order applies to sequence code views "
-                    f"(region, pos) of uint8 codes; this one is a "
-                    f"{self.spec.kind} array",
-                    source="GenomicSequence",
-                )
-            self.alphabet = str(arr.attrs.get(model.ALPHABET, encode.DNA))
-            data = arr.data
-        else:
-            self.alphabet = encode.DNA
-            data = arr
-            if augmented:  # plain arrays: one value per region, never changed
-                self.spec = ArraySpec(kind=model.PER_REGION, pos_axis=None)
-        self.lazy = isinstance(data, da.Array)
-        self.data: Any = data if self.lazy else np.asarray(data)
-        self.n = int(self.data.shape[0])
-
-    @property
-    def nbytes(self) -> int:
-        return int(np.prod(self.data.shape, dtype=np.int64)) * self.data.dtype.itemsize
-
-    def finish(self, batch: np.ndarray) -> np.ndarray:
-        """One-hot codes and cast, after augmentation."""
-        if self.order is not None:
-            return encode.onehot(batch, self.order, self.alphabet, dtype=self.dtype or "float32")
-        if self.dtype is not None and batch.dtype != self.dtype:
-            return batch.astype(self.dtype)
-        return batch
+        self.alphabet = served.alphabet
 
 
 class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
@@ -194,11 +145,12 @@ class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
     dtype
         dtype of the one-hot and of all other inputs and outputs (None: as stored).
     max_memory_bytes
-        Dask-backed views are computed into memory at construction when together they
-        take at most this many bytes; larger ones are read one region-chunk at a time
-        (up to ``2 * buffer_chunks`` chunks cached).
+        Dask-backed views are read into memory at construction when together they take
+        at most this many bytes; larger ones are read from disk chunk by chunk (lazy views
+        of a genome store and views reopened from zarr straight from their zarr chunks,
+        with the decoded chunks of about three shuffle buffers held in memory).
     buffer_chunks
-        Blocks per shuffle buffer and LRU cache size of the out-of-core path.
+        Blocks per shuffle buffer of the out-of-core path.
     workers, use_multiprocessing, max_queue_size
         Passed to :class:`keras.utils.PyDataset`.
 
@@ -241,61 +193,55 @@ class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
             raise InputError(
                 f"buffer_chunks must be >= 1, got {buffer_chunks}", source="GenomicSequence"
             )
-        self.batch_size = int(batch_size)
-        self.shuffle = bool(shuffle)
-        self.seed = int(np.random.SeedSequence().entropy % (1 << 63)) if seed is None else int(seed)
-        self.augmentation = None if augment is None else as_augmentation(augment)
-        self.buffer_chunks = int(buffer_chunks)
-        self.epoch = 0
         out_dtype = None if dtype is None else np.dtype(dtype)
-        aug = self.augmentation is not None
-
-        self._parts: dict[str, tuple[str, list[Any], list[_Array]]] = {}
+        aug = augment is not None
+        requests: list[Request] = []
+        self._parts: dict[str, tuple[str, list[Any], Any]] = {}
         first: tuple[str, xr.DataArray] | None = None
-        n: int | None = None
         for part, obj in (("x", inputs), ("y", outputs), ("w", sample_weights)):
             if obj is None:
                 continue
             what = {"x": "inputs", "y": "outputs", "w": "sample_weights"}[part]
             structure, keys, arrays = _structure(obj, what)
-            made = []
+            labels = []
             for k, arr in zip(keys, arrays, strict=True):
                 label = what if structure == _SINGLE else f"{what}[{k!r}]"
-                order = self._order_of(onehot_order, k, arr) if part == "x" else None
                 if isinstance(arr, xr.DataArray):
                     if first is None:
                         first = (label, arr)
                     else:
                         _check_regions(first[1], first[0], arr, label)
-                a = _Array(
-                    label,
-                    arr,
-                    order,
-                    np.dtype("float32") if part == "w" else out_dtype,
-                    aug and part != "w",
-                )
-                if n is None:
-                    n = a.n
-                elif a.n != n:
-                    raise InputError(
-                        f"{label} has {a.n} examples, expected {n}", source="GenomicSequence"
+                requests.append(
+                    Request(
+                        label,
+                        arr,
+                        self._order_of(onehot_order, k, arr) if part == "x" else None,
+                        np.dtype("float32") if part == "w" else out_dtype,
+                        aug and part != "w",
                     )
-                made.append(a)
-            self._parts[part] = (structure, keys, made)
+                )
+                labels.append(label)
+            self._parts[part] = (structure, keys, labels)
         if "x" not in self._parts:
             raise InputError("inputs is None", source="GenomicSequence")
         if "w" in self._parts and "y" not in self._parts:
             raise InputError("sample_weights need outputs", source="GenomicSequence")
-        self.n = int(n or 0)
-        self._arrays = [a for _, _, arrs in self._parts.values() for a in arrs]
-        self._specs = {a.key: a.spec for a in self._arrays if a.spec is not None}
-        self._materialise(int(max_memory_bytes))
-        self._lock = threading.Lock()
-        self._cache: OrderedDict[int, list[np.ndarray]] = OrderedDict()
-        self._pending: dict[int, Future] = {}
-        self._pool: ThreadPoolExecutor | None = None
-        self._order: np.ndarray | None = None
-        self._order_epoch = -1
+        self.engine = BatchEngine(
+            requests,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            seed=seed,
+            augment=augment,
+            max_memory_bytes=int(max_memory_bytes),
+            buffer_chunks=buffer_chunks,
+            who="GenomicSequence",
+        )
+        served = {a.key: a for a in self.engine.served}
+        orders = {r.key: r.order for r in requests}
+        self._parts = {  # what keras.models reads: per array its data, one-hot order, alphabet
+            part: (structure, keys, [_Part(served[k], orders[k]) for k in labels])
+            for part, (structure, keys, labels) in self._parts.items()
+        }
 
     # -- construction ---------------------------------------------------------------------
     @staticmethod
@@ -308,167 +254,76 @@ class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
         codes = isinstance(arr, xr.DataArray) and arr.ndim == 2 and ArraySpec.of(arr).kind == CODES
         return int(onehot_order) if codes else None
 
-    def _materialise(self, budget: int) -> None:
-        """Compute dask sources that fit ``budget``; split the others into blocks."""
-        lazy = [a for a in self._arrays if a.lazy]
-        fits = sum(a.nbytes for a in lazy) <= budget
-        if lazy and fits:
-            values = dask.compute(*[a.data for a in lazy])
-            for a, v in zip(lazy, values, strict=True):
-                a.data, a.lazy = np.asarray(v), False
-        self._ooc = [a for a in self._arrays if a.lazy]
-        if not self._ooc:
-            self.bounds = np.array([0, self.n], dtype=np.int64)
-            return
-        cuts = {0, self.n}
-        for a in self._ooc:
-            cuts.update(np.cumsum((0, *a.data.chunks[0])).tolist())
-        # blocks are whole dask chunks: a smaller block would decompress a zarr chunk
-        # several times; memory held is at most 2 * buffer_chunks blocks
-        self.bounds = np.array(sorted(cuts), dtype=np.int64)
+    # -- what the engine holds ------------------------------------------------------------
+    @property
+    def batch_size(self) -> int:
+        return self.engine.batch_size
+
+    @property
+    def shuffle(self) -> bool:
+        return self.engine.shuffle
+
+    @property
+    def seed(self) -> int:
+        return self.engine.seed
+
+    @property
+    def augmentation(self) -> Any:
+        return self.engine.augmentation
+
+    @property
+    def buffer_chunks(self) -> int:
+        return self.engine.buffer_chunks
+
+    @property
+    def n(self) -> int:
+        """Number of examples."""
+        return self.engine.n
+
+    @property
+    def epoch(self) -> int:
+        """The current epoch (advanced by :meth:`on_epoch_end`)."""
+        return self.engine.epoch
+
+    @epoch.setter
+    def epoch(self, value: int) -> None:
+        self.engine.epoch = int(value)
 
     @property
     def in_memory(self) -> bool:
-        """Whether every source is held in memory (else blocks are read from dask)."""
-        return not self._ooc
+        """Whether every source is held in memory (else read from disk chunk by chunk)."""
+        return self.engine.in_memory
 
     @property
     def n_blocks(self) -> int:
         """Number of blocks the out-of-core sources are read in (1 in memory)."""
-        return len(self.bounds) - 1
+        return self.engine.n_blocks
+
+    @property
+    def bounds(self) -> np.ndarray:
+        """Block boundaries, in storage order (see :attr:`BatchEngine.storage`)."""
+        return self.engine.bounds
 
     # -- epochs and order -----------------------------------------------------------------
     def __len__(self) -> int:
-        return math.ceil(self.n / self.batch_size)
+        return len(self.engine)
 
     def on_epoch_end(self) -> None:
         """Advance the epoch: a new shuffle and new augmentation draws."""
-        self.epoch += 1
+        self.engine.epoch += 1
 
     def order(self, epoch: int | None = None) -> np.ndarray:
         """Region indices in the order the batches of ``epoch`` visit them."""
-        epoch = self.epoch if epoch is None else int(epoch)
-        if not self.shuffle:
-            return np.arange(self.n)
-        rng = np.random.default_rng([self.seed, epoch, 0])
-        if self.in_memory:
-            return rng.permutation(self.n)
-        blocks = rng.permutation(self.n_blocks)
-        out = []
-        for i in range(0, len(blocks), self.buffer_chunks):
-            rows = np.concatenate(
-                [
-                    np.arange(self.bounds[b], self.bounds[b + 1])
-                    for b in blocks[i : i + self.buffer_chunks]
-                ]
-            )
-            out.append(rng.permutation(rows))
-        return np.concatenate(out) if out else np.arange(0)
-
-    def _indices(self, index: int) -> np.ndarray | slice:
-        lo, hi = index * self.batch_size, min(self.n, (index + 1) * self.batch_size)
-        if not self.shuffle:
-            return slice(lo, hi)
-        with self._lock:
-            if self._order_epoch != self.epoch:
-                self._order, self._order_epoch = self.order(), self.epoch
-            order = self._order
-        assert order is not None
-        return order[lo:hi]
-
-    # -- reading --------------------------------------------------------------------------
-    def _fetch(self, b: int) -> list[np.ndarray]:
-        """Compute block ``b`` (one ``dask.compute`` for all out-of-core arrays), cache it."""
-        lo, hi = int(self.bounds[b]), int(self.bounds[b + 1])
-        values = [np.asarray(v) for v in dask.compute(*[a.data[lo:hi] for a in self._ooc])]
-        with self._lock:
-            self._cache[b] = values
-            self._pending.pop(b, None)
-            while len(self._cache) > 2 * self.buffer_chunks:
-                self._cache.popitem(last=False)
-        return values
-
-    def _block(self, b: int) -> list[np.ndarray]:
-        with self._lock:
-            if b in self._cache:
-                self._cache.move_to_end(b)
-                return self._cache[b]
-            pending = self._pending.get(b)
-        if pending is not None:  # being read ahead: wait for it instead of reading twice
-            return pending.result()
-        return self._fetch(b)
-
-    def _read_ahead(self, index: int) -> None:
-        """Start reading, in one background thread, the first block the coming batches
-        need that is neither cached nor pending, looking ahead about one block of batches,
-        so decompressing the next chunk overlaps building the current batches."""
-        if not self._ooc:
-            return
-        block_rows = int(np.diff(self.bounds).max(initial=1))
-        ahead = min(len(self), index + 2 + block_rows // max(self.batch_size, 1))
-        with self._lock:
-            if self._pending:
-                return  # one read ahead at a time: keeps memory and contention bounded
-        for j in range(index + 1, ahead):
-            idx = self._indices(j)
-            rows = np.arange(idx.start, idx.stop) if isinstance(idx, slice) else idx
-            blocks = np.unique(np.searchsorted(self.bounds, rows, side="right") - 1)
-            with self._lock:
-                todo = [
-                    b for b in blocks.tolist() if b not in self._cache and b not in self._pending
-                ]
-                if todo:
-                    if self._pool is None:
-                        self._pool = ThreadPoolExecutor(1, thread_name_prefix="ga-readahead")
-                    self._pending[todo[0]] = self._pool.submit(self._fetch, todo[0])
-                    return
-
-    def _read(self, idx: np.ndarray | slice) -> dict[str, np.ndarray]:
-        out = {a.key: a.data[idx] for a in self._arrays if not a.lazy}
-        if not self._ooc:
-            return out
-        rows = np.arange(idx.start, idx.stop) if isinstance(idx, slice) else idx
-        block = np.searchsorted(self.bounds, rows, side="right") - 1
-        bufs = {a.key: np.empty((len(rows), *a.data.shape[1:]), a.data.dtype) for a in self._ooc}
-        for b in np.unique(block):
-            sel = np.flatnonzero(block == b)
-            local = rows[sel] - self.bounds[b]
-            for a, v in zip(self._ooc, self._block(int(b)), strict=True):
-                bufs[a.key][sel] = v[local]
-        out.update(bufs)
-        return out
+        return self.engine.order(epoch)
 
     def __getitem__(self, index: int) -> Any:
-        index = int(index)
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(f"batch {index} out of range for {len(self)} batches")
-        batch = self._read(self._indices(index))
-        self._read_ahead(index)
-        if self.augmentation is not None and self._specs:
-            rng = np.random.default_rng([self.seed, self.epoch, index + 1])
-            parts = {k: batch[k] for k in self._specs}
-            batch.update(augment_batch(parts, self._specs, self.augmentation, rng))
+        batch = self.engine.batch(int(index))
         result = []
         for part in ("x", "y", "w"):
             if part in self._parts:
                 structure, keys, arrays = self._parts[part]
-                result.append(_pack(structure, keys, [a.finish(batch[a.key]) for a in arrays]))
+                result.append(_pack(structure, keys, [batch[a.key] for a in arrays]))
         return result[0] if len(result) == 1 and self._parts["x"][0] != _LIST else tuple(result)
-
-    # -- pickling (use_multiprocessing) ---------------------------------------------------
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state["_lock"] = None
-        state["_cache"] = OrderedDict()
-        state["_pending"] = {}
-        state["_pool"] = None
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
 
 
 __all__ = ["GenomicSequence", "MAX_MEMORY_BYTES"]

@@ -86,7 +86,13 @@ def onehot(
         )
     else:
         values = kernel(np.asarray(data))
-    return model.onehot_view(values, codes, encode.kmer_labels(order, alphabet), order)
+    out = model.onehot_view(values, codes, encode.kmer_labels(order, alphabet), order)
+    of = model.recipe_of(codes)
+    if of is not None:  # the batch engine one-hots the codes per batch instead
+        model.record_recipe(
+            out, model.RECIPE_ONEHOT, of=of, order=int(order), alphabet=alphabet, dtype=str(dtype)
+        )
+    return out
 
 
 def revcomp(arr: xr.DataArray) -> xr.DataArray:

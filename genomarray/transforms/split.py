@@ -192,7 +192,10 @@ def subset(
             keep &= ~np.isin(chrom, exc)
         if regions is not None:
             keep &= _overlaps(arr, regions)
-        return arr.isel({model.REGION: np.flatnonzero(keep)})
+        rows = np.flatnonzero(keep)
+        out = arr.isel({model.REGION: rows})
+        model.record_rows(out, arr, rows)  # the batch engine still reads it from its store
+        return out
     if model.CHROM in arr.dims:
         if regions is not None:
             raise InputError(

@@ -170,4 +170,5 @@ def permute(obj: xr.DataArray | xr.Dataset, perm: np.ndarray) -> xr.DataArray | 
         else np.arange(obj.sizes[model.REGION], dtype=np.int64)
     )
     out = obj.isel({model.REGION: perm})
+    model.record_rows(out, obj, perm)  # the batch engine still reads it from its store
     return out.assign_coords({model.REGION_INDEX: (model.REGION, before[perm])})

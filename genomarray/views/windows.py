@@ -314,7 +314,7 @@ def view(
         model.CHROM_SIZES: model.chrom_sizes(arr),
     }
     attrs = {k: v for k, v in attrs.items() if v is not None}
-    return model.region_view(
+    out = model.region_view(
         values,
         roi,
         trailing_dims=trailing,
@@ -322,3 +322,15 @@ def view(
         name=arr.name,
         **attrs,
     )
+    stored = model.recipe_of(arr)
+    if isinstance(values, da.Array) and stored is not None and stored["op"] == model.RECIPE_STORE:
+        # how the batch engine gathers these windows straight from the store's chunks
+        model.record_recipe(
+            out,
+            model.RECIPE_WINDOWS,
+            of=stored,
+            **{k: geo[k] for k in ("ci", "win_start", "valid_lo", "valid_hi", "width")},
+            **orient,
+            fill=fill,
+        )
+    return out

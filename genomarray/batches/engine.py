@@ -1,0 +1,528 @@
+"""The batch engine: shuffled or ordered batches of region views as plain numpy, no dask.
+
+Dask builds and normalises views; it does not sit in the training loop (``DESIGN.md``,
+"Speed: where dask belongs"). :class:`BatchEngine` turns each array it serves into a
+*batch source* (:mod:`genomarray.batches.sources`):
+
+- numpy-backed arrays are used as they are;
+- dask-backed arrays that together fit ``max_memory_bytes`` are read into memory at once;
+- larger ones stay on disk: lazy views of a genome store and views reopened from zarr
+  are read straight from their zarr chunks (each chunk decoded once, several in parallel
+  threads, the next ones read ahead); any other dask array is computed one region chunk
+  at a time.
+
+A batch is then plain numpy: rows taken from the sources, the same random augmentation
+draw applied to every array of an example (on the small uint8 codes, before one-hot), and
+sequence codes one-hot encoded with :func:`genomarray.encode.onehot`. Framework adapters
+(:class:`genomarray.keras.GenomicSequence`, :mod:`genomarray.torch`) only pack the
+batches.
+
+Shuffling
+---------
+In memory, ``shuffle=True`` draws a full permutation of the regions per epoch, seeded by
+``(seed, epoch)``. Out of core, a full permutation would read a chunk per example, so the
+order is shuffled *within a buffer of whole blocks*. Regions are laid out in *storage
+order* (their order, or genome order when every on-disk array is a view of a genome
+store) and cut into blocks at the chunk boundaries of the on-disk arrays; the block order
+is permuted per epoch, consecutive groups of ``buffer_chunks`` blocks form buffers, and
+the regions are permuted inside each buffer. Every region is still seen exactly once per
+epoch and each chunk is decoded about once per epoch. Each on-disk array holds the
+decoded chunks of about three look-ahead windows (a window: the examples of one buffer),
+at most :data:`~genomarray.batches.chunks.CACHE_BYTES` (and at least 4 chunks). Inside a
+batch, examples come in storage order: a batch is a random draw of its buffer either way,
+and its reads run through the chunks in order.
+
+Augmentation draws are keyed by ``(seed, epoch, region)``
+(:class:`~genomarray.transforms.augment.RegionRandom`): an example gets the same draw
+whichever batch or worker process reads it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from genomarray import encode, model
+from genomarray.batches.chunks import fork_generation
+from genomarray.batches.sources import (
+    DaskRows,
+    NumpySource,
+    Source,
+    StoreWindows,
+    source_of,
+    verified_recipe,
+)
+from genomarray.errors import InputError
+from genomarray.transforms.augment import CODES, ArraySpec, RegionRandom, as_augmentation
+
+MAX_MEMORY_BYTES = 2 << 30
+"""Default budget for reading dask-backed arrays into memory at construction."""
+
+
+@dataclass
+class Request:
+    """One array to serve.
+
+    Attributes
+    ----------
+    key
+        Its name in the batch dicts (and in error messages).
+    array
+        A region view (DataArray with ``region`` first), or a numpy/dask array with one
+        row per region.
+    order
+        One-hot order to expand sequence codes to per batch (None: as stored).
+    dtype
+        dtype of the batches (None: as stored).
+    augmented
+        Whether augmentations apply to it.
+    """
+
+    key: str
+    array: Any
+    order: int | None = None
+    dtype: np.dtype | None = None
+    augmented: bool = True
+
+
+class _Served:
+    """An array as the engine serves it: source, augmentation spec, one-hot, dtype."""
+
+    def __init__(self, req: Request, who: str) -> None:
+        self.key = req.key
+        self.order = req.order
+        self.dtype = None if req.dtype is None else np.dtype(req.dtype)
+        self.spec: ArraySpec | None = None
+        self.alphabet = encode.DNA
+        self.onehot_dtype: np.dtype | None = None  # one-hot of stored codes (a recipe)
+        arr = req.array
+        if isinstance(arr, xr.DataArray):
+            if not arr.dims or arr.dims[0] != model.REGION:
+                raise InputError(
+                    f"{req.key}: expected a view with dims ({model.REGION!r}, ...), "
+                    f"got {tuple(arr.dims)}",
+                    source=who,
+                )
+            if req.augmented or req.order is not None:
+                self.spec = ArraySpec.of(arr)
+            if req.order is not None and self.spec is not None and self.spec.kind != CODES:
+                raise InputError(
+                    f"{req.key}: onehot_order applies to sequence code views "
+                    f"(region, pos) of uint8 codes; this one is a {self.spec.kind} array",
+                    source=who,
+                )
+            self.alphabet = str(arr.attrs.get(model.ALPHABET, encode.DNA))
+            data = arr.data
+            if not req.augmented:
+                self.spec = None
+        else:
+            data = arr
+            if req.augmented:  # plain arrays: one value per region, never changed
+                self.spec = ArraySpec(kind=model.PER_REGION, pos_axis=None)
+        self.array = arr
+        self.lazy = hasattr(data, "dask") and hasattr(data, "chunks")
+        self.data = data if self.lazy else np.asarray(data)
+        self.n = int(self.data.shape[0])
+        self.recipe = verified_recipe(arr) if self.lazy else None
+        self.source: Source | None = None if self.lazy else NumpySource(self.data)
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.data.shape, dtype=np.int64)) * self.data.dtype.itemsize
+
+    def fast_source(self, raw: bool) -> Source | None:
+        """The source reading this array's recipe, if it reproduces the array exactly."""
+        if self.recipe is None:
+            return None
+        try:
+            src, onehot = source_of(self.recipe, raw)
+        except (OSError, ValueError, KeyError):  # a store gone, or rows it cannot read
+            return None
+        shape = (src.n, *src.row_shape)
+        if onehot is None:
+            if shape != tuple(self.data.shape) or src.dtype != self.data.dtype:
+                return None
+            return src
+        order = int(onehot["order"])
+        n_letters = len(encode.letters(str(onehot["alphabet"])))
+        expect = (src.n, max(shape[1] - order + 1, 0), n_letters**order)
+        if len(shape) != 2 or expect != tuple(self.data.shape) or src.dtype != np.uint8:
+            return None
+        if np.dtype(onehot["dtype"]) != self.data.dtype:
+            return None
+        # served as codes: augmented as codes, then one-hot (exactly the one-hot augmented)
+        self.onehot_dtype = np.dtype(onehot["dtype"])
+        self.order = order
+        self.alphabet = str(onehot["alphabet"])
+        if self.spec is not None:
+            self.spec = ArraySpec(
+                CODES, 1, None, None, 1, self.alphabet, 1, encode.unknown_code(self.alphabet)
+            )
+        return src
+
+    def finish(self, batch: np.ndarray) -> np.ndarray:
+        """One-hot codes and cast, after augmentation."""
+        if self.order is not None:
+            dtype = self.onehot_dtype or self.dtype or np.dtype("float32")
+            batch = encode.onehot(batch, self.order, self.alphabet, dtype=dtype)
+        if self.dtype is not None and batch.dtype != self.dtype:
+            return batch.astype(self.dtype)
+        return batch
+
+
+def _read_all(src: Source, executor: Any, rows_per_read: int = 2048) -> np.ndarray:
+    """Every row of ``src``, read in genome (or storage) order a few chunks at a time."""
+    n = src.n
+    order = np.arange(n)
+    if isinstance(src, StoreWindows):
+        order = np.lexsort((src.win_start, src.ci))
+    src.attach(executor, 8)
+    out = np.empty((n, *src.row_shape), dtype=src.dtype)
+    for i in range(0, n, rows_per_read):
+        rows = order[i : i + rows_per_read]
+        out[rows] = src.take(rows)
+    return out
+
+
+def epoch_seed(seed: int, epoch: int) -> int:
+    """The seed of the augmentation draws of ``epoch``.
+
+    Examples
+    --------
+    >>> epoch_seed(0, 1) != epoch_seed(0, 2)
+    True
+    """
+    state = np.random.SeedSequence([int(seed) & ((1 << 63) - 1), int(epoch)]).generate_state(2)
+    return (int(state[0]) << 32) | int(state[1])
+
+
+class BatchEngine:
+    """Batches of region views as dicts of numpy arrays, for any training framework.
+
+    Parameters
+    ----------
+    requests
+        The arrays to serve (:class:`Request`), all with the same number of regions.
+    batch_size
+        Examples per batch; the last batch may be shorter.
+    shuffle
+        Shuffle the examples each epoch (see the module notes for the out-of-core order).
+    seed
+        Seed of the shuffles and the augmentation draws (random if None, then fixed).
+    augment
+        ``"flip"``, ``"shift"``, ``"scale"``, an
+        :class:`~genomarray.transforms.augment.Augmentation` or a list of them.
+    max_memory_bytes
+        Dask-backed arrays are read into memory at construction when together they take
+        at most this many bytes; larger ones are read chunk by chunk.
+    buffer_chunks
+        Blocks per shuffle buffer.
+    threads
+        Threads that decode chunks (default: up to 4, one per core).
+    who
+        Name used in error messages.
+    raw
+        Decode zarr chunk files directly where possible (False: through zarr's API).
+
+    Examples
+    --------
+    >>> import genomarray as ga
+    >>> seqs = ga.read_sequences(ga.example_path("seqs.fa"))
+    >>> eng = BatchEngine([Request("dna", seqs, order=1)], batch_size=8)
+    >>> len(eng), eng.batch(0)["dna"].shape
+    (4, (8, 200, 4))
+    """
+
+    def __init__(
+        self,
+        requests: Sequence[Request],
+        *,
+        batch_size: int = 32,
+        shuffle: bool = False,
+        seed: int | None = None,
+        augment: Any = None,
+        max_memory_bytes: int = MAX_MEMORY_BYTES,
+        buffer_chunks: int = 4,
+        threads: int | None = None,
+        who: str = "BatchEngine",
+        raw: bool = True,
+    ) -> None:
+        if isinstance(batch_size, bool) or int(batch_size) < 1:
+            raise InputError(f"batch_size must be >= 1, got {batch_size}", source=who)
+        if int(buffer_chunks) < 1:
+            raise InputError(f"buffer_chunks must be >= 1, got {buffer_chunks}", source=who)
+        self.batch_size = int(batch_size)
+        self.shuffle = bool(shuffle)
+        self.seed = int(np.random.SeedSequence().entropy % (1 << 63)) if seed is None else int(seed)
+        self.augmentation = None if augment is None else as_augmentation(augment)
+        self.buffer_chunks = int(buffer_chunks)
+        self.threads = max(1, int(threads or min(4, os.cpu_count() or 1)))
+        self.epoch = 0
+        self.served = [_Served(r, who) for r in requests]
+        if not self.served:
+            raise InputError("no arrays to serve", source=who)
+        sizes = {s.key: s.n for s in self.served}
+        self.n = self.served[0].n
+        bad = [k for k, n in sizes.items() if n != self.n]
+        if bad:
+            raise InputError(
+                f"{bad[0]} has {sizes[bad[0]]} examples, expected {self.n}", source=who
+            )
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pid = fork_generation()
+        self._materialise(int(max_memory_bytes), raw)
+        self._specs = {s.key: s.spec for s in self.served if s.spec is not None}
+        self._layout()
+        self._init_runtime()
+
+    # -- construction ---------------------------------------------------------------------
+    def _materialise(self, budget: int, raw: bool) -> None:
+        """Read the lazy arrays that fit ``budget`` into memory; give the others sources."""
+        import dask
+
+        lazy = [s for s in self.served if s.lazy]
+        fast = {id(s): s.fast_source(raw) for s in lazy}
+        if sum(s.nbytes for s in lazy) <= budget:
+            compute = [s for s in lazy if fast[id(s)] is None]
+        else:  # arrays with a fast source stay on disk; the others if they fit
+            slow = [s for s in lazy if fast[id(s)] is None]
+            compute = slow if sum(s.nbytes for s in slow) <= budget else []
+            for s in lazy:
+                if s not in compute:
+                    s.source = fast[id(s)] or DaskRows(s.data)
+        for s, v in zip(compute, dask.compute(*[s.data for s in compute]), strict=True):
+            s.data, s.source = np.asarray(v), NumpySource(v)
+        for s in lazy:
+            if s.source is None:  # fits: read through the fast source
+                src = fast[id(s)]
+                assert src is not None
+                s.source = NumpySource(_read_all(src, self._executor))
+            s.lazy = not s.source.in_memory
+
+    def _layout(self) -> None:
+        """Storage order and blocks (see the module notes)."""
+        ooc = [s.source for s in self.served if not s.source.in_memory]
+        self._ooc = ooc
+        n = self.n
+        self.storage = np.arange(n, dtype=np.int64)
+        if not ooc:
+            self.bounds = np.array([0, n], dtype=np.int64)
+            return
+        cuts = {0, n}
+        rows_chunked = [s for s in ooc if s.region_chunked]
+        if rows_chunked:
+            for s in rows_chunked:
+                cuts.update(np.asarray(s.bounds).tolist())
+        else:
+            windows = [s for s in ooc if isinstance(s, StoreWindows)]
+            first = windows[0]
+            self.storage = np.lexsort((first.win_start, first.ci)).astype(np.int64)
+            for s in windows:
+                keys = s.first_key()[self.storage]
+                cuts.update((np.flatnonzero(keys[1:] != keys[:-1]) + 1).tolist())
+        self.bounds = np.array(sorted(cuts), dtype=np.int64)
+        self._rank = np.empty(n, np.int64)  # each region's position in storage order
+        self._rank[self.storage] = np.arange(n)
+        sizes = np.diff(self.bounds)
+        span = np.convolve(sizes, np.ones(self.buffer_chunks, np.int64), mode="full")
+        self._lookahead = int(max(self.batch_size, span.max(initial=1)))
+
+    def _init_runtime(self) -> None:
+        self._lock = threading.Lock()
+        self._pool = None
+        self._pid = fork_generation()
+        self._orders: dict[int, np.ndarray] = {}
+        self._schedules: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+        for s in self._ooc:
+            s.attach(self._executor, 4)
+        if self._ooc:  # sizes the caches before their first use
+            self._schedule(self.epoch)
+
+    def _fresh(self) -> None:
+        """In a forked child (keras or torch worker processes), drop the parent's threads,
+        locks and caches (a lock held by a parent thread would never be released)."""
+        if self._pid != fork_generation():
+            self._init_runtime()
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="ga-batches")
+            return self._pool
+
+    def close(self) -> None:
+        """Stop the decoding threads (they restart when needed)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    # -- pickling: no threads, no open stores, no cached chunks -------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        for k in ("_lock", "_pool", "_pid", "_orders", "_schedules"):
+            state.pop(k, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._init_runtime()
+
+    # -- what it holds --------------------------------------------------------------------
+    @property
+    def in_memory(self) -> bool:
+        """Whether every array is held in memory."""
+        return not self._ooc
+
+    @property
+    def n_blocks(self) -> int:
+        """Number of blocks the out-of-core arrays are read in (1 in memory)."""
+        return len(self.bounds) - 1
+
+    @property
+    def keys(self) -> list[str]:
+        return [s.key for s in self.served]
+
+    @property
+    def sources(self) -> dict[str, Source]:
+        """The source of each array."""
+        return {s.key: s.source for s in self.served}
+
+    def __len__(self) -> int:
+        return math.ceil(self.n / self.batch_size)
+
+    # -- order ----------------------------------------------------------------------------
+    def order(self, epoch: int | None = None) -> np.ndarray:
+        """Region indices in the order the batches of ``epoch`` visit them."""
+        epoch = self.epoch if epoch is None else int(epoch)
+        if not self.shuffle:
+            return np.arange(self.n)
+        self._fresh()
+        with self._lock:
+            cached = self._orders.get(epoch)
+        if cached is not None:
+            return cached
+        rng = np.random.default_rng([self.seed, epoch, 0])
+        if self.in_memory:
+            order = rng.permutation(self.n)
+        else:
+            blocks = rng.permutation(self.n_blocks)
+            out = []
+            for i in range(0, len(blocks), self.buffer_chunks):
+                rows = np.concatenate(
+                    [
+                        self.storage[self.bounds[b] : self.bounds[b + 1]]
+                        for b in blocks[i : i + self.buffer_chunks]
+                    ]
+                )
+                out.append(rng.permutation(rows))
+            order = np.concatenate(out) if out else np.arange(0)
+            # inside a batch (and a buffer), examples come in storage order: a batch is a
+            # random draw of its buffer either way, and its reads run through the chunks
+            ends = np.cumsum([len(o) for o in out])
+            cuts = np.union1d(ends, np.arange(self.batch_size, self.n, self.batch_size))
+            segment = np.searchsorted(cuts, np.arange(self.n), side="right")
+            order = order[np.lexsort((self._rank[order], segment))]
+        with self._lock:
+            self._orders = {e: o for e, o in self._orders.items() if abs(e - epoch) <= 1}
+            self._orders[epoch] = order
+        return order
+
+    def rows(self, index: int, epoch: int | None = None) -> np.ndarray:
+        """Region indices of batch ``index`` of ``epoch``."""
+        index = int(index)
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(f"batch {index} out of range for {len(self)} batches")
+        lo, hi = index * self.batch_size, min(self.n, (index + 1) * self.batch_size)
+        if not self.shuffle:
+            return np.arange(lo, hi)
+        return self.order(epoch)[lo:hi]
+
+    # -- reading --------------------------------------------------------------------------
+    def _schedule(self, epoch: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per out-of-core source: (position, chunk key) of the chunks the epoch's order
+        needs, once per look-ahead window, sorted by position; sizes the caches."""
+        key = epoch if self.shuffle else 0
+        with self._lock:
+            got = self._schedules.get(key)
+        if got is not None:
+            return got
+        order = self.order(epoch)
+        out = []
+        L = self._lookahead
+        for s in self._ooc:
+            pos, keys = s.chunk_keys(order)
+            window = pos // L
+            span = int(keys.max(initial=0)) + 2
+            _, first = np.unique(window * span + keys + 1, return_index=True)
+            first.sort()
+            pos, keys = pos[first], keys[first]
+            per_window = np.bincount(window[first]) if len(first) else np.zeros(1, np.int64)
+            s.attach(self._executor, 3 * int(per_window.max(initial=1)) + 2)
+            out.append((pos, keys))
+        with self._lock:
+            self._schedules = {k: v for k, v in self._schedules.items() if abs(k - key) <= 1}
+            self._schedules[key] = out
+        return out
+
+    def _read_ahead(self, hi: int, epoch: int) -> None:
+        """Start decoding the chunks the next ``lookahead`` examples after ``hi`` need."""
+        for s, (pos, keys) in zip(self._ooc, self._schedule(epoch), strict=True):
+            a, b = np.searchsorted(pos, [hi, hi + self._lookahead])
+            if b > a:
+                s.prefetch(keys[a:b])
+
+    def take(self, rows: Any, epoch: int | None = None) -> dict[str, np.ndarray]:
+        """The examples ``rows`` as a batch: read, augmented (draws keyed by region and
+        epoch) and finished (one-hot, dtype)."""
+        self._fresh()
+        epoch = self.epoch if epoch is None else int(epoch)
+        if isinstance(rows, slice):  # a run of rows (in order): in memory, a view
+            run = rows
+            rows = np.arange(*rows.indices(self.n))
+        else:
+            rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+            run = None
+            if len(rows) and (rows.min() < 0 or rows.max() >= self.n):
+                raise IndexError(f"rows out of range for {self.n} examples")
+        batch = {
+            s.key: s.source.data[run]
+            if run is not None and isinstance(s.source, NumpySource)
+            else s.source.take(rows)
+            for s in self.served
+        }
+        if self.augmentation is not None and self._specs:
+            params = self.augmentation.draw(
+                len(rows), RegionRandom(epoch_seed(self.seed, epoch), rows)
+            )
+            for k, spec in self._specs.items():
+                batch[k] = self.augmentation.apply(np.asarray(batch[k]), params, spec)
+        return {s.key: s.finish(batch[s.key]) for s in self.served}
+
+    def batch(self, index: int, epoch: int | None = None) -> dict[str, np.ndarray]:
+        """Batch ``index`` of ``epoch`` (default: the current one)."""
+        self._fresh()
+        epoch = self.epoch if epoch is None else int(epoch)
+        rows = self.rows(index, epoch)
+        index = int(index) + (len(self) if int(index) < 0 else 0)
+        if self._ooc:  # this batch's chunks and the next ones start loading in parallel
+            self._read_ahead(index * self.batch_size, epoch)
+        if not self.shuffle:
+            return self.take(
+                slice(index * self.batch_size, index * self.batch_size + len(rows)), epoch
+            )
+        return self.take(rows, epoch)
+
+
+__all__ = ["MAX_MEMORY_BYTES", "BatchEngine", "Request", "epoch_seed"]
