@@ -501,4 +501,4 @@ def test_a_store_rewritten_after_the_view_is_refused(tmp_path):
     with pytest.raises(ga.errors.StoreError, match="rewritten"):
         eng.batch(0)
     with pytest.raises(ga.errors.StoreError, match="rewritten"):
-        codes.values
+        _ = codes.values
