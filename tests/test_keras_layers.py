@@ -245,7 +245,7 @@ def test_onehot_layer_bad_arguments():
 
 
 def test_onehot_model_on_genomic_sequence_codes():
-    """GenomicSequence batches of uint8 codes (dtype=None) through OneHot give exactly the
+    """GenomicSequence batches of uint8 codes (no onehot_order) through OneHot give exactly the
     predictions of the same convolution on GenomicSequence's own one-hot batches."""
     import genomarray as ga
     from genomarray.keras import GenomicSequence
@@ -263,8 +263,10 @@ def test_onehot_model_on_genomic_sequence_codes():
     from_codes = keras.Model({"dna": inp}, pool(conv(OneHot(order)(inp))))
     hot = keras.Input((100 - order + 1, 4**order), name="dna")
     from_onehot = keras.Model({"dna": hot}, pool(conv(hot)))
-    raw = GenomicSequence({"dna": codes}, dtype=None, batch_size=16)
+    raw = GenomicSequence({"dna": codes}, batch_size=16)  # default dtype: codes stay uint8
     assert raw[0]["dna"].dtype == np.uint8 and raw[0]["dna"].shape == (16, 100)
+    hot_batch = GenomicSequence({"dna": codes}, onehot_order=order, batch_size=16)[0]["dna"]
+    assert hot_batch.nbytes == 4 * 4**order * raw[0]["dna"].nbytes * (99 / 100)
     expected = from_onehot.predict(
         GenomicSequence({"dna": codes}, onehot_order=order, batch_size=16), verbose=0
     )
