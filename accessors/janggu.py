@@ -30,6 +30,7 @@ class _Module:
         return getattr(importlib.import_module(self._name), attr)
 
 
+loading = _Module("genomarray.batches.load")
 tracks = _Module("genomarray.export.tracks")
 store = _Module("genomarray.genome.store")
 augmentations = _Module("genomarray.transforms.augment")
@@ -155,6 +156,11 @@ class JangguArrayAccessor:
         """A plain numpy batch in a documented dim order, for any framework."""
         return shape.as_numpy_batch(self._obj, channel=channel)
 
+    def load(self, threads: int | None = None) -> xr.DataArray:
+        """The values in memory, read straight from the store's chunks where the view's
+        making allows: see :func:`genomarray.batches.load.load`."""
+        return loading.load(self._obj, threads=threads)
+
     def subset(self, include: Any = None, exclude: Any = None, regions: Any = None) -> xr.DataArray:
         """Keep regions (or chromosomes) by name or overlap: see
         :func:`genomarray.transforms.split.subset`."""
@@ -263,3 +269,7 @@ class JangguDatasetAccessor:
     def onehot(self, order: int = 1, dtype: str = "float32") -> xr.Dataset:
         """One-hot every sequence view (codes) of the Dataset; other variables are kept."""
         return onehot.onehot(self._obj, order=order, dtype=dtype)
+
+    def load(self, threads: int | None = None) -> xr.Dataset:
+        """Every variable in memory: see :func:`genomarray.batches.load.load`."""
+        return loading.load(self._obj, threads=threads)

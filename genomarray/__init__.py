@@ -32,6 +32,7 @@ from genomarray._version import __version__  # noqa: E402
 from genomarray.model import BASE, CHROM, CONDITION, POS, REGION, STRAND  # noqa: E402
 
 _EXPORTS = {
+    "genomarray.batches.load": ["load"],
     "genomarray.data": ["example_path"],
     "genomarray.encode": ["kmer_labels"],
     "genomarray.export.tracks": ["to_bed", "to_bedgraph", "to_bigwig"],
@@ -60,6 +61,7 @@ _SUBPACKAGES = {
 }
 
 if TYPE_CHECKING:  # the names as static tools (type checkers, IDEs) should see them
+    from genomarray.batches.load import load
     from genomarray.data import example_path
     from genomarray.encode import kmer_labels
     from genomarray.export.plot import plot_track, plot_tracks
@@ -121,6 +123,7 @@ __all__ = [
     "flip",
     "from_array",
     "kmer_labels",
+    "load",
     "normalize",
     "onehot",
     "open_shuffled",

@@ -314,16 +314,32 @@ def onehot_view(
     >>> onehot_view(np.zeros((1, 4, 4), np.uint8), codes, list("ACGT"), 1).sizes["base"]
     4
     """
-    coords = {k: like[k].variable for k in REGION_COORDS}
-    coords[POS] = np.arange(np.shape(values)[1], dtype=np.int64)
-    coords[BASE] = np.array(list(labels), dtype=object)
     keep = {k: v for k, v in like.attrs.items() if k not in (KIND, ORDER)}
-    da = xr.DataArray(
+    variable = xr.Variable(
+        (REGION, POS, BASE),
         values,
-        dims=(REGION, POS, BASE),
+        {**keep, KIND: ONEHOT_VIEW, ORDER: int(order), SOURCE: source_stamp(), **attrs},
+    )
+    # the region coordinates are shared with ``like`` (immutable), not deep-copied element
+    # by element as xarray's constructor does for object arrays
+    built = xr.Coordinates(
+        {
+            POS: np.arange(variable.shape[1], dtype=np.int64),
+            BASE: np.array(list(labels), dtype=object),
+        }
+    )
+    coords = {k: like[k].variable for k in REGION_COORDS} | dict(built.variables)
+    if like.sizes[REGION] != variable.shape[0] or len(labels) != variable.shape[2]:
+        raise ValueError(
+            f"one-hot values of shape {variable.shape} do not fit {like.sizes[REGION]} "
+            f"regions and {len(labels)} labels"
+        )
+    da = xr.DataArray(
+        variable,
         coords=coords,
         name="onehot",
-        attrs={**keep, KIND: ONEHOT_VIEW, ORDER: int(order), SOURCE: source_stamp(), **attrs},
+        indexes=dict(built.xindexes),
+        fastpath=True,
     )
     validate(da, ONEHOT_VIEW)
     return da

@@ -44,7 +44,7 @@ def test_every_accessor_method_is_tested():
         "kind", "validate", "chrom_sizes", "regions", "view", "onehot", "revcomp",
         "collapse", "to_genome", "normalize", "denormalize", "flip", "augment",
         "with_reverse_complement", "reduce_dim", "squeeze", "channel_order", "as_numpy",
-        "subset", "shuffle", "plot", "to_bigwig", "to_bedgraph", "to_bed", "to_zarr",
+        "subset", "shuffle", "plot", "to_bigwig", "to_bedgraph", "to_bed", "to_zarr", "load",
         "split", "write_shuffled",
     }  # fmt: skip
     for cls in (JangguArrayAccessor, JangguDatasetAccessor):
@@ -158,3 +158,10 @@ def test_dataset_methods(data, tmp_path):
     assert len(fig.axes) >= 2
     with pytest.raises(ValueError, match="no variable of kind"):
         xr.Dataset({"codes": data["codes"]}).janggu.view(data["roi"])
+
+
+def test_load(data):
+    cov = data["cov"]
+    same(cov.janggu.load(), ga.load(cov))
+    ds = xr.Dataset({"cov": cov})
+    same(ds.janggu.load(), ga.load(ds))

@@ -6,6 +6,7 @@ The engine behind :class:`genomarray.keras.GenomicSequence` and :mod:`genomarray
 
 from genomarray.batches.chunks import ChunkReader, SlabCache
 from genomarray.batches.engine import MAX_MEMORY_BYTES, BatchEngine, Request, epoch_seed
+from genomarray.batches.load import load
 from genomarray.batches.sources import (
     DaskRows,
     NumpySource,
@@ -28,6 +29,7 @@ __all__ = [
     "StoreRows",
     "StoreWindows",
     "epoch_seed",
+    "load",
     "source_of",
     "verified_recipe",
 ]

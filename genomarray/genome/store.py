@@ -36,7 +36,7 @@ from genomarray._version import __version__
 from genomarray.atomic import atomic_dir
 from genomarray.errors import StoreError
 from genomarray.genome import manifest
-from genomarray.genome.compute import write_dataset
+from genomarray.genome.compute import rechunk, write_dataset
 from genomarray.genome.graph import DEFAULT_CHUNK
 from genomarray.io.remote import describe, is_url, local_path, remote_error
 from genomarray.paths import output_root
@@ -77,14 +77,14 @@ def _uniform_chunks(arr: xr.DataArray, chunks: dict[str, int] | None) -> da.Arra
     shorter): lazy views have uneven ones; numpy data gets 1 Mb chunks along ``pos``."""
     data = arr.data
     if isinstance(data, da.Array) and not chunks:
-        return data.rechunk(tuple(max(c) for c in data.chunks))
+        return rechunk(data, tuple(max(c) for c in data.chunks))
     spec = {d: arr.sizes[d] for d in arr.dims}
     if model.POS in spec and arr.dims[0] == model.CHROM:
         spec[model.CHROM] = 1
         spec[model.POS] = min(DEFAULT_CHUNK, arr.sizes[model.POS])
     spec.update(chunks or {})
     sizes = tuple(spec[d] for d in arr.dims)
-    return data.rechunk(sizes) if isinstance(data, da.Array) else da.from_array(data, sizes)
+    return rechunk(data, sizes) if isinstance(data, da.Array) else da.from_array(data, sizes)
 
 
 def write_zarr(

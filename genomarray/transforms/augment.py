@@ -74,6 +74,7 @@ from dask.base import tokenize
 
 from genomarray import model
 from genomarray.errors import InputError
+from genomarray.genome.compute import rechunk
 from genomarray.transforms.augment_fns import (
     CODES,
     COVERAGE,
@@ -391,7 +392,7 @@ def _map_regions(
     data = arr.data
     if not isinstance(data, da.Array):
         return fn(np.asarray(data), 0, arr.shape[0])
-    data = data.rechunk({i: -1 for i in range(1, data.ndim)})
+    data = rechunk(data, {i: -1 for i in range(1, data.ndim)})
 
     def block(x: np.ndarray, block_info: dict | None = None) -> np.ndarray:
         r0, r1 = block_info[0]["array-location"][0]

@@ -34,6 +34,7 @@ import xarray as xr
 
 from genomarray import model
 from genomarray.errors import InputError
+from genomarray.genome.compute import rechunk
 from genomarray.transforms.collapse_fns import HOWS, Reduction, bin_reduce, masked_reduce
 from genomarray.views.geometry import resolution_of, view_grid, window_layout
 
@@ -176,7 +177,7 @@ def collapse(
             1,
         )
         if isinstance(data, da.Array):
-            data = data.rechunk({1: -1})
+            data = rechunk(data, {1: -1})
 
             def block(x: np.ndarray, block_info: dict | None = None) -> np.ndarray:
                 r0, r1 = block_info[0]["array-location"][0]
@@ -219,7 +220,7 @@ def collapse(
         if isinstance(data, da.Array):
             pos_chunks = data.chunks[1]
             if any(c % k for c in pos_chunks[:-1]):
-                data = data.rechunk({1: max(k, (max(pos_chunks) // k) * k)})
+                data = rechunk(data, {1: max(k, (max(pos_chunks) // k) * k)})
             out_chunks = tuple(-(-c // k) for c in data.chunks[1])
             out = data.map_blocks(
                 kernel,

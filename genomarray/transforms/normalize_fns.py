@@ -28,6 +28,7 @@ import xarray as xr
 
 from genomarray import model
 from genomarray.errors import InputError
+from genomarray.genome.compute import rechunk
 from genomarray.views.geometry import padding_mask
 
 _SOURCE = "normalize"
@@ -205,7 +206,7 @@ def reduce_blocks(data: Any, chunk: Callable, combine: Callable, *args: Any) -> 
     """
     if not isinstance(data, da.Array):
         return chunk(_rows(data), *args)
-    data = data.rechunk({data.ndim - 1: -1})
+    data = rechunk(data, {data.ndim - 1: -1})
     parts = [dask.delayed(_run_chunk, pure=True)(b, chunk, args) for b in data.to_delayed().ravel()]
     if not parts:
         return chunk(np.empty((data.shape[-1], 0)), *args)

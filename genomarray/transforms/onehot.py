@@ -15,6 +15,7 @@ import xarray as xr
 
 from genomarray import encode, model
 from genomarray.errors import InputError
+from genomarray.genome.compute import rechunk
 
 ONEHOT_CHUNK_BYTES = 8 << 20
 """Target size of one one-hot block (kept under the allocator's 32 MB reuse limit)."""
@@ -75,8 +76,8 @@ def onehot(
         per_region = max(width * n_channels * dtype.itemsize, 1)
         rows = max(1, ONEHOT_CHUNK_BYTES // per_region)
         if max(data.chunks[0], default=0) > rows:
-            data = data.rechunk({0: rows})
-        data = data.rechunk({1: -1})
+            data = rechunk(data, {0: rows})
+        data = rechunk(data, {1: -1})
         values = data.map_blocks(
             kernel,
             chunks=(data.chunks[0], (width,), (n_channels,)),
@@ -124,7 +125,7 @@ def revcomp(arr: xr.DataArray) -> xr.DataArray:
         fn = partial(encode.revcomp_codes, axis=1)
     data = arr.data
     if isinstance(data, da.Array):
-        data = data.rechunk({1: -1}).map_blocks(fn, dtype=data.dtype)
+        data = rechunk(data, {1: -1}).map_blocks(fn, dtype=data.dtype)
     else:
         data = fn(np.asarray(data))
     flipped = {"+": "-", "-": "+"}

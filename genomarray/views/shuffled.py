@@ -21,7 +21,7 @@ import xarray as xr
 from genomarray import model
 from genomarray.atomic import atomic_dir, atomic_scratch
 from genomarray.errors import InputError
-from genomarray.genome.compute import compute_writes
+from genomarray.genome.compute import compute_writes, rechunk
 from genomarray.genome.store import open_zarr, write_zarr
 from genomarray.views.aligned import (
     Arrays,
@@ -66,7 +66,7 @@ def _prepare(arr: xr.DataArray, rows: int) -> xr.DataArray:
             _dense, dtype=data.dtype, meta=np.empty((0,) * data.ndim, dtype=data.dtype)
         )
     axis = arr.dims.index(model.REGION)
-    data = data.rechunk({i: (rows if i == axis else -1) for i in range(data.ndim)})
+    data = rechunk(data, {i: (rows if i == axis else -1) for i in range(data.ndim)})
     loaded = {
         k: arr[k].variable.compute()
         for k in arr.coords
@@ -116,7 +116,7 @@ def _spill_permuted(
     import dask
 
     axis = arr.dims.index(model.REGION)
-    data = arr.data.rechunk({i: -1 for i in range(arr.ndim) if i != axis})
+    data = rechunk(arr.data, {i: -1 for i in range(arr.ndim) if i != axis})
     folder = scratch / f"spill{len(list(scratch.iterdir()))}"
     folder.mkdir()
     blocks = data.to_delayed().reshape(-1)

@@ -23,6 +23,7 @@ import xarray as xr
 
 from genomarray import encode, model
 from genomarray.errors import InputError
+from genomarray.genome.compute import rechunk
 from genomarray.views import windows_fns
 from genomarray.views.geometry import cut_layout
 
@@ -165,7 +166,7 @@ def _lazy_windows(
 
     data = arr.data
     trailing = tuple(arr.shape[2:])
-    data = data.rechunk({0: 1, **{i: -1 for i in range(2, data.ndim)}})
+    data = rechunk(data, {0: 1, **{i: -1 for i in range(2, data.ndim)}})
     bounds = np.concatenate([[0], np.cumsum(data.chunks[1])]).astype(np.int64)
     n_pos_chunks = len(data.chunks[1])
     row_bytes = data.dtype.itemsize * int(np.prod(trailing, dtype=np.int64))
