@@ -443,7 +443,7 @@ _TEST_CHROM = "chr3"
 
 
 def _cnn_template() -> Any:
-    """A small CNN: Conv1D -> global max pool -> one sigmoid unit."""
+    """A small CNN: Conv1D -> global max pool -> dropout -> one sigmoid unit."""
     import keras
 
     from genomarray.keras.models import inputlayer, outputdense
@@ -452,7 +452,10 @@ def _cnn_template() -> Any:
     @inputlayer
     def cnn(inputs: Any, filters: int = 32) -> Any:
         h = keras.layers.Conv1D(filters, 7, activation="relu", name="conv")(inputs["dna"])
-        return keras.layers.GlobalMaxPooling1D()(h)
+        h = keras.layers.GlobalMaxPooling1D()(h)
+        # 200 training windows: without dropout some seeds overfit (auROC 0.77 at seed 1;
+        # with it 0.98-0.998 over seeds 1-6)
+        return keras.layers.Dropout(0.3)(h)
 
     return cnn
 
