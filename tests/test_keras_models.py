@@ -67,9 +67,13 @@ def test_train_predict_save(data, isolated_output):
     held = np.arange(xfit.sizes["region"]) % 5 == 0
     xtr, ytr = xfit.isel(region=~held), yfit.isel(region=~held)
     xva, yva = xfit.isel(region=held), yfit.isel(region=held)
-    # initial weights differ per backend for one seed; at seed 1 jax's land in a poor
-    # optimum once early stopping no longer watches the test chromosome (auPRC 0.59);
-    # at seed 2 every backend reaches 0.90-0.99
+    # 280 training windows: whether the motif is found depends on the initial weights,
+    # which differ per backend for one seed. With Adam(0.01) and 15 epochs' patience jax
+    # got 0.35-0.89 over seeds 1-5 (tensorflow 0.91-0.99). A smaller step, more epochs
+    # and 10 warm-up epochs that early stopping ignores (its best was often epoch 1,
+    # before any motif was learnt) give at seed 2: tensorflow 0.95, torch 0.97, jax 0.86;
+    # other seeds still fail on one backend or another (jax seed 1: 0.53, torch seed 3:
+    # 0.45): the assertion is about the pipeline at one seed, not about every seed
     keras.utils.set_random_seed(2)
     train = GenomicSequence(
         {"dna": xtr},
@@ -85,8 +89,8 @@ def test_train_predict_save(data, isolated_output):
     # 32 filters: with 16 the tiny training set (352 windows) ends in a poor optimum for
     # some initial weights, which differ per backend (torch: auPRC 0.61 at seed 1)
     net = create_model(cnn, train, name="cnn", filters=32)
-    net.compile(keras.optimizers.Adam(0.01), "binary_crossentropy")
-    history = fit(net, train, validation=val, epochs=60, patience=15)
+    net.compile(keras.optimizers.Adam(0.003), "binary_crossentropy")
+    history = fit(net, train, validation=val, epochs=100, patience=20, warmup=10)
     folder = isolated_output / "models" / "cnn"
     log = pd.read_csv(folder / "training.log")
     assert {"epoch", "loss", "val_loss"} <= set(log.columns)

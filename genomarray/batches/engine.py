@@ -42,7 +42,7 @@ from __future__ import annotations
 import math
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -176,6 +176,55 @@ class _Served:
         if self.dtype is not None and batch.dtype != self.dtype:
             return batch.astype(self.dtype)
         return batch
+
+
+def is_codes(arr: Any) -> bool:
+    """Whether ``arr`` is a view of sequence codes ``(region, pos)`` (one-hot per batch).
+
+    Examples
+    --------
+    >>> import genomarray as ga
+    >>> seqs = ga.read_sequences(ga.example_path("seqs.fa"))
+    >>> is_codes(seqs), is_codes(ga.onehot(seqs))
+    (True, False)
+    """
+    return isinstance(arr, xr.DataArray) and arr.ndim == 2 and ArraySpec.of(arr).kind == CODES
+
+
+def onehot_order_of(onehot_order: Any, key: Any, arr: Any) -> int | None:
+    """The one-hot order of the input ``key``: ``onehot_order`` is an int for every code
+    view, a dict ``{name or position: order}``, or None (codes as they are).
+
+    Examples
+    --------
+    >>> import genomarray as ga
+    >>> seqs = ga.read_sequences(ga.example_path("seqs.fa"))
+    >>> onehot_order_of(2, "dna", seqs), onehot_order_of({"dna": 3}, "dna", seqs)
+    (2, 3)
+    """
+    if onehot_order is None:
+        return None
+    if isinstance(onehot_order, Mapping):
+        order = onehot_order.get(key, onehot_order.get(str(key)))
+        return None if order is None else int(order)
+    return int(onehot_order) if is_codes(arr) else None
+
+
+def served_dtype(arr: Any, order: int | None, dtype: Any) -> np.dtype | None:
+    """The dtype an adapter serves ``arr`` in: ``dtype`` (None: as stored), except that
+    sequence codes not one-hot encoded stay uint8 codes (for a ``OneHot`` layer in the
+    model: a batch 4·4ᵏ× smaller than its one-hot).
+
+    Examples
+    --------
+    >>> import genomarray as ga
+    >>> seqs = ga.read_sequences(ga.example_path("seqs.fa"))
+    >>> served_dtype(seqs, None, "float32") is None, served_dtype(seqs, 1, "float32")
+    (True, dtype('float32'))
+    """
+    if order is None and is_codes(arr):
+        return None
+    return None if dtype is None else np.dtype(dtype)
 
 
 def _read_all(src: Source, executor: Any, rows_per_read: int = 2048) -> np.ndarray:
@@ -525,4 +574,12 @@ class BatchEngine:
         return self.take(rows, epoch)
 
 
-__all__ = ["MAX_MEMORY_BYTES", "BatchEngine", "Request", "epoch_seed"]
+__all__ = [
+    "MAX_MEMORY_BYTES",
+    "BatchEngine",
+    "Request",
+    "epoch_seed",
+    "is_codes",
+    "onehot_order_of",
+    "served_dtype",
+]

@@ -37,7 +37,7 @@ from genomarray.atomic import atomic_dir
 from genomarray.errors import StoreError
 from genomarray.genome import manifest
 from genomarray.genome.compute import rechunk, write_dataset
-from genomarray.genome.graph import DEFAULT_CHUNK
+from genomarray.genome.graph import DEFAULT_CHUNK, decoded_as_stored
 from genomarray.io.remote import describe, is_url, local_path, remote_error
 from genomarray.paths import output_root
 
@@ -520,7 +520,7 @@ def open_zarr(
     arr = _load_small_coords(arr)
     arr.attrs.setdefault(model.SOURCE, model.source_stamp())
     arr.encoding["store"] = path
-    if not is_url(path) and _decoded_as_stored(arr):  # the batch engine reads its chunks
+    if not is_url(path) and decoded_as_stored(arr):  # the batch engine reads its chunks
         model.record_recipe(
             arr,
             model.RECIPE_STORE,
@@ -530,18 +530,6 @@ def open_zarr(
             cache=cache,
         )
     return arr
-
-
-def _decoded_as_stored(arr: xr.DataArray) -> bool:
-    """Whether xarray's decoding leaves the stored values as they are (same dtype, no
-    scale/offset, no fill value masked to NaN other than NaN itself)."""
-    enc = arr.encoding
-    if np.dtype(enc.get("dtype", arr.dtype)) != arr.dtype or arr.dtype.kind not in "biuf":
-        return False
-    if any(k in enc for k in ("scale_factor", "add_offset", "missing_value", "units", "calendar")):
-        return False
-    fill = enc.get("_FillValue")
-    return fill is None or (arr.dtype.kind == "f" and bool(np.isnan(fill)))
 
 
 def _load_small_coords(arr: xr.DataArray) -> xr.DataArray:

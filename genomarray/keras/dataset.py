@@ -35,9 +35,14 @@ import numpy as np
 import xarray as xr
 
 from genomarray import model
-from genomarray.batches.engine import MAX_MEMORY_BYTES, BatchEngine, Request
+from genomarray.batches.engine import (
+    MAX_MEMORY_BYTES,
+    BatchEngine,
+    Request,
+    onehot_order_of,
+    served_dtype,
+)
 from genomarray.errors import InputError
-from genomarray.transforms.augment import CODES, ArraySpec
 
 try:  # keras is an optional extra: the module imports (for doctests) without it
     import keras
@@ -111,11 +116,6 @@ class _Part:
         self.data = served.data
         self.order = order
         self.alphabet = served.alphabet
-
-
-def _is_codes(arr: Any) -> bool:
-    """Whether ``arr`` is a view of sequence codes ``(region, pos)``."""
-    return isinstance(arr, xr.DataArray) and arr.ndim == 2 and ArraySpec.of(arr).kind == CODES
 
 
 class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
@@ -201,7 +201,6 @@ class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
             raise InputError(
                 f"buffer_chunks must be >= 1, got {buffer_chunks}", source="GenomicSequence"
             )
-        out_dtype = None if dtype is None else np.dtype(dtype)
         aug = augment is not None
         requests: list[Request] = []
         self._parts: dict[str, tuple[str, list[Any], Any]] = {}
@@ -219,13 +218,8 @@ class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
                         first = (label, arr)
                     else:
                         _check_regions(first[1], first[0], arr, label)
-                order = self._order_of(onehot_order, k, arr) if part == "x" else None
-                if part == "w":
-                    want = np.dtype("float32")
-                elif order is None and _is_codes(arr):
-                    want = None  # codes to the model: uint8, one-hot by a OneHot layer
-                else:
-                    want = out_dtype
+                order = onehot_order_of(onehot_order, k, arr) if part == "x" else None
+                want = np.dtype("float32") if part == "w" else served_dtype(arr, order, dtype)
                 requests.append(Request(label, arr, order, want, aug and part != "w"))
                 labels.append(label)
             self._parts[part] = (structure, keys, labels)
@@ -251,15 +245,6 @@ class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
         }
 
     # -- construction ---------------------------------------------------------------------
-    @staticmethod
-    def _order_of(onehot_order: Any, key: Any, arr: Any) -> int | None:
-        if onehot_order is None:
-            return None
-        if isinstance(onehot_order, Mapping):
-            order = onehot_order.get(key, onehot_order.get(str(key)))
-            return None if order is None else int(order)
-        return int(onehot_order) if _is_codes(arr) else None
-
     # -- what the engine holds ------------------------------------------------------------
     @property
     def batch_size(self) -> int:

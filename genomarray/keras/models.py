@@ -428,6 +428,7 @@ def fit(
     name: str | None = None,
     callbacks: list[Any] | None = None,
     verbose: int | str = 0,
+    warmup: int = 0,
     **kwargs: Any,
 ) -> Any:
     """Train a compiled model with early stopping and a CSV log, then save it.
@@ -451,6 +452,11 @@ def fit(
         More keras callbacks, run after the early stopping and the logger.
     verbose
         Passed to ``model.fit``.
+    warmup
+        Epochs that early stopping ignores (keras' ``start_from_epoch``): neither counted
+        against ``patience`` nor kept as best. On small data a model that has not found
+        its features yet can have a lower validation loss in epoch 1 than for many
+        epochs after it, and would otherwise be stopped and restored there.
     **kwargs
         Passed to ``model.fit`` (``class_weight``, ...).
 
@@ -477,7 +483,10 @@ def fit(
     monitor = "val_loss" if validation is not None else "loss"
     cbs = [
         k.callbacks.EarlyStopping(
-            monitor=monitor, patience=int(patience), restore_best_weights=True
+            monitor=monitor,
+            patience=int(patience),
+            restore_best_weights=True,
+            start_from_epoch=int(warmup),
         ),
         k.callbacks.CSVLogger(str(log_path)),
         *(callbacks or []),

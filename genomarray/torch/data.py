@@ -28,13 +28,17 @@ from typing import Any
 
 import numpy as np
 import torch
-import xarray as xr
 from torch.utils.data import DataLoader, Dataset, Sampler
 from torch.utils.data._utils.collate import default_collate
 
-from genomarray.batches.engine import MAX_MEMORY_BYTES, BatchEngine, Request
+from genomarray.batches.engine import (
+    MAX_MEMORY_BYTES,
+    BatchEngine,
+    Request,
+    onehot_order_of,
+    served_dtype,
+)
 from genomarray.errors import InputError
-from genomarray.transforms.augment import CODES, ArraySpec
 
 
 class BatchIndices(list):
@@ -124,7 +128,8 @@ class GenomicDataset(Dataset):
         One-hot order of the sequence code views (an int, a dict ``{name: order}``, or
         None for the uint8 codes).
     dtype
-        dtype of the one-hot and of all other arrays (None: as stored).
+        dtype of the one-hot and of all other arrays (None: as stored); sequence code
+        views not one-hot encoded stay uint8 codes.
     threads
         Threads that decode chunks.
 
@@ -162,12 +167,12 @@ class GenomicDataset(Dataset):
                 f"inputs and outputs share the names {sorted(both)}; a batch is one dict",
                 source="GenomicDataset",
             )
-        out_dtype = None if dtype is None else np.dtype(dtype)
         requests = []
         for part, arrays in (("inputs", named), ("outputs", targets)):
             for k, arr in arrays.items():
-                order = _order_of(onehot_order, k, arr) if part == "inputs" else None
-                requests.append(Request(k, arr, order, out_dtype, augment is not None))
+                order = onehot_order_of(onehot_order, k, arr) if part == "inputs" else None
+                want = served_dtype(arr, order, dtype)
+                requests.append(Request(k, arr, order, want, augment is not None))
         self.input_names = list(named)
         self.output_names = list(targets)
         self.engine = BatchEngine(
@@ -255,16 +260,6 @@ class ChunkBufferBatchSampler(Sampler[BatchIndices]):
         for i in range(len(engine)):
             yield BatchIndices(engine.rows(i, epoch), epoch, i)
         self.epoch = epoch + 1
-
-
-def _order_of(onehot_order: Any, key: str, arr: Any) -> int | None:
-    if onehot_order is None:
-        return None
-    if isinstance(onehot_order, Mapping):
-        order = onehot_order.get(key)
-        return None if order is None else int(order)
-    codes = isinstance(arr, xr.DataArray) and arr.ndim == 2 and ArraySpec.of(arr).kind == CODES
-    return int(onehot_order) if codes else None
 
 
 def dataloader(
