@@ -29,6 +29,7 @@ from genomarray import model
 from genomarray.genome.store import write_zarr
 from genomarray.transforms import split
 from genomarray.views.predictions import to_genome
+from genomarray.views.shuffled import write_shuffled
 
 
 def _naive_to_genome(
@@ -92,7 +93,7 @@ def bench_write_shuffled(n_regions: int) -> Row:
     write_zarr(lazy, os.path.join(tmp, "lazy.zarr"), progress=False)
     t_ref = time.perf_counter() - t0
     t0 = time.perf_counter()
-    out = split.write_shuffled(
+    out = write_shuffled(
         view, os.path.join(tmp, "spill.zarr"), 1, chunk_regions=rows, progress=False
     )
     t_ours = time.perf_counter() - t0

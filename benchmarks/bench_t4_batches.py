@@ -135,12 +135,14 @@ def _zarr_paths(data: Data) -> tuple[str, str]:
 def write_views(spec: dict) -> dict:
     """Write the views with ``write_zarr`` once (not a measurement)."""
     import genomarray as ga
+    from genomarray.genome.manifest import MANIFEST_FILE
 
     data = Data.from_spec(spec)
     t0 = time.perf_counter()
     for view, path in zip(_views(data), _zarr_paths(data), strict=True):
-        if not os.path.exists(path):
-            ga.write_zarr(view, path)
+        written = os.path.exists(os.path.join(path, MANIFEST_FILE))
+        if not written:  # absent, or written by a genomarray without store manifests
+            ga.write_zarr(view, path, overwrite=True)
     return {"seconds": time.perf_counter() - t0, "ok": True}
 
 
