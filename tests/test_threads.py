@@ -4,6 +4,7 @@ the keras backend is torch, before torch loads, and never overrides the user's c
 from __future__ import annotations
 
 import os
+import platform
 import subprocess
 import sys
 
@@ -58,3 +59,37 @@ def test_too_late_once_torch_is_loaded():
     assert env == {}
     assert prefer_passive_openmp(env, loaded={})
     assert env == {"OMP_WAIT_POLICY": "PASSIVE"}
+
+
+def test_reuse_freed_memory_respects_the_users_tunables():
+    from genomarray import threads
+
+    for key in threads.MALLOC_ENV:
+        assert threads.reuse_freed_memory(environ={key: "1"}) is False
+    first = threads.reuse_freed_memory(environ={})
+    assert threads.reuse_freed_memory(environ={}) is first  # once per process
+    if sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc":
+        assert first is True
+
+
+def test_the_batch_engine_tunes_malloc_in_a_fresh_process():
+    """A BatchEngine sets glibc's thresholds (batch-sized blocks reused, not page-faulted
+    in anew); a MALLOC_*_ variable in the environment keeps them as they are."""
+    code = (
+        "import numpy as np; from genomarray import threads; "
+        "from genomarray.batches import BatchEngine, Request; "
+        "BatchEngine([Request('a', np.zeros((4, 3)))], batch_size=2); "
+        "print(threads._malloc_tuned)"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, env=env
+    )
+    expected = "True" if platform.libc_ver()[0] == "glibc" else "False"
+    assert run.stdout.strip() == expected, run.stderr
+    env["MALLOC_TRIM_THRESHOLD_"] = "131072"
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, env=env
+    )
+    assert run.stdout.strip() == "None", run.stderr

@@ -61,6 +61,7 @@ from genomarray.batches.sources import (
     verified_recipe,
 )
 from genomarray.errors import InputError
+from genomarray.threads import reuse_freed_memory
 from genomarray.transforms.augment import CODES, ArraySpec, RegionRandom, as_augmentation
 
 MAX_MEMORY_BYTES = 2 << 30
@@ -325,6 +326,7 @@ class BatchEngine:
             raise InputError(
                 f"{bad[0]} has {sizes[bad[0]]} examples, expected {self.n}", source=who
             )
+        reuse_freed_memory()  # batch-sized blocks reused, not page-faulted in anew
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         self._pid = fork_generation()
