@@ -27,6 +27,7 @@ ALPHABETS: dict[str, str] = {DNA: "ACGT", PROTEIN: "ACDEFGHIKLMNPQRSTVWY"}
 """Letters of each alphabet, in code order."""
 
 COMPLEMENT_CODES = np.array([3, 2, 1, 0, 4], dtype=np.uint8)
+COMPLEMENT_CODES.setflags(write=False)  # shared by every view and recipe: never written
 """The complement of each DNA code (A<->T, C<->G, N stays N), indexed by code."""
 
 
