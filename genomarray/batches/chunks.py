@@ -403,6 +403,10 @@ class SlabCache:
                     out[k] = slot
             if slot is None:  # evicted already: load it again, pinned
                 out[k] = self._load(k, True)
+        with self._lock:  # recency follows the order asked for, not the order loads ended
+            for k in keys:
+                if k in self._slots:
+                    self._slots.move_to_end(k)
         return out
 
     def release(self, got: dict[Hashable, int | np.ndarray]) -> None:
