@@ -179,17 +179,8 @@ class _Served:
         return batch
 
 
-def is_codes(arr: Any) -> bool:
-    """Whether ``arr`` is a view of sequence codes ``(region, pos)`` (one-hot per batch).
-
-    Examples
-    --------
-    >>> import genomarray as ga
-    >>> seqs = ga.read_sequences(ga.example_path("seqs.fa"))
-    >>> is_codes(seqs), is_codes(ga.onehot(seqs))
-    (True, False)
-    """
-    return isinstance(arr, xr.DataArray) and arr.ndim == 2 and ArraySpec.of(arr).kind == CODES
+def _codes(arr: Any) -> bool:
+    return isinstance(arr, xr.DataArray) and model.is_codes_view(arr)
 
 
 def onehot_order_of(onehot_order: Any, key: Any, arr: Any) -> int | None:
@@ -208,7 +199,7 @@ def onehot_order_of(onehot_order: Any, key: Any, arr: Any) -> int | None:
     if isinstance(onehot_order, Mapping):
         order = onehot_order.get(key, onehot_order.get(str(key)))
         return None if order is None else int(order)
-    return int(onehot_order) if is_codes(arr) else None
+    return int(onehot_order) if _codes(arr) else None
 
 
 def served_dtype(arr: Any, order: int | None, dtype: Any) -> np.dtype | None:
@@ -223,7 +214,7 @@ def served_dtype(arr: Any, order: int | None, dtype: Any) -> np.dtype | None:
     >>> served_dtype(seqs, None, "float32") is None, served_dtype(seqs, 1, "float32")
     (True, dtype('float32'))
     """
-    if order is None and is_codes(arr):
+    if order is None and _codes(arr):
         return None
     return None if dtype is None else np.dtype(dtype)
 
@@ -581,7 +572,6 @@ __all__ = [
     "BatchEngine",
     "Request",
     "epoch_seed",
-    "is_codes",
     "onehot_order_of",
     "served_dtype",
 ]
