@@ -25,7 +25,7 @@ from genomarray.io.schemas import (
     REGION_COLUMNS,
 )
 
-__all__ = ["check_chromosomes", "parse_region", "tile", "to_bed"]
+__all__ = ["check_chromosomes", "chrom_codes", "parse_region", "tile", "to_bed"]
 
 
 _REGION_RE = re.compile(r"(\d[\d,]*)(?:-(\d[\d,]*))?")
@@ -148,7 +148,12 @@ def tile(
 
 
 def check_chromosomes(
-    regions: Source, chrom_sizes: Mapping[str, int], source: str = "regions", genome: str = "genome"
+    regions: Source,
+    chrom_sizes: Mapping[str, int],
+    source: str = "regions",
+    genome: str = "genome",
+    *,
+    read: bool = True,
 ) -> None:
     """Check that every region lies on a chromosome of the genome.
 
@@ -162,6 +167,9 @@ def check_chromosomes(
         ``{chrom: length}`` of the genome.
     source, genome
         Names of the regions and of the genome used in messages (e.g. file names).
+    read
+        Read ``regions`` with :func:`read_regions` first (False: it is a DataFrame that
+        :func:`read_regions` returned).
 
     Raises
     ------
@@ -184,13 +192,14 @@ def check_chromosomes(
     ...     print(str(err).split("?")[0])
     regions: '1' is not in genome.fa; did you mean 'chr1'
     """
-    roi = read_regions(regions)
+    roi = read_regions(regions) if read else regions
     sizes = {str(k): int(v) for k, v in chrom_sizes.items()}
-    chroms = [str(c) for c in pd.unique(roi["chrom"])]
-    missing = [c for c in chroms if c not in sizes]
-    if missing:
+    index = chrom_codes(roi["chrom"], list(sizes))
+    if len(index) and index.min() < 0:
+        chroms = [str(c) for c in pd.unique(roi["chrom"])]
+        missing = [c for c in chroms if c not in sizes]
         raise ChromosomeError(_missing_message(missing, sizes, genome), source=source)
-    length = roi["chrom"].map(sizes).to_numpy(np.int64)
+    length = np.fromiter(sizes.values(), np.int64, len(sizes))[index]
     beyond = np.flatnonzero(roi["start"].to_numpy(np.int64) >= length)
     if len(beyond):
         i = int(beyond[0])
@@ -201,6 +210,28 @@ def check_chromosomes(
             source=source,
             record=f"{chrom}:{start}-{end}",
         )
+
+
+def chrom_codes(chroms: Any, names: list[str]) -> np.ndarray:
+    """Index of each region's chromosome in ``names`` (-1 where it is not there), one
+    hash per distinct name rather than a dict lookup per region.
+
+    Parameters
+    ----------
+    chroms
+        The regions' chromosome names (a Series or array).
+    names
+        The genome's chromosomes, in order.
+
+    Examples
+    --------
+    >>> chrom_codes(pd.Series(["chr2", "chr1", "chrX", "chr2"]), ["chr1", "chr2"]).tolist()
+    [1, 0, -1, 1]
+    """
+    codes, uniques = pd.factorize(np.asarray(chroms, dtype=object))
+    where = {str(c): i for i, c in enumerate(names)}
+    lookup = np.array([where.get(str(u), -1) for u in uniques] + [-1], np.int64)
+    return lookup[codes]  # a missing value (code -1) picks the trailing -1
 
 
 def parse_region(region: str) -> tuple[str, int, int | None]:

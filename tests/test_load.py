@@ -83,6 +83,21 @@ def test_onehot_of_store_views(stores, order, dtype):
     _same(load(v), v)
 
 
+@pytest.mark.parametrize("threads", [1, 3])
+@pytest.mark.parametrize("sort", [True, False])
+def test_many_regions_read_by_several_threads(stores, threads, sort):
+    """More rows than one read (2,048): groups read side by side, in genome order
+    (runs of rows) or out of it (scattered rows), both strands, past chromosome ends."""
+    roi = _roi(np.random.default_rng(11), n=4200)  # 3 reads
+    if sort:
+        roi = roi.sort_values(["chrom", "start"], kind="stable").reset_index(drop=True)
+    for name in ("dna", "cov"):
+        v = ga.view(stores[name], roi, flank=10)
+        _same(load(v, threads=threads), v)
+    x = ga.onehot(ga.view(stores["dna"], roi), 2)
+    _same(load(x, threads=threads), x)
+
+
 def test_written_views_subsets_and_shuffles(stores):
     roi = _roi(np.random.default_rng(2))
     written = write_zarr(

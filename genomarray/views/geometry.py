@@ -175,7 +175,7 @@ def cut_layout(
     its 3' side: at the end of a plus-strand window, at the start of a minus-strand window
     before it is turned around, so that position 0 is always the region's 5' end.
     """
-    from genomarray.regions import check_chromosomes
+    from genomarray.regions import check_chromosomes, chrom_codes
 
     sizes = model.chrom_sizes(arr)
     check_chromosomes(
@@ -183,6 +183,7 @@ def cut_layout(
         sizes,
         source=roi.attrs.get("source", "regions"),
         genome=str(arr.attrs.get(model.PATH, "the genome")),
+        read=False,  # the view read them
     )
     res = int(arr.attrs.get(model.RESOLUTION, 1))
     binsize = roi.attrs.get(model.BINSIZE)
@@ -195,8 +196,7 @@ def cut_layout(
             f"({binsize} bp); tile the regions again or drop attrs['binsize']"
         )
     width_bp = (int(binsize) if binsize else int(lengths.max(initial=0))) + 2 * flank
-    chrom_index = {c: i for i, c in enumerate(sizes)}
-    ci = roi["chrom"].astype(str).map(chrom_index).to_numpy(np.int64)
+    ci = chrom_codes(roi["chrom"], list(sizes))
     chrom_len = arr[model.CHROM_LENGTH].values.astype(np.int64)
     chrom_bins = -(-chrom_len // res)
     first = (roi["start"].to_numpy(np.int64) - flank) // res

@@ -266,7 +266,7 @@ def view(
     from genomarray.io.regions import read_regions
 
     kind = model.validate(arr, (model.SEQUENCE_GENOME, model.COVERAGE_TRACK))
-    roi = regions if isinstance(regions, pd.DataFrame) else read_regions(regions)
+    roi = read_regions(regions)  # checked once here (a DataFrame too)
     if flank is None:
         flank = int(roi.attrs.get(model.FLANK, 0) or 0)
     if not isinstance(flank, int | np.integer) or flank < 0:
