@@ -219,7 +219,9 @@ def served_dtype(arr: Any, order: int | None, dtype: Any) -> np.dtype | None:
     return None if dtype is None else np.dtype(dtype)
 
 
-def _read_all(src: Source, executor: Any, threads: int = 1, rows_per_read: int = 2048) -> np.ndarray:
+def _read_all(
+    src: Source, executor: Any, threads: int = 1, rows_per_read: int = 2048
+) -> np.ndarray:
     """Every row of ``src``, read in genome (or storage) order a few chunks at a time, by
     ``threads`` threads side by side (each decodes the chunks of its rows and gathers
     them straight into the result).
