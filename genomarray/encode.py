@@ -169,7 +169,11 @@ def kmer_index(codes: np.ndarray, order: int = 1, alphabet_size: int = 4) -> np.
 
 
 def onehot(
-    codes: np.ndarray, order: int = 1, alphabet: str = DNA, dtype: str | np.dtype = "float32"
+    codes: np.ndarray,
+    order: int = 1,
+    alphabet: str = DNA,
+    dtype: str | np.dtype = "float32",
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """One-hot encode codes of shape ``(..., N)`` to ``(..., N - order + 1, A**order)``.
 
@@ -183,6 +187,9 @@ def onehot(
         ``"dna"`` or ``"protein"``.
     dtype
         Output dtype; ``"uint8"`` is 4x smaller and faster to build than ``"float32"``.
+    out
+        Array to write the one-hot into (C-contiguous, of the result's shape and
+        ``dtype``); returned.
 
     Examples
     --------
@@ -195,8 +202,15 @@ def onehot(
     size = len(letters(alphabet))
     dtype = np.dtype(dtype)
     codes = np.asarray(codes)
+    if out is not None:
+        shape = (*codes.shape[:-1], max(codes.shape[-1] - order + 1, 0), size**order)
+        if out.shape != shape or out.dtype != dtype or not out.flags.c_contiguous:
+            raise ValueError(
+                f"out must be a C-contiguous {dtype} array of shape {shape}, "
+                f"got {out.dtype} {out.shape}"
+            )
     if (size + 1) ** order * size**order * dtype.itemsize > _PADDED_TABLE_LIMIT:
-        return _scattered(kmer_index(codes, order, size), size**order, dtype)
+        return _scattered(kmer_index(codes, order, size), size**order, dtype, out)
     # fast path: codes clipped to the unknown code, k-mer index in base size + 1
     n_out = max(codes.shape[-1] - order + 1, 0)
     clipped = np.minimum(codes, size) if codes.size and codes.max() > size else codes
@@ -207,13 +221,18 @@ def onehot(
         for j in range(1, order):
             idx *= size + 1
             idx += clipped[..., j : j + n_out]
-    return np.take(_padded_table(size, order, dtype.str), idx, axis=0)
+    return np.take(_padded_table(size, order, dtype.str), idx, axis=0, out=out)
 
 
-def _scattered(idx: np.ndarray, n_channels: int, dtype: np.dtype) -> np.ndarray:
+def _scattered(
+    idx: np.ndarray, n_channels: int, dtype: np.dtype, out: np.ndarray | None = None
+) -> np.ndarray:
     """One-hot of k-mer indices: a 1 at ``idx`` in a zeroed output (an index equal to
     ``n_channels``, an unknown k-mer, leaves its row zero)."""
-    out = np.zeros(idx.shape + (n_channels,), dtype=dtype)
+    if out is None:
+        out = np.zeros(idx.shape + (n_channels,), dtype=dtype)
+    else:
+        out.fill(0)
     flat = idx.reshape(-1)
     rows = np.flatnonzero(flat < n_channels)
     out.reshape(-1)[rows * n_channels + flat[rows]] = 1

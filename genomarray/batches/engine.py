@@ -67,6 +67,9 @@ from genomarray.transforms.augment import CODES, ArraySpec, RegionRandom, as_aug
 MAX_MEMORY_BYTES = 2 << 30
 """Default budget for reading dask-backed arrays into memory at construction."""
 
+PIECE_ROWS = 1024
+"""Rows per piece when one request's one-hot is written by several threads."""
+
 
 @dataclass
 class Request:
@@ -169,14 +172,45 @@ class _Served:
             )
         return src
 
-    def finish(self, batch: np.ndarray) -> np.ndarray:
-        """One-hot codes and cast, after augmentation."""
+    def finish(self, batch: np.ndarray, pool: ThreadPoolExecutor | None = None) -> np.ndarray:
+        """One-hot codes and cast, after augmentation (one-hot of many rows: in pieces,
+        side by side in ``pool``'s threads)."""
         if self.order is not None:
             dtype = self.onehot_dtype or self.dtype or np.dtype("float32")
-            batch = encode.onehot(batch, self.order, self.alphabet, dtype=dtype)
+            if pool is None or len(batch) < 2 * PIECE_ROWS:
+                batch = encode.onehot(batch, self.order, self.alphabet, dtype=dtype)
+            else:
+                batch = _onehot_in_pieces(batch, self.order, self.alphabet, dtype, pool)
         if self.dtype is not None and batch.dtype != self.dtype:
             return batch.astype(self.dtype)
         return batch
+
+
+def _onehot_in_pieces(
+    codes: np.ndarray, order: int, alphabet: str, dtype: np.dtype, pool: ThreadPoolExecutor
+) -> np.ndarray:
+    """:func:`genomarray.encode.onehot` of many rows, pieces of rows written side by side
+    into one result by ``pool``'s threads (numpy's take releases the GIL).
+
+    Examples
+    --------
+    >>> codes = np.random.default_rng(0).integers(0, 5, (3 * PIECE_ROWS, 9)).astype(np.uint8)
+    >>> with ThreadPoolExecutor(2) as pool:
+    ...     got = _onehot_in_pieces(codes, 2, encode.DNA, np.dtype("uint8"), pool)
+    >>> bool(np.array_equal(got, encode.onehot(codes, 2, dtype="uint8")))
+    True
+    """
+    n_letters = len(encode.letters(alphabet))
+    shape = (*codes.shape[:-1], max(codes.shape[-1] - order + 1, 0), n_letters**order)
+    out = np.empty(shape, dtype)
+
+    def piece(lo: int) -> None:
+        hi = lo + PIECE_ROWS
+        encode.onehot(codes[lo:hi], order, alphabet, dtype, out=out[lo:hi])
+
+    for fut in [pool.submit(piece, lo) for lo in range(0, len(codes), PIECE_ROWS)]:
+        fut.result()
+    return out
 
 
 def _codes(arr: Any) -> bool:
@@ -575,7 +609,8 @@ class BatchEngine:
             )
             for k, spec in self._specs.items():
                 batch[k] = self.augmentation.apply(np.asarray(batch[k]), params, spec)
-        return {s.key: s.finish(batch[s.key]) for s in self.served}
+        pool = self._executor() if self.threads > 1 and len(rows) >= 2 * PIECE_ROWS else None
+        return {s.key: s.finish(batch[s.key], pool) for s in self.served}
 
     def batch(self, index: int, epoch: int | None = None) -> dict[str, np.ndarray]:
         """Batch ``index`` of ``epoch`` (default: the current one)."""
