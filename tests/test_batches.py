@@ -339,6 +339,23 @@ def test_fits_in_memory_reads_through_the_store(data):
     np.testing.assert_array_equal(eng.sources["cov"].data, views["cov10"].values)
 
 
+def test_read_into_memory_held_as_served(data):
+    """int32 coverage served as float32 is cast once when read into memory (same bytes),
+    not per batch; with augmentations it stays as stored; batches are equal either way."""
+    views = data["unsorted"]
+    eng = _engine([("cov", views["cov10"], None)])
+    assert eng.sources["cov"].data.dtype == np.float32
+    rows = np.array([5, 0, 77, 3])
+    want = views["cov10"].values[rows].astype(np.float32)
+    got = eng.take(rows)["cov"]
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, want)
+    flipped = _engine([("cov", views["cov10"], None)], augment="flip")
+    assert flipped.sources["cov"].data.dtype == np.int32
+    labels = _engine([("x", views["dna"], None)])  # uint8 codes served as they are
+    assert labels.sources["x"].data.dtype == np.uint8
+
+
 def test_empty_views(data):
     stores = data["stores"]
     empty = pd.DataFrame({"chrom": [], "start": [], "end": [], "strand": []})

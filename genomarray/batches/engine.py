@@ -172,6 +172,21 @@ class _Served:
             )
         return src
 
+    def cast_in_memory(self) -> None:
+        """Hold an array read into memory in the dtype it is served in, where that takes
+        no more memory (int32 coverage served as float32): one cast, not one per batch."""
+        src = self.source
+        if (
+            not isinstance(src, NumpySource)
+            or self.order is not None
+            or self.dtype is None
+            or src.dtype == self.dtype
+            or self.dtype.itemsize > src.dtype.itemsize
+        ):
+            return
+        self.data = src.data.astype(self.dtype)
+        self.source = NumpySource(self.data)
+
     def finish(self, batch: np.ndarray, pool: ThreadPoolExecutor | None = None) -> np.ndarray:
         """One-hot codes and cast, after augmentation (one-hot of many rows: in pieces,
         side by side in ``pool``'s threads)."""
@@ -408,6 +423,8 @@ class BatchEngine:
                 assert src is not None
                 s.source = NumpySource(_read_all(src, self._executor, self.threads))
             s.lazy = not s.source.in_memory
+            if self.augmentation is None:  # augmentations see the values as stored
+                s.cast_in_memory()
 
     def _layout(self) -> None:
         """Storage order and blocks (see the module notes)."""
