@@ -172,20 +172,24 @@ class _Served:
             )
         return src
 
-    def cast_in_memory(self) -> None:
-        """Hold an array read into memory in the dtype it is served in, where that takes
-        no more memory (int32 coverage served as float32): one cast, not one per batch."""
+    def hold_as_served(self) -> None:
+        """Hold the array in the dtype it is served in, where that takes no more memory
+        (int32 coverage served as float32): read into memory, cast once; out of core,
+        each decoded chunk cast once (in its decoding thread); not every batch."""
         src = self.source
         if (
-            not isinstance(src, NumpySource)
+            src is None
             or self.order is not None
             or self.dtype is None
             or src.dtype == self.dtype
             or self.dtype.itemsize > src.dtype.itemsize
         ):
             return
-        self.data = src.data.astype(self.dtype)
-        self.source = NumpySource(self.data)
+        if isinstance(src, NumpySource):
+            self.data = src.data.astype(self.dtype)
+            self.source = NumpySource(self.data)
+        elif hasattr(src, "serve_as"):
+            src.serve_as(self.dtype)
 
     def finish(self, batch: np.ndarray, pool: ThreadPoolExecutor | None = None) -> np.ndarray:
         """One-hot codes and cast, after augmentation (one-hot of many rows: in pieces,
@@ -424,7 +428,7 @@ class BatchEngine:
                 s.source = NumpySource(_read_all(src, self._executor, self.threads))
             s.lazy = not s.source.in_memory
             if self.augmentation is None:  # augmentations see the values as stored
-                s.cast_in_memory()
+                s.hold_as_served()
 
     def _layout(self) -> None:
         """Storage order and blocks (see the module notes)."""

@@ -100,11 +100,40 @@ class _Cached(Source):
 
     slot_shape: tuple[int, ...]
 
+    stored_dtype: np.dtype | None = None  # set by serve_as: chunks cast from it
+
     def __init__(self) -> None:
         self._executor: Executor | None = None
         self._capacity = 4
         self._cache: SlabCache | None = None
         self._pid = -1
+
+    def serve_as(self, dtype: Any) -> None:
+        """Hold the decoded chunks in ``dtype`` (of at most the stored itemsize): each chunk
+        cast once, in the thread that decodes it, rather than every batch in the caller's.
+
+        Examples
+        --------
+        >>> src = DaskRows(__import__("dask.array").array.arange(6, chunks=3).reshape(3, 2))
+        >>> src.serve_as("float32"); src.take(np.array([2])).dtype
+        dtype('float32')
+        """
+        dtype = np.dtype(dtype)
+        if self._cache is not None or dtype.itemsize > self.dtype.itemsize:
+            raise ValueError(f"cannot serve {self.dtype} chunks as {dtype} here")
+        if dtype == self.dtype:
+            return
+        self.chunk_bytes = self.chunk_bytes // self.dtype.itemsize * dtype.itemsize
+        self.stored_dtype, self.dtype = self.stored_dtype or self.dtype, dtype
+
+    def _fill(self, key: int, out: np.ndarray) -> None:
+        """Chunk ``key`` into ``out`` (a slot), cast from the stored dtype if it differs."""
+        if self.stored_dtype is None:
+            self._load_into(key, out)
+            return
+        stored = np.empty(out.shape, self.stored_dtype)
+        self._load_into(key, stored)
+        out[...] = stored
 
     def attach(self, executor: Executor, capacity: int) -> None:
         self._executor = executor
@@ -116,7 +145,7 @@ class _Cached(Source):
         if self._cache is None or self._pid != fork_generation():
             executor = self._executor or _private_pool()
             self._cache = SlabCache(
-                self._load_into, self.slot_shape, self.dtype, self._capacity, executor
+                self._fill, self.slot_shape, self.dtype, self._capacity, executor
             )
             self._pid = fork_generation()
         return self._cache
