@@ -599,11 +599,20 @@ class BatchEngine:
         return out
 
     def _read_ahead(self, hi: int, epoch: int) -> None:
-        """Start decoding the chunks the next ``lookahead`` examples after ``hi`` need."""
-        for s, (pos, keys) in zip(self._ooc, self._schedule(epoch), strict=True):
+        """Start decoding the chunks the next ``lookahead`` examples after ``hi`` need,
+        those of every source queued in the order they are needed (the first batch of a
+        buffer needs all of its chunks: one source's later chunks must not delay
+        another's first ones)."""
+        todo = []
+        for i, (pos, keys) in enumerate(self._schedule(epoch)):
             a, b = np.searchsorted(pos, [hi, hi + self._lookahead])
-            if b > a:
-                s.prefetch(keys[a:b])
+            todo += [(p, i, k) for p, k in zip(pos[a:b].tolist(), keys[a:b].tolist(), strict=True)]
+        if len(self._ooc) == 1:
+            if todo:
+                self._ooc[0].prefetch(np.array([k for _, _, k in todo]))
+            return
+        for _, i, k in sorted(todo):
+            self._ooc[i].prefetch(np.array([k]))
 
     def take(self, rows: Any, epoch: int | None = None) -> dict[str, np.ndarray]:
         """The examples ``rows`` as a batch: read, augmented (draws keyed by region and
