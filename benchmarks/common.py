@@ -47,6 +47,10 @@ PRELOAD = [
     "genomarray.io.bam",
     "genomarray.io.bigwig",
     "genomarray.io.fasta",
+    "genomarray.genome.sequences",
+    "genomarray.genome.coverage",
+    "genomarray.views.windows",
+    "genomarray.batches.load",
 ]
 """What the zygotes import before forking: the libraries that genomarray and the
 references need, so no timed call pays an import (start-up is measured by
