@@ -425,6 +425,9 @@ class BatchEngine:
             if s.source is None:  # fits: read through the fast source
                 src = fast[id(s)]
                 assert src is not None
+                if self.augmentation is None:  # read straight into the served dtype
+                    s.source = src
+                    s.hold_as_served()
                 s.source = NumpySource(_read_all(src, self._executor, self.threads))
             s.lazy = not s.source.in_memory
             if self.augmentation is None:  # augmentations see the values as stored
