@@ -84,3 +84,19 @@ def test_bad_order(bad):
 
 def test_window_shorter_than_order():
     assert encode.onehot(encode.encode("AC"), order=3).shape == (0, 64)
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+@pytest.mark.parametrize("alphabet", ["dna", "protein"])
+def test_onehot_into_out_equals_onehot(order, alphabet):
+    """``onehot(..., out=)`` writes exactly what ``onehot`` returns (the fast table and the
+    scattered path), into the array it was given; a wrong ``out`` is refused."""
+    size = len(encode.letters(alphabet))
+    codes = np.random.default_rng(order).integers(0, size + 2, (7, 30)).astype(np.uint8)
+    want = encode.onehot(codes, order, alphabet, dtype="float32")
+    out = np.full(want.shape, 9.0, np.float32)
+    got = encode.onehot(codes, order, alphabet, dtype="float32", out=out)
+    assert got is out
+    np.testing.assert_array_equal(out, want)
+    with pytest.raises(ValueError, match="out must be"):
+        encode.onehot(codes, order, alphabet, out=np.empty(want.shape, np.uint8))

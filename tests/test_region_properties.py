@@ -343,3 +343,24 @@ def test_tile_refuses_bad_parameters(bad, key):
     with pytest.raises(InputError) as err:
         ga.tile(roi, **bad)
     assert key in str(err.value)
+
+
+# -- chromosome lookup ---------------------------------------------------------------------
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(
+    st.lists(st.sampled_from(CHROMS + ["chrM", "2"]), max_size=40),
+    st.lists(st.sampled_from(CHROMS), unique=True, max_size=6),
+    st.sampled_from(["object", "string", "category"]),
+)
+def test_chrom_codes_against_a_dict_lookup(chroms, names, dtype):
+    """``chrom_codes`` (one factorize) equals a dict lookup per region, -1 where absent,
+    whatever the column's dtype."""
+    from genomarray.regions import chrom_codes
+
+    index = {c: i for i, c in enumerate(names)}
+    want = [index.get(c, -1) for c in chroms]
+    got = chrom_codes(pd.Series(chroms, dtype=dtype), names)
+    assert got.dtype == np.int64
+    assert got.tolist() == want
