@@ -275,9 +275,9 @@ def served_dtype(arr: Any, order: int | None, dtype: Any) -> np.dtype | None:
 def _read_all(
     src: Source, executor: Any, threads: int = 1, rows_per_read: int = 2048
 ) -> np.ndarray:
-    """Every row of ``src``, read in genome (or storage) order a few chunks at a time, by
-    ``threads`` threads side by side (each decodes the chunks of its rows and gathers
-    them straight into the result).
+    """Every row of ``src``, read in genome (or storage) order, by ``threads`` threads
+    side by side: each reads a group of rows (see :func:`_groups`), decoding its chunks
+    and gathering them straight into the result.
 
     Examples
     --------
@@ -292,23 +292,48 @@ def _read_all(
     src.attach(executor, 2 + 2 * threads)  # few slots: reused, not touched anew
     out = np.empty((n, *src.row_shape), dtype=src.dtype)
 
-    def read(i: int) -> None:
-        rows = order[i : i + rows_per_read]
+    def read(group: tuple[int, int]) -> None:
+        rows = order[group[0] : group[1]]
         if rows[-1] - rows[0] == len(rows) - 1 and np.all(np.diff(rows) == 1):
             out[rows[0] : rows[-1] + 1] = src.take(rows)  # a run: no fancy assignment
         else:
             out[rows] = src.take(rows)
 
-    starts = range(0, n, rows_per_read)
-    if threads < 2 or len(starts) < 2:
-        for i in starts:
-            read(i)
+    groups = _groups(src, order, rows_per_read)
+    if threads < 2 or len(groups) < 2:
+        for group in groups:
+            read(group)
         return out
     # a pool of its own: its tasks wait on chunk loads, which run in ``executor``'s
-    with ThreadPoolExecutor(min(threads, len(starts)), thread_name_prefix="ga-read") as pool:
-        for fut in [pool.submit(read, i) for i in starts]:
+    with ThreadPoolExecutor(min(threads, len(groups)), thread_name_prefix="ga-read") as pool:
+        for fut in [pool.submit(read, group) for group in groups]:
             fut.result()
     return out
+
+
+def _groups(src: Source, order: np.ndarray, rows_per_read: int) -> list[tuple[int, int]]:
+    """(start, end) in ``order`` of the groups :func:`_read_all` reads: runs of rows whose
+    first chunk is the same, at most ``rows_per_read`` rows each. A group then needs one
+    chunk (two where a window crosses into the next), so the memory of the threads
+    reading side by side is a few chunks, however sparse the rows are on the genome.
+
+    Examples
+    --------
+    >>> _groups(NumpySource(np.zeros((5, 1))), np.arange(5), 2)
+    [(0, 2), (2, 4), (4, 5)]
+    """
+    n = len(order)
+    cuts = np.arange(0, n + 1, max(int(rows_per_read), 1))
+    if isinstance(src, StoreWindows):
+        keys = src.first_key()[order]
+    elif src.region_chunked:
+        keys = src.chunk_keys(order)[1]
+    else:
+        keys = None
+    if keys is not None and n > 1:
+        cuts = np.union1d(cuts, np.flatnonzero(keys[1:] != keys[:-1]) + 1)
+    cuts = np.union1d(cuts, [n])
+    return list(zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True))
 
 
 def epoch_seed(seed: int, epoch: int) -> int:
