@@ -114,9 +114,11 @@ class _Cached(Source):
 
         Examples
         --------
-        >>> src = DaskRows(__import__("dask.array").array.arange(6, chunks=3).reshape(3, 2))
-        >>> src.serve_as("float32"); src.take(np.array([2])).dtype
-        dtype('float32')
+        >>> import dask.array as da
+        >>> src = DaskRows(da.arange(6, chunks=2).reshape(3, 2))
+        >>> src.serve_as("float32")
+        >>> src.take(np.array([2, 0])).tolist(), src.take(np.array([1])).dtype
+        ([[4.0, 5.0], [0.0, 1.0]], dtype('float32'))
         """
         dtype = np.dtype(dtype)
         if self._cache is not None or dtype.itemsize > self.dtype.itemsize:
