@@ -95,6 +95,18 @@ def test_out_of_core_reads_blocks(on_disk):
     assert big.in_memory
 
 
+@pytest.mark.parametrize("threads", [1, 3])
+def test_threads_give_the_same_batches(on_disk, threads):
+    """``threads`` sets the engine's decoding threads; the batches do not depend on it."""
+    kw = dict(max_memory_bytes=1000, batch_size=16, shuffle=True, seed=4, onehot_order=1)
+    seq = GenomicSequence({"dna": on_disk["codes"], "cov": on_disk["cov"]}, threads=threads, **kw)
+    ref = GenomicSequence({"dna": on_disk["codes"], "cov": on_disk["cov"]}, **kw)
+    assert seq.engine.threads == threads and not seq.in_memory
+    for i in range(len(seq)):
+        for key in ("dna", "cov"):
+            np.testing.assert_array_equal(seq[i][key], ref[i][key])
+
+
 def test_shuffle_in_memory(views):
     n = views["codes"].sizes["region"]
     seq = GenomicSequence(views["codes"], onehot_order=1, batch_size=50, shuffle=True, seed=3)

@@ -159,6 +159,9 @@ class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
         with the decoded chunks of about three shuffle buffers held in memory).
     buffer_chunks
         Blocks per shuffle buffer of the out-of-core path.
+    threads
+        Threads that decode chunks (default: up to 4, one per core); more can help out of
+        core on a machine with many cores.
     workers, use_multiprocessing, max_queue_size
         Passed to :class:`keras.utils.PyDataset`.
 
@@ -186,6 +189,7 @@ class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
         dtype: str | np.dtype | None = "float32",
         max_memory_bytes: int = MAX_MEMORY_BYTES,
         buffer_chunks: int = 4,
+        threads: int | None = None,
         workers: int = 1,
         use_multiprocessing: bool = False,
         max_queue_size: int = 10,
@@ -235,6 +239,7 @@ class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
             augment=augment,
             max_memory_bytes=int(max_memory_bytes),
             buffer_chunks=buffer_chunks,
+            threads=threads,
             who="GenomicSequence",
         )
         served = {a.key: a for a in self.engine.served}
