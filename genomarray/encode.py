@@ -203,7 +203,7 @@ def onehot(
     dtype = np.dtype(dtype)
     codes = np.asarray(codes)
     if out is not None:
-        shape = (*codes.shape[:-1], max(codes.shape[-1] - order + 1, 0), size**order)
+        shape = onehot_shape(codes.shape, order, alphabet)
         if out.shape != shape or out.dtype != dtype or not out.flags.c_contiguous:
             raise ValueError(
                 f"out must be a C-contiguous {dtype} array of shape {shape}, "
@@ -222,6 +222,18 @@ def onehot(
             idx *= size + 1
             idx += clipped[..., j : j + n_out]
     return np.take(_padded_table(size, order, dtype.str), idx, axis=0, out=out)
+
+
+def onehot_shape(shape: tuple[int, ...], order: int = 1, alphabet: str = DNA) -> tuple[int, ...]:
+    """Shape of :func:`onehot` of codes of shape ``shape``.
+
+    Examples
+    --------
+    >>> onehot_shape((8, 200), order=2)
+    (8, 199, 16)
+    """
+    n_out = max(int(shape[-1]) - order + 1, 0)
+    return (*(int(s) for s in shape[:-1]), n_out, len(letters(alphabet)) ** order)
 
 
 def _scattered(

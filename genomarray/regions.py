@@ -25,7 +25,7 @@ from genomarray.io.schemas import (
     REGION_COLUMNS,
 )
 
-__all__ = ["check_chromosomes", "chrom_codes", "parse_region", "tile", "to_bed"]
+__all__ = ["check_chromosomes", "chrom_codes", "chromosome_index", "parse_region", "tile", "to_bed"]
 
 
 _REGION_RE = re.compile(r"(\d[\d,]*)(?:-(\d[\d,]*))?")
@@ -148,12 +148,7 @@ def tile(
 
 
 def check_chromosomes(
-    regions: Source,
-    chrom_sizes: Mapping[str, int],
-    source: str = "regions",
-    genome: str = "genome",
-    *,
-    read: bool = True,
+    regions: Source, chrom_sizes: Mapping[str, int], source: str = "regions", genome: str = "genome"
 ) -> None:
     """Check that every region lies on a chromosome of the genome.
 
@@ -167,9 +162,6 @@ def check_chromosomes(
         ``{chrom: length}`` of the genome.
     source, genome
         Names of the regions and of the genome used in messages (e.g. file names).
-    read
-        Read ``regions`` with :func:`read_regions` first (False: it is a DataFrame that
-        :func:`read_regions` returned).
 
     Raises
     ------
@@ -192,6 +184,34 @@ def check_chromosomes(
     ...     print(str(err).split("?")[0])
     regions: '1' is not in genome.fa; did you mean 'chr1'
     """
+    chromosome_index(regions, chrom_sizes, source, genome)
+
+
+def chromosome_index(
+    regions: Source,
+    chrom_sizes: Mapping[str, int],
+    source: str = "regions",
+    genome: str = "genome",
+    *,
+    read: bool = True,
+) -> np.ndarray:
+    """Each region's chromosome as its index in ``chrom_sizes``, once
+    :func:`check_chromosomes` passes (its errors are raised here).
+
+    Parameters
+    ----------
+    regions, chrom_sizes, source, genome
+        As for :func:`check_chromosomes`.
+    read
+        Read ``regions`` with :func:`read_regions` first (False: it is a DataFrame that
+        :func:`read_regions` returned).
+
+    Examples
+    --------
+    >>> roi = pd.DataFrame({"chrom": ["chr2", "chr1"], "start": [0, 5], "end": [10, 9]})
+    >>> chromosome_index(roi, {"chr1": 100, "chr2": 50}).tolist()
+    [1, 0]
+    """
     roi = read_regions(regions) if read else regions
     sizes = {str(k): int(v) for k, v in chrom_sizes.items()}
     index = chrom_codes(roi["chrom"], list(sizes))
@@ -210,6 +230,7 @@ def check_chromosomes(
             source=source,
             record=f"{chrom}:{start}-{end}",
         )
+    return index
 
 
 def chrom_codes(chroms: Any, names: list[str]) -> np.ndarray:

@@ -39,6 +39,7 @@ whichever batch or worker process reads it.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import threading
@@ -57,6 +58,7 @@ from genomarray.batches.sources import (
     NumpySource,
     Source,
     StoreWindows,
+    run_of,
     source_of,
     verified_recipe,
 )
@@ -156,9 +158,9 @@ class _Served:
                 return None
             return src
         order = int(onehot["order"])
-        n_letters = len(encode.letters(str(onehot["alphabet"])))
-        expect = (src.n, max(shape[1] - order + 1, 0), n_letters**order)
-        if len(shape) != 2 or expect != tuple(self.data.shape) or src.dtype != np.uint8:
+        if len(shape) != 2 or src.dtype != np.uint8:
+            return None
+        if encode.onehot_shape(shape, order, str(onehot["alphabet"])) != tuple(self.data.shape):
             return None
         if np.dtype(onehot["dtype"]) != self.data.dtype:
             return None
@@ -172,24 +174,13 @@ class _Served:
             )
         return src
 
-    def hold_as_served(self) -> None:
-        """Hold the array in the dtype it is served in, where that takes no more memory
-        (int32 coverage served as float32): read into memory, cast once; out of core,
-        each decoded chunk cast once (in its decoding thread); not every batch."""
-        src = self.source
-        if (
-            src is None
-            or self.order is not None
-            or self.dtype is None
-            or src.dtype == self.dtype
-            or self.dtype.itemsize > src.dtype.itemsize
-        ):
-            return
-        if isinstance(src, NumpySource):
-            self.data = src.data.astype(self.dtype)
-            self.source = NumpySource(self.data)
-        elif hasattr(src, "serve_as"):
-            src.serve_as(self.dtype)
+    def held_dtype(self, stored: np.dtype) -> np.dtype | None:
+        """The dtype to hold this array's rows in instead of ``stored``: the served dtype
+        where that takes no more bytes (int32 coverage served as float32), so batches are
+        not cast one by one; None: as stored."""
+        if self.order is not None or self.dtype is None or self.dtype == stored:
+            return None
+        return self.dtype if self.dtype.itemsize <= stored.itemsize else None
 
     def finish(self, batch: np.ndarray, pool: ThreadPoolExecutor | None = None) -> np.ndarray:
         """One-hot codes and cast, after augmentation (one-hot of many rows: in pieces,
@@ -219,9 +210,7 @@ def _onehot_in_pieces(
     >>> bool(np.array_equal(got, encode.onehot(codes, 2, dtype="uint8")))
     True
     """
-    n_letters = len(encode.letters(alphabet))
-    shape = (*codes.shape[:-1], max(codes.shape[-1] - order + 1, 0), n_letters**order)
-    out = np.empty(shape, dtype)
+    out = np.empty(encode.onehot_shape(codes.shape, order, alphabet), dtype)
 
     def piece(lo: int) -> None:
         hi = lo + PIECE_ROWS
@@ -294,10 +283,8 @@ def _read_all(
 
     def read(group: tuple[int, int]) -> None:
         rows = order[group[0] : group[1]]
-        if rows[-1] - rows[0] == len(rows) - 1 and np.all(np.diff(rows) == 1):
-            out[rows[0] : rows[-1] + 1] = src.take(rows)  # a run: no fancy assignment
-        else:
-            out[rows] = src.take(rows)
+        run = run_of(rows)
+        out[rows if run is None else run] = src.take(rows)  # a run: no fancy assignment
 
     groups = _groups(src, order, rows_per_read)
     if threads < 2 or len(groups) < 2:
@@ -447,16 +434,17 @@ class BatchEngine:
         for s, v in zip(compute, dask.compute(*[s.data for s in compute]), strict=True):
             s.data, s.source = np.asarray(v), NumpySource(v)
         for s in lazy:
-            if s.source is None:  # fits: read through the fast source
-                src = fast[id(s)]
-                assert src is not None
-                if self.augmentation is None:  # read straight into the served dtype
-                    s.source = src
-                    s.hold_as_served()
-                s.source = NumpySource(_read_all(src, self._executor, self.threads))
-            s.lazy = not s.source.in_memory
-            if self.augmentation is None:  # augmentations see the values as stored
-                s.hold_as_served()
+            src = fast[id(s)] if s.source is None else s.source  # None: fits, read it
+            assert src is not None
+            held = s.held_dtype(src.dtype) if self.augmentation is None else None
+            if held is not None:  # (augmentations see the values as stored)
+                src.serve_as(held)  # before reading: straight into the served dtype
+            if s.source is None:
+                src = NumpySource(_read_all(src, self._executor, self.threads))
+            s.source = src
+            if src.in_memory:
+                s.data = src.data  # the array as held (not a copy as stored besides)
+            s.lazy = not src.in_memory
 
     def _layout(self) -> None:
         """Storage order and blocks (see the module notes)."""
@@ -634,13 +622,9 @@ class BatchEngine:
         todo = []
         for i, (pos, keys) in enumerate(self._schedule(epoch)):
             a, b = np.searchsorted(pos, [hi, hi + self._lookahead])
-            todo += [(p, i, k) for p, k in zip(pos[a:b].tolist(), keys[a:b].tolist(), strict=True)]
-        if len(self._ooc) == 1:
-            if todo:
-                self._ooc[0].prefetch(np.array([k for _, _, k in todo]))
-            return
-        for _, i, k in sorted(todo):
-            self._ooc[i].prefetch(np.array([k]))
+            todo += zip(pos[a:b].tolist(), [i] * int(b - a), keys[a:b].tolist(), strict=True)
+        for i, run in itertools.groupby(sorted(todo), key=lambda t: t[1]):
+            self._ooc[i].prefetch(np.array([k for _, _, k in run]))
 
     def take(self, rows: Any, epoch: int | None = None) -> dict[str, np.ndarray]:
         """The examples ``rows`` as a batch: read, augmented (draws keyed by region and

@@ -42,6 +42,19 @@ def _rows_of(rows: Any) -> np.ndarray:
     return np.asarray(rows, dtype=np.int64).reshape(-1)
 
 
+def run_of(rows: np.ndarray) -> slice | None:
+    """``rows`` as a slice when they are a run of consecutive rows (else None).
+
+    Examples
+    --------
+    >>> run_of(np.array([3, 4, 5])), run_of(np.array([3, 5]))
+    (slice(3, 6, None), None)
+    """
+    if len(rows) and rows[-1] - rows[0] == len(rows) - 1 and np.all(np.diff(rows) == 1):
+        return slice(int(rows[0]), int(rows[-1]) + 1)
+    return None
+
+
 class Source:
     """One array's rows. Subclasses read chunks (``chunked``) or hold them (in memory)."""
 
@@ -54,6 +67,12 @@ class Source:
 
     def take(self, rows: np.ndarray) -> np.ndarray:
         """The rows ``rows`` (any order, repeats allowed) as one numpy array."""
+        raise NotImplementedError
+
+    def serve_as(self, dtype: Any) -> None:
+        """Hold the rows in ``dtype`` (of at most the stored itemsize) from now on, cast
+        once rather than every batch (in memory: the array; from a store: each chunk, in
+        the thread that decodes it)."""
         raise NotImplementedError
 
     def chunk_keys(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -89,9 +108,14 @@ class NumpySource(Source):
 
     def take(self, rows: np.ndarray) -> np.ndarray:
         rows = _rows_of(rows)
-        if len(rows) and rows[-1] - rows[0] == len(rows) - 1 and np.all(np.diff(rows) == 1):
-            return self.data[rows[0] : rows[-1] + 1]  # a run of rows: a view, no copy
+        run = run_of(rows)
+        if run is not None:
+            return self.data[run]  # a run of rows: a view, no copy
         return np.take(self.data, rows, axis=0)
+
+    def serve_as(self, dtype: Any) -> None:
+        self.data = self.data.astype(dtype)
+        self.dtype = self.data.dtype
 
 
 class _Cached(Source):
@@ -109,8 +133,7 @@ class _Cached(Source):
         self._pid = -1
 
     def serve_as(self, dtype: Any) -> None:
-        """Hold the decoded chunks in ``dtype`` (of at most the stored itemsize): each chunk
-        cast once, in the thread that decodes it, rather than every batch in the caller's.
+        """See :meth:`Source.serve_as`; before the first read.
 
         Examples
         --------
@@ -553,8 +576,10 @@ def source_of(recipe: dict[str, Any], raw: bool = True) -> tuple[Source, dict | 
             onehot,
         )
     if rows is not None:
-        per_region = ("ci", "win_start", "valid_lo", "valid_hi", "minus")
-        base = {**base, **{k: np.asarray(base[k])[rows] for k in per_region}}
+        base = {
+            **base,
+            **{k: np.asarray(base[k])[rows] for k in windows_fns.PER_REGION_KEYS if k in base},
+        }
     return StoreWindows(base, raw), onehot
 
 
@@ -565,6 +590,7 @@ __all__ = [
     "StoreRows",
     "StoreWindows",
     "resolve",
+    "run_of",
     "source_of",
     "verified_recipe",
 ]

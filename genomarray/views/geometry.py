@@ -175,10 +175,10 @@ def cut_layout(
     its 3' side: at the end of a plus-strand window, at the start of a minus-strand window
     before it is turned around, so that position 0 is always the region's 5' end.
     """
-    from genomarray.regions import check_chromosomes, chrom_codes
+    from genomarray.regions import chromosome_index
 
     sizes = model.chrom_sizes(arr)
-    check_chromosomes(
+    ci = chromosome_index(
         roi,
         sizes,
         source=roi.attrs.get("source", "regions"),
@@ -196,7 +196,6 @@ def cut_layout(
             f"({binsize} bp); tile the regions again or drop attrs['binsize']"
         )
     width_bp = (int(binsize) if binsize else int(lengths.max(initial=0))) + 2 * flank
-    ci = chrom_codes(roi["chrom"], list(sizes))
     chrom_len = arr[model.CHROM_LENGTH].values.astype(np.int64)
     chrom_bins = -(-chrom_len // res)
     first = (roi["start"].to_numpy(np.int64) - flank) // res

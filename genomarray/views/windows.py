@@ -149,14 +149,9 @@ def _batches(
     return out
 
 
-PER_REGION = ("ci", "win_start", "valid_lo", "valid_hi", "base", "minus")
-"""Keys of the geometry and orientation dicts that hold one value per region (the others,
-such as the complement table, are not reordered, whatever their length)."""
-
-
 def _take(geo: dict[str, Any], order: np.ndarray) -> dict[str, Any]:
     """The per-region arrays of a geometry or orientation dict, reordered."""
-    return {k: v[order] if k in PER_REGION else v for k, v in geo.items()}
+    return {k: v[order] if k in windows_fns.PER_REGION_KEYS else v for k, v in geo.items()}
 
 
 def _lazy_windows(

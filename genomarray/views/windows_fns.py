@@ -12,6 +12,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+PER_REGION_KEYS = ("ci", "win_start", "valid_lo", "valid_hi", "base", "minus")
+"""Keys of a view's geometry, orientation and recipe that hold one value per region
+(reordered or subset with the regions; the others, such as the complement table, are
+not, whatever their length)."""
+
 
 def _whole_windows(flat: np.ndarray, base: np.ndarray, width: int) -> np.ndarray:
     """Rows ``[base[i], base[i] + width)`` of ``flat`` for every ``i``.
