@@ -161,14 +161,14 @@ def test_lazy_genome_views_equal_in_memory(data, order, shuffle, which, monkeypa
     mem = _engine(_in_memory(arrays), shuffle=shuffle, augment=aug)
     assert mem.in_memory and not ooc.in_memory
     apart = []
-    take_apart = StoreWindows._take_apart
+    copy_apart = StoreWindows._copy_apart
     monkeypatch.setattr(
-        StoreWindows, "_take_apart", lambda self, *a: apart.append(1) or take_apart(self, *a)
+        StoreWindows, "_copy_apart", lambda self, *a: apart.append(1) or copy_apart(self, *a)
     )
     _check_epochs(ooc, mem)
     if order == "inside":  # every batch was one gather from the slab
         assert not apart
-    else:  # windows with padding or across chunks: read apart
+    else:  # windows with padding or across chunks: copied apart
         assert apart
 
 
@@ -421,6 +421,29 @@ def test_turn_matches_orient():
         w = rng.integers(0, 5, shape).astype(np.uint8)
         want = windows_fns.orient(w.copy(), minus, comp, axis)
         np.testing.assert_array_equal(turn(w.copy(), minus, comp, axis), want)
+
+
+def test_store_windows_more_chunks_than_slots(data, monkeypatch):
+    """A batch needing more chunks than the cache has slots: the chunks loaded apart from
+    the slab are gathered from one by one, and the windows across chunks or padded at a
+    chromosome end still equal the view's values."""
+    roi = _regions(np.random.default_rng(3), n=120, sort=False)
+    chunkwise = []
+    gather = StoreWindows._take_chunkwise
+    monkeypatch.setattr(
+        StoreWindows, "_take_chunkwise", lambda self, *a: chunkwise.append(1) or gather(self, *a)
+    )
+    for name in ("dna", "cov1", "cov10"):
+        arr = view(data["stores"][name], roi, flank=30)
+        src = _engine([("x", arr, None)], max_memory_bytes=0).sources["x"]
+        assert isinstance(src, StoreWindows)
+        src.attach(src._executor, 4)  # fewer slots than the chunks of all rows
+        want = arr.values
+        assert len(np.unique(src.chunk_keys(np.arange(src.n))[1])) > 4
+        np.testing.assert_array_equal(src.take(np.arange(src.n)), want, err_msg=name)
+        rows = np.random.default_rng(1).permutation(src.n)[:50]
+        np.testing.assert_array_equal(src.take(rows), want[rows], err_msg=name)
+    assert chunkwise  # the path of chunks loaded apart from the slab was taken
 
 
 def test_slab_cache_pins_and_overflows():

@@ -480,6 +480,7 @@ class BatchEngine:
         self._pid = fork_generation()
         self._orders: dict[int, np.ndarray] = {}
         self._schedules: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+        self._ahead = (-1, 0, 0)  # (epoch, hi, upto) of the last read-ahead
         for s in self._ooc:
             s.attach(self._executor, 4)
         if self._ooc:  # sizes the caches before their first use
@@ -507,7 +508,7 @@ class BatchEngine:
     # -- pickling: no threads, no open stores, no cached chunks -------------------------
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        for k in ("_lock", "_pool", "_pid", "_orders", "_schedules"):
+        for k in ("_lock", "_pool", "_pid", "_orders", "_schedules", "_ahead"):
             state.pop(k, None)
         return state
 
@@ -618,10 +619,18 @@ class BatchEngine:
         """Start decoding the chunks the next ``lookahead`` examples after ``hi`` need,
         those of every source queued in the order they are needed (the first batch of a
         buffer needs all of its chunks: one source's later chunks must not delay
-        another's first ones)."""
+        another's first ones). Batches read one after another queue only what the
+        previous batch's read-ahead did not reach yet."""
+        upto = hi + self._lookahead
+        with self._lock:
+            last = self._ahead
+            self._ahead = (epoch, hi, upto)
+        start = last[2] if last[0] == epoch and last[1] <= hi <= last[2] else hi
+        if start >= upto:
+            return
         todo = []
         for i, (pos, keys) in enumerate(self._schedule(epoch)):
-            a, b = np.searchsorted(pos, [hi, hi + self._lookahead])
+            a, b = np.searchsorted(pos, [start, upto])
             todo += zip(pos[a:b].tolist(), [i] * int(b - a), keys[a:b].tolist(), strict=True)
         for i, run in itertools.groupby(sorted(todo), key=lambda t: t[1]):
             self._ooc[i].prefetch(np.array([k for _, _, k in run]))

@@ -413,52 +413,67 @@ class StoreWindows(_Cached):
             return np.empty((0, *self.row_shape), dtype=self.dtype)
         key, first, inside = self._table[:, rows]
         whole = self._all_inside or bool(inside.all())
-        needed = key if whole else self.chunk_keys(rows)[1]
+        apart = None if whole else np.flatnonzero(inside == 0)
+        needed = key
+        if apart is not None:  # windows across chunks or padded: copied piece by piece
+            extra = [
+                int(self.ci[r]) * self.n_chunks + k
+                for r in rows[apart].tolist()
+                for k in range(int(self._k0[r]), int(self._k1[r]) + 1)
+            ]
+            needed = np.concatenate([key[inside == 1], np.array(extra, np.int64)])
+            key, first = key.copy(), first.copy()
+            key[apart], first[apart] = key[inside.argmax()], 0
         cache = self.cache
         got = cache.get(np.unique(needed).tolist())
         try:
-            slots = _slots(got, key) if whole else None
+            slots = _slots(got, key) if apart is None or len(apart) < len(rows) else None
             if slots is not None and len(cache.slab) * self.step >= self.width:
                 # one gather from the slab for the whole batch (no window crosses a slot)
                 out = self._windows(cache.slab)[slots * self.step + first]
             else:
-                out = self._take_apart(rows, got, inside.astype(bool), first, key)
+                out = self._take_chunkwise(got, key, first, inside)
+            if apart is not None:
+                self._copy_apart(out, rows, apart, got)
         finally:
             cache.release(got)
         return turn(out, self.minus[rows], self.complement, self.strand_axis)
 
-    def _take_apart(
-        self, rows: np.ndarray, got: dict, inside: np.ndarray, first: np.ndarray, key: np.ndarray
+    def _take_chunkwise(
+        self, got: dict, key: np.ndarray, first: np.ndarray, inside: np.ndarray
     ) -> np.ndarray:
-        """Row groups one chunk at a time; windows with padding or across chunks alone."""
-        cache = self.cache
-        out = np.empty((len(rows), *self.row_shape), dtype=self.dtype)
+        """The windows inside one chunk gathered chunk by chunk (a chunk was loaded apart
+        from the slab); the others are left for :meth:`_copy_apart`."""
+        out = np.empty((len(key), *self.row_shape), dtype=self.dtype)
         fast = np.flatnonzero(inside)
         for k in np.unique(key[fast]).tolist():
             sel = fast[key[fast] == k]
-            out[sel] = _windows_of(cache.chunk(got, k), self.width)[first[sel]]
-        k0, k1 = self._k0[rows], self._k1[rows]
-        lo, hi, ws = self.valid_lo[rows], self.valid_hi[rows], self.win_start[rows]
-        for i in np.flatnonzero(~inside).tolist():
-            if k0[i] < 0:
+            out[sel] = _windows_of(self.cache.chunk(got, k), self.width)[first[sel]]
+        return out
+
+    def _copy_apart(self, out: np.ndarray, rows: np.ndarray, apart: np.ndarray, got: dict) -> None:
+        """Windows across chunks or with padding, row ``i`` of ``apart`` at a time: the
+        valid bins ``[valid_lo, valid_hi)`` copied from each chunk they lie in, ``fill``
+        around them."""
+        cache, step = self.cache, self.step
+        for i in apart.tolist():
+            r = int(rows[i])
+            k0, k1 = int(self._k0[r]), int(self._k1[r])
+            ws = int(self.win_start[r])
+            lo = max(int(self.valid_lo[r]), ws)
+            hi = min(int(self.valid_hi[r]), ws + self.width)
+            if k0 < 0 or lo >= hi:
                 out[i] = self.fill
                 continue
-            # the valid bins [lo, hi) of this window, from each chunk they lie in
-            base = int(self.ci[rows[i]]) * self.n_chunks
-            flat = np.concatenate(
-                [
-                    cache.chunk(got, base + k)[
-                        max(lo[i] - k * self.step, 0) : hi[i] - k * self.step
+            if lo > ws or hi < ws + self.width:
+                out[i] = self.fill
+            base = int(self.ci[r]) * self.n_chunks
+            for k in range(k0, k1 + 1):
+                a, b = max(lo, k * step), min(hi, (k + 1) * step)
+                if a < b:
+                    out[i, a - ws : b - ws] = cache.chunk(got, base + k)[
+                        a - k * step : b - k * step
                     ]
-                    for k in range(int(k0[i]), int(k1[i]) + 1)
-                ],
-                axis=0,
-            )
-            one = slice(i, i + 1)
-            out[i] = windows_fns.gather(
-                flat, np.zeros(1, np.int64), ws[one], lo[one], hi[one], self.width, self.fill
-            )[0]
-        return out
 
 
 def _windows_of(flat: np.ndarray, width: int) -> np.ndarray:
