@@ -291,6 +291,7 @@ class SlabCache:
         self._slots: OrderedDict[Hashable, int] = OrderedDict()  # key -> slot, LRU first
         self._free = list(range(self.capacity))[::-1]
         self._pins = [0] * self.capacity
+        self._orphans: set[int] = set()  # slots of a key loaded again since: freed unpinned
         self._pending: dict[Hashable, Future] = {}
 
     @property
@@ -317,14 +318,18 @@ class SlabCache:
                 return slot
         return None
 
-    def _load(self, key: Hashable, keep_pin: bool) -> int | np.ndarray:
+    def _load(self, key: Hashable, keep_pin: bool) -> int | np.ndarray | None:
         """Load ``key`` into a reserved slot (pinned while loading; still pinned after if
-        ``keep_pin``), or into an array of its own when no slot is free."""
+        ``keep_pin``), or into an array of its own when no slot is free (None: no slot is
+        free for a read-ahead, which then loads nothing: the reader loads it)."""
         slab = self.slab
         with self._lock:
             slot = self._reserve()
             if slot is not None:
                 self._pins[slot] += 1
+            elif not keep_pin:
+                self._pending.pop(key, None)
+                return None
         try:
             if slot is None:
                 out = np.empty(self.slot_shape, self.dtype)
@@ -343,16 +348,29 @@ class SlabCache:
             self._pending.pop(key, None)
             if slot is None:
                 return out
+            before = self._slots.get(key)
+            if before is not None and before != slot:  # loaded twice: one slot is held
+                self._unhold(before)
             self._slots[key] = slot
             self._slots.move_to_end(key)
             if not keep_pin:
                 self._pins[slot] -= 1
         return slot
 
+    def _unhold(self, slot: int) -> None:
+        """``slot`` no longer holds its key: free now if unpinned, else when released
+        (lock held)."""
+        if self._pins[slot] == 0:
+            self._free.append(slot)
+        else:
+            self._orphans.add(slot)
+
     def prefetch(self, keys: Iterable[Hashable]) -> None:
         """Start loading the keys that are neither held nor being loaded."""
         with self._lock:
-            todo = [k for k in keys if k not in self._slots and k not in self._pending]
+            todo = [
+                k for k in dict.fromkeys(keys) if k not in self._slots and k not in self._pending
+            ]
             if not todo:
                 return
             pool = self.executor()
@@ -415,6 +433,9 @@ class SlabCache:
             for v in got.values():
                 if not isinstance(v, np.ndarray):
                     self._pins[v] -= 1
+                    if self._pins[v] == 0 and v in self._orphans:
+                        self._orphans.discard(v)
+                        self._free.append(v)
 
     def chunk(self, got: dict[Hashable, int | np.ndarray], key: Hashable) -> np.ndarray:
         """The chunk of ``key`` in what :meth:`get` returned (a slot view or an array)."""

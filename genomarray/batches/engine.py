@@ -620,18 +620,24 @@ class BatchEngine:
         those of every source queued in the order they are needed (the first batch of a
         buffer needs all of its chunks: one source's later chunks must not delay
         another's first ones). Batches read one after another queue only what the
-        previous batch's read-ahead did not reach yet."""
-        upto = hi + self._lookahead
+        previous batch's read-ahead did not reach yet, and each source at most half its
+        cache's slots ahead: more would evict chunks queued earlier before they are used,
+        and decode them again."""
         with self._lock:
             last = self._ahead
-            self._ahead = (epoch, hi, upto)
         start = last[2] if last[0] == epoch and last[1] <= hi <= last[2] else hi
-        if start >= upto:
-            return
+        reached = hi + self._lookahead
         todo = []
         for i, (pos, keys) in enumerate(self._schedule(epoch)):
-            a, b = np.searchsorted(pos, [start, upto])
+            now, a, b = np.searchsorted(pos, [hi, start, reached])
+            room = max(self._ooc[i].capacity // 2, 1) - int(a - now)  # minus those queued
+            if b - a > room:  # the rest is queued by the next batches
+                b = a + max(room, 0)
+                reached = min(reached, int(pos[b]))
             todo += zip(pos[a:b].tolist(), [i] * int(b - a), keys[a:b].tolist(), strict=True)
+        with self._lock:
+            self._ahead = (epoch, hi, max(reached, start))
+        todo = [t for t in todo if t[0] < reached]  # what every source has queued
         for i, run in itertools.groupby(sorted(todo), key=lambda t: t[1]):
             self._ooc[i].prefetch(np.array([k for _, _, k in run]))
 

@@ -79,6 +79,8 @@ class Source:
         """(position in ``rows``, chunk key) of every chunk each row needs."""
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
 
+    capacity = 0  # chunks its cache holds (sources that read chunks)
+
     def attach(self, executor: Executor, capacity: int) -> None:
         """Give the source its thread pool and cache capacity (in chunks)."""
 
@@ -164,6 +166,10 @@ class _Cached(Source):
         self._executor = executor
         limit = max(4, CACHE_BYTES // max(self.chunk_bytes, 1))
         self._capacity = int(min(max(int(capacity), 4), limit))
+
+    @property
+    def capacity(self) -> int:  # type: ignore[override]
+        return self._capacity
 
     @property
     def cache(self) -> SlabCache:
