@@ -62,6 +62,7 @@ from genomarray.batches.sources import (
     source_of,
     verified_recipe,
 )
+from genomarray.batches.spill import SPILL_RATIO, SpilledRows, decode_ratio, spill
 from genomarray.errors import InputError
 from genomarray.threads import reuse_freed_memory
 from genomarray.transforms.augment import CODES, ArraySpec, RegionRandom, as_augmentation
@@ -323,6 +324,14 @@ def _groups(src: Source, order: np.ndarray, rows_per_read: int) -> list[tuple[in
     return list(zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True))
 
 
+def _spilled_if_sparse(src: StoreWindows, arr: Any, raw: bool) -> Source:
+    """``src``, or where its windows are sparse on the store, the view spilled once to a
+    view store (:mod:`genomarray.batches.spill`)."""
+    if decode_ratio(src) <= SPILL_RATIO:
+        return src
+    return spill(src, arr, raw)
+
+
 def epoch_seed(seed: int, epoch: int) -> int:
     """The seed of the augmentation draws of ``epoch``.
 
@@ -362,6 +371,10 @@ class BatchEngine:
         Name used in error messages.
     raw
         Decode zarr chunk files directly where possible (False: through zarr's API).
+    spill
+        Out of core, write a view whose windows are sparse on their genome store once to
+        a view store in the cache and read it from there (see
+        :mod:`genomarray.batches.spill`); False: always read the genome store.
 
     Examples
     --------
@@ -385,6 +398,7 @@ class BatchEngine:
         threads: int | None = None,
         who: str = "BatchEngine",
         raw: bool = True,
+        spill: bool = True,
     ) -> None:
         if isinstance(batch_size, bool) or int(batch_size) < 1:
             raise InputError(f"batch_size must be >= 1, got {batch_size}", source=who)
@@ -411,14 +425,15 @@ class BatchEngine:
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         self._pid = fork_generation()
-        self._materialise(int(max_memory_bytes), raw)
+        self._materialise(int(max_memory_bytes), raw, bool(spill))
         self._specs = {s.key: s.spec for s in self.served if s.spec is not None}
         self._layout()
         self._init_runtime()
 
     # -- construction ---------------------------------------------------------------------
-    def _materialise(self, budget: int, raw: bool) -> None:
-        """Read the lazy arrays that fit ``budget`` into memory; give the others sources."""
+    def _materialise(self, budget: int, raw: bool, spill: bool = True) -> None:
+        """Read the lazy arrays that fit ``budget`` into memory; give the others sources
+        (sparse windows: spilled to a view store once, if ``spill``)."""
         import dask
 
         lazy = [s for s in self.served if s.lazy]
@@ -431,6 +446,8 @@ class BatchEngine:
             for s in lazy:
                 if s not in compute:
                     s.source = fast[id(s)] or DaskRows(s.data)
+                if spill and isinstance(s.source, StoreWindows) and s.onehot_dtype is None:
+                    s.source = _spilled_if_sparse(s.source, s.array, raw)
         for s, v in zip(compute, dask.compute(*[s.data for s in compute]), strict=True):
             s.data, s.source = np.asarray(v), NumpySource(v)
         for s in lazy:
@@ -461,7 +478,7 @@ class BatchEngine:
             for s in rows_chunked:
                 cuts.update(np.asarray(s.bounds).tolist())
         else:
-            windows = [s for s in ooc if isinstance(s, StoreWindows)]
+            windows = [s for s in ooc if isinstance(s, (StoreWindows, SpilledRows))]
             first = windows[0]
             self.storage = np.lexsort((first.win_start, first.ci)).astype(np.int64)
             for s in windows:
