@@ -18,10 +18,10 @@ Rows, each the best of fresh processes (``common.py``):
   a peak of a random file (DeepSEA's samples are the bins with at least one peak), in genome
   order: in memory (the default: they fit ``max_memory_bytes``) and forced out of core (a
   quarter of the view's size: the sparse view is spilled to a view store, removed before
-  each run so its build includes that pass). Rate = batches per second of one epoch's loop (building the
-  sequence, which computes the view, is timed apart). Reference: the same batches gathered
-  from the truth labels in RAM by numpy. Checked: sampled batches equal the truth labels of
-  the regions the sequence says it visits.
+  each run so its build includes that pass). Rate = batches per second of one epoch's
+  loop (building the sequence, which computes the view, is timed apart). Reference: the
+  same batches gathered from the truth labels in RAM by numpy. Checked: sampled batches
+  equal the truth labels of the regions the sequence says it visits.
 
 Run alone: ``python benchmarks/bench_many_labels.py [--quick]``
 """
