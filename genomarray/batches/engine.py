@@ -326,7 +326,7 @@ def _groups(src: Source, order: np.ndarray, rows_per_read: int) -> list[tuple[in
 
 def _spilled_if_sparse(src: StoreWindows, arr: Any, raw: bool) -> Source:
     """``src``, or where its windows are sparse on the store, the view spilled once to a
-    view store (:mod:`genomarray.batches.spill`)."""
+    view store (``genomarray.batches.spill``)."""
     if decode_ratio(src) <= SPILL_RATIO:
         return src
     return spill(src, arr, raw)
@@ -374,7 +374,7 @@ class BatchEngine:
     spill
         Out of core, write a view whose windows are sparse on their genome store once to
         a view store in the cache and read it from there (see
-        :mod:`genomarray.batches.spill`); False: always read the genome store.
+        ``genomarray.batches.spill``); False: always read the genome store.
 
     Examples
     --------
