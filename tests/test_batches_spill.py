@@ -122,3 +122,15 @@ def test_spill_reused_rebuilt_when_damaged_and_keyed_by_the_store(tmp_path, monk
     eng = BatchEngine([Request("cov", other)], max_memory_bytes=0)
     assert eng.sources["cov"].path != first.path and len(writes) == 3
     np.testing.assert_array_equal(eng.take(np.arange(eng.n))["cov"], other.values)
+
+
+def test_no_spill_without_the_stores_digest(tmp_path):
+    """Without the genome store's manifest digest nothing would tell a rewrite of the
+    store apart, so the view is read from the store, not spilled."""
+    dna, _ = _stores(tmp_path)
+    arr = view(dna, _roi(), flank=10)
+    src = BatchEngine([Request("x", arr)], max_memory_bytes=0, spill=False).sources["x"]
+    assert spill.decode_ratio(src) > spill.SPILL_RATIO
+    assert isinstance(spill.spilled_if_sparse(src, arr), SpilledRows)
+    src.reader.digest = None
+    assert spill.spilled_if_sparse(src, arr) is src

@@ -62,7 +62,7 @@ from genomarray.batches.sources import (
     source_of,
     verified_recipe,
 )
-from genomarray.batches.spill import SPILL_RATIO, SpilledRows, decode_ratio, spill
+from genomarray.batches.spill import SpilledRows, spilled_if_sparse
 from genomarray.errors import InputError
 from genomarray.threads import reuse_freed_memory
 from genomarray.transforms.augment import CODES, ArraySpec, RegionRandom, as_augmentation
@@ -324,14 +324,6 @@ def _groups(src: Source, order: np.ndarray, rows_per_read: int) -> list[tuple[in
     return list(zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True))
 
 
-def _spilled_if_sparse(src: StoreWindows, arr: Any, raw: bool) -> Source:
-    """``src``, or where its windows are sparse on the store, the view spilled once to a
-    view store (``genomarray.batches.spill``)."""
-    if decode_ratio(src) <= SPILL_RATIO:
-        return src
-    return spill(src, arr, raw)
-
-
 def epoch_seed(seed: int, epoch: int) -> int:
     """The seed of the augmentation draws of ``epoch``.
 
@@ -447,7 +439,7 @@ class BatchEngine:
                 if s not in compute:
                     s.source = fast[id(s)] or DaskRows(s.data)
                 if spill and isinstance(s.source, StoreWindows) and s.onehot_dtype is None:
-                    s.source = _spilled_if_sparse(s.source, s.array, raw)
+                    s.source = spilled_if_sparse(s.source, s.array, raw)
         for s, v in zip(compute, dask.compute(*[s.data for s in compute]), strict=True):
             s.data, s.source = np.asarray(v), NumpySource(v)
         for s in lazy:

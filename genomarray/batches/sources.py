@@ -64,6 +64,7 @@ class Source:
     in_memory = False
     region_chunked = False  # chunks are ranges of rows (``bounds``)
     chunk_bytes = 0
+    capacity = 0  # chunks its cache holds (sources that read chunks)
 
     def take(self, rows: np.ndarray) -> np.ndarray:
         """The rows ``rows`` (any order, repeats allowed) as one numpy array."""
@@ -78,8 +79,6 @@ class Source:
     def chunk_keys(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(position in ``rows``, chunk key) of every chunk each row needs."""
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-
-    capacity = 0  # chunks its cache holds (sources that read chunks)
 
     def attach(self, executor: Executor, capacity: int) -> None:
         """Give the source its thread pool and cache capacity (in chunks)."""
@@ -422,12 +421,7 @@ class StoreWindows(_Cached):
         apart = None if whole else np.flatnonzero(inside == 0)
         needed = key
         if apart is not None:  # windows across chunks or padded: copied piece by piece
-            extra = [
-                int(self.ci[r]) * self.n_chunks + k
-                for r in rows[apart].tolist()
-                for k in range(int(self._k0[r]), int(self._k1[r]) + 1)
-            ]
-            needed = np.concatenate([key[inside == 1], np.array(extra, np.int64)])
+            needed = np.concatenate([key[inside == 1], self.chunk_keys(rows[apart])[1]])
             key, first = key.copy(), first.copy()
             key[apart], first[apart] = key[inside.argmax()], 0
         cache = self.cache
@@ -468,11 +462,10 @@ class StoreWindows(_Cached):
             ws = int(self.win_start[r])
             lo = max(int(self.valid_lo[r]), ws)
             hi = min(int(self.valid_hi[r]), ws + self.width)
+            if k0 < 0 or lo > ws or hi < ws + self.width:  # padded (or no valid bin)
+                out[i] = self.fill
             if k0 < 0 or lo >= hi:
-                out[i] = self.fill
                 continue
-            if lo > ws or hi < ws + self.width:
-                out[i] = self.fill
             base = int(self.ci[r]) * self.n_chunks
             for k in range(k0, k1 + 1):
                 a, b = max(lo, k * step), min(hi, (k + 1) * step)

@@ -25,7 +25,7 @@ import numpy as np
 import xarray as xr
 
 from genomarray import model
-from genomarray.batches.sources import Executor, Source, StoreRows, StoreWindows
+from genomarray.batches.sources import Executor, Source, StoreRows, StoreWindows, runs
 
 SPILL_RATIO = 8
 """Spill a view when an epoch would decode more than this many times its bytes."""
@@ -47,7 +47,8 @@ def decode_ratio(src: StoreWindows) -> float:
     >>> round(decode_ratio(src), 2) > 0
     True
     """
-    touched = len(np.unique(src.first_key()[src.first_key() >= 0]))
+    first = src.first_key()
+    touched = len(np.unique(first[first >= 0]))
     held = src.n * int(np.prod(src.row_shape, dtype=np.int64)) * src.dtype.itemsize
     return touched * src.chunk_bytes / max(held, 1)
 
@@ -55,6 +56,8 @@ def decode_ratio(src: StoreWindows) -> float:
 def _spill_key(src: StoreWindows) -> str:
     """Cache key of a spilled view: the genome store's write (its manifest digest) and
     every window's geometry, orientation and fill."""
+    from genomarray.genome.cache import CACHE_FORMAT
+
     digest = hashlib.sha256()
     for name in ("ci", "win_start", "valid_lo", "valid_hi", "minus"):
         digest.update(np.ascontiguousarray(getattr(src, name)).tobytes())
@@ -69,10 +72,8 @@ def _spill_key(src: StoreWindows) -> str:
         "strand_axis": src.strand_axis,
         "dtype": str(src.dtype),
         "windows": digest.hexdigest(),
+        "format": CACHE_FORMAT,
     }
-    from genomarray.genome.cache import CACHE_FORMAT
-
-    head["format"] = CACHE_FORMAT
     payload = json.dumps(head, sort_keys=True, default=str)
     return f"spill-{hashlib.sha256(payload.encode()).hexdigest()[:24]}"
 
@@ -81,9 +82,7 @@ def _take_rows(src: StoreWindows, rows: np.ndarray) -> np.ndarray:
     """Rows ``rows`` (in genome order) of ``src``, read in runs with the same first chunk,
     so a read holds a chunk or two, however many chunks the rows span."""
     out = np.empty((len(rows), *src.row_shape), dtype=src.dtype)
-    keys = src.first_key()[rows]
-    cuts = np.r_[0, np.flatnonzero(keys[1:] != keys[:-1]) + 1, len(rows)]
-    for lo, hi in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
+    for lo, hi in zip(*(r.tolist() for r in runs(src.first_key()[rows])), strict=True):
         out[lo:hi] = src.take(rows[lo:hi])
     return out
 
@@ -171,7 +170,7 @@ def spill(src: StoreWindows, arr: xr.DataArray, raw: bool = True) -> SpilledRows
     storage = np.lexsort((src.win_start, src.ci)).astype(np.int64)
     stored = cached(_spill_key(src), lambda: _spilled_array(src, arr, storage), progress=False)
     recipe = model.recipe_of(stored)
-    if recipe is None or recipe.get("op") != model.RECIPE_STORE:  # not as written: no spill
+    if recipe is None or recipe.get("op") != model.RECIPE_STORE:
         raise ValueError(f"spilled view store {stored.encoding.get('store')} cannot be read")
     inner = StoreRows(recipe["path"], recipe["var"], raw, digest=recipe.get("digest"), cache=True)
     if inner.n != src.n or inner.row_shape != src.row_shape or inner.dtype != src.dtype:
@@ -179,4 +178,24 @@ def spill(src: StoreWindows, arr: xr.DataArray, raw: bool = True) -> SpilledRows
     return SpilledRows(inner, storage, src)
 
 
-__all__ = ["ROWS_PER_CHUNK_BYTES", "SPILL_RATIO", "SpilledRows", "decode_ratio", "spill"]
+def spilled_if_sparse(src: StoreWindows, arr: xr.DataArray, raw: bool = True) -> Source:
+    """``src``, or, where its windows are sparse on the store (:func:`decode_ratio` above
+    :data:`SPILL_RATIO`), the view spilled once (:func:`spill`). Not spilled: a store
+    opened without its manifest digest (nothing would tell its rewrites apart), or a
+    spilled store that does not read back as written."""
+    if src.reader.digest is None or decode_ratio(src) <= SPILL_RATIO:
+        return src
+    try:
+        return spill(src, arr, raw)
+    except ValueError:
+        return src
+
+
+__all__ = [
+    "ROWS_PER_CHUNK_BYTES",
+    "SPILL_RATIO",
+    "SpilledRows",
+    "decode_ratio",
+    "spill",
+    "spilled_if_sparse",
+]
