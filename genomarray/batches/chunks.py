@@ -401,6 +401,8 @@ class SlabCache:
                     wait[k] = self._pending[k] = pool.submit(self._load, k, False)  # type: ignore[union-attr]
                 claimed = {mine[0]: Future()}
                 self._pending.update(claimed)
+            elif not wait:  # all held: pinned, recency in the order asked for
+                return out
         for k, fut in claimed.items():
             try:
                 value = self._load(k, True)

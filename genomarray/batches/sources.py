@@ -24,6 +24,7 @@ exactly ``arr.values``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -119,6 +120,19 @@ class NumpySource(Source):
         self.dtype = self.data.dtype
 
 
+_SCRATCH = threading.local()
+
+
+def _scratch(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """This thread's buffer for a chunk decoded before its cast (reused, so decoding
+    writes to memory already mapped rather than a fresh chunk-sized allocation each time)."""
+    buf = getattr(_SCRATCH, "buf", None)
+    need = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    if buf is None or buf.nbytes < need:
+        buf = _SCRATCH.buf = np.empty(need, np.uint8)
+    return buf[:need].view(dtype).reshape(shape)
+
+
 class _Cached(Source):
     """A source that reads whole chunks through a :class:`SlabCache` (made on first use,
     again in a forked process)."""
@@ -157,7 +171,7 @@ class _Cached(Source):
         if self.stored_dtype is None:
             self._load_into(key, out)
             return
-        stored = np.empty(out.shape, self.stored_dtype)
+        stored = _scratch(out.shape, self.stored_dtype)
         self._load_into(key, stored)
         out[...] = stored
 
@@ -386,6 +400,7 @@ class StoreWindows(_Cached):
             ]
         )
         self._all_inside = bool(inside.all())
+        self._any_minus = bool(self.minus.any())
 
     def first_key(self) -> np.ndarray:
         """Key of the chunk holding each row's first valid bin (-1: no valid bin)."""
@@ -437,6 +452,8 @@ class StoreWindows(_Cached):
                 self._copy_apart(out, rows, apart, got)
         finally:
             cache.release(got)
+        if not self._any_minus:
+            return out
         return turn(out, self.minus[rows], self.complement, self.strand_axis)
 
     def _take_chunkwise(
