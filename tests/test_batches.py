@@ -331,6 +331,93 @@ def test_pickled_engine_reopens_and_gives_the_same_batches(data):
     np.testing.assert_array_equal(first["dna"], copy.batch(1)["dna"])
 
 
+def _epochs_equal(ooc, mem, epochs):
+    for epoch in epochs:
+        ooc.epoch = epoch
+        for i in range(len(ooc)):
+            got, want = ooc.batch(i), mem.take(ooc.rows(i), epoch)
+            for k in want:
+                np.testing.assert_array_equal(got[k], want[k], err_msg=f"{k} {epoch} {i}")
+
+
+def _fixed_width_views(data, seed: int = 2) -> dict:
+    """Views of 150 bp regions (30 bp flanks) anywhere: most windows inside one chunk,
+    some across two, some padded at a chromosome end; both strands, not in genome order."""
+    rng = np.random.default_rng(seed)
+    chrom = rng.integers(0, len(CHROMS), 240)
+    size = np.array(LENGTHS)[chrom]
+    start = rng.integers(-20, size - 130)
+    start = np.clip(start, 0, None)
+    crossing = rng.random(240) < 0.2  # put some right across a chunk boundary
+    start = np.where(crossing & (size > 2 * CHUNK), CHUNK - 75, start)
+    roi = pd.DataFrame(
+        {
+            "chrom": np.array(CHROMS)[chrom],
+            "start": start,
+            "end": start + 150,
+            "name": [f"w{i}" for i in range(240)],
+            "score": 0.0,
+            "strand": rng.choice(["+", "-"], 240),
+        }
+    )
+    return {k: view(data["stores"][k], roi, flank=30) for k in ("dna", "cov1", "cov10")}
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+@pytest.mark.parametrize("which", ["codes1", "onehot3", "raw_codes"])
+@pytest.mark.parametrize("order", ["sorted", "inside", "fixed"])
+def test_chunks_all_held_serve_later_epochs_without_decoding(
+    data, shuffle, which, order, monkeypatch
+):
+    """Once a source's cache holds every chunk its windows need, they stay pinned and
+    batches are one gather from the slab (windows across chunks and padded ones still
+    copied apart): the next epochs decode nothing, read nothing ahead, and equal the
+    in-memory batches, minus strands, one-hot and augmentations included; a pickled copy
+    carries no slab and gives the same batches."""
+    views = _fixed_width_views(data) if order == "fixed" else data[order]
+    arrays = _arrays(views, which)
+    aug = ["flip", "shift"] if which == "codes1" else None
+    ooc = _engine(arrays, shuffle=shuffle, augment=aug, max_memory_bytes=0, buffer_chunks=2)
+    mem = _engine(_in_memory(arrays), shuffle=shuffle, augment=aug)
+    srcs = list(ooc.sources.values())
+    assert all(isinstance(s, StoreWindows) and not s.resident for s in srcs)
+    fits = [s for s in srcs if s.capacity >= len(s._all_keys())]  # room for every chunk
+    assert fits
+    if order != "sorted":  # (variable widths: every window is padded)
+        assert any(s._table[2].sum() > len(s._table[2]) // 2 for s in fits)
+    _epochs_equal(ooc, mem, [0])
+    assert [s.resident for s in srcs] == [s in fits for s in srcs]
+    loads = [s.cache.loads for s in fits]
+    ahead = []
+    read_ahead = BatchEngine._read_ahead
+    monkeypatch.setattr(
+        BatchEngine, "_read_ahead", lambda self, *a: ahead.append(1) or read_ahead(self, *a)
+    )
+    _epochs_equal(ooc, mem, [1, 2])
+    assert [s.cache.loads for s in fits] == loads
+    assert bool(ahead) == (len(fits) < len(srcs))  # read-ahead only for what is not held
+    blob = pickle.dumps(ooc)
+    assert len(blob) < 2_000_000  # no slab, no window view of it
+    copy = pickle.loads(blob)
+    assert not any(s.resident for s in copy.sources.values())
+    _epochs_equal(copy, mem, [2])
+
+
+def test_chunks_not_all_held_when_they_do_not_fit(data, monkeypatch):
+    """A cache too small for every chunk never pins them for good: chunks keep cycling
+    through its slots, batches still equal the in-memory ones."""
+    from genomarray.batches import sources
+
+    arrays = _arrays(data["unsorted"], "codes1")
+    monkeypatch.setattr(sources, "CACHE_BYTES", 1)  # the least: 4 slots
+    ooc = _engine(arrays, shuffle=True, max_memory_bytes=0, buffer_chunks=1)
+    mem = _engine(_in_memory(arrays), shuffle=True)
+    srcs = list(ooc.sources.values())
+    assert all(s.capacity == 4 < len(s._all_keys()) for s in srcs)
+    _epochs_equal(ooc, mem, [0, 1])
+    assert not any(s.resident for s in srcs)
+
+
 def test_fits_in_memory_reads_through_the_store(data):
     views = data["unsorted"]
     eng = _engine([("dna", views["dna"], None), ("cov", views["cov10"], None)])

@@ -429,6 +429,28 @@ class SlabCache:
                     self._slots.move_to_end(k)
         return out
 
+    def pin_held(self, keys: Iterable[Hashable]) -> dict[Hashable, int] | None:
+        """Slots of ``keys`` pinned (until :meth:`release`) if every one is held now,
+        else None (nothing pinned, nothing loaded).
+
+        Examples
+        --------
+        >>> from concurrent.futures import ThreadPoolExecutor
+        >>> pool = ThreadPoolExecutor(1)
+        >>> c = SlabCache(lambda k, out: out.fill(k), (2,), np.int64, 3, lambda: pool)
+        >>> c.release(c.get([1, 2]))
+        >>> c.pin_held([1, 3]) is None, sorted(c.pin_held([2, 1]))
+        (True, [1, 2])
+        """
+        keys = list(dict.fromkeys(keys))
+        with self._lock:
+            slots = [self._slots.get(k) for k in keys]
+            if any(slot is None for slot in slots):
+                return None
+            for slot in slots:
+                self._pins[slot] += 1  # type: ignore[index]
+            return dict(zip(keys, slots, strict=True))  # type: ignore[arg-type]
+
     def release(self, got: dict[Hashable, int | np.ndarray]) -> None:
         """Unpin the slots :meth:`get` returned."""
         with self._lock:

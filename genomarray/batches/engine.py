@@ -684,7 +684,8 @@ class BatchEngine:
         epoch = self.epoch if epoch is None else int(epoch)
         rows = self.rows(index, epoch)
         index = int(index) + (len(self) if int(index) < 0 else 0)
-        if self._ooc:  # this batch's chunks and the next ones start loading in parallel
+        if self._ooc and not all(s.resident for s in self._ooc):
+            # this batch's chunks and the next ones start loading in parallel
             self._read_ahead(index * self.batch_size, epoch)
         if not self.shuffle:
             return self.take(

@@ -66,6 +66,7 @@ class Source:
     region_chunked = False  # chunks are ranges of rows (``bounds``)
     chunk_bytes = 0
     capacity = 0  # chunks its cache holds (sources that read chunks)
+    resident = False  # every chunk it needs is held (and pinned): nothing more to decode
 
     def take(self, rows: np.ndarray) -> np.ndarray:
         """The rows ``rows`` (any order, repeats allowed) as one numpy array."""
@@ -204,6 +205,9 @@ class _Cached(Source):
         state = self.__dict__.copy()
         state["_cache"] = None
         state["_executor"] = None
+        for k in ("_view", "_resident"):  # views of the slab, its pins: of this process
+            if k in state:
+                state[k] = None
         return state
 
 
@@ -401,6 +405,9 @@ class StoreWindows(_Cached):
         )
         self._all_inside = bool(inside.all())
         self._any_minus = bool(self.minus.any())
+        self._keys: np.ndarray | None = None  # every chunk key the rows need (sorted)
+        self._resident: tuple[SlabCache, dict, np.ndarray] | None = None
+        self._tried = -1  # the cache's loads when resident was last tried
 
     def first_key(self) -> np.ndarray:
         """Key of the chunk holding each row's first valid bin (-1: no valid bin)."""
@@ -427,19 +434,72 @@ class StoreWindows(_Cached):
             self._view = (id(slab), _windows_of(flat, self.width))
         return self._view[1]
 
+    @property
+    def resident(self) -> bool:  # type: ignore[override]
+        res = self._resident
+        return res is not None and res[0] is self._cache
+
+    def _all_keys(self) -> np.ndarray:
+        if self._keys is None:
+            self._keys = np.unique(self.chunk_keys(np.arange(self.n))[1])
+        return self._keys
+
+    def _try_resident(self, cache: SlabCache) -> None:
+        """Once the cache holds every chunk the rows need (it has room for all of them),
+        pin them for good and note where each row's window starts in the slab: batches
+        are then one gather, with no cache bookkeeping and nothing left to read ahead."""
+        self._tried = cache.loads
+        keys = self._all_keys()
+        if len(keys) > cache.capacity or cache.loads < len(keys):
+            return
+        if cache.capacity * self.step < self.width:
+            return
+        got = cache.pin_held(keys.tolist())
+        if got is None:
+            return
+        slots = _slots(got, keys)
+        assert slots is not None  # pinned slots, never arrays of their own
+        key, first, inside = self._table
+        at = np.searchsorted(keys, key).clip(0, max(len(keys) - 1, 0))
+        ok = (inside == 1) & (keys[at] == key) if len(keys) else np.zeros(self.n, bool)
+        start = np.where(ok, slots[at] * self.step + first, 0) if len(keys) else ok.astype(int)
+        self._resident = (cache, got, start.astype(np.int64))
+
     def take(self, rows: np.ndarray) -> np.ndarray:
         rows = _rows_of(rows)
         if len(rows) == 0:
             return np.empty((0, *self.row_shape), dtype=self.dtype)
-        key, first, inside = self._table[:, rows]
+        inside = self._table[2, rows]
         whole = self._all_inside or bool(inside.all())
         apart = None if whole else np.flatnonzero(inside == 0)
+        cache = self.cache
+        res = self._resident
+        if res is not None and res[0] is cache:  # every chunk held: one gather
+            out = self._windows(cache.slab)[res[2][rows]]
+            if apart is not None:
+                self._copy_apart(out, rows, apart, res[1])
+            return self._oriented(out, rows)
+        out = self._take_cached(rows, inside, apart, cache)
+        if cache.loads != self._tried and self.capacity >= len(self._all_keys()):
+            self._try_resident(cache)
+        return self._oriented(out, rows)
+
+    def _oriented(self, out: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        if not self._any_minus:
+            return out
+        return turn(out, self.minus[rows], self.complement, self.strand_axis)
+
+    def _take_cached(
+        self, rows: np.ndarray, inside: np.ndarray, apart: np.ndarray | None, cache: SlabCache
+    ) -> np.ndarray:
+        """The windows of ``rows`` through the cache: their chunks pinned (loaded if
+        missing) for one gather from the slab, released after."""
+        key, first = self._table[:2, rows]
         needed = key
         if apart is not None:  # windows across chunks or padded: copied piece by piece
             needed = np.concatenate([key[inside == 1], self.chunk_keys(rows[apart])[1]])
             key, first = key.copy(), first.copy()
             key[apart], first[apart] = key[inside.argmax()], 0
-        cache = self.cache
         got = cache.get(np.unique(needed).tolist())
         try:
             slots = _slots(got, key) if apart is None or len(apart) < len(rows) else None
@@ -452,9 +512,7 @@ class StoreWindows(_Cached):
                 self._copy_apart(out, rows, apart, got)
         finally:
             cache.release(got)
-        if not self._any_minus:
-            return out
-        return turn(out, self.minus[rows], self.complement, self.strand_axis)
+        return out
 
     def _take_chunkwise(
         self, got: dict, key: np.ndarray, first: np.ndarray, inside: np.ndarray
