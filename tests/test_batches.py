@@ -403,6 +403,31 @@ def test_chunks_all_held_serve_later_epochs_without_decoding(
     _epochs_equal(copy, mem, [2])
 
 
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_region_chunks_all_held_serve_later_epochs(data, shuffle, monkeypatch):
+    """The same for views written with write_zarr (region chunks, StoreRows) and for an
+    array changed after it was made (region chunks computed by dask, DaskRows)."""
+    views = _fixed_width_views(data, seed=4)
+    root = data["root"]
+    stored = {}
+    for k in ("dna", "cov1"):
+        p = root / f"held-{k}-{shuffle}.zarr"
+        stored[k] = open_zarr(write_zarr(views[k], p, chunks={"region": 35}, progress=False))
+    changed = views["cov10"].copy(data=views["cov10"].data * 1)  # same values, new graph
+    arrays = [("dna", stored["dna"], 1), ("cov", stored["cov1"], None), ("cov10", changed, None)]
+    ooc = _engine(arrays, shuffle=shuffle, augment="flip", max_memory_bytes=0)
+    mem = _engine(_in_memory(arrays), shuffle=shuffle, augment="flip")
+    srcs = list(ooc.sources.values())
+    assert [type(s) for s in srcs] == [StoreRows, StoreRows, DaskRows]
+    fits = [s for s in srcs if s.capacity >= len(s._all_keys())]
+    assert srcs[0] in fits and srcs[1] in fits
+    _epochs_equal(ooc, mem, [0])
+    assert [s.resident for s in srcs] == [s in fits for s in srcs]
+    loads = [s.cache.loads for s in fits]
+    _epochs_equal(ooc, mem, [1, 2])
+    assert [s.cache.loads for s in fits] == loads
+
+
 def test_chunks_not_all_held_when_they_do_not_fit(data, monkeypatch):
     """A cache too small for every chunk never pins them for good: chunks keep cycling
     through its slots, batches still equal the in-memory ones."""

@@ -147,6 +147,9 @@ class _Cached(Source):
         self._capacity = 4
         self._cache: SlabCache | None = None
         self._pid = -1
+        self._keys: np.ndarray | None = None  # every chunk key the rows need (sorted)
+        self._resident: tuple[SlabCache, dict, np.ndarray] | None = None
+        self._tried = -1  # the cache's loads when holding them all was last tried
 
     def serve_as(self, dtype: Any) -> None:
         """See :meth:`Source.serve_as`; before the first read.
@@ -200,6 +203,42 @@ class _Cached(Source):
 
     def prefetch(self, keys: np.ndarray) -> None:
         self.cache.prefetch(int(k) for k in keys)
+
+    # -- every chunk held ---------------------------------------------------------------
+    @property
+    def resident(self) -> bool:  # type: ignore[override]
+        res = self._resident
+        return res is not None and res[0] is self._cache
+
+    def _all_keys(self) -> np.ndarray:
+        if self._keys is None:
+            self._keys = np.unique(self.chunk_keys(np.arange(self.n))[1])
+        return self._keys
+
+    def _hold_all(self, cache: SlabCache) -> None:
+        """Once ``cache`` holds every chunk the rows need (it has room for all of them),
+        pin them for good and note where each row starts in the slab (:meth:`_starts`):
+        a batch is then one gather, with no cache bookkeeping and nothing to read ahead."""
+        if cache.loads == self._tried or self._capacity < len(self._all_keys()):
+            return
+        self._tried = cache.loads
+        keys = self._all_keys()
+        if not len(keys) or cache.loads < len(keys):
+            return
+        got = cache.pin_held(keys.tolist())
+        if got is None:
+            return
+        slots = _slots(got, keys)
+        starts = None if slots is None else self._starts(keys, slots)
+        if starts is None:
+            cache.release(got)
+            return
+        self._resident = (cache, got, np.asarray(starts, np.int64))
+
+    def _starts(self, keys: np.ndarray, slots: np.ndarray) -> np.ndarray | None:
+        """Each row's first row in the slab's flat rows, chunk ``keys[i]`` being in slot
+        ``slots[i]`` (None: no such layout)."""
+        return None
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -261,10 +300,24 @@ class _RowChunks(_Cached):
         rows = _rows_of(rows)
         return np.arange(len(rows)), self.chunk_of(rows)
 
+    def _starts(self, keys: np.ndarray, slots: np.ndarray) -> np.ndarray | None:
+        rows = np.arange(self.n)
+        chunk = self.chunk_of(rows)
+        local = self._stored(rows) - self.store_bounds[chunk]
+        return slots[np.searchsorted(keys, chunk)] * self.slot_shape[0] + local
+
     def take(self, rows: np.ndarray) -> np.ndarray:
         rows = _rows_of(rows)
-        chunk = self.chunk_of(rows)
         cache = self.cache
+        res = self._resident
+        if res is not None and res[0] is cache:  # every chunk held: one gather
+            return np.take(cache.slab.reshape(-1, *self.row_shape), res[2][rows], axis=0)
+        out = self._take_cached(rows, cache)
+        self._hold_all(cache)
+        return out
+
+    def _take_cached(self, rows: np.ndarray, cache: SlabCache) -> np.ndarray:
+        chunk = self.chunk_of(rows)
         got = cache.get(np.unique(chunk).tolist())
         try:
             local = self._stored(rows) - self.store_bounds[chunk]
@@ -405,9 +458,6 @@ class StoreWindows(_Cached):
         )
         self._all_inside = bool(inside.all())
         self._any_minus = bool(self.minus.any())
-        self._keys: np.ndarray | None = None  # every chunk key the rows need (sorted)
-        self._resident: tuple[SlabCache, dict, np.ndarray] | None = None
-        self._tried = -1  # the cache's loads when resident was last tried
 
     def first_key(self) -> np.ndarray:
         """Key of the chunk holding each row's first valid bin (-1: no valid bin)."""
@@ -434,36 +484,13 @@ class StoreWindows(_Cached):
             self._view = (id(slab), _windows_of(flat, self.width))
         return self._view[1]
 
-    @property
-    def resident(self) -> bool:  # type: ignore[override]
-        res = self._resident
-        return res is not None and res[0] is self._cache
-
-    def _all_keys(self) -> np.ndarray:
-        if self._keys is None:
-            self._keys = np.unique(self.chunk_keys(np.arange(self.n))[1])
-        return self._keys
-
-    def _try_resident(self, cache: SlabCache) -> None:
-        """Once the cache holds every chunk the rows need (it has room for all of them),
-        pin them for good and note where each row's window starts in the slab: batches
-        are then one gather, with no cache bookkeeping and nothing left to read ahead."""
-        self._tried = cache.loads
-        keys = self._all_keys()
-        if len(keys) > cache.capacity or cache.loads < len(keys):
-            return
-        if cache.capacity * self.step < self.width:
-            return
-        got = cache.pin_held(keys.tolist())
-        if got is None:
-            return
-        slots = _slots(got, keys)
-        assert slots is not None  # pinned slots, never arrays of their own
+    def _starts(self, keys: np.ndarray, slots: np.ndarray) -> np.ndarray | None:
+        if len(slots) * self.step < self.width:  # (no window fits in the slab)
+            return None
         key, first, inside = self._table
-        at = np.searchsorted(keys, key).clip(0, max(len(keys) - 1, 0))
-        ok = (inside == 1) & (keys[at] == key) if len(keys) else np.zeros(self.n, bool)
-        start = np.where(ok, slots[at] * self.step + first, 0) if len(keys) else ok.astype(int)
-        self._resident = (cache, got, start.astype(np.int64))
+        at = np.searchsorted(keys, key).clip(0, len(keys) - 1)
+        ok = (inside == 1) & (keys[at] == key)  # the others are copied apart
+        return np.where(ok, slots[at] * self.step + first, 0)
 
     def take(self, rows: np.ndarray) -> np.ndarray:
         rows = _rows_of(rows)
@@ -480,8 +507,7 @@ class StoreWindows(_Cached):
                 self._copy_apart(out, rows, apart, res[1])
             return self._oriented(out, rows)
         out = self._take_cached(rows, inside, apart, cache)
-        if cache.loads != self._tried and self.capacity >= len(self._all_keys()):
-            self._try_resident(cache)
+        self._hold_all(cache)
         return self._oriented(out, rows)
 
     def _oriented(self, out: np.ndarray, rows: np.ndarray) -> np.ndarray:

@@ -128,6 +128,10 @@ class SpilledRows(Source):
     def capacity(self) -> int:  # type: ignore[override]
         return self.inner.capacity
 
+    @property
+    def resident(self) -> bool:  # type: ignore[override]
+        return self.inner.resident
+
     def first_key(self) -> np.ndarray:
         """Region chunk of the spilled store holding each row."""
         return self.inner.chunk_of(self.rank)
