@@ -37,7 +37,7 @@ import os
 import time
 
 import numpy as np
-from common import PRELOAD, Row, Zygote, best_of, best_of_all, yes_no
+from common import PRELOAD, Row, Zygote, best_of, best_of_all, fmt_s, yes_no
 from data import BATCH, CHROM, Data
 
 MODULE = "bench_t4_batches"
@@ -274,12 +274,35 @@ def rows(data: Data, repeat: int, quick: bool = False) -> list[Row]:
                         yes_no(met),
                     )
                 )
+    out += _first_epoch_rows(results, n)
     out += _steady_rows(results, n)
     out.append(
         Row(
             "T4 SeqData", "not measured: seqdata 0.2.2 does not install (see docs)", "", "", "", "—"
         )
     )
+    return out
+
+
+def _first_epoch_rows(results: dict, n: int) -> list[Row]:
+    """Build + first epoch, out of core (lazy views) against in memory, order 1: how long
+    a user waits from ``GenomicSequence(...)`` to the end of the first epoch (in memory
+    reads the views at build, out of core decodes chunks during the epoch)."""
+    out = []
+    for shuffle in (True, False):
+        label = "shuffled" if shuffle else "in order"
+        task = (
+            f"T4 {n} batches of {BATCH} x 1 kb (order 1, {label}), build + first epoch, "
+            "(c) lazy views"
+        )
+        mem, lazy = results[1, shuffle, "memory"], results[1, shuffle, "lazy"]
+        if mem.failed or lazy.failed:
+            out.append(Row.failed(task, "in memory", mem.error if mem.failed else lazy.error))
+            continue
+        ref = mem.extra("build", float("nan")) + mem.seconds
+        got = lazy.extra("build", float("nan")) + lazy.seconds
+        ref_s = f"views in memory: {fmt_s(ref)}"
+        out.append(Row(task, ref_s, fmt_s(got), f"{got / ref:.2f}x", "", "—"))
     return out
 
 
