@@ -616,6 +616,63 @@ def test_each_chunk_decoded_once_per_epoch_with_a_small_cache(tmp_path, monkeypa
         assert src.cache.loads - before <= 1.1 * (touched + across), (src.cache.loads, touched)
 
 
+def test_slab_cache_recovers_from_a_shut_down_pool_and_failed_loads():
+    """Read-aheads cancelled by a pool shut down (``BatchEngine.close``) are loaded again
+    when asked for, and a get that fails (a damaged chunk) unpins what it had pinned."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    pools = [ThreadPoolExecutor(1)]
+    gate = threading.Event()
+
+    def load(k, out):
+        if k == 0:
+            gate.wait(5)
+        if k >= 100:
+            raise OSError(f"damaged chunk {k}")
+        out.fill(k)
+
+    c = SlabCache(load, (3,), np.int64, 2, lambda: pools[-1])
+    c.prefetch([0, 1])  # 0 holds the only worker, 1 waits in its queue
+    pools[-1].shutdown(wait=False, cancel_futures=True)
+    pools.append(ThreadPoolExecutor(1))
+    gate.set()
+    got = c.get([1])
+    assert c.slab[got[1]].tolist() == [1, 1, 1]
+    c.release(got)
+    c.release(c.get([0, 1]))
+    for bad in (100, 101):
+        with pytest.raises(OSError, match="damaged"):
+            c.get([0, 1, bad])
+    assert c._pins == [0, 0]  # nothing left pinned: the slots are reused
+    got = c.get([5])
+    assert isinstance(got[5], int) and c.slab[got[5]].tolist() == [5, 5, 5]
+
+
+def test_batches_after_close(data, monkeypatch):
+    """close() stops the decoding threads, cancelling the read-aheads still queued; the
+    next batches load those chunks again and equal the in-memory batches."""
+    import time
+
+    arrays = _arrays(data["unsorted"], "codes1")
+    mem = _engine(_in_memory(arrays), shuffle=True)
+    load = StoreWindows._load_into
+    monkeypatch.setattr(
+        StoreWindows, "_load_into", lambda self, k, out: (time.sleep(0.02), load(self, k, out))
+    )
+    ooc = _engine(arrays, shuffle=True, max_memory_bytes=0, buffer_chunks=1, threads=1)
+    cancelled = 0
+    for i in range(len(ooc)):
+        if i in (1, len(ooc) // 2):
+            pending = [f for s in ooc.sources.values() for f in s.cache._pending.values()]
+            ooc.close()
+            cancelled += sum(f.cancelled() for f in pending)
+        got, want = ooc.batch(i), mem.take(ooc.rows(i), 0)
+        for k, v in want.items():
+            np.testing.assert_array_equal(got[k], v)
+    assert cancelled  # read-aheads were cut short
+
+
 def test_slab_cache_pins_and_overflows():
     from concurrent.futures import ThreadPoolExecutor
 

@@ -15,6 +15,7 @@ import genomarray.batches.spill as spill
 from genomarray import model
 from genomarray.batches import BatchEngine, Request, StoreWindows
 from genomarray.batches.spill import SpilledRows, decode_ratio
+from genomarray.errors import StoreError
 from genomarray.genome.store import open_zarr, write_zarr
 from genomarray.paths import cache_dir
 from genomarray.views.windows import view
@@ -134,3 +135,61 @@ def test_no_spill_without_the_stores_digest(tmp_path):
     assert isinstance(spill.spilled_if_sparse(src, arr), SpilledRows)
     src.reader.digest = None
     assert spill.spilled_if_sparse(src, arr) is src
+
+
+def test_damaged_data_chunk_of_a_spill_is_refused_then_rebuilt(tmp_path):
+    """A spilled store whose data chunk (not a coordinate) has other bytes opens, but its
+    first read is a StoreError naming the store; the next engine rebuilds it."""
+    views = [view(s, _roi(), flank=10) for s in _stores(tmp_path)]
+    want = views[1].values
+    src = BatchEngine([Request("cov", views[1])], max_memory_bytes=0).sources["cov"]
+    assert isinstance(src, SpilledRows)
+    var = src.inner.reader.var
+    files = glob.glob(os.path.join(src.path, var, "c", "**"), recursive=True)
+    chunk = sorted(f for f in files if os.path.isfile(f))[0]
+    with open(chunk, "r+b") as fh:  # same size, other bytes
+        fh.seek(20)
+        b = fh.read(1)
+        fh.seek(20)
+        fh.write(bytes([b[0] ^ 0xFF]))
+    eng = BatchEngine([Request("cov", views[1])], max_memory_bytes=0)
+    with pytest.raises(StoreError, match="checksum") as err:
+        eng.take(np.arange(eng.n))
+    assert src.path in str(err.value)
+    with pytest.warns(UserWarning, match="damaged"):
+        eng = BatchEngine([Request("cov", views[1])], max_memory_bytes=0)
+    np.testing.assert_array_equal(eng.take(np.arange(eng.n))["cov"], want)
+
+
+def test_spill_falls_back_when_the_cache_is_not_writable(tmp_path, monkeypatch):
+    """A cache folder that cannot be written: a warning, and the view is read from the
+    genome store (its cache sized for the batches, not for the spill pass)."""
+    views = [view(s, _roi(), flank=10) for s in _stores(tmp_path)]
+    want = views[1].values
+
+    def read_only(*a, **k):
+        raise PermissionError("cannot write to the cache (read-only?)")
+
+    monkeypatch.setattr(spill, "_spilled_array", read_only)
+    with pytest.warns(UserWarning, match="not spilled"):
+        eng = BatchEngine([Request("cov", views[1], dtype=np.float16)], max_memory_bytes=0)
+    src = eng.sources["cov"]
+    assert isinstance(src, StoreWindows) and src._cache is None
+    np.testing.assert_array_equal(eng.take(np.arange(eng.n))["cov"], want.astype(np.float16))
+    assert src.capacity == src.cache.capacity
+
+
+def test_a_damaged_genome_store_is_a_store_error_when_spilling(tmp_path):
+    """A genome chunk with other bytes met during the spill pass is a StoreError at once
+    (not a fallback that fails later)."""
+    dna, cov = _stores(tmp_path)
+    path = cov.encoding["store"]
+    files = glob.glob(os.path.join(path, "coverage", "c", "**"), recursive=True)
+    chunk = sorted(f for f in files if os.path.isfile(f))[3]
+    with open(chunk, "r+b") as fh:
+        fh.seek(30)
+        b = fh.read(1)
+        fh.seek(30)
+        fh.write(bytes([b[0] ^ 0xFF]))
+    with pytest.raises(StoreError, match="checksum"):
+        BatchEngine([Request("cov", view(cov, _roi(), flank=10))], max_memory_bytes=0)

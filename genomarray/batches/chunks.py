@@ -22,7 +22,7 @@ import threading
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -322,7 +322,12 @@ class SlabCache:
         """Load ``key`` into a reserved slot (pinned while loading; still pinned after if
         ``keep_pin``), or into an array of its own when no slot is free (None: no slot is
         free for a read-ahead, which then loads nothing: the reader loads it)."""
-        slab = self.slab
+        try:
+            slab = self.slab
+        except BaseException:
+            with self._lock:
+                self._pending.pop(key, None)
+            raise
         with self._lock:
             slot = self._reserve()
             if slot is not None:
@@ -375,7 +380,15 @@ class SlabCache:
                 return
             pool = self.executor()
             for k in todo:
-                self._pending[k] = pool.submit(self._load, k, False)
+                self._pending[k] = fut = pool.submit(self._load, k, False)
+                fut.add_done_callback(lambda f, k=k: self._forget(k, f))
+
+    def _forget(self, key: Hashable, fut: Future) -> None:
+        """A read-ahead that never ran (its pool shut down) is no longer pending."""
+        if fut.cancelled():
+            with self._lock:
+                if self._pending.get(key) is fut:
+                    del self._pending[key]
 
     def get(self, keys: Iterable[Hashable]) -> dict[Hashable, int | np.ndarray]:
         """Slot (pinned) or array of each key, loading the missing ones in parallel."""
@@ -398,11 +411,25 @@ class SlabCache:
             if mine:  # several misses: decoded side by side, one in this thread
                 pool = self.executor() if len(mine) > 1 else None
                 for k in mine[1:]:
-                    wait[k] = self._pending[k] = pool.submit(self._load, k, False)  # type: ignore[union-attr]
+                    wait[k] = self._pending[k] = fut = pool.submit(self._load, k, False)  # type: ignore[union-attr]
+                    fut.add_done_callback(lambda f, k=k: self._forget(k, f))
                 claimed = {mine[0]: Future()}
                 self._pending.update(claimed)
             elif not wait:  # all held: pinned, recency in the order asked for
                 return out
+        try:
+            self._get_missing(claimed, wait, out)
+        except BaseException:  # what was pinned for this call is unpinned
+            self.release(out)
+            raise
+        with self._lock:  # recency follows the order asked for, not the order loads ended
+            for k in keys:
+                if k in self._slots:
+                    self._slots.move_to_end(k)
+        return out
+
+    def _get_missing(self, claimed: dict, wait: dict, out: dict) -> None:
+        """:meth:`get`'s loads: ``claimed`` in this thread, ``wait`` by others."""
         for k, fut in claimed.items():
             try:
                 value = self._load(k, True)
@@ -412,7 +439,10 @@ class SlabCache:
             fut.set_result(value)
             out[k] = value
         for k, fut in wait.items():  # loaded by others: pin it if it is still held
-            value = fut.result()
+            try:
+                value = fut.result()
+            except CancelledError:  # its pool was shut down before it ran
+                value = None
             if isinstance(value, np.ndarray):
                 out[k] = value
                 continue
@@ -421,13 +451,8 @@ class SlabCache:
                 if slot is not None:
                     self._pins[slot] += 1
                     out[k] = slot
-            if slot is None:  # evicted already: load it again, pinned
+            if slot is None:  # evicted already, or never loaded: load it, pinned
                 out[k] = self._load(k, True)
-        with self._lock:  # recency follows the order asked for, not the order loads ended
-            for k in keys:
-                if k in self._slots:
-                    self._slots.move_to_end(k)
-        return out
 
     def pin_held(self, keys: Iterable[Hashable]) -> dict[Hashable, int] | None:
         """Slots of ``keys`` pinned (until :meth:`release`) if every one is held now,

@@ -186,7 +186,14 @@ class _Cached(Source):
 
     @property
     def capacity(self) -> int:  # type: ignore[override]
-        return self._capacity
+        """Chunks the cache holds (the cache's own, once it is made)."""
+        cache = self._cache
+        return self._capacity if cache is None else cache.capacity
+
+    def drop_cache(self) -> None:
+        """Forget the cache and its chunks (made again on the next read, at the capacity
+        attached then)."""
+        self._cache, self._resident, self._tried = None, None, -1
 
     @property
     def cache(self) -> SlabCache:
@@ -219,7 +226,7 @@ class _Cached(Source):
         """Once ``cache`` holds every chunk the rows need (it has room for all of them),
         pin them for good and note where each row starts in the slab (:meth:`_starts`):
         a batch is then one gather, with no cache bookkeeping and nothing to read ahead."""
-        if cache.loads == self._tried or self._capacity < len(self._all_keys()):
+        if cache.loads == self._tried or cache.capacity < len(self._all_keys()):
             return
         self._tried = cache.loads
         keys = self._all_keys()

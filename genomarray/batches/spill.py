@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ import xarray as xr
 
 from genomarray import model
 from genomarray.batches.sources import Executor, Source, StoreRows, StoreWindows, runs
+from genomarray.errors import StoreError
 
 SPILL_RATIO = 8
 """Spill a view when an epoch would decode more than this many times its bytes."""
@@ -191,7 +193,15 @@ def spilled_if_sparse(src: StoreWindows, arr: xr.DataArray, raw: bool = True) ->
         return src
     try:
         return spill(src, arr, raw)
-    except ValueError:
+    except StoreError:  # the genome store itself is damaged: say so now
+        raise
+    except (ValueError, OSError) as err:  # not readable back, or the cache not writable
+        warnings.warn(
+            f"{src.reader.path}: the sparse view was not spilled to the cache ({err}); "
+            "it is read from the genome store",
+            stacklevel=2,
+        )
+        src.drop_cache()  # sized for the spill pass: made again for the batches
         return src
 
 
