@@ -401,6 +401,14 @@ def test_chunks_all_held_serve_later_epochs_without_decoding(
     copy = pickle.loads(blob)
     assert not any(s.resident for s in copy.sources.values())
     _epochs_equal(copy, mem, [2])
+    held = {k: s.resident for k, s in ooc.sources.items()}
+    assert {k: s.resident for k, s in copy.sources.items()} == held  # its own chunks, held
+    from genomarray.batches import chunks
+
+    monkeypatch.setattr(chunks, "_FORKS", [chunks._FORKS[0] + 1])  # as in a forked child
+    assert not any(s.resident for s in srcs)  # the parent's pins are not the child's
+    _epochs_equal(ooc, mem, [3])
+    assert {k: s.resident for k, s in ooc.sources.items()} == held
 
 
 @pytest.mark.parametrize("shuffle", [False, True])

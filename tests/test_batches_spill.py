@@ -193,3 +193,18 @@ def test_a_damaged_genome_store_is_a_store_error_when_spilling(tmp_path):
         fh.write(bytes([b[0] ^ 0xFF]))
     with pytest.raises(StoreError, match="checksum"):
         BatchEngine([Request("cov", view(cov, _roi(), flank=10))], max_memory_bytes=0)
+
+
+def test_spill_store_errors_fall_back_to_the_genome_store(tmp_path, monkeypatch):
+    """A StoreError about the spilled store itself (not the genome store) warns and
+    reads the genome store."""
+    views = [view(s, _roi(), flank=10) for s in _stores(tmp_path)]
+
+    def rewritten(path, *a, **k):
+        raise StoreError("was replaced or rewritten since it was opened", path, "open it again")
+
+    monkeypatch.setattr(spill, "StoreRows", rewritten)
+    with pytest.warns(UserWarning, match="not spilled"):
+        eng = BatchEngine([Request("cov", views[1])], max_memory_bytes=0)
+    assert isinstance(eng.sources["cov"], StoreWindows)
+    np.testing.assert_array_equal(eng.take(np.arange(eng.n))["cov"], views[1].values)

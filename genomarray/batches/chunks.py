@@ -373,22 +373,24 @@ class SlabCache:
     def prefetch(self, keys: Iterable[Hashable]) -> None:
         """Start loading the keys that are neither held nor being loaded."""
         with self._lock:
-            todo = [
-                k for k in dict.fromkeys(keys) if k not in self._slots and k not in self._pending
-            ]
+            todo = [k for k in dict.fromkeys(keys) if k not in self._slots and not self._loading(k)]
             if not todo:
                 return
             pool = self.executor()
             for k in todo:
-                self._pending[k] = fut = pool.submit(self._load, k, False)
-                fut.add_done_callback(lambda f, k=k: self._forget(k, f))
+                try:
+                    self._pending[k] = pool.submit(self._load, k, False)
+                except RuntimeError:  # the pool was shut down meanwhile: read ahead no more
+                    break
 
-    def _forget(self, key: Hashable, fut: Future) -> None:
-        """A read-ahead that never ran (its pool shut down) is no longer pending."""
-        if fut.cancelled():
-            with self._lock:
-                if self._pending.get(key) is fut:
-                    del self._pending[key]
+    def _loading(self, key: Hashable) -> bool:
+        """Whether ``key`` is being loaded (lock held): a read-ahead cancelled by its
+        pool's shut down (``BatchEngine.close``) never will be, and is forgotten."""
+        fut = self._pending.get(key)
+        if fut is not None and fut.cancelled():
+            del self._pending[key]
+            return False
+        return fut is not None
 
     def get(self, keys: Iterable[Hashable]) -> dict[Hashable, int | np.ndarray]:
         """Slot (pinned) or array of each key, loading the missing ones in parallel."""
@@ -403,17 +405,19 @@ class SlabCache:
                     self._slots.move_to_end(k)
                     self._pins[slot] += 1
                     out[k] = slot
-                elif k in self._pending:
+                elif self._loading(k):
                     wait[k] = self._pending[k]
                 else:
                     mine.append(k)
-            claimed = {}
+            claimed: dict[Hashable, Future] = {}
             if mine:  # several misses: decoded side by side, one in this thread
                 pool = self.executor() if len(mine) > 1 else None
                 for k in mine[1:]:
-                    wait[k] = self._pending[k] = fut = pool.submit(self._load, k, False)  # type: ignore[union-attr]
-                    fut.add_done_callback(lambda f, k=k: self._forget(k, f))
-                claimed = {mine[0]: Future()}
+                    try:
+                        wait[k] = self._pending[k] = pool.submit(self._load, k, False)  # type: ignore[union-attr]
+                    except RuntimeError:  # the pool was shut down meanwhile: loaded here
+                        claimed[k] = Future()
+                claimed[mine[0]] = Future()
                 self._pending.update(claimed)
             elif not wait:  # all held: pinned, recency in the order asked for
                 return out

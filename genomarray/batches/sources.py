@@ -149,7 +149,7 @@ class _Cached(Source):
         self._pid = -1
         self._keys: np.ndarray | None = None  # every chunk key the rows need (sorted)
         self._resident: tuple[SlabCache, dict, np.ndarray] | None = None
-        self._tried = -1  # the cache's loads when holding them all was last tried
+        self._tried: tuple[SlabCache, int] | None = None  # (cache, its loads) last tried
 
     def serve_as(self, dtype: Any) -> None:
         """See :meth:`Source.serve_as`; before the first read.
@@ -186,14 +186,18 @@ class _Cached(Source):
 
     @property
     def capacity(self) -> int:  # type: ignore[override]
-        """Chunks the cache holds (the cache's own, once it is made)."""
-        cache = self._cache
+        """Chunks the cache holds (the cache's own, once it is made in this process)."""
+        cache = self._own_cache()
         return self._capacity if cache is None else cache.capacity
+
+    def _own_cache(self) -> SlabCache | None:
+        """The cache if this process made it (a forked child makes its own)."""
+        return self._cache if self._pid == fork_generation() else None
 
     def drop_cache(self) -> None:
         """Forget the cache and its chunks (made again on the next read, at the capacity
         attached then)."""
-        self._cache, self._resident, self._tried = None, None, -1
+        self._cache, self._resident, self._tried = None, None, None
 
     @property
     def cache(self) -> SlabCache:
@@ -215,7 +219,7 @@ class _Cached(Source):
     @property
     def resident(self) -> bool:  # type: ignore[override]
         res = self._resident
-        return res is not None and res[0] is self._cache
+        return res is not None and res[0] is self._own_cache()
 
     def _all_keys(self) -> np.ndarray:
         if self._keys is None:
@@ -226,9 +230,9 @@ class _Cached(Source):
         """Once ``cache`` holds every chunk the rows need (it has room for all of them),
         pin them for good and note where each row starts in the slab (:meth:`_starts`):
         a batch is then one gather, with no cache bookkeeping and nothing to read ahead."""
-        if cache.loads == self._tried or cache.capacity < len(self._all_keys()):
+        if self._tried == (cache, cache.loads) or cache.capacity < len(self._all_keys()):
             return
-        self._tried = cache.loads
+        self._tried = (cache, cache.loads)
         keys = self._all_keys()
         if not len(keys) or cache.loads < len(keys):
             return
@@ -251,7 +255,7 @@ class _Cached(Source):
         state = self.__dict__.copy()
         state["_cache"] = None
         state["_executor"] = None
-        for k in ("_view", "_resident"):  # views of the slab, its pins: of this process
+        for k in ("_view", "_resident", "_tried"):  # of this process's slab and pins
             if k in state:
                 state[k] = None
         return state
@@ -511,7 +515,7 @@ class StoreWindows(_Cached):
         if res is not None and res[0] is cache:  # every chunk held: one gather
             out = self._windows(cache.slab)[res[2][rows]]
             if apart is not None:
-                self._copy_apart(out, rows, apart, res[1])
+                self._copy_apart(out, rows, apart, res[1], cache)
             return self._oriented(out, rows)
         out = self._take_cached(rows, inside, apart, cache)
         self._hold_all(cache)
@@ -540,15 +544,15 @@ class StoreWindows(_Cached):
                 # one gather from the slab for the whole batch (no window crosses a slot)
                 out = self._windows(cache.slab)[slots * self.step + first]
             else:
-                out = self._take_chunkwise(got, key, first, inside)
+                out = self._take_chunkwise(got, key, first, inside, cache)
             if apart is not None:
-                self._copy_apart(out, rows, apart, got)
+                self._copy_apart(out, rows, apart, got, cache)
         finally:
             cache.release(got)
         return out
 
     def _take_chunkwise(
-        self, got: dict, key: np.ndarray, first: np.ndarray, inside: np.ndarray
+        self, got: dict, key: np.ndarray, first: np.ndarray, inside: np.ndarray, cache: SlabCache
     ) -> np.ndarray:
         """The windows inside one chunk gathered chunk by chunk (a chunk was loaded apart
         from the slab); the others are left for :meth:`_copy_apart`."""
@@ -556,14 +560,16 @@ class StoreWindows(_Cached):
         fast = np.flatnonzero(inside)
         for k in np.unique(key[fast]).tolist():
             sel = fast[key[fast] == k]
-            out[sel] = _windows_of(self.cache.chunk(got, k), self.width)[first[sel]]
+            out[sel] = _windows_of(cache.chunk(got, k), self.width)[first[sel]]
         return out
 
-    def _copy_apart(self, out: np.ndarray, rows: np.ndarray, apart: np.ndarray, got: dict) -> None:
+    def _copy_apart(
+        self, out: np.ndarray, rows: np.ndarray, apart: np.ndarray, got: dict, cache: SlabCache
+    ) -> None:
         """Windows across chunks or with padding, row ``i`` of ``apart`` at a time: the
         valid bins ``[valid_lo, valid_hi)`` copied from each chunk they lie in, ``fill``
         around them."""
-        cache, step = self.cache, self.step
+        step = self.step
         for i in apart.tolist():
             r = int(rows[i])
             k0, k1 = int(self._k0[r]), int(self._k1[r])

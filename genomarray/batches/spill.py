@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import warnings
 from typing import Any
 
@@ -193,9 +194,10 @@ def spilled_if_sparse(src: StoreWindows, arr: xr.DataArray, raw: bool = True) ->
         return src
     try:
         return spill(src, arr, raw)
-    except StoreError:  # the genome store itself is damaged: say so now
-        raise
     except (ValueError, OSError) as err:  # not readable back, or the cache not writable
+        genome = os.path.abspath(src.reader.path)
+        if isinstance(err, StoreError) and os.path.abspath(os.fspath(err.source)) == genome:
+            raise  # the genome store itself is damaged: say so now
         warnings.warn(
             f"{src.reader.path}: the sparse view was not spilled to the cache ({err}); "
             "it is read from the genome store",
