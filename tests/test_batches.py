@@ -131,9 +131,10 @@ def _in_memory(arrays):
 
 
 def _check_epochs(ooc, mem, epochs=2):
-    """Every batch of ``ooc`` equals the in-memory engine's batch of the same rows."""
+    """Every batch of ``ooc`` equals the in-memory engine's batch of the same rows, in
+    epochs ``range(epochs)`` (or those listed)."""
     seen = []
-    for epoch in range(epochs):
+    for epoch in range(epochs) if isinstance(epochs, int) else epochs:
         ooc.epoch = epoch
         rows = []
         for i in range(len(ooc)):
@@ -331,15 +332,6 @@ def test_pickled_engine_reopens_and_gives_the_same_batches(data):
     np.testing.assert_array_equal(first["dna"], copy.batch(1)["dna"])
 
 
-def _epochs_equal(ooc, mem, epochs):
-    for epoch in epochs:
-        ooc.epoch = epoch
-        for i in range(len(ooc)):
-            got, want = ooc.batch(i), mem.take(ooc.rows(i), epoch)
-            for k in want:
-                np.testing.assert_array_equal(got[k], want[k], err_msg=f"{k} {epoch} {i}")
-
-
 def _fixed_width_views(data, seed: int = 2) -> dict:
     """Views of 150 bp regions (30 bp flanks) anywhere: most windows inside one chunk,
     some across two, some padded at a chromosome end; both strands, not in genome order."""
@@ -385,7 +377,7 @@ def test_chunks_all_held_serve_later_epochs_without_decoding(
     assert fits
     if order != "sorted":  # (variable widths: every window is padded)
         assert any(s._table[2].sum() > len(s._table[2]) // 2 for s in fits)
-    _epochs_equal(ooc, mem, [0])
+    _check_epochs(ooc, mem, [0])
     assert [s.resident for s in srcs] == [s in fits for s in srcs]
     loads = [s.cache.loads for s in fits]
     ahead = []
@@ -393,21 +385,21 @@ def test_chunks_all_held_serve_later_epochs_without_decoding(
     monkeypatch.setattr(
         BatchEngine, "_read_ahead", lambda self, *a: ahead.append(1) or read_ahead(self, *a)
     )
-    _epochs_equal(ooc, mem, [1, 2])
+    _check_epochs(ooc, mem, [1, 2])
     assert [s.cache.loads for s in fits] == loads
     assert bool(ahead) == (len(fits) < len(srcs))  # read-ahead only for what is not held
     blob = pickle.dumps(ooc)
     assert len(blob) < 2_000_000  # no slab, no window view of it
     copy = pickle.loads(blob)
     assert not any(s.resident for s in copy.sources.values())
-    _epochs_equal(copy, mem, [2])
+    _check_epochs(copy, mem, [2])
     held = {k: s.resident for k, s in ooc.sources.items()}
     assert {k: s.resident for k, s in copy.sources.items()} == held  # its own chunks, held
     from genomarray.batches import chunks
 
     monkeypatch.setattr(chunks, "_FORKS", [chunks._FORKS[0] + 1])  # as in a forked child
     assert not any(s.resident for s in srcs)  # the parent's pins are not the child's
-    _epochs_equal(ooc, mem, [3])
+    _check_epochs(ooc, mem, [3])
     assert {k: s.resident for k, s in ooc.sources.items()} == held
 
 
@@ -429,10 +421,10 @@ def test_region_chunks_all_held_serve_later_epochs(data, shuffle, monkeypatch):
     assert [type(s) for s in srcs] == [StoreRows, StoreRows, DaskRows]
     fits = [s for s in srcs if s.capacity >= len(s._all_keys())]
     assert srcs[0] in fits and srcs[1] in fits
-    _epochs_equal(ooc, mem, [0])
+    _check_epochs(ooc, mem, [0])
     assert [s.resident for s in srcs] == [s in fits for s in srcs]
     loads = [s.cache.loads for s in fits]
-    _epochs_equal(ooc, mem, [1, 2])
+    _check_epochs(ooc, mem, [1, 2])
     assert [s.cache.loads for s in fits] == loads
 
 
@@ -447,7 +439,7 @@ def test_chunks_not_all_held_when_they_do_not_fit(data, monkeypatch):
     mem = _engine(_in_memory(arrays), shuffle=True)
     srcs = list(ooc.sources.values())
     assert all(s.capacity == 4 < len(s._all_keys()) for s in srcs)
-    _epochs_equal(ooc, mem, [0, 1])
+    _check_epochs(ooc, mem, [0, 1])
     assert not any(s.resident for s in srcs)
 
 

@@ -53,6 +53,14 @@ def _roi(n=120, seed=1):
     )
 
 
+def _flip_byte(path, at):
+    with open(path, "r+b") as fh:
+        fh.seek(at)
+        b = fh.read(1)
+        fh.seek(at)
+        fh.write(bytes([b[0] ^ 0xFF]))
+
+
 def _requests(views):
     dna, cov = views
     return [Request("dna", dna, order=1), Request("cov", cov, dtype=np.float32)]
@@ -147,11 +155,7 @@ def test_damaged_data_chunk_of_a_spill_is_refused_then_rebuilt(tmp_path):
     var = src.inner.reader.var
     files = glob.glob(os.path.join(src.path, var, "c", "**"), recursive=True)
     chunk = sorted(f for f in files if os.path.isfile(f))[0]
-    with open(chunk, "r+b") as fh:  # same size, other bytes
-        fh.seek(20)
-        b = fh.read(1)
-        fh.seek(20)
-        fh.write(bytes([b[0] ^ 0xFF]))
+    _flip_byte(chunk, 20)  # same size, other bytes
     eng = BatchEngine([Request("cov", views[1])], max_memory_bytes=0)
     with pytest.raises(StoreError, match="checksum") as err:
         eng.take(np.arange(eng.n))
@@ -186,11 +190,7 @@ def test_a_damaged_genome_store_is_a_store_error_when_spilling(tmp_path):
     path = cov.encoding["store"]
     files = glob.glob(os.path.join(path, "coverage", "c", "**"), recursive=True)
     chunk = sorted(f for f in files if os.path.isfile(f))[3]
-    with open(chunk, "r+b") as fh:
-        fh.seek(30)
-        b = fh.read(1)
-        fh.seek(30)
-        fh.write(bytes([b[0] ^ 0xFF]))
+    _flip_byte(chunk, 30)
     with pytest.raises(StoreError, match="checksum"):
         BatchEngine([Request("cov", view(cov, _roi(), flank=10))], max_memory_bytes=0)
 

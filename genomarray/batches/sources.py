@@ -218,8 +218,12 @@ class _Cached(Source):
     # -- every chunk held ---------------------------------------------------------------
     @property
     def resident(self) -> bool:  # type: ignore[override]
+        return self._held(self._own_cache()) is not None
+
+    def _held(self, cache: SlabCache | None) -> tuple[SlabCache, dict, np.ndarray] | None:
+        """(cache, pins, row starts) if every chunk is held in ``cache``, else None."""
         res = self._resident
-        return res is not None and res[0] is self._own_cache()
+        return res if res is not None and cache is not None and res[0] is cache else None
 
     def _all_keys(self) -> np.ndarray:
         if self._keys is None:
@@ -320,8 +324,8 @@ class _RowChunks(_Cached):
     def take(self, rows: np.ndarray) -> np.ndarray:
         rows = _rows_of(rows)
         cache = self.cache
-        res = self._resident
-        if res is not None and res[0] is cache:  # every chunk held: one gather
+        res = self._held(cache)
+        if res is not None:  # every chunk held: one gather
             return np.take(cache.slab.reshape(-1, *self.row_shape), res[2][rows], axis=0)
         out = self._take_cached(rows, cache)
         self._hold_all(cache)
@@ -496,7 +500,7 @@ class StoreWindows(_Cached):
         return self._view[1]
 
     def _starts(self, keys: np.ndarray, slots: np.ndarray) -> np.ndarray | None:
-        if len(slots) * self.step < self.width:  # (no window fits in the slab)
+        if self.capacity * self.step < self.width:  # (no window fits in the slab)
             return None
         key, first, inside = self._table
         at = np.searchsorted(keys, key).clip(0, len(keys) - 1)
@@ -507,17 +511,17 @@ class StoreWindows(_Cached):
         rows = _rows_of(rows)
         if len(rows) == 0:
             return np.empty((0, *self.row_shape), dtype=self.dtype)
-        inside = self._table[2, rows]
+        key, first, inside = self._table[:, rows]
         whole = self._all_inside or bool(inside.all())
         apart = None if whole else np.flatnonzero(inside == 0)
         cache = self.cache
-        res = self._resident
-        if res is not None and res[0] is cache:  # every chunk held: one gather
+        res = self._held(cache)
+        if res is not None:  # every chunk held: one gather
             out = self._windows(cache.slab)[res[2][rows]]
             if apart is not None:
                 self._copy_apart(out, rows, apart, res[1], cache)
             return self._oriented(out, rows)
-        out = self._take_cached(rows, inside, apart, cache)
+        out = self._take_cached(rows, key, first, inside, apart, cache)
         self._hold_all(cache)
         return self._oriented(out, rows)
 
@@ -527,11 +531,16 @@ class StoreWindows(_Cached):
         return turn(out, self.minus[rows], self.complement, self.strand_axis)
 
     def _take_cached(
-        self, rows: np.ndarray, inside: np.ndarray, apart: np.ndarray | None, cache: SlabCache
+        self,
+        rows: np.ndarray,
+        key: np.ndarray,
+        first: np.ndarray,
+        inside: np.ndarray,
+        apart: np.ndarray | None,
+        cache: SlabCache,
     ) -> np.ndarray:
-        """The windows of ``rows`` through the cache: their chunks pinned (loaded if
-        missing) for one gather from the slab, released after."""
-        key, first = self._table[:2, rows]
+        """The windows of ``rows`` (their ``_table`` columns) through the cache: their
+        chunks pinned (loaded if missing) for one gather from the slab, released after."""
         needed = key
         if apart is not None:  # windows across chunks or padded: copied piece by piece
             needed = np.concatenate([key[inside == 1], self.chunk_keys(rows[apart])[1]])
