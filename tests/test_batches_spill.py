@@ -191,8 +191,10 @@ def test_a_damaged_genome_store_is_a_store_error_when_spilling(tmp_path):
     files = glob.glob(os.path.join(path, "coverage", "c", "**"), recursive=True)
     chunk = sorted(f for f in files if os.path.isfile(f))[3]
     _flip_byte(chunk, 30)
-    with pytest.raises(StoreError, match="checksum"):
+    with pytest.raises(StoreError, match="checksum") as err:
         BatchEngine([Request("cov", view(cov, _roi(), flank=10))], max_memory_bytes=0)
+    rel = os.path.relpath(chunk, os.path.join(path, "coverage"))
+    assert str(err.value).startswith(f"{path}, array 'coverage', chunk {rel}:")  # which chunk
 
 
 def test_spill_store_errors_fall_back_to_the_genome_store(tmp_path, monkeypatch):
