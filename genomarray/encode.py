@@ -69,6 +69,36 @@ def _byte_table(alphabet: str) -> np.ndarray:
     return table
 
 
+NOT_A_LETTER = 255
+"""The code :func:`encode_bytes` gives, with ``checked=True``, to bytes that cannot be in
+a sequence (outside ``'!'..'~'``: whitespace, control bytes); no alphabet's code."""
+
+
+@cache
+def _translation(alphabet: str, checked: bool) -> bytes:
+    table = _byte_table(alphabet).copy()
+    if checked:
+        printable = np.arange(256)
+        table[(printable < 33) | (printable > 126)] = NOT_A_LETTER
+    return table.tobytes()
+
+
+def encode_bytes(seq: bytes, alphabet: str = DNA, checked: bool = False) -> bytes:
+    """Encode ASCII bytes to codes, one byte each (``bytes.translate``: no index array).
+
+    With ``checked``, bytes that cannot be in a sequence (whitespace, control bytes)
+    become :data:`NOT_A_LETTER`, so one ``find`` locates the first of them.
+
+    Examples
+    --------
+    >>> list(encode_bytes(b"ACgtN"))
+    [0, 1, 2, 3, 4]
+    >>> encode_bytes(b"AC GT", checked=True).find(bytes([NOT_A_LETTER]))
+    2
+    """
+    return seq.translate(_translation(alphabet, checked))
+
+
 def encode(seq: str | bytes | np.ndarray, alphabet: str = DNA) -> np.ndarray:
     """Encode a sequence (str, bytes or uint8 ASCII array) to uint8 codes.
 
@@ -79,8 +109,9 @@ def encode(seq: str | bytes | np.ndarray, alphabet: str = DNA) -> np.ndarray:
     """
     if isinstance(seq, str):
         seq = seq.encode("ascii", errors="replace")
-    raw = np.frombuffer(seq, dtype=np.uint8) if isinstance(seq, bytes) else np.asarray(seq)
-    return np.take(_byte_table(alphabet), raw)
+    if isinstance(seq, bytes):
+        return np.frombuffer(bytearray(encode_bytes(seq, alphabet)), dtype=np.uint8)
+    return np.take(_byte_table(alphabet), np.asarray(seq))
 
 
 def decode(codes: np.ndarray, alphabet: str = DNA) -> str:

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from genomarray import encode
 
@@ -100,3 +102,20 @@ def test_onehot_into_out_equals_onehot(order, alphabet):
     np.testing.assert_array_equal(out, want)
     with pytest.raises(ValueError, match="out must be"):
         encode.onehot(codes, order, alphabet, out=np.empty(want.shape, np.uint8))
+
+
+@settings(max_examples=100, deadline=None)
+@given(raw=st.binary(max_size=600), alphabet=st.sampled_from(["dna", "protein"]))
+def test_byte_encoding_matches_the_table_lookup(raw, alphabet):
+    """``encode`` of bytes (``bytes.translate``) equals the lookup of each byte in the
+    alphabet's table, as for an array; ``checked`` marks exactly the non-printable bytes."""
+    arr = np.frombuffer(raw, np.uint8)
+    table = encode._byte_table(alphabet)
+    want = np.array([table[b] for b in raw], dtype=np.uint8)
+    np.testing.assert_array_equal(encode.encode(raw, alphabet), want)
+    np.testing.assert_array_equal(encode.encode(arr, alphabet), want)
+    checked = np.frombuffer(encode.encode_bytes(raw, alphabet, checked=True), np.uint8)
+    printable = (arr >= 33) & (arr <= 126)
+    np.testing.assert_array_equal(checked[printable], want[printable])
+    assert (checked[~printable] == encode.NOT_A_LETTER).all()
+    assert encode.NOT_A_LETTER not in table  # no letter's code

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import genomarray as ga
 from genomarray import atomic, model
@@ -324,3 +326,57 @@ def test_read_only_targets_are_a_clear_error(tmp_path, monkeypatch):
         with pytest.raises(PermissionError, match="GENOMARRAY_OUTPUT"):
             attempt()
     assert os.listdir(tmp_path) == []
+
+
+def _naive_all_fill(data: np.ndarray, fill) -> bool:
+    """Every element equal to the fill value bit for bit, by a loop over the elements."""
+    want = np.asarray(fill).astype(data.dtype).tobytes()
+    size = data.dtype.itemsize
+    raw = np.ascontiguousarray(data).tobytes()
+    return all(raw[i : i + size] == want for i in range(0, len(raw), size))
+
+
+_FILL_DTYPES = ["uint8", "int16", "int32", "float32", "float64", "bool"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    dtype=st.sampled_from(_FILL_DTYPES),
+    fill=st.sampled_from([0, 1, 4, -1]),
+    n=st.integers(0, 3 * compute.FILL_CHECK_BLOCK // 2),
+    changes=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(-3, 3)), max_size=3),
+    negative_zero=st.booleans(),
+)
+def test_quick_fill_check_matches_a_naive_loop(dtype, fill, n, changes, negative_zero):
+    dt = np.dtype(dtype)
+    if dt.kind in "ub" and fill < 0 or dt.kind == "b" and fill > 1:
+        fill = 0
+    data = np.full(n, fill, dt)
+    for where, value in changes if n else []:
+        if dt.kind in "ub":
+            value = abs(value) if dt.kind == "u" else bool(value)
+        data[int(where * n)] = value
+    if negative_zero and dt.kind == "f" and n and fill == 0:
+        data[n // 2] = -0.0  # equal in value, not the fill value's bit pattern
+    got = compute.all_fill(data, np.asarray(fill, dt))
+    assert got is not None and got == _naive_all_fill(data, fill)
+
+
+def test_quick_fill_check_declines_what_it_cannot_decide():
+    assert compute.all_fill(np.zeros(4, "U1"), "") is None  # text
+    assert compute.all_fill(np.zeros(4, np.float32), np.nan) is None  # NaN: zarr's own
+    assert compute.all_fill(np.zeros(4, np.uint8), 0.5) is None  # not a uint8
+    assert compute.all_fill(np.zeros((4, 4), np.uint8)[:, ::2], 0) is None  # strided
+    assert compute.all_fill(np.broadcast_to(np.uint8(4), (3, 5)), 4) is True
+
+
+def test_chunks_of_a_nonzero_fill_value_are_not_written(tmp_path):
+    """Sequence codes fill with N (4): a chunk of only N is skipped by the quick check,
+    a chunk whose data starts like the fill value and differs later is written."""
+    codes = np.full((1, 3 * 1000), 4, np.uint8)
+    codes[0, 1999] = 2  # chunk 1: N up to its last base
+    g = model.sequence_genome(da.from_array(codes, chunks=(1, 1000)), ["a"], [3000])
+    path = ga.write_zarr(g, tmp_path / "g.zarr", progress=False)
+    chunk_files = sorted(f for _, _, files in os.walk(path / "sequence" / "c") for f in files)
+    assert chunk_files == ["1"]
+    np.testing.assert_array_equal(ga.open_zarr(path).values, codes)

@@ -176,7 +176,8 @@ def read_block(
     fa = fasta_handle(path, fingerprint)
     length = fa.get_reference_length(chrom)
     stop = min(end, length)
-    out = np.full(end - start, encode.unknown_code(alphabet), dtype=np.uint8)
+    out = np.empty(end - start, dtype=np.uint8)
+    out[max(stop - start, 0) :] = encode.unknown_code(alphabet)
     if stop > start:
         try:
             seq = fa.fetch(chrom, start, stop)
@@ -191,20 +192,21 @@ def read_block(
                 source=path,
                 record=f"{chrom}:{start}-{stop}",
             ) from err
-        raw = np.frombuffer(seq.encode("ascii", errors="replace"), np.uint8)
-        bad = (raw - np.uint8(33)) > 93  # outside '!'..'~': whitespace, control bytes
-        if bad.any():
-            k = int(bad.argmax())
+        raw = seq.encode("ascii", errors="replace")
+        # bytes outside '!'..'~' (whitespace, control bytes) become NOT_A_LETTER
+        codes = encode.encode_bytes(raw, alphabet, checked=True)
+        k = codes.find(bytes([encode.NOT_A_LETTER]))
+        if k >= 0:
             base = start + k
             raise InputError(
-                f"{describe_byte(int(raw[k]))} where a base was expected (base "
+                f"{describe_byte(raw[k])} where a base was expected (base "
                 f"{base}): the FASTA has whitespace or uneven lines inside this record that "
                 "its index does not describe; remove the whitespace (sequence lines must hold "
                 "only letters) and delete the .fai so that it is rebuilt and checked",
                 source=path,
                 record=f"record {chrom!r}",
             )
-        out[: stop - start] = encode.encode(raw, alphabet)
+        out[: stop - start] = np.frombuffer(codes, np.uint8)
     return out
 
 
