@@ -32,14 +32,15 @@ TASKS = {
     "T2": "bench_t2_bigwig",
     "T3": "bench_t3_fasta",
     "T4": "bench_t4_batches",
+    "builds": "bench_builds",
     "import": "bench_import",
     "cluster": "bench_cluster",
     "memory": "bench_memory",
     "ops": "bench_genome_ops",
     "labels": "bench_many_labels",
 }
-DEFAULT = ["T1", "T2", "T3", "T4", "import", "cluster", "memory", "ops", "labels"]
-QUICK = ["T1", "T2", "T3", "T4", "import", "labels"]
+DEFAULT = ["T1", "T2", "T3", "T4", "builds", "import", "cluster", "memory", "ops", "labels"]
+QUICK = ["T1", "T2", "T3", "T4", "builds", "import", "labels"]
 
 
 def compile_checkout() -> None:

@@ -1,0 +1,179 @@
+"""Cold builds: a FASTA and a bigWig read into their genome stores, vs reader + compression.
+
+Issue 15 item 3 asks that building a store cost no more than the reader itself plus
+compression. Each row is the best of fresh processes (see ``common.py``), timing the
+whole call from an empty output root:
+
+- genomarray: ``ga.read_fasta(fa)`` / ``ga.read_bigwig(bw)``, which read the file, write
+  the cached store (blosc lz4, 1 Mb chunks, its manifest) and open it lazily;
+- reference, the fastest reader of the whole file plus the store's own compression: for
+  the FASTA the whole-file numpy LUT of T3 (read the bytes, drop the header and newlines,
+  a 256-entry table to codes), for the bigWig pyBigWig's whole-chromosome ``values``
+  (NaN to 0, float32); then the array cut into the store's 1 Mb chunks, each compressed
+  with the same codec (blosc lz4-5, bit-shuffled codes, byte-shuffled signal) and written
+  to a file of its own in a temporary folder.
+
+BAM coverage builds are T1's cold rows. Checked: the store's values (read after the
+timed call) equal the truth arrays; the reference's decompressed chunks equal them too.
+
+Run alone: ``python benchmarks/bench_builds.py [--quick]``
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import time
+
+import numpy as np
+from common import PRELOAD, Row, Zygote, best_of_all, fmt_s, yes_no
+from data import CHROM, Data
+
+MODULE = "bench_builds"
+CHUNK = 1 << 20
+"""The stores' chunk length along ``pos`` (``genomarray.genome.graph.DEFAULT_CHUNK``)."""
+
+
+def _write_chunks(values: np.ndarray, shuffle: int) -> tuple[float, list[bytes]]:
+    """Compress ``values`` in chunks of :data:`CHUNK` with the stores' codec and write each
+    to a file; returns the seconds and the compressed chunks (for the check)."""
+    import numcodecs
+
+    codec = numcodecs.Blosc("lz4", 5, shuffle)
+    folder = tempfile.mkdtemp(prefix="ga-bench-ref-")
+    t0 = time.perf_counter()
+    parts = []
+    try:
+        for i, start in enumerate(range(0, len(values), CHUNK)):
+            part = codec.encode(np.ascontiguousarray(values[start : start + CHUNK]))
+            with open(os.path.join(folder, str(i)), "wb") as fh:
+                fh.write(part)
+            parts.append(part)
+        return time.perf_counter() - t0, parts
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _check_parts(parts: list[bytes], truth: np.ndarray) -> dict:
+    import numcodecs
+
+    codec = numcodecs.Blosc("lz4", 5)
+    back = np.concatenate([np.frombuffer(codec.decode(p), truth.dtype) for p in parts])
+    ok = back.shape == truth.shape and np.array_equal(back, truth)
+    return {"ok": bool(ok), "check": "chunks decode to truth" if ok else "chunks differ"}
+
+
+def fasta_reference(spec: dict) -> dict:
+    import numcodecs
+
+    data = Data.from_spec(spec)
+    t0 = time.perf_counter()
+    with open(data.fasta, "rb") as fh:
+        text = fh.read()
+    body = np.frombuffer(text, np.uint8)[text.index(b"\n") + 1 :]
+    letters = body[body != ord("\n")]
+    lut = np.full(256, 4, np.uint8)
+    for i, c in enumerate(b"ACGT"):
+        lut[c] = lut[c + 32] = i
+    codes = lut[letters]
+    read = time.perf_counter() - t0
+    write, parts = _write_chunks(codes, numcodecs.Blosc.BITSHUFFLE)
+    return {"seconds": read + write, "read": read, **_check_parts(parts, data.load("codes"))}
+
+
+def bigwig_reference(spec: dict) -> dict:
+    import numcodecs
+    import pyBigWig
+
+    data = Data.from_spec(spec)
+    t0 = time.perf_counter()
+    bw = pyBigWig.open(data.bigwig)
+    values = np.nan_to_num(bw.values(CHROM, 0, data.sizes.length, numpy=True)).astype(np.float32)
+    bw.close()
+    read = time.perf_counter() - t0
+    write, parts = _write_chunks(values, numcodecs.Blosc.SHUFFLE)
+    truth = data.load("signal").astype(np.float32)
+    return {"seconds": read + write, "read": read, **_check_parts(parts, truth)}
+
+
+def _genomarray_build(spec: dict, kind: str) -> dict:
+    import genomarray as ga
+
+    data = Data.from_spec(spec)
+    root = tempfile.mkdtemp(prefix="ga-bench-build-")
+    os.environ["GENOMARRAY_OUTPUT"] = root
+    try:
+        t0 = time.perf_counter()
+        if kind == "fasta":
+            arr = ga.read_fasta(data.fasta, progress=False)
+        else:
+            arr = ga.read_bigwig(data.bigwig, progress=False)
+        seconds = time.perf_counter() - t0
+        stored = [f for f in os.listdir(os.path.join(root, "cache")) if f.endswith(".zarr")]
+        got = np.asarray(ga.load(arr).values).reshape(-1)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    truth = data.load("codes") if kind == "fasta" else data.load("signal").astype(np.float32)
+    ok = len(stored) == 1 and got.shape == truth.shape and np.array_equal(got, truth)
+    check = "store equal to truth" if ok else f"store differs ({stored}, {got.shape})"
+    return {"seconds": seconds, "ok": bool(ok), "check": check}
+
+
+def fasta_build(spec: dict) -> dict:
+    return _genomarray_build(spec, "fasta")
+
+
+def bigwig_build(spec: dict) -> dict:
+    return _genomarray_build(spec, "bigwig")
+
+
+def rows(data: Data, repeat: int, quick: bool = False) -> list[Row]:
+    spec = data.spec()
+    length = f"{data.sizes.length / 1e6:g} Mb"
+    with contextlib.ExitStack() as stack:
+        z = stack.enter_context(Zygote([*PRELOAD, "pysam", "pyBigWig"]))
+        jobs = {
+            ("fasta", "ref"): (z, MODULE, "fasta_reference", spec),
+            ("fasta", "ga"): (z, MODULE, "fasta_build", spec),
+            ("bigwig", "ref"): (z, MODULE, "bigwig_reference", spec),
+            ("bigwig", "ga"): (z, MODULE, "bigwig_build", spec),
+        }
+        res = best_of_all(jobs, repeat)
+    out = []
+    names = {
+        "fasta": (f"cold build: FASTA ({length}) → sequence store, `ga.read_fasta(fa)`", "LUT"),
+        "bigwig": (
+            f"cold build: bigWig ({length}) → track store, `ga.read_bigwig(bw)`",
+            "pyBigWig",
+        ),
+    }
+    for kind, (task, reader) in names.items():
+        ref, ours = res[kind, "ref"], res[kind, "ga"]
+        if ref.failed:
+            out.append(Row.failed(task, f"{reader} + lz4 chunks", ref.error))
+            continue
+        ref_s = (
+            f"{reader} {fmt_s(ref.extra('read', 0.0))} + lz4 chunks written = {fmt_s(ref.seconds)}"
+        )
+        if ours.failed:
+            out.append(Row.failed(task, ref_s, ours.error, "≤ 1.0x"))
+            continue
+        ratio = ours.seconds / ref.seconds
+        out.append(
+            Row(task, ref_s, fmt_s(ours.seconds), f"{ratio:.2f}x", "≤ 1.0x", yes_no(ratio <= 1.0))
+        )
+    return out
+
+
+def main(argv: list[str] | None = None) -> list[Row]:
+    import run_all
+
+    return run_all.main(["--only", "builds", *(argv or [])])
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])
