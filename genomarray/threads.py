@@ -30,10 +30,48 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from collections.abc import Container, Mapping, MutableMapping
 from pathlib import Path
+from typing import Any
 
-__all__ = ["configured_keras_backend", "prefer_passive_openmp", "reuse_freed_memory"]
+__all__ = ["configured_keras_backend", "prefer_passive_openmp", "reuse_freed_memory", "scratch"]
+
+SCRATCH_MAX_BYTES = 64 << 20
+"""The largest buffer :func:`scratch` keeps per thread and purpose (larger: allocated)."""
+_SCRATCH = threading.local()
+
+
+def scratch(purpose: str, shape: tuple[int, ...], dtype: Any) -> Any:
+    """This thread's reusable numpy buffer of ``shape`` for ``purpose``.
+
+    A reader that decodes into a temporary before converting (a chunk decoded before its
+    cast, a bigWig read as float64 before float32) writes to memory already mapped rather
+    than a fresh allocation each time: on a VM a fresh page costs a fault and, where the
+    host reclaimed it, far more (see docs/benchmarks.md). The contents are garbage until
+    written, and the next call of the same purpose in this thread reuses them: callers
+    copy what they keep. One buffer per purpose, so a reader running inside another's
+    decode (a dask task computed by the batch engine) does not overwrite it. Buffers over
+    :data:`SCRATCH_MAX_BYTES` are allocated afresh and not kept.
+
+    Examples
+    --------
+    >>> a = scratch("doc", (2, 3), "float32")
+    >>> a.shape, str(a.dtype), scratch("doc", (6,), "float32").base is a.base
+    ((2, 3), 'float32', True)
+    """
+    import numpy as np
+
+    dtype = np.dtype(dtype)
+    need = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if need > SCRATCH_MAX_BYTES:
+        return np.empty(shape, dtype)
+    bufs = _SCRATCH.__dict__.setdefault("bufs", {})
+    buf = bufs.get(purpose)
+    if buf is None or buf.nbytes < need:
+        buf = bufs[purpose] = np.empty(need, np.uint8)
+    return buf[:need].view(dtype).reshape(shape)
+
 
 WAIT_POLICY = "OMP_WAIT_POLICY"
 """Environment variable of the OpenMP idle-wait policy (``ACTIVE`` or ``PASSIVE``)."""

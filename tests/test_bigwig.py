@@ -283,3 +283,28 @@ def test_resolution_one_summaries(backend, truth):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         BigWigReader(BW, how="max", backend=backend)("chr1", 0, 1000)
+
+
+def test_stored_nan_and_infinities_follow_nan_to_num(tmp_path, backend):
+    """Uncovered bases are filled as they are read (pybigtools) or afterwards (pyBigWig);
+    values the file itself stores as NaN or +-inf still become what ``np.nan_to_num``
+    makes of pyBigWig's values, with ``nan_to_num=False`` they stay as stored."""
+    path = str(tmp_path / "odd.bw")
+    bw = pyBigWig.open(path, "w")
+    bw.addHeader([("c", 3000)])
+    starts = [10, 11, 12, 500, 2000]
+    values = [np.nan, np.inf, -np.inf, 1.5, 2.5]
+    bw.addEntries(["c"] * 5, starts, ends=[s + 1 for s in starts], values=values)
+    bw.close()
+    ref = pyBigWig.open(path)
+    want = ref.values("c", 0, 3000, numpy=True).astype(np.float32)
+    ref.close()
+    assert np.isnan(want[:10]).all() and np.isinf(want[11:13]).all()  # gaps NaN, as stored
+    got = BigWigReader(path, backend=backend)("c", 0, 3000)[:, 0]
+    np.testing.assert_array_equal(got, np.nan_to_num(want))
+    raw = BigWigReader(path, backend=backend, nan_to_num=False)("c", 0, 3000)[:, 0]
+    np.testing.assert_array_equal(raw, want)  # NaN where uncovered or stored NaN
+    tail = BigWigReader(path, backend=backend)("c", 2990, 3010)[:, 0]  # past the end: 0
+    np.testing.assert_array_equal(tail, np.r_[np.nan_to_num(want[2990:]), np.zeros(10)])
+    finite = BigWigReader(path, backend=backend)("c", 400, 2500)[:, 0]  # no stored NaN/inf
+    np.testing.assert_array_equal(finite, np.nan_to_num(want[400:2500]))

@@ -24,7 +24,6 @@ exactly ``arr.values``.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -34,6 +33,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from genomarray import model
 from genomarray.batches.chunks import CACHE_BYTES, ChunkReader, SlabCache, fork_generation
+from genomarray.threads import scratch
 from genomarray.views import windows_fns
 
 Executor = Callable[[], ThreadPoolExecutor]
@@ -121,19 +121,6 @@ class NumpySource(Source):
         self.dtype = self.data.dtype
 
 
-_SCRATCH = threading.local()
-
-
-def _scratch(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """This thread's buffer for a chunk decoded before its cast (reused, so decoding
-    writes to memory already mapped rather than a fresh chunk-sized allocation each time)."""
-    buf = getattr(_SCRATCH, "buf", None)
-    need = int(np.prod(shape)) * np.dtype(dtype).itemsize
-    if buf is None or buf.nbytes < need:
-        buf = _SCRATCH.buf = np.empty(need, np.uint8)
-    return buf[:need].view(dtype).reshape(shape)
-
-
 class _Cached(Source):
     """A source that reads whole chunks through a :class:`SlabCache` (made on first use,
     again in a forked process)."""
@@ -175,7 +162,7 @@ class _Cached(Source):
         if self.stored_dtype is None:
             self._load_into(key, out)
             return
-        stored = _scratch(out.shape, self.stored_dtype)
+        stored = scratch("decode before cast", out.shape, self.stored_dtype)
         self._load_into(key, stored)
         out[...] = stored
 
