@@ -37,8 +37,9 @@ from typing import Any
 
 __all__ = ["configured_keras_backend", "prefer_passive_openmp", "reuse_freed_memory", "scratch"]
 
-SCRATCH_MAX_BYTES = 64 << 20
-"""The largest buffer :func:`scratch` keeps per thread and purpose (larger: allocated)."""
+SCRATCH_MAX_BYTES = 32 << 20
+"""The largest buffer :func:`scratch` keeps per thread and purpose (larger: allocated
+afresh): a chunk of at most ``CHUNK_BYTES`` (32 MB), a 4 Mb bigWig block of float64."""
 _SCRATCH = threading.local()
 
 

@@ -18,6 +18,7 @@ from genomarray.io.bigwig import (
     bigwig_chrom_sizes,
     bigwig_zoom_levels,
 )
+from genomarray.threads import scratch
 
 BW = example_path("sample.bw")
 SIZES = {"chr1": 40000, "chr2": 30000, "chr3": 20000}
@@ -300,6 +301,7 @@ def test_stored_nan_and_infinities_follow_nan_to_num(tmp_path, backend):
     want = ref.values("c", 0, 3000, numpy=True).astype(np.float32)
     ref.close()
     assert np.isnan(want[:10]).all() and np.isinf(want[11:13]).all()  # gaps NaN, as stored
+    scratch("bigwig float64 values", (4000,), np.float64)[:] = 7.0  # junk left by a read
     got = BigWigReader(path, backend=backend)("c", 0, 3000)[:, 0]
     np.testing.assert_array_equal(got, np.nan_to_num(want))
     raw = BigWigReader(path, backend=backend, nan_to_num=False)("c", 0, 3000)[:, 0]

@@ -336,7 +336,8 @@ def _naive_all_fill(data: np.ndarray, fill) -> bool:
     return all(raw[i : i + size] == want for i in range(0, len(raw), size))
 
 
-_FILL_DTYPES = ["uint8", "int16", "int32", "float32", "float64", "bool"]
+_FILL_DTYPES = ["uint8", "int16", "int32", "uint64", "float16", "float32", "float64", "bool"]
+_FILL_DTYPES += [">i4", ">f8"]  # big-endian: bit patterns compared as stored
 
 
 @settings(max_examples=150, deadline=None)
@@ -358,8 +359,12 @@ def test_quick_fill_check_matches_a_naive_loop(dtype, fill, n, changes, negative
         data[int(where * n)] = value
     if negative_zero and dt.kind == "f" and n and fill == 0:
         data[n // 2] = -0.0  # equal in value, not the fill value's bit pattern
-    got = compute.all_fill(data, np.asarray(fill, dt))
-    assert got is not None and got == _naive_all_fill(data, fill)
+    want = _naive_all_fill(data, fill)
+    for given_fill in (np.asarray(fill, dt)[()], fill):  # as zarr passes it; a Python int
+        got = compute.all_fill(data, given_fill)
+        assert got is not None and got is want
+    if n % 2 == 0 and n:  # 2-D, as chunks of a (chrom, pos) array are
+        assert compute.all_fill(data.reshape(2, -1), fill) is want
 
 
 def test_quick_fill_check_declines_what_it_cannot_decide():
@@ -368,6 +373,9 @@ def test_quick_fill_check_declines_what_it_cannot_decide():
     assert compute.all_fill(np.zeros(4, np.uint8), 0.5) is None  # not a uint8
     assert compute.all_fill(np.zeros((4, 4), np.uint8)[:, ::2], 0) is None  # strided
     assert compute.all_fill(np.broadcast_to(np.uint8(4), (3, 5)), 4) is True
+    assert compute.all_fill(np.full(4, 2.0**53), 2**53 + 1) is None  # rounds in float64
+    assert compute.all_fill(np.full(4, 255, np.uint8), -1) is None  # wraps in uint8
+    assert compute.all_fill(np.zeros(4, np.longdouble), 0) is None  # no uint of its size
 
 
 def test_chunks_of_a_nonzero_fill_value_are_not_written(tmp_path):

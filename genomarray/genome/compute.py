@@ -162,11 +162,15 @@ def all_fill(data: Any, fill: Any) -> bool | None:
 
     if not isinstance(data, np.ndarray) or data.dtype.kind not in "biuf" or np.ndim(fill):
         return None
+    if data.dtype.itemsize not in (1, 2, 4, 8):  # (long double: no unsigned int of its size)
+        return None
     want = np.asarray(fill)
     if want.dtype.kind not in "biuf":
         return None
-    typed = want.astype(data.dtype)
-    if not typed == want:  # not representable in the array's dtype, or NaN
+    with np.errstate(invalid="ignore", over="ignore"):
+        typed = want.astype(data.dtype)
+        back = typed.astype(want.dtype)
+    if not (back == want and typed == want):  # not representable in the dtype, or NaN
         return None
     if data.dtype.kind in "bf":  # bit patterns (bool: one byte)
         bits = f"u{data.dtype.itemsize}"

@@ -261,7 +261,7 @@ class BigWigReader:
 
     def _read(self, handle: _Handle, chrom: str, start: int, end: int, length: int):
         res = self.resolution
-        if res == 1 and start < end <= length:  # a whole block: the values as read, no copy
+        if res == 1 and start < end <= length:  # a whole block: the values as read
             values = self._per_base(handle.values(chrom, start, end, self._uncovered))
             return np.asarray(values, dtype=np.float32).reshape(end - start, 1)
         out = np.zeros(end - start, dtype=np.float32)
@@ -300,7 +300,8 @@ class BigWigReader:
     @property
     def _uncovered(self) -> float | None:
         """What per-base reads may fill uncovered bases with as they read: 0 where they
-        become 0 anyway (``nan_to_num``), NaN where coverage is counted."""
+        become 0 anyway (``nan_to_num``); None (NaN) where coverage is counted or NaN is
+        kept (``nan_to_num=False``)."""
         return 0.0 if self.nan_to_num and self.how != "coverage" else None
 
     def _per_base(self, values: np.ndarray) -> np.ndarray:
@@ -648,6 +649,7 @@ class _PyBigWigHandle(_Handle):
     def values(
         self, chrom: str, start: int, end: int, uncovered: float | None = None
     ) -> np.ndarray:
+        # pyBigWig cannot fill as it reads: uncovered bases are NaN, ``uncovered`` ignored
         return np.asarray(self.bw.values(chrom, start, end, numpy=True), dtype=np.float32)
 
     def close(self) -> None:
