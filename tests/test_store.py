@@ -388,3 +388,16 @@ def test_chunks_of_a_nonzero_fill_value_are_not_written(tmp_path):
     chunk_files = sorted(f for _, _, files in os.walk(path / "sequence" / "c") for f in files)
     assert chunk_files == ["1"]
     np.testing.assert_array_equal(ga.open_zarr(path).values, codes)
+
+
+def test_fingerprint_is_the_sha256_of_the_content(tmp_path, isolated_output):
+    """Streamed through one reused buffer, in blocks that do not divide the file."""
+    import hashlib
+
+    path = tmp_path / "data.bin"
+    content = np.random.default_rng(0).integers(0, 256, 100_003, dtype=np.uint8).tobytes()
+    path.write_bytes(content)
+    want = hashlib.sha256(content).hexdigest()
+    assert cache.file_fingerprint(path, block=4096) == want
+    (tmp_path / "empty").write_bytes(b"")
+    assert cache.file_fingerprint(tmp_path / "empty") == hashlib.sha256(b"").hexdigest()

@@ -40,7 +40,7 @@ CACHE_FORMAT = 2
 
 
 def file_fingerprint(path: str | os.PathLike, block: int = 1 << 22) -> str:
-    """Return the SHA-256 of a file's content (streamed in 4 MB blocks).
+    """Return the SHA-256 of a file's content (streamed through one 4 MB buffer).
 
     The digest is remembered under the output root, keyed on the file's path, size,
     modification time, status-change time and inode, so a cache hit does not re-read a
@@ -71,9 +71,10 @@ def file_fingerprint(path: str | os.PathLike, block: int = 1 << 22) -> str:
     except OSError:
         pass
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while data := fh.read(block):
-            digest.update(data)
+    buf = memoryview(bytearray(block))  # one buffer read into: no fresh block per read
+    with open(path, "rb", buffering=0) as fh:
+        while n := fh.readinto(buf):
+            digest.update(buf[:n])
     try:  # best effort: write to a temporary name, then rename (atomic)
         memo.parent.mkdir(parents=True, exist_ok=True)
         tmp = memo.with_name(f"{memo.name}.{uuid.uuid4().hex[:8]}")
