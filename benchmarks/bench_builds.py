@@ -33,16 +33,23 @@ from common import PRELOAD, Row, Zygote, best_of_all, fmt_s, yes_no
 from data import CHROM, Data
 
 MODULE = "bench_builds"
-CHUNK = 1 << 20
-"""The stores' chunk length along ``pos`` (``genomarray.genome.graph.DEFAULT_CHUNK``)."""
+
+
+def _codec(shuffle: int = 1):
+    """The stores' codec (``genomarray.genome.store.CODEC`` at ``CODEC_LEVEL``)."""
+    import numcodecs
+
+    from genomarray.genome.store import CODEC, CODEC_LEVEL
+
+    return numcodecs.Blosc(CODEC, CODEC_LEVEL, shuffle)
 
 
 def _write_chunks(values: np.ndarray, shuffle: int) -> tuple[float, list[bytes]]:
-    """Compress ``values`` in chunks of :data:`CHUNK` with the stores' codec and write each
-    to a file; returns the seconds and the compressed chunks (for the check)."""
-    import numcodecs
+    """Compress ``values`` in the stores' chunks along ``pos`` with their codec and write
+    each to a file; returns the seconds and the compressed chunks (for the check)."""
+    from genomarray.genome.graph import DEFAULT_CHUNK as CHUNK
 
-    codec = numcodecs.Blosc("lz4", 5, shuffle)
+    codec = _codec(shuffle)
     folder = tempfile.mkdtemp(prefix="ga-bench-ref-")
     t0 = time.perf_counter()
     parts = []
@@ -58,9 +65,7 @@ def _write_chunks(values: np.ndarray, shuffle: int) -> tuple[float, list[bytes]]
 
 
 def _check_parts(parts: list[bytes], truth: np.ndarray) -> dict:
-    import numcodecs
-
-    codec = numcodecs.Blosc("lz4", 5)
+    codec = _codec()
     back = np.concatenate([np.frombuffer(codec.decode(p), truth.dtype) for p in parts])
     ok = back.shape == truth.shape and np.array_equal(back, truth)
     return {"ok": bool(ok), "check": "chunks decode to truth" if ok else "chunks differ"}
@@ -119,12 +124,11 @@ def _genomarray_build(spec: dict, kind: str) -> dict:
     os.environ["GENOMARRAY_OUTPUT"] = root
     try:
         if kind == "fasta":  # a copy without its .fai: the call indexes (and checks) it too
-            fasta = shutil.copy(data.fasta, os.path.join(root, "genome.fa"))
-        t0 = time.perf_counter()
-        if kind == "fasta":
-            arr = ga.read_fasta(fasta, progress=False)
+            read, path = ga.read_fasta, shutil.copy(data.fasta, os.path.join(root, "genome.fa"))
         else:
-            arr = ga.read_bigwig(data.bigwig, progress=False)
+            read, path = ga.read_bigwig, data.bigwig
+        t0 = time.perf_counter()
+        arr = read(path, progress=False)
         seconds = time.perf_counter() - t0
         stored = [f for f in os.listdir(os.path.join(root, "cache")) if f.endswith(".zarr")]
         got = np.asarray(ga.load(arr).values).reshape(-1)
