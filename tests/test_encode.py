@@ -96,6 +96,12 @@ def test_onehot_into_out_equals_onehot(order, alphabet):
     size = len(encode.letters(alphabet))
     codes = np.random.default_rng(order).integers(0, size + 2, (7, 30)).astype(np.uint8)
     want = encode.onehot(codes, order, alphabet, dtype="float32")
+    naive = np.zeros_like(want)  # a k-mer with an unknown code (>= size) stays all zero
+    for i, j in np.ndindex(*want.shape[:2]):
+        kmer = codes[i, j : j + order].astype(int)
+        if (kmer < size).all():
+            naive[i, j, sum(int(c) * size ** (order - 1 - t) for t, c in enumerate(kmer))] = 1
+    np.testing.assert_array_equal(want, naive)
     out = np.full(want.shape, 9.0, np.float32)
     got = encode.onehot(codes, order, alphabet, dtype="float32", out=out)
     assert got is out

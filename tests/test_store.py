@@ -401,3 +401,42 @@ def test_fingerprint_is_the_sha256_of_the_content(tmp_path, isolated_output):
     assert cache.file_fingerprint(path, block=4096) == want
     (tmp_path / "empty").write_bytes(b"")
     assert cache.file_fingerprint(tmp_path / "empty") == hashlib.sha256(b"").hexdigest()
+
+
+def _slow(x, seconds):
+    time.sleep(seconds)
+    return x
+
+
+def test_progress_bar_draws_as_dask_does_and_stops_with_the_compute():
+    import io
+
+    import dask
+
+    tasks = [dask.delayed(_slow)(i, 0.03) for i in range(4)]
+    out = io.StringIO()
+    with compute.progress_bar(out=out, dt=0.005):
+        got = dask.compute(*tasks, scheduler="sync")
+    assert got == (0, 1, 2, 3)
+    frames = out.getvalue().split("\r")[1:]
+    assert frames[-1].startswith("[" + "#" * 40 + "] | 100% Completed | ")
+    assert frames[-1].endswith("\n")
+    partial = {int(f.split(" | ")[1].split("%")[0]) for f in frames[:-1]}
+    assert partial and min(partial) < 100  # drawn while running, not only at the end
+    # the same bar as dask's ProgressBar: a full bar, percent, elapsed
+    from dask.diagnostics import ProgressBar
+
+    theirs = io.StringIO()
+    with ProgressBar(out=theirs):
+        dask.compute(*tasks, scheduler="sync")
+    assert theirs.getvalue().split("\r")[-1].split(" | ")[:2] == frames[-1].split(" | ")[:2]
+
+    quiet = io.StringIO()  # a compute shorter than ``minimum``: nothing drawn
+    with compute.progress_bar(minimum=60.0, out=quiet):
+        dask.compute(*tasks[:1], scheduler="sync")
+    assert quiet.getvalue() == ""
+
+    failed = io.StringIO()  # an error: the bar stops where it was, the error propagates
+    with pytest.raises(ZeroDivisionError), compute.progress_bar(out=failed, dt=0.005):
+        dask.compute(dask.delayed(_slow)(1, 0.02) / 0, scheduler="sync")
+    assert "100%" not in failed.getvalue() and failed.getvalue().endswith("\n")

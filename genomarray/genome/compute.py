@@ -115,7 +115,6 @@ def local_writes(progress: bool, what: str) -> Iterator[None]:
     from concurrent.futures import ThreadPoolExecutor
 
     import dask
-    from dask.diagnostics import ProgressBar
 
     workers = dask.config.get("num_workers", None) or os.cpu_count() or 1
     pool = ThreadPoolExecutor(workers)
@@ -123,12 +122,92 @@ def local_writes(progress: bool, what: str) -> Iterator[None]:
         with dask.config.set(pool=pool, scheduler=pool):
             if progress:
                 print(f"genomarray: {what}", flush=True)
-                with ProgressBar(minimum=1.0):
+                with progress_bar(minimum=1.0):
                     yield
             else:
                 yield
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def progress_bar(minimum: float = 0.0, out: Any = None, dt: float = 0.1) -> Any:
+    """A text progress bar for the dask computes run inside (a ``dask.callbacks.Callback``
+    context manager), drawn as dask's ``ProgressBar`` draws it once a compute has run
+    ``minimum`` seconds, to ``out`` (default: stdout) every ``dt`` seconds.
+
+    Its timer thread wakes as soon as the compute ends. dask's own ``ProgressBar`` sleeps
+    out its interval first, so every compute it watched took up to ``dt`` (0.1 s) longer,
+    a delay each store build paid.
+
+    Examples
+    --------
+    >>> import io, dask.array as da
+    >>> out = io.StringIO()
+    >>> with progress_bar(out=out):
+    ...     total = int(da.ones(10, chunks=5).sum().compute(scheduler="sync"))
+    >>> total, out.getvalue().strip().split(" | ")[:2]
+    (10, ['[########################################]', '100% Completed'])
+    """
+    import threading
+    from timeit import default_timer
+
+    from dask.callbacks import Callback
+    from dask.utils import format_time
+
+    width = 40
+    file = sys.stdout if out is None else out
+    shared: dict[str, Any] = {}
+
+    def draw(frac: float, elapsed: float) -> None:
+        bar = "#" * int(width * frac)
+        msg = f"\r[{bar:<{width}}] | {int(100 * frac)}% Completed | {format_time(elapsed)}"
+        try:
+            file.write(msg)
+            file.flush()
+        except ValueError:  # the stream was closed
+            pass
+
+    def fraction() -> float:
+        state = shared.get("state")
+        if not state:
+            return 0.0
+        done = len(state["finished"])
+        total = done + sum(len(state[k]) for k in ("ready", "waiting", "running"))
+        return done / total if total else 0.0
+
+    def tick(stop: threading.Event, start: float) -> None:
+        while not stop.wait(dt):
+            elapsed = default_timer() - start
+            if elapsed > minimum:
+                draw(fraction(), elapsed)
+
+    def on_start(dsk: Any) -> None:
+        shared.update(state=None, start=default_timer(), stop=threading.Event())
+        timer = threading.Thread(target=tick, args=(shared["stop"], shared["start"]))
+        timer.daemon = True
+        shared["timer"] = timer
+        timer.start()
+
+    def on_pretask(key: Any, dsk: Any, state: Any) -> None:
+        shared["state"] = state
+
+    def on_finish(dsk: Any, state: Any, errored: bool) -> None:
+        shared["stop"].set()
+        shared["timer"].join()
+        elapsed = default_timer() - shared["start"]
+        if elapsed < minimum:
+            return
+        if errored:
+            draw(fraction(), elapsed)
+        else:
+            draw(1.0, elapsed)
+        try:
+            file.write("\n")
+            file.flush()
+        except ValueError:
+            pass
+
+    return Callback(start=on_start, pretask=on_pretask, finish=on_finish)
 
 
 _QUICK_NDBUFFER: list[str] = []
