@@ -36,6 +36,7 @@ def _backends() -> list:
         pytest.param(
             "pybigtools", marks=pytest.mark.skipif(not has, reason="pybigtools not installed")
         ),
+        "genomarray",  # the section reader for per-base values (tests/test_bigwig_sections.py)
     ]
 
 
