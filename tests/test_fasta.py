@@ -107,3 +107,31 @@ def test_chunk_boundaries_do_not_matter():
     b = ga.read_fasta(ga.example_path("genome.fa"), cache=False, chunk=1 << 16).values
     np.testing.assert_array_equal(a, b)
     assert os.path.exists(ga.example_path("genome.fa.fai"))
+
+
+def test_sizes_come_from_the_checked_index_as_samtools_lists_them(tmp_path):
+    """``fasta_sizes`` (what ``read_fasta`` needs before it finds a cached store) equals
+    ``samtools faidx``'s index, rebuilds a stale index, and opens nothing with pysam."""
+    import subprocess
+    import sys
+
+    text = ">a some description\nACGTAC\nGT\n>b\nTTTT\nTT\n>scaffold_3\nN\n"
+    fa = tmp_path / "g.fa"
+    fa.write_text(text)
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    shutil.copy(fa, theirs / "g.fa")
+    subprocess.run(["samtools", "faidx", str(theirs / "g.fa")], check=True)
+    want = {
+        line.split("\t")[0]: int(line.split("\t")[1])
+        for line in (theirs / "g.fa.fai").read_text().splitlines()
+    }
+    assert fasta.fasta_sizes(fa) == want == {"a": 8, "b": 6, "scaffold_3": 1}
+    fa.write_text(text.replace("TTTT\nTT\n", "TTTT\nTTTT\nT\n"))  # the index is now stale
+    assert fasta.fasta_sizes(fa)["b"] == 9
+    code = (
+        "import sys; from genomarray.io import fasta; "
+        f"print(fasta.fasta_sizes({str(fa)!r})['b'], 'pysam' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["9", "False"]

@@ -77,8 +77,8 @@ def read_fasta(
     url = is_url(path)  # read by range requests; its fingerprint names the version read
     path = path if url else os.path.abspath(check_exists(path, "FASTA file", random_access=True))
     encode.letters(alphabet)
-    with fasta.open_fasta(path) as fa:
-        chroms, lengths = list(fa.references), list(fa.lengths)
+    sizes = fasta.fasta_sizes(path)
+    chroms, lengths = list(sizes), list(sizes.values())
     version = fingerprint_of(remote_info(path)) if url else None
 
     keep = graph.KeptBlocks()  # a fresh store's first reads come from the blocks written

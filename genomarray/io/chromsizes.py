@@ -17,10 +17,9 @@ def from_fasta(path: str | os.PathLike) -> dict[str, int]:
     >>> from_fasta(example_path("genome.fa"))["chr1"]
     40000
     """
-    from genomarray.io.fasta import open_fasta
+    from genomarray.io.fasta import fasta_sizes
 
-    with open_fasta(path) as fa:
-        return dict(zip(fa.references, fa.lengths, strict=True))
+    return fasta_sizes(path)
 
 
 def from_bam(path: str | os.PathLike) -> dict[str, int]:

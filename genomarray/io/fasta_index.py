@@ -367,7 +367,9 @@ def index_fasta(path: str | os.PathLike) -> list[FaiRecord]:
     return kept
 
 
-def _read_fai(fai: str) -> list[FaiRecord]:
+def read_fai(fai: str) -> list[FaiRecord]:
+    """The records of a ``.fai`` file (not checked against its FASTA: see
+    :func:`index_problem`)."""
     records = []
     with open(fai, "rb") as fh:
         for lineno, line in enumerate(fh, 1):
@@ -389,7 +391,7 @@ def _whitespace_or_headers(data: bytes) -> bool:
 def _problem(path: str, fai: str) -> str | None:
     """Why the index ``fai`` does not describe ``path`` (a short phrase), or None."""
     try:
-        records = _read_fai(fai)
+        records = read_fai(fai)
     except (OSError, ValueError) as err:
         return str(err)
     if not records:
@@ -525,7 +527,7 @@ def remote_index_problem(url: str, fai: str, gzi: str | None) -> str | None:
     if os.path.exists(marker):
         return None
     try:
-        records = _read_fai(fai)
+        records = read_fai(fai)
     except ValueError as err:
         return str(err)
     if not records:
