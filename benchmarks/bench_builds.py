@@ -14,6 +14,11 @@ whole call from an empty output root:
   1 Mb chunks, each compressed with the same codec (blosc lz4-5, bit-shuffled codes,
   byte-shuffled signal) and written to a file of its own in a temporary folder.
 
+A third row builds the store of a larger bigWig (``data.large_bigwig``: 80 Mb, runs to
+~60 Mb, ~270 MB), past ``genomarray.io.bigwig.SECTIONS_MIN_BYTES``, so genomarray reads it
+with its own section reader (threads in parallel) while the references read it whole with
+the library (full runs only, not ``--quick``).
+
 BAM coverage builds are T1's cold rows. Checked: the store's values (read after the
 timed call) equal the truth arrays; the reference's decompressed chunks equal them too.
 
@@ -30,7 +35,7 @@ import time
 
 import numpy as np
 from common import PRELOAD, Row, Zygote, best_of_all, fmt_s, yes_no
-from data import CHROM, Data
+from data import CHROM, LARGE_SIGNAL, Data, large_bigwig
 
 MODULE = "bench_builds"
 
@@ -83,28 +88,37 @@ def fasta_reference(spec: dict) -> dict:
     return {"seconds": read + write, "read": read, **_check_parts(parts, data.load("codes"))}
 
 
+def _bigwig_of(data: Data, spec: dict) -> tuple[str, int, str]:
+    """(path, length, truth array name) of the bigWig a row reads: the dataset's, or the
+    large one (``spec["large"]``)."""
+    if spec.get("large"):
+        return data.path("signal_large.bw"), LARGE_SIGNAL, "signal_large"
+    return data.bigwig, data.sizes.length, "signal"
+
+
 def _bigwig_reference(spec: dict, library: str) -> dict:
     import numcodecs
 
     data = Data.from_spec(spec)
+    path, length, truth_name = _bigwig_of(data, spec)
     t0 = time.perf_counter()
     if library == "pyBigWig":
         import pyBigWig
 
-        bw = pyBigWig.open(data.bigwig)
-        raw = bw.values(CHROM, 0, data.sizes.length, numpy=True)
+        bw = pyBigWig.open(path)
+        raw = bw.values(CHROM, 0, length, numpy=True)
         bw.close()
     else:
         import pybigtools
 
-        with pybigtools.open(data.bigwig) as bw:  # uncovered bases filled as it reads
-            raw = bw.values(CHROM, 0, data.sizes.length, fillna=0.0)
+        with pybigtools.open(path) as bw:  # uncovered bases filled as it reads
+            raw = bw.values(CHROM, 0, length, fillna=0.0)
     if not (np.isfinite(raw.min()) and np.isfinite(raw.max())):
         raw = np.nan_to_num(raw)
     values = raw.astype(np.float32)
     read = time.perf_counter() - t0
     write, parts = _write_chunks(values, numcodecs.Blosc.SHUFFLE)
-    truth = data.load("signal").astype(np.float32)
+    truth = data.load(truth_name).astype(np.float32)
     return {"seconds": read + write, "read": read, **_check_parts(parts, truth)}
 
 
@@ -126,7 +140,7 @@ def _genomarray_build(spec: dict, kind: str) -> dict:
         if kind == "fasta":  # a copy without its .fai: the call indexes (and checks) it too
             read, path = ga.read_fasta, shutil.copy(data.fasta, os.path.join(root, "genome.fa"))
         else:
-            read, path = ga.read_bigwig, data.bigwig
+            read, path = ga.read_bigwig, _bigwig_of(data, spec)[0]
         t0 = time.perf_counter()
         arr = read(path, progress=False)
         seconds = time.perf_counter() - t0
@@ -134,7 +148,10 @@ def _genomarray_build(spec: dict, kind: str) -> dict:
         got = np.asarray(ga.load(arr).values).reshape(-1)
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    truth = data.load("codes") if kind == "fasta" else data.load("signal").astype(np.float32)
+    if kind == "fasta":
+        truth = data.load("codes")
+    else:
+        truth = data.load(_bigwig_of(data, spec)[2]).astype(np.float32)
     ok = len(stored) == 1 and got.shape == truth.shape and np.array_equal(got, truth)
     check = "store equal to truth" if ok else f"store differs ({stored}, {got.shape})"
     return {"seconds": seconds, "ok": bool(ok), "check": check}
@@ -151,6 +168,9 @@ def bigwig_build(spec: dict) -> dict:
 def rows(data: Data, repeat: int, quick: bool = False) -> list[Row]:
     spec = data.spec()
     length = f"{data.sizes.length / 1e6:g} Mb"
+    if not quick:
+        path = large_bigwig(data)
+        large = spec | {"large": True}
     with contextlib.ExitStack() as stack:
         z = stack.enter_context(Zygote([*PRELOAD, "pysam", "pyBigWig", "pybigtools"]))
         jobs = {
@@ -160,6 +180,10 @@ def rows(data: Data, repeat: int, quick: bool = False) -> list[Row]:
             ("bigwig", "ref2"): (z, MODULE, "bigwig_reference_pybigtools", spec),
             ("bigwig", "ga"): (z, MODULE, "bigwig_build", spec),
         }
+        if not quick:  # a file past SECTIONS_MIN_BYTES: read by genomarray's section reader
+            jobs[("large", "ref")] = (z, MODULE, "bigwig_reference", large)
+            jobs[("large", "ref2")] = (z, MODULE, "bigwig_reference_pybigtools", large)
+            jobs[("large", "ga")] = (z, MODULE, "bigwig_build", large)
         res = best_of_all(jobs, repeat)
     out = []
     names = {
@@ -169,6 +193,13 @@ def rows(data: Data, repeat: int, quick: bool = False) -> list[Row]:
             "pyBigWig",
         ),
     }
+    if not quick:
+        mb = os.path.getsize(path) / 1e6
+        names["large"] = (
+            f"cold build: bigWig ({LARGE_SIGNAL / 1e6:g} Mb, {mb:.0f} MB file, read by "
+            "genomarray's section reader) → track store, `ga.read_bigwig(bw)`",
+            "pyBigWig",
+        )
     for kind, (task, reader) in names.items():
         ref, ours = res[kind, "ref"], res[kind, "ga"]
         other = res.get((kind, "ref2"))

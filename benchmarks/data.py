@@ -238,9 +238,15 @@ def write_signal(path: str, n: int, seed: int = 0) -> np.ndarray:
     values = rng.gamma(2.0, 3.0, len(starts)).round(2)
     bw = pyBigWig.open(path, "w")
     bw.addHeader([(CHROM, n)], maxZooms=10)
-    bw.addEntries(
-        [CHROM] * len(starts), starts.tolist(), ends=ends.tolist(), values=values.tolist()
-    )
+    step = 1 << 20  # entries added a million at a time (Python lists of them are large)
+    for i in range(0, len(starts), step):
+        part = slice(i, i + step)
+        bw.addEntries(
+            [CHROM] * len(starts[part]),
+            starts[part].tolist(),
+            ends=ends[part].tolist(),
+            values=values[part].tolist(),
+        )
     bw.close()
     truth = np.zeros(n, np.float32)
     lengths = ends - starts
@@ -254,6 +260,25 @@ def _ramp(lengths: np.ndarray) -> np.ndarray:
     """0..len-1 for each run, concatenated."""
     offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
     return np.arange(lengths.sum()) - offsets
+
+
+LARGE_SIGNAL = 80_000_000
+"""Length of the large bigWig (``signal_large.bw``, ~270 MB: runs to ~60 Mb) of the
+cold-build rows, large enough for genomarray's section reader (``SECTIONS_MIN_BYTES``)."""
+
+
+def large_bigwig(data: Data, log=print) -> str:
+    """``signal_large.bw`` beside the dataset and its truth ``signal_large.npy`` (float32,
+    uncovered 0), written on first use (~1 min)."""
+    path = data.path("signal_large.bw")
+    marker = data.path("signal_large.complete")
+    if not os.path.exists(marker):
+        t0 = time.perf_counter()
+        np.save(data.path("signal_large.npy"), write_signal(path, LARGE_SIGNAL, seed=7))
+        with open(marker, "w") as fh:
+            fh.write(str(LARGE_SIGNAL))
+        log(f"wrote {path} in {time.perf_counter() - t0:.1f} s")
+    return path
 
 
 def dataset(quick: bool = False, root: str | None = None, log=print) -> Data:
