@@ -248,3 +248,51 @@ def test_auto_uses_sections_for_large_files_only(monkeypatch, tmp_path):
         bigwig.BigWigReader(big)("chr2", 0, 30_000),
         bigwig.BigWigReader(path, backend="pybigwig")("chr2", 0, 30_000),
     )
+
+
+def _small_track(path, n=2_000_000):
+    """A bigtools-written track whose R-tree has an inner root (~500 sections)."""
+    import pybigtools
+
+    out = pybigtools.open(str(path), "w")
+    out.write({"a": n}, (("a", i, i + 1, 1.0) for i in range(0, n, 2)))
+    return str(path)
+
+
+def test_damaged_index_sizes_and_cycles_are_errors(tmp_path):
+    """An index entry whose section runs past the end of the file is an InputError before
+    anything is allocated, and trees that point back into themselves are InputErrors,
+    not endless walks (a reader on its own: pyBigWig crashes on such files)."""
+    import struct
+
+    pytest.importorskip("pybigtools")
+    src = _small_track(tmp_path / "src.bw")
+    data = open(src, "rb").read()
+    root = SectionReader(src)._root
+    assert data[root] == 0  # an inner node
+
+    def damaged(name: str, at: int, patch: bytes) -> str:
+        dst = tmp_path / name
+        dst.write_bytes(data[:at] + patch + data[at + len(patch) :])
+        return str(dst)
+
+    # the first child of the root node points to the root itself
+    looped = damaged("rtree.bw", root + 4 + 16, struct.pack("<Q", root))
+    with pytest.raises(InputError, match="R-tree index points back to its node"):
+        SectionReader(looped).values("a", 0, 10)
+    # the chromosome tree's root becomes an inner node whose child is itself
+    tree = struct.unpack_from("<Q", data, 8)[0]
+    key_size = struct.unpack_from("<I", data, tree + 8)[0]
+    node = struct.pack("<BBH", 0, 0, 1) + b"a".ljust(key_size, b"\0")
+    looped = damaged("chroms.bw", tree + 32, node + struct.pack("<Q", tree + 32))
+    with pytest.raises(InputError, match="chromosome tree points back to its node"):
+        SectionReader(looped)
+    # a leaf entry's section size of 2**45 bytes: refused before reading (no MemoryError)
+    leaf = SectionReader(src)._sections(0, 0, 10)
+    entries_at = data.find(struct.pack("<QQ", int(leaf["offset"][0]), int(leaf["size"][0])))
+    assert entries_at > 0
+    huge = damaged("huge.bw", entries_at + 8, struct.pack("<Q", 1 << 45))
+    with pytest.raises(InputError, match="run past the end of the file"):
+        SectionReader(huge).values("a", 0, 10)
+    with pytest.raises(InputError, match=r"huge\.bw"):
+        bigwig.BigWigReader(huge, backend="genomarray")("a", 0, 10)

@@ -189,7 +189,12 @@ class BigWigReader:
         (per-base values of local files always by the section reader, which inflates
         and lays out sections in parallel threads, about 2x pybigtools' speed on two
         cores; zoom summaries by the library). The values are the same whichever reads
-        them. With ``"pybigwig"`` binned reads are always exact.
+        them, except where the libraries themselves differ: a file without records
+        (the section reader reads it as all uncovered; through pyBigWig or pybigtools
+        the read fails) and fixedStep items longer than their step (which the section
+        reader leaves to the library: pybigtools adds the overlapping values, pyBigWig
+        keeps the later one).
+        With ``"pybigwig"`` binned reads are always exact.
 
     Notes
     -----

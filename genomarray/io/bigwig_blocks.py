@@ -84,6 +84,7 @@ class SectionReader:
         self.path = path
         self._fd = os.open(path, os.O_RDONLY)
         try:
+            self._size = os.fstat(self._fd).st_size
             self._read_header()
         except BaseException:
             self.close()
@@ -91,10 +92,21 @@ class SectionReader:
 
     # -- layout -------------------------------------------------------------------------
     def _pread(self, offset: int, n: int) -> bytes:
+        if offset < 0 or n < 0 or offset + n > self._size:  # before allocating n bytes
+            raise self._damaged(
+                f"{n} bytes at byte {offset} run past the end of the file ({self._size} bytes)"
+            )
         data = os.pread(self._fd, n, offset)
         if len(data) != n:
             raise self._damaged(f"{n} bytes at byte {offset} run past the end of the file")
         return data
+
+    def _visit(self, seen: set[int], node: int, what: str) -> None:
+        """Note ``node`` as read on this walk of a tree: a node reached twice means the
+        damaged tree points back into itself (the walk would never end)."""
+        if node in seen:
+            raise self._damaged(f"the {what} points back to its node at byte {node}")
+        seen.add(node)
 
     def _damaged(self, what: str, region: str | None = None) -> InputError:
         return InputError(
@@ -138,14 +150,18 @@ class SectionReader:
 
     def _chrom_tree(self, offset: int) -> tuple[dict[str, int], dict[str, int]]:
         o = self.order
-        magic, _, key_size, _, _ = struct.unpack(o + "IIIIQ", self._pread(offset, 24))
+        magic, _, key_size, val_size, _ = struct.unpack(o + "IIIIQ", self._pread(offset, 24))
         if magic != _CHROM_TREE_MAGIC:
             raise self._damaged(f"no chromosome tree at byte {offset}")
+        if val_size != 8:  # (chromosome id, size): what every bigWig holds
+            raise self._damaged(f"chromosome tree values of {val_size} bytes, expected 8")
         sizes: dict[str, int] = {}
         ids: dict[str, int] = {}
         todo = [offset + 32]
+        seen: set[int] = set()
         while todo:
             node = todo.pop()
+            self._visit(seen, node, "chromosome tree")
             leaf, _, count = struct.unpack(o + "BBH", self._pread(node, 4))
             width = key_size + 8
             raw = self._pread(node + 4, count * width)
@@ -164,8 +180,10 @@ class SectionReader:
         hold bases ``[start, end)`` of chromosome ``cid``, in file order."""
         found = []
         todo = [] if self._root is None else [self._root]
+        seen: set[int] = set()
         while todo:
             node = todo.pop()
+            self._visit(seen, node, "R-tree index")
             leaf, _, count = struct.unpack(self.order + "BBH", self._pread(node, 4))
             kind = self._leaf if leaf else self._inner
             items = np.frombuffer(self._pread(node + 4, count * kind.itemsize), kind)
