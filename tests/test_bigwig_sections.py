@@ -54,6 +54,10 @@ def tracks(draw):
     sizes = {f"c{i}": draw(st.integers(30, 3000)) for i in range(n_chroms)}
     entries = {}
     value = st.floats(-1e6, 1e6, width=32, allow_nan=False)
+
+    def values(k: int):
+        return st.lists(value, min_size=k, max_size=k)
+
     for c, n in sizes.items():
         blocks, pos = [], draw(st.integers(0, 20))
         for _ in range(draw(st.integers(0, 4))):
@@ -70,14 +74,7 @@ def tracks(draw):
                     ends.append(e)
                     pos = e
                 if starts:
-                    blocks.append(
-                        (
-                            kind,
-                            starts,
-                            ends,
-                            draw(st.lists(value, min_size=len(starts), max_size=len(starts))),
-                        )
-                    )
+                    blocks.append((kind, starts, ends, draw(values(len(starts)))))
             elif kind == "varstep":
                 span = draw(st.integers(1, 8))
                 starts = []
@@ -88,23 +85,14 @@ def tracks(draw):
                     starts.append(s)
                     pos = s + span
                 if starts:
-                    blocks.append(
-                        (
-                            kind,
-                            starts,
-                            span,
-                            draw(st.lists(value, min_size=len(starts), max_size=len(starts))),
-                        )
-                    )
+                    blocks.append((kind, starts, span, draw(values(len(starts)))))
             else:
                 span = draw(st.integers(1, 8))
                 step = span + draw(st.integers(0, 5))
                 start = pos + draw(st.integers(0, 6))
                 k = min(k, (n - start - span) // step + 1) if n - start >= span else 0
                 if k > 0:
-                    blocks.append(
-                        (kind, start, step, span, draw(st.lists(value, min_size=k, max_size=k)))
-                    )
+                    blocks.append((kind, start, step, span, draw(values(k))))
                     pos = start + k * step + span  # pyBigWig counts a whole last step
             pos += draw(st.integers(1, 30))  # pyBigWig refuses a block starting where one ends
         entries[c] = blocks

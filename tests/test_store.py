@@ -440,3 +440,60 @@ def test_progress_bar_draws_as_dask_does_and_stops_with_the_compute():
     with pytest.raises(ZeroDivisionError), compute.progress_bar(out=failed, dt=0.005):
         dask.compute(dask.delayed(_slow)(1, 0.02) / 0, scheduler="sync")
     assert "100%" not in failed.getvalue() and failed.getvalue().endswith("\n")
+
+
+def test_open_equals_xarrays_own_chunked_open(tmp_path):
+    """``open_zarr`` makes the dask arrays itself (no chunk-manager lookup): the same
+    values, coordinates, attrs, encoding and dask chunks as ``xr.open_zarr(chunks={})``,
+    for a genome of codes, a float track with NaN and a view of regions."""
+    rng = np.random.default_rng(0)
+    track = model.coverage_track(
+        rng.random((2, 50, 1, 2)).astype(np.float32),
+        ["a", "b"],
+        [50, 30],
+        [".", "."][:1],
+        ["x", "y"],
+    )
+    track[0, 3] = np.nan
+    roi = pd.DataFrame({"chrom": ["chrA", "chrB", "chrA"], "start": [0, 0, 2], "end": [4, 4, 6]})
+    views = {
+        "genome": (small_genome(), {"pos": 4}),
+        "track": (track, {"pos": 16}),
+        "view": (ga.view(small_genome(), roi), None),
+    }
+    for name, (arr, chunks) in views.items():
+        path = store.write_zarr(arr, tmp_path / f"{name}.zarr", chunks=chunks, progress=False)
+        ours = store.open_zarr(path)
+        ds = xr.open_zarr(path, chunks={}, zarr_format=3)
+        theirs = ds[ds.attrs[model.STORE_VAR]]
+        assert isinstance(ours.data, da.Array), name
+        assert ours.data.chunks == theirs.data.chunks, name
+        assert ours.dims == theirs.dims and ours.dtype == theirs.dtype, name
+        np.testing.assert_array_equal(ours.values, theirs.values)
+        assert set(ours.coords) == set(theirs.coords), name
+        for k in theirs.coords:
+            assert ours[k].values.tolist() == theirs[k].values.tolist(), (name, k)
+        for k in ("chunks", "dtype", "preferred_chunks"):
+            assert ours.encoding.get(k) == theirs.encoding.get(k), (name, k)
+        assert {k: v for k, v in ours.attrs.items() if k != "source"} == {
+            k: v for k, v in theirs.attrs.items() if k != "source"
+        }
+
+
+def test_opening_a_store_scans_no_chunk_managers(tmp_path):
+    """A fresh process opens and views a store without xarray's look for chunk managers
+    among every installed package's entry points (20-30 ms)."""
+    import subprocess
+    import sys
+
+    path = store.write_zarr(small_genome(), tmp_path / "g.zarr", progress=False)
+    code = (
+        "import genomarray as ga, pandas as pd\n"
+        "from xarray.namedarray.parallelcompat import list_chunkmanagers\n"
+        f"g = ga.open_zarr({str(path)!r})\n"
+        "roi = pd.DataFrame({'chrom': ['chrA'], 'start': [1], 'end': [5]})\n"
+        "v = g.janggu.view(roi).janggu.onehot(order=1)\n"
+        "print(ga.load(v).values.sum(), list_chunkmanagers.cache_info().currsize)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["4.0", "0"]

@@ -128,25 +128,9 @@ class SectionReader:
             if struct.unpack_from(o + "I", rtree)[0] != _RTREE_MAGIC:
                 raise self._damaged(f"no R-tree index at byte {index}")
             self._root = index + 48
-        self._leaf = np.dtype(
-            [
-                ("c0", o + "u4"),
-                ("b0", o + "u4"),
-                ("c1", o + "u4"),
-                ("b1", o + "u4"),
-                ("offset", o + "u8"),
-                ("size", o + "u8"),
-            ]
-        )
-        self._inner = np.dtype(
-            [
-                ("c0", o + "u4"),
-                ("b0", o + "u4"),
-                ("c1", o + "u4"),
-                ("b1", o + "u4"),
-                ("child", o + "u8"),
-            ]
-        )
+        box = [(k, o + "u4") for k in ("c0", "b0", "c1", "b1")]  # first and last base
+        self._leaf = np.dtype([*box, ("offset", o + "u8"), ("size", o + "u8")])
+        self._inner = np.dtype([*box, ("child", o + "u8")])
 
     def _chrom_tree(self, offset: int) -> tuple[dict[str, int], dict[str, int]]:
         o = self.order
