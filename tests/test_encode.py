@@ -125,3 +125,12 @@ def test_byte_encoding_matches_the_table_lookup(raw, alphabet):
     np.testing.assert_array_equal(checked[printable], want[printable])
     assert (checked[~printable] == encode.NOT_A_LETTER).all()
     assert encode.NOT_A_LETTER not in table  # no letter's code
+
+
+def test_signed_codes_keep_numpys_index_checks():
+    """Only unsigned codes take the unchecked fast path: a negative code is never read
+    as 'A' (-1 is the last table row, the unknown's zeros; lower raises)."""
+    got = encode.onehot(np.array([0, 1, -1], np.int64))
+    assert got.sum(axis=1).tolist() == [1.0, 1.0, 0.0]
+    with pytest.raises(IndexError):
+        encode.onehot(np.array([2, -7], np.int8))

@@ -497,3 +497,14 @@ def test_opening_a_store_scans_no_chunk_managers(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["4.0", "0"]
+
+
+def test_progress_bar_without_stdout(monkeypatch):
+    """A process without stdout (fd 1 closed, pythonw: ``sys.stdout`` is None) computes
+    under the bar as dask's own bar lets it: nothing drawn, no error."""
+    import dask
+
+    monkeypatch.setattr("sys.stdout", None)
+    with compute.progress_bar(dt=0.005):
+        got = dask.compute(*[dask.delayed(_slow)(i, 0.02) for i in range(3)], scheduler="sync")
+    assert got == (0, 1, 2)

@@ -159,6 +159,8 @@ def progress_bar(minimum: float = 0.0, out: Any = None, dt: float = 0.1) -> Any:
     shared: dict[str, Any] = {}
 
     def draw(frac: float, elapsed: float) -> None:
+        if file is None:  # no stdout (fd 1 closed, pythonw): nothing to draw on
+            return
         bar = "#" * int(width * frac)
         msg = f"\r[{bar:<{width}}] | {int(100 * frac)}% Completed | {format_time(elapsed)}"
         try:
@@ -201,6 +203,8 @@ def progress_bar(minimum: float = 0.0, out: Any = None, dt: float = 0.1) -> Any:
             draw(fraction(), elapsed)
         else:
             draw(1.0, elapsed)
+        if file is None:
+            return
         try:
             file.write("\n")
             file.flush()
