@@ -284,3 +284,16 @@ def test_damaged_index_sizes_and_cycles_are_errors(tmp_path):
         SectionReader(huge).values("a", 0, 10)
     with pytest.raises(InputError, match=r"huge\.bw"):
         bigwig.BigWigReader(huge, backend="genomarray")("a", 0, 10)
+
+
+def test_layouts_it_does_not_read_are_left_to_the_library(tmp_path):
+    """Big-endian and uncompressed bigWigs: no section reader (the library reads them)."""
+    import struct
+
+    data = open(example_path("sample.bw"), "rb").read()
+    big = tmp_path / "big.bw"  # the magic number as a big-endian writer stores it
+    big.write_bytes(struct.pack(">I", 0x888FFC26) + data[4:])
+    raw = tmp_path / "raw.bw"  # uncompressBufSize 0: sections stored as they are
+    raw.write_bytes(data[:52] + bytes(4) + data[56:])
+    assert section_reader(str(big)) is None and section_reader(str(raw)) is None
+    assert section_reader(example_path("sample.bw")) is not None

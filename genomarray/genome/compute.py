@@ -158,16 +158,18 @@ def progress_bar(minimum: float = 0.0, out: Any = None, dt: float = 0.1) -> Any:
     file = sys.stdout if out is None else out
     shared: dict[str, Any] = {}
 
-    def draw(frac: float, elapsed: float) -> None:
+    def write(text: str) -> None:
         if file is None:  # no stdout (fd 1 closed, pythonw): nothing to draw on
             return
-        bar = "#" * int(width * frac)
-        msg = f"\r[{bar:<{width}}] | {int(100 * frac)}% Completed | {format_time(elapsed)}"
         try:
-            file.write(msg)
+            file.write(text)
             file.flush()
         except ValueError:  # the stream was closed
             pass
+
+    def draw(frac: float, elapsed: float) -> None:
+        bar = "#" * int(width * frac)
+        write(f"\r[{bar:<{width}}] | {int(100 * frac)}% Completed | {format_time(elapsed)}")
 
     def fraction() -> float:
         state = shared.get("state")
@@ -199,17 +201,8 @@ def progress_bar(minimum: float = 0.0, out: Any = None, dt: float = 0.1) -> Any:
         elapsed = default_timer() - shared["start"]
         if elapsed < minimum:
             return
-        if errored:
-            draw(fraction(), elapsed)
-        else:
-            draw(1.0, elapsed)
-        if file is None:
-            return
-        try:
-            file.write("\n")
-            file.flush()
-        except ValueError:
-            pass
+        draw(fraction() if errored else 1.0, elapsed)
+        write("\n")
 
     return Callback(start=on_start, pretask=on_pretask, finish=on_finish)
 

@@ -708,9 +708,9 @@ class _PyBigWigHandle(_Handle):
 def _reads_sections(path: str, backend: str) -> bool:
     """Whether per-base values of the local file ``path`` are read by genomarray's section
     reader (see :data:`SECTIONS_MIN_BYTES`); it needs numba."""
-    if backend == "auto" and os.path.getsize(path) < SECTIONS_MIN_BYTES:
-        return False
     if backend not in ("auto", "genomarray"):
+        return False
+    if backend == "auto" and os.path.getsize(path) < SECTIONS_MIN_BYTES:
         return False
     try:
         import genomarray.io.bigwig_fns  # noqa: F401 - imports numba

@@ -5,8 +5,8 @@ fixedStep items of one chromosome), found through an R-tree index. :class:`Secti
 walks that index for a region, reads the sections it names in one read per contiguous run
 of bytes, inflates them with ISA-L (:mod:`isal.isal_zlib`, which releases the GIL, so
 threads read chunks side by side) and lays the values out per base with a numba kernel
-(:func:`genomarray.io.bigwig_fns.paint`, ``nogil``). pybigtools and pyBigWig hold the GIL
-while they read, so their reads of several chunks do not overlap.
+(:func:`genomarray.io.bigwig_fns.paint`, ``nogil``). pyBigWig holds the GIL while it
+reads; pybigtools' reads of several chunks overlapped only in part where we measured.
 
 Trust: every section header is checked against the index entry that points to it
 (chromosome, range) and its item count against its inflated size; a section that does
@@ -26,10 +26,11 @@ from typing import Any
 import numpy as np
 
 from genomarray.errors import InputError
+from genomarray.io.bigwig import _MAGIC
 
 __all__ = ["SectionReader", "section_reader"]
 
-_MAGIC = 0x888FFC26
+_ORDER = "<"  # little-endian: the byte order read here (big-endian files: UnreadLayout)
 _CHROM_TREE_MAGIC = 0x78CA8C91
 _RTREE_MAGIC = 0x2468ACE0
 _BEDGRAPH, _VARSTEP, _FIXEDSTEP = 1, 2, 3
@@ -46,6 +47,10 @@ def _inflate() -> Any:
     return decompress
 
 
+class UnreadLayout(ValueError):
+    """A bigWig layout the section reader leaves to the libraries."""
+
+
 def section_reader(path: str) -> SectionReader | None:
     """A :class:`SectionReader` on ``path``, or None where its layout is one the reader
     leaves to the libraries: big-endian files and files without compression (both rare,
@@ -57,11 +62,10 @@ def section_reader(path: str) -> SectionReader | None:
     >>> section_reader(example_path("sample.bw")) is not None
     True
     """
-    reader = SectionReader(path)
-    if reader.order != "<" or not reader.compressed:
-        reader.close()
+    try:
+        return SectionReader(path)
+    except UnreadLayout:
         return None
-    return reader
 
 
 class SectionReader:
@@ -70,7 +74,8 @@ class SectionReader:
     Parameters
     ----------
     path
-        A local bigWig file (its magic number and size already checked).
+        A local bigWig file (its magic number and size already checked), little-endian
+        and compressed (else :class:`UnreadLayout`).
 
     Examples
     --------
@@ -117,10 +122,12 @@ class SectionReader:
 
     def _read_header(self) -> None:
         head = self._pread(0, 64)
-        self.order = "<" if struct.unpack("<I", head[:4])[0] == _MAGIC else ">"
-        o = self.order
+        if struct.unpack("<I", head[:4])[0] != _MAGIC:
+            raise UnreadLayout(f"{self.path}: a big-endian bigWig")
+        o = _ORDER
         _, _, _, chrom_tree, _, index, *_ = struct.unpack(o + "IHHQQQHHQQIQ", head)
-        self.compressed = struct.unpack_from(o + "I", head, 52)[0] > 0
+        if struct.unpack_from(o + "I", head, 52)[0] == 0:
+            raise UnreadLayout(f"{self.path}: a bigWig without compression")
         self.chroms, self._ids = self._chrom_tree(chrom_tree)
         self._root = None  # a file without records (libBigWig writes index offset 0)
         if index:
@@ -133,7 +140,7 @@ class SectionReader:
         self._inner = np.dtype([*box, ("child", o + "u8")])
 
     def _chrom_tree(self, offset: int) -> tuple[dict[str, int], dict[str, int]]:
-        o = self.order
+        o = _ORDER
         magic, _, key_size, val_size, _ = struct.unpack(o + "IIIIQ", self._pread(offset, 24))
         if magic != _CHROM_TREE_MAGIC:
             raise self._damaged(f"no chromosome tree at byte {offset}")
@@ -168,7 +175,7 @@ class SectionReader:
         while todo:
             node = todo.pop()
             self._visit(seen, node, "R-tree index")
-            leaf, _, count = struct.unpack(self.order + "BBH", self._pread(node, 4))
+            leaf, _, count = struct.unpack(_ORDER + "BBH", self._pread(node, 4))
             kind = self._leaf if leaf else self._inner
             items = np.frombuffer(self._pread(node + 4, count * kind.itemsize), kind)
             c0, b0 = items["c0"].astype(np.int64), items["b0"].astype(np.int64)
@@ -223,30 +230,15 @@ class SectionReader:
             word += len(raw) // 4
         table = np.array(heads, np.int64).reshape(-1, 6)
         joined = b"".join(parts)
-        words = np.frombuffer(joined, self.order + "u4")
-        values = np.frombuffer(joined, self.order + "f4")
-        if self.order != ("<" if np.little_endian else ">"):
-            words, values = words.astype(np.uint32), values.astype(np.float32)
-        status = bigwig_fns.paint(
-            words,
-            values,
-            table[:, 0],
-            table[:, 1],
-            table[:, 2],
-            table[:, 3],
-            table[:, 4],
-            table[:, 5],
-            start,
-            end,
-            np.float32(fill),
-            out,
-        )
+        words = np.frombuffer(joined, _ORDER + "u4").astype(np.uint32, copy=False)  # native order
+        values = np.frombuffer(joined, _ORDER + "f4").astype(np.float32, copy=False)
+        status = bigwig_fns.paint(words, values, *table.T, start, end, np.float32(fill), out)
         return out if status == bigwig_fns.OK else None
 
     def _raw_sections(self, entries: np.ndarray, region: str):
         """The inflated bytes of each section in ``entries``, the bytes of nearby
         sections read together."""
-        inflate = _inflate() if self.compressed else None
+        inflate = _inflate()
         offsets = entries["offset"].astype(np.int64)
         sizes = entries["size"].astype(np.int64)
         i = 0
@@ -260,9 +252,6 @@ class SectionReader:
             for k in range(i, j):
                 at = int(offsets[k])
                 piece = block[at - lo : at - lo + int(sizes[k])]
-                if inflate is None:
-                    yield piece
-                    continue
                 try:
                     inflated = inflate(piece)
                 except Exception as err:  # isal's / zlib's error: the bytes are damaged
@@ -279,7 +268,7 @@ class SectionReader:
         if len(raw) < 24:
             raise self._damaged(f"the data section at byte {offset} is {len(raw)} bytes", region)
         chrom_id, sec_start, _, step, span, kind, _, count = struct.unpack_from(
-            self.order + "IIIIIBBH", raw
+            _ORDER + "IIIIIBBH", raw
         )
         item = _ITEM_BYTES.get(kind)
         if item is None or len(raw) != 24 + count * item:
