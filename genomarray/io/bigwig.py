@@ -57,6 +57,7 @@ from typing import Any
 import numpy as np
 
 from genomarray.errors import ChromosomeError, InputError
+from genomarray.io.bigwig_blocks import MAGIC as _MAGIC
 from genomarray.io.handles import ANY_TAG, cached_handle, discard_handle
 from genomarray.io.remote import (
     changed_error,
@@ -89,7 +90,6 @@ genomarray's own section reader (:mod:`genomarray.io.bigwig_blocks`). Its numba 
 costs ~0.5 s once per process (numba's start), which a read of this much data gains
 back; smaller files are read by the library."""
 
-_MAGIC = 0x888FFC26
 _BLOCK_BP = 1 << 22  # exact binned reads hold at most this many bases at once
 _PYBIGTOOLS_SUMMARY = {
     "mean": "mean",

@@ -26,10 +26,11 @@ from typing import Any
 import numpy as np
 
 from genomarray.errors import InputError
-from genomarray.io.bigwig import _MAGIC
 
-__all__ = ["SectionReader", "section_reader"]
+__all__ = ["MAGIC", "SectionReader", "UnreadLayout", "section_reader"]
 
+MAGIC = 0x888FFC26
+"""The bigWig magic number (first and last 4 bytes of every bigWig)."""
 _ORDER = "<"  # little-endian: the byte order read here (big-endian files: UnreadLayout)
 _CHROM_TREE_MAGIC = 0x78CA8C91
 _RTREE_MAGIC = 0x2468ACE0
@@ -122,7 +123,7 @@ class SectionReader:
 
     def _read_header(self) -> None:
         head = self._pread(0, 64)
-        if struct.unpack("<I", head[:4])[0] != _MAGIC:
+        if struct.unpack("<I", head[:4])[0] != MAGIC:
             raise UnreadLayout(f"{self.path}: a big-endian bigWig")
         o = _ORDER
         _, _, _, chrom_tree, _, index, *_ = struct.unpack(o + "IHHQQQHHQQIQ", head)
