@@ -244,10 +244,12 @@ def onehot(
         return _scattered(kmer_index(codes, order, size), size**order, dtype, out)
     # fast path: codes clipped to the unknown code, k-mer index in base size + 1
     n_out = max(codes.shape[-1] - order + 1, 0)
-    clipped = np.minimum(codes, size) if codes.size and codes.max() > size else codes
-    if order == 1:
-        idx = clipped
+    if order == 1 and codes.dtype.kind == "u":
+        idx = codes  # take's mode="clip" below maps codes past ``size`` to the zero row
+    elif order == 1:
+        idx = np.minimum(codes, size) if codes.size and codes.max() > size else codes
     else:
+        clipped = np.minimum(codes, size) if codes.size and codes.max() > size else codes
         idx = clipped[..., :n_out].astype(np.uint16 if (size + 1) ** order < 2**16 else np.int64)
         for j in range(1, order):
             idx *= size + 1

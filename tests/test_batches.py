@@ -428,14 +428,12 @@ def test_region_chunks_all_held_serve_later_epochs(data, shuffle, monkeypatch):
     assert [s.cache.loads for s in fits] == loads
 
 
-def test_chunks_not_all_held_when_they_do_not_fit(data, monkeypatch):
+def test_chunks_not_all_held_when_they_do_not_fit(data):
     """A cache too small for every chunk never pins them for good: chunks keep cycling
     through its slots, batches still equal the in-memory ones."""
-    from genomarray.batches import sources
-
     arrays = _arrays(data["unsorted"], "codes1")
-    monkeypatch.setattr(sources, "CACHE_BYTES", 1)  # the least: 4 slots
-    ooc = _engine(arrays, shuffle=True, max_memory_bytes=0, buffer_chunks=1)
+    # cache_bytes=1: the least, 4 slots
+    ooc = _engine(arrays, shuffle=True, max_memory_bytes=0, buffer_chunks=1, cache_bytes=1)
     mem = _engine(_in_memory(arrays), shuffle=True)
     srcs = list(ooc.sources.values())
     assert all(s.capacity == 4 < len(s._all_keys()) for s in srcs)
@@ -585,13 +583,11 @@ def test_slab_cache_keeps_its_slots_when_a_key_loads_twice():
     pool.shutdown()
 
 
-def test_each_chunk_decoded_once_per_epoch_with_a_small_cache(tmp_path, monkeypatch):
+def test_each_chunk_decoded_once_per_epoch_with_a_small_cache(tmp_path):
     """Sparse windows over many chunks, a cache far smaller than a look-ahead window's
     chunks: read-ahead stays within the cache, so each chunk is decoded once per epoch
     (not evicted before use and decoded again; a chunk that a window across two chunks
     also needs at most twice), and the batches are right."""
-    from genomarray.batches import sources
-
     rng = np.random.default_rng(2)
     codes = rng.integers(0, 4, (1, 200_000)).astype(np.uint8)
     genome = model.sequence_genome(codes, ["c"], [200_000])
@@ -599,8 +595,14 @@ def test_each_chunk_decoded_once_per_epoch_with_a_small_cache(tmp_path, monkeypa
     starts = np.sort(rng.choice(np.arange(0, 200_000 - 50, 50), 600, replace=False))
     roi = pd.DataFrame({"chrom": "c", "start": starts, "end": starts + 50})
     arr = view(store, roi)
-    monkeypatch.setattr(sources, "CACHE_BYTES", 10 * 1000)  # 10 slots: a batch needs <= 8
-    eng = _engine([("dna", arr, None)], shuffle=True, max_memory_bytes=0, batch_size=8, spill=False)
+    eng = _engine(  # cache_bytes: 10 slots of 1000 bases; a batch needs <= 8
+        [("dna", arr, None)],
+        shuffle=True,
+        max_memory_bytes=0,
+        batch_size=8,
+        spill=False,
+        cache_bytes=10 * 1000,
+    )
     src = eng.sources["dna"]
     assert src.capacity == 10
     want = arr.values

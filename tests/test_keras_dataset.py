@@ -107,6 +107,28 @@ def test_threads_give_the_same_batches(on_disk, threads):
             np.testing.assert_array_equal(seq[i][key], ref[i][key])
 
 
+def test_cache_bytes_bounds_the_decoded_chunks(on_disk):
+    """``cache_bytes`` caps each out-of-core view's cache of decoded chunks (at least 4
+    chunks); batches are those of the default cache, epoch after epoch."""
+    kw = dict(max_memory_bytes=1000, batch_size=16, shuffle=True, seed=4, onehot_order=1)
+    arrays = {"dna": on_disk["codes"], "cov": on_disk["cov"]}
+    small = GenomicSequence(arrays, cache_bytes=1, **kw)
+    ref = GenomicSequence(arrays, **kw)
+    srcs = list(small.engine.sources.values())
+    assert small.engine.cache_bytes == 1 and not small.in_memory
+    assert all(s.capacity == 4 < len(s._all_keys()) for s in srcs)
+    assert all(s.capacity > 4 for s in ref.engine.sources.values())
+    for epoch in range(2):
+        if epoch:
+            small.on_epoch_end(), ref.on_epoch_end()
+        for i in range(len(small)):
+            for key in ("dna", "cov"):
+                np.testing.assert_array_equal(small[i][key], ref[i][key])
+    assert all(s.cache.loads > len(s._all_keys()) for s in srcs)  # again in epoch 2
+    with pytest.raises(InputError, match="cache_bytes must be >= 1"):
+        GenomicSequence(arrays, cache_bytes=0, **kw)
+
+
 def test_shuffle_in_memory(views):
     n = views["codes"].sizes["region"]
     seq = GenomicSequence(views["codes"], onehot_order=1, batch_size=50, shuffle=True, seed=3)

@@ -119,6 +119,21 @@ def test_empty_views(views):
     assert len(loader) == 0 and list(loader) == [] and len(loader.dataset) == 0
 
 
+def test_cache_bytes_reaches_the_engine(views):
+    """``dataloader(cache_bytes=)`` bounds the engine's chunk caches (at least 4 chunks),
+    with the same batches as the default cache."""
+    x = views["x"]
+    kw = dict(batch_size=32, shuffle=True, seed=4, max_memory_bytes=0)
+    small, ref = dataloader({"dna": x}, cache_bytes=1, **kw), dataloader({"dna": x}, **kw)
+    src = small.dataset.engine.sources["dna"]
+    assert small.dataset.engine.cache_bytes == 1 and src.capacity == 4
+    assert ref.dataset.engine.sources["dna"].capacity > 4
+    for a, b in zip(small, ref, strict=True):
+        np.testing.assert_array_equal(a["dna"].numpy(), b["dna"].numpy())
+    with pytest.raises(ga.errors.InputError, match="cache_bytes must be >= 1"):
+        GenomicDataset({"a": x}, cache_bytes=0)
+
+
 def test_bad_arguments(views):
     x = views["x"]
     with pytest.raises(ga.errors.InputError, match="share the names"):

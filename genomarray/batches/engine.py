@@ -28,7 +28,8 @@ is permuted per epoch, consecutive groups of ``buffer_chunks`` blocks form buffe
 the regions are permuted inside each buffer. Every region is still seen exactly once per
 epoch and each chunk is decoded about once per epoch. Each on-disk array holds the
 decoded chunks of about three look-ahead windows (a window: the examples of one buffer),
-at most :data:`~genomarray.batches.chunks.CACHE_BYTES` (and at least 4 chunks). Inside a
+at most ``cache_bytes`` (default :data:`~genomarray.batches.chunks.CACHE_BYTES`, and at
+least 4 chunks). Inside a
 batch, examples come in storage order: a batch is a random draw of its buffer either way,
 and its reads run through the chunks in order.
 
@@ -52,7 +53,7 @@ import numpy as np
 import xarray as xr
 
 from genomarray import encode, model
-from genomarray.batches.chunks import fork_generation
+from genomarray.batches.chunks import CACHE_BYTES, fork_generation
 from genomarray.batches.sources import (
     DaskRows,
     NumpySource,
@@ -367,6 +368,10 @@ class BatchEngine:
         Out of core, write a view whose windows are sparse on their genome store once to
         a view store in the cache and read it from there (see
         ``genomarray.batches.spill``); False: always read the genome store.
+    cache_bytes
+        Out of core, the most bytes of decoded chunks held per array (at least 4 chunks
+        are held whatever it says). Where an epoch needs more chunks than that, each is
+        decoded again every epoch.
 
     Examples
     --------
@@ -391,11 +396,15 @@ class BatchEngine:
         who: str = "BatchEngine",
         raw: bool = True,
         spill: bool = True,
+        cache_bytes: int = CACHE_BYTES,
     ) -> None:
         if isinstance(batch_size, bool) or int(batch_size) < 1:
             raise InputError(f"batch_size must be >= 1, got {batch_size}", source=who)
         if int(buffer_chunks) < 1:
             raise InputError(f"buffer_chunks must be >= 1, got {buffer_chunks}", source=who)
+        if isinstance(cache_bytes, bool) or int(cache_bytes) < 1:
+            raise InputError(f"cache_bytes must be >= 1, got {cache_bytes}", source=who)
+        self.cache_bytes = int(cache_bytes)
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
         self.seed = int(np.random.SeedSequence().entropy % (1 << 63)) if seed is None else int(seed)
@@ -491,7 +500,7 @@ class BatchEngine:
         self._schedules: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
         self._ahead = (-1, 0, 0)  # (epoch, hi, upto) of the last read-ahead
         for s in self._ooc:
-            s.attach(self._executor, 4)
+            s.attach(self._executor, 4, self.cache_bytes)
         if self._ooc:  # sizes the caches before their first use
             self._schedule(self.epoch)
 
@@ -617,7 +626,7 @@ class BatchEngine:
             first.sort()
             pos, keys = pos[first], keys[first]
             per_window = np.bincount(window[first]) if len(first) else np.zeros(1, np.int64)
-            s.attach(self._executor, 3 * int(per_window.max(initial=1)) + 2)
+            s.attach(self._executor, 3 * int(per_window.max(initial=1)) + 2, self.cache_bytes)
             out.append((pos, keys))
         with self._lock:
             self._schedules = {k: v for k, v in self._schedules.items() if abs(k - key) <= 1}

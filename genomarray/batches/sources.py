@@ -82,8 +82,9 @@ class Source:
         """(position in ``rows``, chunk key) of every chunk each row needs."""
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
 
-    def attach(self, executor: Executor, capacity: int) -> None:
-        """Give the source its thread pool and cache capacity (in chunks)."""
+    def attach(self, executor: Executor, capacity: int, cache_bytes: int = CACHE_BYTES) -> None:
+        """Give the source its thread pool and cache capacity: ``capacity`` chunks, at
+        most ``cache_bytes`` of them (but at least 4)."""
 
     def prefetch(self, keys: np.ndarray) -> None:
         """Start decoding chunks ``keys`` in the background."""
@@ -166,9 +167,9 @@ class _Cached(Source):
         self._load_into(key, stored)
         out[...] = stored
 
-    def attach(self, executor: Executor, capacity: int) -> None:
+    def attach(self, executor: Executor, capacity: int, cache_bytes: int = CACHE_BYTES) -> None:
         self._executor = executor
-        limit = max(4, CACHE_BYTES // max(self.chunk_bytes, 1))
+        limit = max(4, int(cache_bytes) // max(self.chunk_bytes, 1))
         self._capacity = int(min(max(int(capacity), 4), limit))
 
     @property

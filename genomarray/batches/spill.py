@@ -27,6 +27,7 @@ import numpy as np
 import xarray as xr
 
 from genomarray import model
+from genomarray.batches.chunks import CACHE_BYTES
 from genomarray.batches.sources import Executor, Source, StoreRows, StoreWindows, runs
 from genomarray.errors import StoreError
 
@@ -149,8 +150,8 @@ class SpilledRows(Source):
         self.inner.serve_as(dtype)
         self.dtype, self.chunk_bytes = self.inner.dtype, self.inner.chunk_bytes
 
-    def attach(self, executor: Executor, capacity: int) -> None:
-        self.inner.attach(executor, capacity)
+    def attach(self, executor: Executor, capacity: int, cache_bytes: int = CACHE_BYTES) -> None:
+        self.inner.attach(executor, capacity, cache_bytes)
 
     def prefetch(self, keys: np.ndarray) -> None:
         self.inner.prefetch(keys)

@@ -35,6 +35,7 @@ import numpy as np
 import xarray as xr
 
 from genomarray import model
+from genomarray.batches.chunks import CACHE_BYTES
 from genomarray.batches.engine import (
     MAX_MEMORY_BYTES,
     BatchEngine,
@@ -162,6 +163,10 @@ class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
     threads
         Threads that decode chunks (default: up to 4, one per core); more can help out of
         core on a machine with many cores.
+    cache_bytes
+        Out of core, the most bytes of decoded chunks held per view (at least 4 chunks;
+        default 512 MiB). Where an epoch needs more chunks than that, they are decoded
+        again every epoch.
     workers, use_multiprocessing, max_queue_size
         Passed to :class:`keras.utils.PyDataset`.
 
@@ -190,6 +195,7 @@ class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
         max_memory_bytes: int = MAX_MEMORY_BYTES,
         buffer_chunks: int = 4,
         threads: int | None = None,
+        cache_bytes: int = CACHE_BYTES,
         workers: int = 1,
         use_multiprocessing: bool = False,
         max_queue_size: int = 10,
@@ -241,6 +247,7 @@ class GenomicSequence(_PyDataset):  # type: ignore[misc, valid-type]
             buffer_chunks=buffer_chunks,
             threads=threads,
             who="GenomicSequence",
+            cache_bytes=cache_bytes,
         )
         served = {a.key: a for a in self.engine.served}
         orders = {r.key: r.order for r in requests}

@@ -31,6 +31,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 from torch.utils.data._utils.collate import default_collate
 
+from genomarray.batches.chunks import CACHE_BYTES
 from genomarray.batches.engine import (
     MAX_MEMORY_BYTES,
     BatchEngine,
@@ -122,7 +123,7 @@ class GenomicDataset(Dataset):
         Targets in the same forms (a single one named ``"y"``), or None.
     batch_size
         Examples per batch of :meth:`batch_sampler`.
-    shuffle, seed, augment, buffer_chunks, max_memory_bytes
+    shuffle, seed, augment, buffer_chunks, max_memory_bytes, cache_bytes
         As for :class:`genomarray.keras.GenomicSequence`.
     onehot_order
         One-hot order of the sequence code views (an int, a dict ``{name: order}``, or
@@ -156,6 +157,7 @@ class GenomicDataset(Dataset):
         max_memory_bytes: int = MAX_MEMORY_BYTES,
         buffer_chunks: int = 4,
         threads: int | None = None,
+        cache_bytes: int = CACHE_BYTES,
     ) -> None:
         named = _named(inputs, "x", "inputs")
         if not named:
@@ -185,6 +187,7 @@ class GenomicDataset(Dataset):
             buffer_chunks=buffer_chunks,
             threads=threads,
             who="GenomicDataset",
+            cache_bytes=cache_bytes,
         )
         self.epoch = 0
 
@@ -276,6 +279,7 @@ def dataloader(
     max_memory_bytes: int = MAX_MEMORY_BYTES,
     buffer_chunks: int = 4,
     threads: int | None = None,
+    cache_bytes: int = CACHE_BYTES,
     **kwargs: Any,
 ) -> DataLoader:
     """A ``DataLoader`` of dicts of tensors over region views, read by the batch engine.
@@ -294,7 +298,7 @@ def dataloader(
         dtype of all arrays (None: as stored).
     num_workers
         Worker processes (each decodes the chunks of the batches it reads).
-    max_memory_bytes, buffer_chunks, threads
+    max_memory_bytes, buffer_chunks, threads, cache_bytes
         As for :class:`GenomicDataset`.
     **kwargs
         Passed to ``torch.utils.data.DataLoader`` (``pin_memory``, ``persistent_workers``,
@@ -323,6 +327,7 @@ def dataloader(
         max_memory_bytes=max_memory_bytes,
         buffer_chunks=buffer_chunks,
         threads=threads,
+        cache_bytes=cache_bytes,
     )
     return DataLoader(
         dataset,
