@@ -18,10 +18,13 @@ Order 1 (4 channels) and order 3 (64 channels, float32), shuffled and in order. 
 reference holds the genome codes and the coverage as numpy arrays in RAM and per batch
 gathers the windows (strided views) and one-hots them with a lookup table (``np.take``).
 
-Two more rows run a 3-epoch fit (``on_epoch_end`` between epochs, as keras calls it) in
-memory and out of core (c), order 1 shuffled, and compare the rate of epochs 2-3: the
+Three more rows run a 3-epoch fit (``on_epoch_end`` between epochs, as keras calls it)
+in memory and out of core (c), order 1 shuffled, and compare the rate of epochs 2-3: the
 steady state, once the first epoch has decoded the chunks (and, on a VM, touched fresh
-memory for them).
+memory for them). Out of core twice: with the default cache, which holds every chunk of
+this 10 Mb genome (later epochs decode nothing), and with ``cache_bytes`` set below the
+chunks an epoch reads (8 of the coverage store's 10), so chunks are decoded again every
+epoch, as when training on a genome larger than the cache.
 
 Rates are batches per second of the epoch's loop (the sequence's construction is timed
 apart, ``build``). keras runs with ``KERAS_BACKEND=numpy`` unless set: batches are numpy
@@ -169,6 +172,8 @@ def genomarray_batches(spec: dict) -> dict:
     kwargs = {}
     if where != "memory":  # force out of core: a budget of a quarter of the views' size
         kwargs["max_memory_bytes"] = (x.nbytes + c.nbytes) // 4
+    if "cache_bytes" in spec:
+        kwargs["cache_bytes"] = int(spec["cache_bytes"])
     seq = GenomicSequence(
         {"dna": x, "cov": c},
         onehot_order=order,
@@ -190,7 +195,13 @@ def genomarray_batches(spec: dict) -> dict:
         epochs.append(time.perf_counter() - t0)
     res = _check_batches(data, seq.__getitem__, seq.order(), len(seq), order)
     later = epochs[1:]
+    caches = {  # out of core: each array's cache slots and chunk decodes over the epochs
+        k.split("'")[1] if "'" in k else k: [src.capacity, src.cache.loads]
+        for k, src in ((k, getattr(s, "inner", s)) for k, s in seq.engine.sources.items())
+        if not src.in_memory
+    }
     return {
+        "caches": caches,
         # one epoch: its time; several: the mean of the epochs after the first (steady)
         "seconds": sum(later) / len(later) if later else epochs[0],
         "first_epoch": epochs[0],
@@ -228,6 +239,15 @@ def rows(data: Data, repeat: int, quick: bool = False) -> list[Row]:
         for where in ("memory", "lazy"):  # steady state: epochs 2-3 of a 3-epoch fit
             spec = {**base, "order": 1, "shuffle": True, "where": where, "epochs": STEADY_EPOCHS}
             jobs["steady", where] = (z, MODULE, "genomarray_batches", spec)
+        # ... with a cache smaller than the chunks an epoch reads (as for a genome larger
+        # than the cache): chunks are decoded again every epoch
+        spec = {**base, "order": 1, "shuffle": True, "where": "lazy", "epochs": STEADY_EPOCHS}
+        jobs["steady", "small"] = (
+            z,
+            MODULE,
+            "genomarray_batches",
+            {**spec, "cache_bytes": _small_cache(data)},
+        )
         results = best_of_all(jobs, repeat)
     n = data.sizes.batches
     out = []
@@ -275,7 +295,7 @@ def rows(data: Data, repeat: int, quick: bool = False) -> list[Row]:
                     )
                 )
     out += _first_epoch_rows(results, n)
-    out += _steady_rows(results, n)
+    out += _steady_rows(results, n, data)
     out.append(
         Row(
             "T4 SeqData", "not measured: seqdata 0.2.2 does not install (see docs)", "", "", "", "—"
@@ -306,30 +326,70 @@ def _first_epoch_rows(results: dict, n: int) -> list[Row]:
     return out
 
 
-def _steady_rows(results: dict, n: int) -> list[Row]:
+def _small_cache_chunks(data: Data) -> tuple[int, int]:
+    """(slots, chunks): 80% of the coverage store's chunks (at least 4), and how many it
+    has."""
+    from genomarray.genome.graph import DEFAULT_CHUNK
+
+    chunks = -(-data.sizes.length // DEFAULT_CHUNK)
+    return max(4, (chunks * 4) // 5), chunks
+
+
+def _small_cache(data: Data) -> int:
+    """``cache_bytes`` for :func:`_small_cache_chunks` slots of the coverage store's
+    chunks (stranded int32 coverage, served as float32): fewer than an epoch reads, as for
+    a genome larger than the cache (a shuffle buffer's chunks, and those read ahead, still
+    fit)."""
+    from genomarray.genome.graph import DEFAULT_CHUNK
+
+    return _small_cache_chunks(data)[0] * DEFAULT_CHUNK * 2 * 4
+
+
+def _steady_rows(results: dict, n: int, data: Data) -> list[Row]:
     """Epochs 2-3 of a 3-epoch fit, out of core (lazy views) against in memory: the rate
-    once the first epoch has paid for decoding (and this VM's first touch of memory)."""
-    mem, lazy = results["steady", "memory"], results["steady", "lazy"]
-    task = (
-        f"T4 {n} batches of {BATCH} x 1 kb (order 1, shuffled), epochs 2-{STEADY_EPOCHS} of "
-        f"{STEADY_EPOCHS} (steady state), (c) out of core, lazy views"
-    )
+    once the first epoch has paid for decoding (and this VM's first touch of memory), with
+    the default cache (which holds every chunk of this 10 Mb genome, so later epochs
+    decode nothing) and with a cache smaller than an epoch's chunks (each decoded again
+    every epoch: what training on a genome larger than the cache sees)."""
+    mem = results["steady", "memory"]
     goal = "≥ 0.7x in memory"
-    if mem.failed or lazy.failed:
-        err = mem.error if mem.failed else lazy.error
-        return [Row.failed(task, f"in memory, epochs 2-{STEADY_EPOCHS}", err, goal)]
-    mem_rate, rate = n / mem.seconds, n / lazy.seconds
-    first = n / lazy.extra("first_epoch", float("nan"))
-    return [
-        Row(
-            task,
-            f"views in memory, epochs 2-{STEADY_EPOCHS}: {mem_rate:,.0f}/s",
-            f"{rate:,.0f}/s (epoch 1: {first:,.0f}/s)",
-            f"{rate / mem_rate:.2f}x rate",
-            goal,
-            yes_no(rate >= 0.7 * mem_rate),
+    out = []
+    slots, chunks = _small_cache_chunks(data)
+    for key, what in (
+        ("lazy", "(c) out of core, lazy views (the cache holds every chunk)"),
+        (
+            "small",
+            f"(c) out of core, lazy views, `cache_bytes` for {slots} of the coverage's "
+            f"{chunks} chunks",
+        ),
+    ):
+        lazy = results["steady", key]
+        task = (
+            f"T4 {n} batches of {BATCH} x 1 kb (order 1, shuffled), epochs 2-{STEADY_EPOCHS} "
+            f"of {STEADY_EPOCHS} (steady state), {what}"
         )
-    ]
+        if mem.failed or lazy.failed:
+            err = mem.error if mem.failed else lazy.error
+            out.append(Row.failed(task, f"in memory, epochs 2-{STEADY_EPOCHS}", err, goal))
+            continue
+        mem_rate, rate = n / mem.seconds, n / lazy.seconds
+        first = n / lazy.extra("first_epoch", float("nan"))
+        caches = lazy.extra("caches", {}) or {}
+        held = "; ".join(
+            f"{k}: {slots} slots, {loads} decodes in {STEADY_EPOCHS} epochs"
+            for k, (slots, loads) in caches.items()
+        )
+        out.append(
+            Row(
+                task,
+                f"views in memory, epochs 2-{STEADY_EPOCHS}: {mem_rate:,.0f}/s",
+                f"{rate:,.0f}/s (epoch 1: {first:,.0f}/s; {held})",
+                f"{rate / mem_rate:.2f}x rate",
+                goal,
+                yes_no(rate >= 0.7 * mem_rate),
+            )
+        )
+    return out
 
 
 def main(argv: list[str] | None = None) -> list[Row]:
