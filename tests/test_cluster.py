@@ -176,3 +176,14 @@ def test_write_shuffled_spill_on_the_cluster(client, tmp_path):
     np.testing.assert_array_equal(got.values, want.values)
     np.testing.assert_array_equal(got["region_index"].values, want["region_index"].values)
     assert sorted(os.listdir(tmp_path)) == ["s.zarr"]
+
+
+def test_view_values_run_on_the_client(client, tmp_path, monkeypatch):
+    """``.values`` of a lazy view (a :class:`QuickValuesArray`) runs on the running
+    client, as any dask compute does: the quick path is only for when none can exist."""
+    monkeypatch.setenv("GENOMARRAY_OUTPUT", str(tmp_path))
+    genome = ga.read_fasta(ga.example_path("genome.fa"), progress=False)
+    view = genome.janggu.view(ga.tile(ga.example_path("roi.bed"), binsize=200))
+    assert type(view.data).__name__ == "QuickValuesArray"
+    got = _on_cluster(client, lambda: view.values)
+    np.testing.assert_array_equal(got, view.data.compute(scheduler="sync"))

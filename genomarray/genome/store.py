@@ -38,6 +38,7 @@ from genomarray.errors import StoreError
 from genomarray.genome import manifest
 from genomarray.genome.compute import rechunk, write_dataset
 from genomarray.genome.graph import DEFAULT_CHUNK, decoded_as_stored
+from genomarray.genome.quick_values import quick_values
 from genomarray.io.remote import describe, is_url, local_path, remote_error
 from genomarray.paths import output_root
 
@@ -567,13 +568,15 @@ def _chunked(ds: xr.Dataset, version: str) -> xr.Dataset:
                 preferred.get(d, c)
                 for d, c in zip(var.dims, var.encoding.get("chunks", var.shape), strict=True)
             )
-            dask_data = da.from_array(
-                data,
-                chunks,
-                name=f"open_dataset-{key}-{token}",
-                lock=None,
-                inline_array=False,
-                meta=np.ndarray,
+            dask_data = quick_values(  # its .values skips dask's client look
+                da.from_array(
+                    data,
+                    chunks,
+                    name=f"open_dataset-{key}-{token}",
+                    lock=None,
+                    inline_array=False,
+                    meta=np.ndarray,
+                )
             )
             variables[key] = xr.Variable(var.dims, dask_data, var.attrs, var.encoding)
     return ds._replace(variables)

@@ -16,6 +16,7 @@ import xarray as xr
 from genomarray import encode, model
 from genomarray.errors import InputError
 from genomarray.genome.compute import rechunk
+from genomarray.genome.quick_values import quick_values
 
 ONEHOT_CHUNK_BYTES = 8 << 20
 """Target size of one one-hot block (kept under the allocator's 32 MB reuse limit)."""
@@ -78,12 +79,14 @@ def onehot(
         if max(data.chunks[0], default=0) > rows:
             data = rechunk(data, {0: rows})
         data = rechunk(data, {1: -1})
-        values = data.map_blocks(
-            kernel,
-            chunks=(data.chunks[0], (width,), (n_channels,)),
-            new_axis=2,
-            dtype=dtype,
-            meta=np.empty((0, 0, 0), dtype=dtype),
+        values = quick_values(
+            data.map_blocks(
+                kernel,
+                chunks=(data.chunks[0], (width,), (n_channels,)),
+                new_axis=2,
+                dtype=dtype,
+                meta=np.empty((0, 0, 0), dtype=dtype),
+            )
         )
     else:
         values = kernel(np.asarray(data))

@@ -24,6 +24,7 @@ import xarray as xr
 from genomarray import encode, model
 from genomarray.errors import InputError
 from genomarray.genome.compute import rechunk
+from genomarray.genome.quick_values import QuickValuesArray
 from genomarray.views import windows_fns
 from genomarray.views.geometry import cut_layout
 
@@ -203,9 +204,8 @@ def _lazy_windows(
         return da.empty(shape, dtype=data.dtype, chunks=tuple(max(n, 1) for n in shape))
     graph = HighLevelGraph.from_collections(name, tasks, dependencies=[data])
     chunks = (tuple(sizes), (geo["width"],), *((t,) for t in trailing))
-    return da.Array(
-        graph, name, chunks, dtype=data.dtype, meta=np.empty((0,) * data.ndim, data.dtype)
-    )
+    meta = np.empty((0,) * data.ndim, data.dtype)
+    return QuickValuesArray(graph, name, chunks, dtype=data.dtype, meta=meta)
 
 
 def view(
