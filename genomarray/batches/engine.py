@@ -29,9 +29,8 @@ the regions are permuted inside each buffer. Every region is still seen exactly 
 epoch and each chunk is decoded about once per epoch. Each on-disk array holds the
 decoded chunks of about three look-ahead windows (a window: the examples of one buffer),
 at most ``cache_bytes`` (default :data:`~genomarray.batches.chunks.CACHE_BYTES`, and at
-least 4 chunks). Inside a
-batch, examples come in storage order: a batch is a random draw of its buffer either way,
-and its reads run through the chunks in order.
+least 4 chunks). Inside a batch, examples come in storage order: a batch is a random draw
+of its buffer either way, and its reads run through the chunks in order.
 
 Augmentation draws are keyed by ``(seed, epoch, region)``
 (:class:`~genomarray.transforms.augment.RegionRandom`): an example gets the same draw
