@@ -246,7 +246,7 @@ def rows(data: Data, repeat: int, quick: bool = False) -> list[Row]:
             z,
             MODULE,
             "genomarray_batches",
-            {**spec, "cache_bytes": _small_cache(data)},
+            {**spec, "cache_bytes": _small_cache(data)[2]},
         )
         results = best_of_all(jobs, repeat)
     n = data.sizes.batches
@@ -326,23 +326,16 @@ def _first_epoch_rows(results: dict, n: int) -> list[Row]:
     return out
 
 
-def _small_cache_chunks(data: Data) -> tuple[int, int]:
-    """(slots, chunks): 80% of the coverage store's chunks (at least 4), and how many it
-    has."""
+def _small_cache(data: Data) -> tuple[int, int, int]:
+    """(slots, chunks, ``cache_bytes``): a cache for 80% of the coverage store's chunks (at
+    least 4; stranded int32 coverage served as float32), of the ``chunks`` it has: fewer
+    than an epoch reads, as for a genome larger than the cache (a shuffle buffer's chunks,
+    and those read ahead, still fit)."""
     from genomarray.genome.graph import DEFAULT_CHUNK
 
     chunks = -(-data.sizes.length // DEFAULT_CHUNK)
-    return max(4, (chunks * 4) // 5), chunks
-
-
-def _small_cache(data: Data) -> int:
-    """``cache_bytes`` for :func:`_small_cache_chunks` slots of the coverage store's
-    chunks (stranded int32 coverage, served as float32): fewer than an epoch reads, as for
-    a genome larger than the cache (a shuffle buffer's chunks, and those read ahead, still
-    fit)."""
-    from genomarray.genome.graph import DEFAULT_CHUNK
-
-    return _small_cache_chunks(data)[0] * DEFAULT_CHUNK * 2 * 4
+    slots = max(4, (chunks * 4) // 5)
+    return slots, chunks, slots * DEFAULT_CHUNK * 2 * 4
 
 
 def _steady_rows(results: dict, n: int, data: Data) -> list[Row]:
@@ -354,13 +347,16 @@ def _steady_rows(results: dict, n: int, data: Data) -> list[Row]:
     mem = results["steady", "memory"]
     goal = "≥ 0.7x in memory"
     out = []
-    slots, chunks = _small_cache_chunks(data)
+    slots, chunks, _ = _small_cache(data)
     for key, what in (
         ("lazy", "(c) out of core, lazy views (the cache holds every chunk)"),
         (
             "small",
             f"(c) out of core, lazy views, `cache_bytes` for {slots} of the coverage's "
-            f"{chunks} chunks",
+            f"{chunks} chunks"
+            if slots < chunks
+            else f"(c) out of core, lazy views, `cache_bytes` for {slots} chunks (all "
+            f"{chunks} fit at this size)",
         ),
     ):
         lazy = results["steady", key]
@@ -376,8 +372,8 @@ def _steady_rows(results: dict, n: int, data: Data) -> list[Row]:
         first = n / lazy.extra("first_epoch", float("nan"))
         caches = lazy.extra("caches", {}) or {}
         held = "; ".join(
-            f"{k}: {slots} slots, {loads} decodes in {STEADY_EPOCHS} epochs"
-            for k, (slots, loads) in caches.items()
+            f"{k}: {held_slots} slots, {loads} decodes in {STEADY_EPOCHS} epochs"
+            for k, (held_slots, loads) in caches.items()
         )
         out.append(
             Row(
