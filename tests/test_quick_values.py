@@ -4,15 +4,18 @@ when no client can exist, and gives the same values as dask's own compute."""
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 import subprocess
 import sys
 
 import dask
+import dask.callbacks
 import dask.array as da
 import numpy as np
 import pytest
 
 import genomarray as ga
+from genomarray.errors import StoreError
 from genomarray.genome.quick_values import QuickValuesArray, no_client_possible, quick_values
 
 
@@ -76,3 +79,91 @@ print("distributed" in sys.modules)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+class _Tasks(dask.callbacks.Callback):
+    """Counts the dask tasks the local schedulers run while active."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.n = 0
+
+    def _pretask(self, key, dsk, state) -> None:
+        self.n += 1
+
+
+def _views(tmp_path, monkeypatch):
+    """A view of a sequence store in genome order, one of a coverage store in shuffled
+    order (reordered by the view), the one-hot of the first."""
+    monkeypatch.setenv("GENOMARRAY_OUTPUT", str(tmp_path))
+    genome = ga.read_fasta(ga.example_path("genome.fa"), progress=False)
+    cov = ga.read_bam(ga.example_path("sample.bam"), progress=False)
+    roi = ga.tile(ga.example_path("roi.bed"), binsize=200, flank=50)
+    shuffled = roi.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    seq = genome.janggu.view(roi)
+    return {"codes": seq, "coverage": cov.janggu.view(shuffled), "onehot": ga.onehot(seq, 2)}
+
+
+def test_recorded_views_read_their_values_without_a_dask_graph(tmp_path, monkeypatch):
+    """A store view's (or its one-hot's) ``.values`` reads as ``ga.load`` does: no dask
+    task runs, and the values, dtype and shape are dask's own."""
+    for key, arr in _views(tmp_path, monkeypatch).items():
+        assert arr.data.recipe["name"] == arr.data.name, key
+        truth = arr.data.compute(scheduler="sync")
+        with _Tasks() as tasks:
+            got = arr.values
+        assert tasks.n == 0, f"{key}: {tasks.n} dask tasks ran"
+        assert got.dtype == truth.dtype and got.shape == truth.shape, key
+        np.testing.assert_array_equal(got, truth, err_msg=key)
+        np.testing.assert_array_equal(got, ga.load(arr).values, err_msg=key)
+
+
+def test_other_arrays_and_a_configured_scheduler_compute_through_dask(tmp_path, monkeypatch):
+    arrays = _views(tmp_path, monkeypatch)
+    seq = arrays["codes"]
+    derived = quick_values((seq + 1).data)  # quick, but no recipe: dask's graph
+    with _Tasks() as tasks:
+        np.testing.assert_array_equal(np.asarray(derived), seq.values + 1)
+    assert tasks.n > 0
+    back = pickle.loads(pickle.dumps(seq.data))  # a pickled copy carries no recipe
+    assert getattr(back, "recipe", None) is None
+    with _Tasks() as tasks:
+        np.testing.assert_array_equal(np.asarray(back), seq.values)
+    assert tasks.n > 0
+    with dask.config.set(scheduler="sync"), _Tasks() as tasks:
+        np.testing.assert_array_equal(arrays["onehot"].values, ga.load(arrays["onehot"]).values)
+    assert tasks.n > 0
+
+
+def test_a_recipe_of_another_graph_is_not_used(tmp_path, monkeypatch):
+    """A recipe whose name is not the array's (stale) is ignored."""
+    seq = _views(tmp_path, monkeypatch)["codes"]
+    other = quick_values(seq.data[::-1])
+    other.recipe = seq.data.recipe
+    with _Tasks() as tasks:
+        np.testing.assert_array_equal(np.asarray(other), seq.values[::-1])
+    assert tasks.n > 0
+
+
+def test_a_damaged_chunk_under_a_recorded_view_is_an_error(tmp_path, monkeypatch):
+    seq = _views(tmp_path, monkeypatch)["codes"]
+    store = seq.data.recipe["of"]["path"]
+    chunks = sorted(p for p in Path(store).rglob("c/*/*") if p.is_file())
+    assert chunks, store
+    chunks[0].write_bytes(b"\0" * 7)
+    with pytest.raises(StoreError, match="chunk"):
+        seq.values
+
+
+def test_distributed_imported_without_a_client_still_reads_without_a_graph(tmp_path, monkeypatch):
+    """A notebook that built a store imported ``distributed`` (dask's client look); with
+    no client running, a view's ``.values`` still skips the graph."""
+    pytest.importorskip("distributed")
+    from genomarray.genome.compute import distributed_client
+
+    arr = _views(tmp_path, monkeypatch)["coverage"]
+    assert "distributed" in sys.modules and distributed_client() is None
+    with _Tasks() as tasks:
+        got = arr.values
+    assert tasks.n == 0
+    np.testing.assert_array_equal(got, arr.data.compute(scheduler="sync"))

@@ -63,18 +63,57 @@ def load(arr: xr.DataArray | xr.Dataset, *, threads: int | None = None) -> Any:
     n = int(data.shape[0]) if data.ndim else 0
     if not arr.dims or arr.dims[0] != model.REGION or n == 0:
         return arr.compute()
+    return arr.copy(deep=False, data=_engine_values(arr, threads, "load"))
+
+
+def _engine_values(arr: xr.DataArray, threads: int | None, who: str) -> np.ndarray:
+    """Every region of the view ``arr``, read by a batch engine in one batch (its recipe's
+    fast source; without one, the engine computes the dask graph)."""
+    n = int(arr.shape[0])
     engine = BatchEngine(
         [Request("array", arr, None, None, False)],
         batch_size=n,
         max_memory_bytes=np.iinfo(np.int64).max,
         threads=threads,
-        who="load",
+        who=who,
     )
     try:
-        values: Any = engine.take(slice(0, n))["array"]
+        return engine.take(slice(0, n))["array"]
     finally:
         engine.close()
-    return arr.copy(deep=False, data=values)
 
 
-__all__ = ["load"]
+def recorded_values(data: Any, recipe: dict[str, Any]) -> np.ndarray:
+    """The values of a region view's dask data ``data`` made by ``recipe`` (see
+    :func:`genomarray.model.record_recipe`), read as :func:`load` reads them: what
+    ``np.asarray`` of such data does (:mod:`genomarray.genome.quick_values`).
+
+    Parameters
+    ----------
+    data
+        The dask array of a region view, ``(region, ...)``, whose name ``recipe`` carries.
+    recipe
+        The recipe recorded for it.
+
+    Returns
+    -------
+    numpy.ndarray
+        Equal to ``data.compute()``.
+
+    Examples
+    --------
+    >>> import genomarray as ga
+    >>> dna = ga.read_fasta(ga.example_path("genome.fa"), progress=False)
+    >>> x = dna.janggu.view(ga.tile(ga.example_path("roi.bed"), binsize=200))
+    >>> got = recorded_values(x.data, model.recipe_of(x))
+    >>> bool((got == x.data.compute()).all())
+    True
+    """
+    if int(data.shape[0]) == 0:
+        return np.empty(data.shape, data.dtype)
+    arr = xr.DataArray(data, dims=(model.REGION, *(f"dim_{i}" for i in range(1, data.ndim))))
+    arr.encoding[model.RECIPE] = recipe
+    return _engine_values(arr, None, "values")
+
+
+__all__ = ["load", "recorded_values"]

@@ -14,19 +14,36 @@ Genome stores opened lazily (:func:`genomarray.genome.store.open_zarr`), region 
 (:func:`genomarray.views.windows.view`) and their one-hot (:func:`genomarray.onehot`)
 hold such arrays. Anything derived from them (arithmetic, ``isel``, ...) is a plain dask
 array again, and ``.compute()`` goes through xarray's ``dask.compute``, which looks as
-usual: ``genomarray.load`` is the fast way from a view to numpy.
+usual.
+
+A region view of a genome store, or its one-hot, also carries the recipe its maker
+recorded (:func:`with_recipe`; :func:`genomarray.model.record_recipe`). Its
+``np.asarray`` then reads the values as :func:`genomarray.load` does, with no dask graph,
+wherever dask would run the graph on its own threads (no scheduler configured, no
+``distributed`` client running, whether or not ``distributed`` is imported):
+each zarr chunk the windows touch decoded once, the windows gathered straight into the
+result (:func:`genomarray.batches.load.recorded_values`, imported on first use: the one
+place where a lower layer hands work up the data flow, as dask hands a graph to its
+scheduler). Same values, same dtype; without a recipe, or where a client may exist, it
+computes as above.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dask
 import dask.array as da
 import numpy as np
 
-__all__ = ["QuickValuesArray", "no_client_possible", "quick_values"]
+from genomarray import model
+from genomarray.genome.compute import distributed_client
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+__all__ = ["QuickValuesArray", "no_client_possible", "quick_values", "with_recipe"]
 
 
 def no_client_possible() -> bool:
@@ -41,8 +58,10 @@ def no_client_possible() -> bool:
     ...     no_client_possible()
     False
     """
-    if "distributed" in sys.modules:
-        return False
+    return "distributed" not in sys.modules and _no_scheduler_configured()
+
+
+def _no_scheduler_configured() -> bool:
     return dask.config.get("scheduler", None) is None and dask.config.get("get", None) is None
 
 
@@ -61,16 +80,28 @@ class QuickValuesArray(da.Array):
     ('QuickValuesArray', [0, 2, 4, 6, 8, 10], 'Array')
     """
 
-    __slots__ = ()
+    __slots__ = ("recipe",)
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         return type(self), super().__reduce__()[1]  # pickled copies stay quick
 
     def __array__(self, dtype: Any = None, copy: Any = None, **kwargs: Any) -> np.ndarray:
-        if kwargs or copy is False or not no_client_possible():
+        if kwargs or copy is False:
             return super().__array__(dtype, copy=copy, **kwargs)  # dask's own (and warnings)
-        # the scheduler dask itself would choose here: the collection's default
-        x = self.compute(scheduler=self.__dask_scheduler__)
+        recipe = getattr(self, "recipe", None)
+        if (
+            recipe is not None
+            and recipe.get("name") == self.name
+            and _no_scheduler_configured()
+            and distributed_client() is None
+        ):  # dask would run it on its threads here: the engine reads it without a graph
+            from genomarray.batches.load import recorded_values
+
+            x = recorded_values(self, recipe)
+        elif no_client_possible():  # the scheduler dask itself would choose here
+            x = self.compute(scheduler=self.__dask_scheduler__)
+        else:
+            return super().__array__(dtype, copy=copy)
         return np.asarray(x, dtype=dtype)
 
 
@@ -85,3 +116,23 @@ def quick_values(data: Any) -> Any:
     if type(data) is not da.Array:  # numpy, or already quick (or another subclass)
         return data
     return QuickValuesArray(data.dask, data.name, data.chunks, meta=data._meta)
+
+
+def with_recipe(arr: xr.DataArray) -> xr.DataArray:
+    """Give ``arr``'s data the recipe recorded for it, so its ``np.asarray`` (``.values``)
+    reads it as :func:`genomarray.load` does (see the module notes). Changes nothing
+    where the data is not a :class:`QuickValuesArray` or no recipe is recorded.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> a = xr.DataArray(quick_values(da.zeros((2, 3), chunks=1)), dims=("region", "pos"))
+    >>> model.record_recipe(a, "store", path="a.zarr", var="v")
+    >>> with_recipe(a).data.recipe["op"]
+    'store'
+    """
+    data = arr.data
+    recipe = model.recipe_of(arr)
+    if isinstance(data, QuickValuesArray) and recipe is not None:
+        data.recipe = recipe
+    return arr

@@ -16,7 +16,7 @@ import xarray as xr
 from genomarray import encode, model
 from genomarray.errors import InputError
 from genomarray.genome.compute import rechunk
-from genomarray.genome.quick_values import quick_values
+from genomarray.genome.quick_values import quick_values, with_recipe
 
 ONEHOT_CHUNK_BYTES = 8 << 20
 """Target size of one one-hot block (kept under the allocator's 32 MB reuse limit)."""
@@ -96,6 +96,7 @@ def onehot(
         model.record_recipe(
             out, model.RECIPE_ONEHOT, of=of, order=int(order), alphabet=alphabet, dtype=str(dtype)
         )
+        with_recipe(out)  # its .values reads as genomarray.load does
     return out
 
 

@@ -24,7 +24,7 @@ import xarray as xr
 from genomarray import encode, model
 from genomarray.errors import InputError
 from genomarray.genome.compute import rechunk
-from genomarray.genome.quick_values import QuickValuesArray
+from genomarray.genome.quick_values import QuickValuesArray, quick_values, with_recipe
 from genomarray.views import windows_fns
 from genomarray.views.geometry import cut_layout
 
@@ -277,7 +277,7 @@ def view(
             values = _lazy_windows(arr, geo, orient, fill, batch_bytes)
         else:  # batch regions in genome order (each chunk read by few tasks), then restore
             values = _lazy_windows(arr, _take(geo, order), _take(orient, order), fill, batch_bytes)
-            values = values[np.argsort(order)]
+            values = quick_values(values[np.argsort(order)])
     else:
         data = np.asarray(arr.data)
         n_pos = data.shape[1]
@@ -331,4 +331,5 @@ def view(
             **orient,
             fill=fill,
         )
+        with_recipe(out)  # its .values reads as genomarray.load does
     return out
