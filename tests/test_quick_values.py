@@ -4,13 +4,13 @@ when no client can exist, and gives the same values as dask's own compute."""
 from __future__ import annotations
 
 import pickle
-from pathlib import Path
 import subprocess
 import sys
+from pathlib import Path
 
 import dask
-import dask.callbacks
 import dask.array as da
+import dask.callbacks
 import numpy as np
 import pytest
 
@@ -152,7 +152,7 @@ def test_a_damaged_chunk_under_a_recorded_view_is_an_error(tmp_path, monkeypatch
     assert chunks, store
     chunks[0].write_bytes(b"\0" * 7)
     with pytest.raises(StoreError, match="chunk"):
-        seq.values
+        _ = seq.values
 
 
 def test_distributed_imported_without_a_client_still_reads_without_a_graph(tmp_path, monkeypatch):

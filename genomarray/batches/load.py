@@ -1,12 +1,16 @@
 """A region view into memory through the batch engine: the fast way from a store to numpy.
 
-``view.values`` computes a lazy view through dask: a task per chunk of regions, then one
-concatenation of all of them into the result (a full extra copy of it), and in a fresh
-process dask's scheduler lookup (which imports ``distributed`` when installed). For lazy
-views of genome stores, their one-hot, and views reopened from zarr, :func:`load` reads
-the same values as the batch engine does: each zarr chunk the windows touch decoded once
-(several in parallel threads), the windows gathered straight into one array, the one-hot
-written once. Any other array is computed by dask, as ``.compute()`` does.
+Through dask, a lazy view computes a task per chunk of regions, then one concatenation of
+all of them into the result (a full extra copy of it), and in a fresh process dask's
+scheduler lookup (which imports ``distributed`` when installed). For lazy views of genome
+stores, their one-hot, and views reopened from zarr, :func:`load` reads the same values
+as the batch engine does: each zarr chunk the windows touch decoded once (several in
+parallel threads), the windows gathered straight into one array, the one-hot written
+once. Any other array is computed by dask, as ``.compute()`` does.
+
+``.values`` of a view of a genome store (or its one-hot) reads the same way where dask
+would use its own threads: :func:`recorded_values`, called by
+:mod:`genomarray.genome.quick_values`.
 """
 
 from __future__ import annotations

@@ -148,6 +148,7 @@ def write_zarr(
             tmp,
             progress,
             f"writing {path}",
+            direct=name,
             mode="w",
             encoding=encoding,
             consolidated=False,
