@@ -101,6 +101,7 @@ NORMALIZERS_INVALID = "normalizers_invalid"  # attrs key: why attrs["normalizers
 # inverts the values (an operation changed them after normalizing)
 RECIPE = "genomarray_recipe"  # encoding key: how a lazy array was made (genomarray.batches)
 RECIPE_STORE = "store"  # recipe op: an array opened from a zarr store, as stored
+RECIPE_READER = "reader"  # recipe op: a genome-wide array read from its files (no store)
 RECIPE_WINDOWS = "windows"  # recipe op: windows of a stored genome-wide array (a view)
 RECIPE_ONEHOT = "onehot"  # recipe op: one-hot of a sequence view of codes
 RECIPE_ROWS = "rows"  # recipe op: some regions of a view (subset, shuffle), by index
@@ -469,8 +470,8 @@ def record_recipe(arr: xr.DataArray, op: str, of: dict | None = None, **params: 
     arr
         The array just made (changed in place: ``arr.encoding``).
     op
-        What made it: :data:`RECIPE_STORE`, :data:`RECIPE_WINDOWS` or
-        :data:`RECIPE_ONEHOT`.
+        What made it: :data:`RECIPE_STORE`, :data:`RECIPE_READER`,
+        :data:`RECIPE_WINDOWS`, :data:`RECIPE_ONEHOT` or :data:`RECIPE_ROWS`.
     of
         The recipe of the array it was made from.
     **params

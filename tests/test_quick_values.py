@@ -12,10 +12,11 @@ import dask
 import dask.array as da
 import dask.callbacks
 import numpy as np
+import pandas as pd
 import pytest
 
 import genomarray as ga
-from genomarray.errors import StoreError
+from genomarray.errors import InputError, StoreError
 from genomarray.genome.quick_values import QuickValuesArray, no_client_possible, quick_values
 
 
@@ -167,3 +168,53 @@ def test_distributed_imported_without_a_client_still_reads_without_a_graph(tmp_p
         got = arr.values
     assert tasks.n == 0
     np.testing.assert_array_equal(got, arr.data.compute(scheduler="sync"))
+
+
+@pytest.mark.parametrize("which", ["fasta", "bam", "bigwig"])
+def test_views_of_arrays_without_a_store_read_without_a_graph(tmp_path, monkeypatch, which):
+    """A genome-wide array read from its files with no store (``cache=False``,
+    ``storage="lazy"``) records how its blocks are read; a view of it (and its one-hot)
+    is read by the batch engine from the reader's blocks: no dask task, dask's values,
+    in memory and out of core, in genome and in shuffled order."""
+    from genomarray import model
+    from genomarray.batches.engine import BatchEngine, Request
+
+    monkeypatch.setenv("GENOMARRAY_OUTPUT", str(tmp_path))
+    arr = {
+        "fasta": lambda: ga.read_fasta(ga.example_path("genome.fa"), cache=False),
+        "bam": lambda: ga.read_bam(ga.example_path("sample.bam"), storage="lazy"),
+        "bigwig": lambda: ga.read_bigwig(ga.example_path("sample.bw"), storage="lazy"),
+    }[which]()
+    assert not (tmp_path / "cache").exists()  # nothing stored
+    assert model.recipe_of(arr)["op"] == model.RECIPE_READER
+    roi = ga.tile(ga.example_path("roi.bed"), binsize=200, flank=50)
+    views = [arr.janggu.view(roi), arr.janggu.view(roi.sample(frac=1.0, random_state=2))]
+    if which == "fasta":
+        views.append(ga.onehot(views[1], 2))
+    for v in views:
+        assert model.recipe_of(v)["op"] in (model.RECIPE_WINDOWS, model.RECIPE_ONEHOT)
+        truth = v.data.compute(scheduler="sync")
+        with _Tasks() as tasks:
+            got = v.values
+            engine = BatchEngine([Request("x", v)], batch_size=9, max_memory_bytes=0)
+            rows = np.array([5, 0, 17, 3, len(truth) - 1])
+            batch = engine.take(rows)["x"]
+        assert tasks.n == 0
+        assert got.dtype == truth.dtype
+        np.testing.assert_array_equal(got, truth)
+        np.testing.assert_array_equal(batch, truth[rows])
+    derived = arr + 0  # a changed array: its recipe no longer applies
+    assert model.recipe_of(derived) is None
+
+
+def test_a_reader_error_reaches_values(tmp_path, monkeypatch):
+    """A FASTA whose lines its index does not describe: the engine's read raises the
+    reader's InputError, as dask's would."""
+    fa = tmp_path / "bad.fa"
+    fa.write_text(">a\nACGTACGTAC\nACGTACGTAC\nACGT\n")
+    ga.read_fasta(fa, cache=False)  # indexes it
+    fa.write_text(">a\nACGTACGTAC\nACG TACGTA\nACGT\n")  # same size, a space inside
+    arr = ga.read_fasta(fa, cache=False)
+    v = arr.janggu.view(pd.DataFrame({"chrom": ["a"], "start": [0], "end": [24]}))
+    with pytest.raises(InputError, match="where a base was expected"):
+        _ = v.values

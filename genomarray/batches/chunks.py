@@ -239,6 +239,70 @@ class ChunkReader:
         return full
 
 
+class ReaderChunks:
+    """Chunk-aligned reads of a genome-wide array built from its files with no store
+    (:func:`genomarray.genome.graph.genome_array`; its recipe:
+    :func:`genomarray.genome.graph.record_reader`): each chunk read by the reader exactly
+    as the array's dask task reads it. The interface of :class:`ChunkReader` that
+    :class:`~genomarray.batches.sources.StoreWindows` uses; no store, so no digest (a
+    view of it is never spilled).
+
+    Examples
+    --------
+    >>> import genomarray as ga
+    >>> dna = ga.read_fasta(ga.example_path("genome.fa"), cache=False)
+    >>> from genomarray import model
+    >>> r = ReaderChunks(model.recipe_of(dna))
+    >>> out = np.empty(r.chunks[1:], np.uint8)
+    >>> r.read_chunk_into(0, (0,), out)
+    >>> block = dna.data.blocks[0, 0].compute()[0]
+    >>> bool((out[: len(block)] == block).all())
+    True
+    """
+
+    path = None
+    var = None
+    digest = None
+
+    def __init__(self, recipe: dict[str, Any]) -> None:
+        self.recipe = recipe
+        self._lengths = np.asarray(recipe["lengths"], np.int64)
+        self._dtype = np.dtype(recipe["dtype"])
+        self._trailing = tuple(int(n) for n in recipe["trailing"])
+        self._chunk = int(recipe["chunk"])
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        total = int(self._lengths.max()) if len(self._lengths) else 0
+        return (len(self._lengths), total, *self._trailing)
+
+    @property
+    def chunks(self) -> tuple[int, ...]:
+        return (1, self._chunk, *self._trailing)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._dtype
+
+    def read_chunk_into(self, k: int, lead: tuple[int, ...], out: np.ndarray) -> None:
+        """Chunk ``k`` along ``pos`` of chromosome ``lead[0]`` into ``out`` (one chunk's
+        rows; rows past the array's end are left as they are)."""
+        from genomarray.genome.graph import read_genome_chunk
+
+        r = self.recipe
+        block = read_genome_chunk(
+            r["reader"],
+            r["chroms"],
+            self._lengths,
+            self._chunk,
+            r["fill"],
+            self._dtype,
+            self._trailing,
+            (int(lead[0]), int(k)),
+        )
+        out[: block.shape[1]] = block[0]
+
+
 class SlabCache:
     r"""Decoded chunks in the slots of one preallocated array (the *slab*): LRU, loaded in
     threads, read ahead; thread-safe.

@@ -7,9 +7,9 @@ source                 for                                         a batch reads
 :class:`StoreRows`     views written to zarr (``write_zarr``,      the region chunks its
                        ``write_shuffled``) and reopened             rows lie in, decoded once
 :class:`StoreWindows`  lazy views of a genome-wide zarr store      the genome chunks its
-                       (sequence codes or coverage)                windows touch, decoded
-                                                                   once; windows gathered
-                                                                   and turned (minus strand)
+                       (sequence codes or coverage), or of a       windows touch, decoded
+                       genome-wide array read from its files       (or read) once; windows
+                       with no store (``cache=False``)             gathered and turned
 :class:`DaskRows`      any other dask-backed array                 one ``dask.compute`` per
                                                                    region chunk
 =====================  ==========================================  =======================
@@ -32,7 +32,13 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from genomarray import model
-from genomarray.batches.chunks import CACHE_BYTES, ChunkReader, SlabCache, fork_generation
+from genomarray.batches.chunks import (
+    CACHE_BYTES,
+    ChunkReader,
+    ReaderChunks,
+    SlabCache,
+    fork_generation,
+)
 from genomarray.threads import scratch
 from genomarray.views import windows_fns
 
@@ -416,9 +422,13 @@ class StoreWindows(_Cached):
     def __init__(self, recipe: dict[str, Any], raw: bool = True) -> None:
         super().__init__()
         store = recipe["of"]
-        self.reader = ChunkReader(
-            store["path"], store["var"], raw, store.get("digest"), bool(store.get("cache"))
-        )
+        self.reader: ChunkReader | ReaderChunks
+        if store["op"] == model.RECIPE_READER:  # no store: the reader's blocks
+            self.reader = ReaderChunks(store)
+        else:
+            self.reader = ChunkReader(
+                store["path"], store["var"], raw, store.get("digest"), bool(store.get("cache"))
+            )
         shape, chunks = self.reader.shape, self.reader.chunks
         self.step = max(int(chunks[1]), 1)
         self.n_chunks = -(-shape[1] // self.step) if shape[1] else 1

@@ -46,7 +46,7 @@ def chunk_length(row_bytes: int, chunk: int = DEFAULT_CHUNK, max_bytes: int = CH
     return max(1 << (fits.bit_length() - 1), min(1024, int(chunk)))
 
 
-def _read_chunk(
+def read_genome_chunk(
     reader: Callable,
     chroms: Sequence[str],
     lengths: np.ndarray,
@@ -56,6 +56,17 @@ def _read_chunk(
     trailing: tuple[int, ...],
     block_id: tuple[int, ...],
 ) -> np.ndarray:
+    """Block ``block_id`` of :func:`genome_array`'s array: chunk ``block_id[1]`` along
+    ``pos`` of chromosome ``block_id[0]``, as its dask task reads it (also the batch
+    engine's read of a view of the array, :func:`record_reader`).
+
+    Examples
+    --------
+    >>> block = read_genome_chunk(lambda c, s, e: np.ones(e - s), ["a"], np.array([3]), 2,
+    ...                           0.0, np.dtype("f4"), (), (0, 1))
+    >>> block.tolist()
+    [[1.0]]
+    """
     ci, pj = block_id[0], block_id[1]
     start = pj * chunk
     stop = min(start + chunk, int(lengths.max()))
@@ -115,7 +126,7 @@ def genome_array(
     pos_chunks = tuple(min(chunk, total - s) for s in range(0, total, chunk))
     chunks = ((1,) * len(chroms), pos_chunks, *((n,) for n in trailing))
     return da.map_blocks(
-        _read_chunk,
+        read_genome_chunk,
         reader,
         list(chroms),
         lengths,
@@ -128,6 +139,37 @@ def genome_array(
         meta=np.empty((0,) * (2 + len(trailing)), dtype=dtype),
         name=f"genome-{uuid.uuid4().hex[:12]}",
     )
+
+
+def record_reader(arr: Any, spec: dict[str, Any]) -> Any:
+    """Record on ``arr`` (a genome-wide DataArray whose data is ``genome_array(**spec)``)
+    how its blocks are read, so the batch engine reads views of it without a dask graph
+    (:data:`genomarray.model.RECIPE_READER`; the stamp of
+    :func:`genomarray.model.record_recipe` voids it once the data changes).
+
+    Examples
+    --------
+    >>> from genomarray import model
+    >>> spec = dict(reader=lambda c, s, e: np.zeros(e - s, np.uint8), chroms=["a"],
+    ...             lengths=[5], dtype="uint8", fill=4, chunk=2)
+    >>> g = record_reader(model.sequence_genome(genome_array(**spec), ["a"], [5]), spec)
+    >>> model.recipe_of(g)["op"], model.recipe_of(g)["chunk"]
+    ('reader', 2)
+    """
+    from genomarray import model
+
+    model.record_recipe(
+        arr,
+        model.RECIPE_READER,
+        reader=spec["reader"],
+        chroms=list(spec["chroms"]),
+        lengths=np.asarray(spec["lengths"], dtype=np.int64),
+        dtype=np.dtype(spec["dtype"]).str,
+        fill=spec.get("fill", 0),
+        trailing=tuple(int(n) for n in spec.get("trailing", ())),
+        chunk=int(spec.get("chunk", DEFAULT_CHUNK)),
+    )
+    return arr
 
 
 # -- a fresh build's blocks, kept for its first reads ---------------------------------------

@@ -85,12 +85,19 @@ def read_fasta(
 
     def build(kept: bool = True) -> xr.DataArray:
         reader = partial(fasta.read_block, path, alphabet=alphabet, fingerprint=version)
-        codes = graph.genome_array(
-            reader, chroms, lengths, np.uint8, fill=encode.unknown_code(alphabet), chunk=chunk
+        spec = dict(
+            reader=reader,
+            chroms=chroms,
+            lengths=lengths,
+            dtype=np.uint8,
+            fill=encode.unknown_code(alphabet),
+            chunk=chunk,
         )
+        codes = graph.genome_array(**spec)
         if kept:
             codes = keep.wrap(codes)
-        return model.sequence_genome(codes, chroms, lengths, alphabet=alphabet, path=path)
+        arr = model.sequence_genome(codes, chroms, lengths, alphabet=alphabet, path=path)
+        return arr if kept else graph.record_reader(arr, spec)  # views: read without dask
 
     if not cache and store_path is None:
         return build(kept=False)

@@ -310,18 +310,19 @@ def build_track(
         reader = StackedReader(
             tuple(parts), len(strands), len(conditions), np.dtype(dtype).str, categorical, mask
         )
-        values = graph.genome_array(
-            reader,
-            chroms,
-            lengths_bins,
-            dtype,
+        spec = dict(
+            reader=reader,
+            chroms=chroms,
+            lengths=lengths_bins,
+            dtype=dtype,
             fill=0,
             trailing=(len(strands), len(conditions)),
             chunk=chunk,
         )
+        values = graph.genome_array(**spec)
         if kept:
             values = keep.wrap(values)
-        return model.coverage_track(
+        track = model.coverage_track(
             values,
             chroms,
             lengths_bp,
@@ -331,6 +332,7 @@ def build_track(
             inputs=list(inputs),
             **(attrs or {}),
         )
+        return track if kept else graph.record_reader(track, spec)  # views: read without dask
 
     if storage == "sparse":
         import sparse  # noqa: F401  (fail here, not inside a dask task)

@@ -321,8 +321,13 @@ def view(
         **attrs,
     )
     stored = model.recipe_of(arr)
-    if isinstance(values, da.Array) and stored is not None and stored["op"] == model.RECIPE_STORE:
+    if (
+        isinstance(values, da.Array)
+        and stored is not None
+        and stored["op"] in (model.RECIPE_STORE, model.RECIPE_READER)
+    ):
         # how the batch engine gathers these windows straight from the store's chunks
+        # (or from the reader's blocks, for a genome-wide array without a store)
         model.record_recipe(
             out,
             model.RECIPE_WINDOWS,
