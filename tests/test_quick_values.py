@@ -14,6 +14,7 @@ import dask.callbacks
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 
 import genomarray as ga
 from genomarray.errors import InputError, StoreError
@@ -218,3 +219,24 @@ def test_a_reader_error_reaches_values(tmp_path, monkeypatch):
     v = arr.janggu.view(pd.DataFrame({"chrom": ["a"], "start": [0], "end": [24]}))
     with pytest.raises(InputError, match="where a base was expected"):
         _ = v.values
+
+
+def test_subsets_and_shuffles_of_views_read_without_a_graph(tmp_path, monkeypatch):
+    """``subset`` and ``shuffle`` of a store view (and of a Dataset of views) keep the
+    recipe's fast ``.values``."""
+    arrays = _views(tmp_path, monkeypatch)
+    seq, onehot = arrays["codes"], arrays["onehot"]
+    picked = ga.subset(seq, include=["chr1"])
+    mixed = ga.shuffle(onehot, random_state=4)
+    both = ga.shuffle(xr.Dataset({"dna": seq, "plus": seq + 0}), random_state=1)
+    for arr in (picked, mixed, both["dna"]):
+        assert type(arr.data) is QuickValuesArray
+        truth = arr.data.compute(scheduler="sync")
+        with _Tasks() as tasks:
+            got = arr.values
+        assert tasks.n == 0
+        np.testing.assert_array_equal(got, truth)
+    assert type(both["plus"].data) is da.Array  # derived: no recipe, plain dask
+    np.testing.assert_array_equal(
+        mixed.values, onehot.values[np.asarray(mixed["region_index"].values)]
+    )

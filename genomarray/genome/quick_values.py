@@ -43,7 +43,13 @@ from genomarray.genome.compute import distributed_client
 if TYPE_CHECKING:
     import xarray as xr
 
-__all__ = ["QuickValuesArray", "no_client_possible", "quick_values", "with_recipe"]
+__all__ = [
+    "QuickValuesArray",
+    "no_client_possible",
+    "quick_recorded",
+    "quick_values",
+    "with_recipe",
+]
 
 
 def no_client_possible() -> bool:
@@ -116,6 +122,38 @@ def quick_values(data: Any) -> Any:
     if type(data) is not da.Array:  # numpy, or already quick (or another subclass)
         return data
     return QuickValuesArray(data.dask, data.name, data.chunks, meta=data._meta)
+
+
+def quick_recorded(obj: Any) -> Any:
+    """``obj`` (a DataArray or Dataset) with each variable whose data has a recorded
+    recipe (:func:`genomarray.model.recipe_of`) held as a :class:`QuickValuesArray`
+    carrying it (:func:`with_recipe`): ``subset`` and ``shuffle`` of a view, whose
+    ``isel`` made a plain dask array, read their ``.values`` as the view does. The data
+    (graph, name) is unchanged, so the recipe's stamp still holds.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> a = xr.DataArray(da.zeros((2, 3), chunks=1), dims=("region", "pos"))
+    >>> model.record_recipe(a, "store", path="a.zarr", var="v")
+    >>> type(quick_recorded(a).data).__name__
+    'QuickValuesArray'
+    """
+    import xarray as xr
+
+    if isinstance(obj, xr.Dataset):
+        names = [k for k in obj.data_vars if model.recipe_of(obj[k]) is not None]
+        if not names:
+            return obj
+        out = obj.copy(deep=False)
+        for k in names:
+            out[k] = quick_recorded(obj[k])
+        return out
+    if model.recipe_of(obj) is None or not isinstance(obj.data, da.Array):
+        return obj
+    out = obj.copy(deep=False, data=quick_values(obj.data))
+    out.encoding = dict(obj.encoding)
+    return with_recipe(out)
 
 
 def with_recipe(arr: xr.DataArray) -> xr.DataArray:

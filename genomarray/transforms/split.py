@@ -195,7 +195,9 @@ def subset(
         rows = np.flatnonzero(keep)
         out = arr.isel({model.REGION: rows})
         model.record_rows(out, arr, rows)  # the batch engine still reads it from its store
-        return out
+        from genomarray.genome.quick_values import quick_recorded
+
+        return quick_recorded(out)  # and so does its .values
     if model.CHROM in arr.dims:
         if regions is not None:
             raise InputError(

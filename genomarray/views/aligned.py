@@ -171,4 +171,7 @@ def permute(obj: xr.DataArray | xr.Dataset, perm: np.ndarray) -> xr.DataArray | 
     )
     out = obj.isel({model.REGION: perm})
     model.record_rows(out, obj, perm)  # the batch engine still reads it from its store
+    from genomarray.genome.quick_values import quick_recorded
+
+    out = quick_recorded(out)  # and so does its .values
     return out.assign_coords({model.REGION_INDEX: (model.REGION, before[perm])})
