@@ -83,11 +83,14 @@ def _translation(alphabet: str, checked: bool) -> bytes:
     return table.tobytes()
 
 
-def encode_bytes(seq: bytes, alphabet: str = DNA, checked: bool = False) -> bytes:
+def encode_bytes(
+    seq: bytes, alphabet: str = DNA, checked: bool = False, delete: bytes = b""
+) -> bytes:
     """Encode ASCII bytes to codes, one byte each (``bytes.translate``: no index array).
 
     With ``checked``, bytes that cannot be in a sequence (whitespace, control bytes)
-    become :data:`NOT_A_LETTER`, so one ``find`` locates the first of them.
+    become :data:`NOT_A_LETTER`, so one ``find`` locates the first of them. Bytes in
+    ``delete`` are dropped (line terminators where a caller has checked them).
 
     Examples
     --------
@@ -95,8 +98,10 @@ def encode_bytes(seq: bytes, alphabet: str = DNA, checked: bool = False) -> byte
     [0, 1, 2, 3, 4]
     >>> encode_bytes(b"AC GT", checked=True).find(bytes([NOT_A_LETTER]))
     2
+    >>> list(encode_bytes(b"AC\\nGT", delete=b"\\n"))
+    [0, 1, 2, 3]
     """
-    return seq.translate(_translation(alphabet, checked))
+    return seq.translate(_translation(alphabet, checked), delete)
 
 
 def encode(seq: str | bytes | np.ndarray, alphabet: str = DNA) -> np.ndarray:

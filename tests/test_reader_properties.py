@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import genomarray as ga
+from genomarray.errors import InputError
 from genomarray.io import bgzf, fasta
 from genomarray.io.bam import DEFAULT_EXCLUDE_FLAGS, BamCounter
 
@@ -293,3 +294,58 @@ def test_read_fasta_equals_naive_parser_and_samtools_index(data, chunk):
             assert ours == "".join(theirs)
         assert fasta.index_problem(path) is None
         assert dict(fasta.iter_records(path)) == records
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(data=fasta_files(), cuts=st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)), max_size=6))
+def test_fasta_blocks_read_at_the_index_offsets_equal_htslib(data, cuts):
+    """``read_block`` of a local plain FASTA (``os.pread`` at the ``.fai`` offsets, no
+    htslib) equals pysam's (htslib's) fetch and the naive parser, for any line width,
+    line ending, final newline and window, padding past a record's end included."""
+    import pysam
+
+    raw, records = data
+    kept = {k: v for k, v in records.items() if v}
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "g.fa")
+        with open(path, "wb") as fh:
+            fh.write(raw)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "record(s) without sequence"
+            fasta.fasta_sizes(path)  # indexes it
+        assert fasta.PlainFasta(path).plain
+        with pysam.FastaFile(path) as fa:
+            for name, seq in kept.items():
+                for a, b in [(0.0, 1.0), *cuts]:
+                    lo, hi = sorted((int(a * len(seq)), int(b * (len(seq) + 3))))
+                    got = fasta.read_block(path, name, lo, hi)
+                    want = naive_codes(fa.fetch(name, lo, min(hi, len(seq))))
+                    want += [4] * (hi - lo - len(want))
+                    assert got.tolist() == want
+                    assert got[: max(min(hi, len(seq)) - lo, 0)].tolist() == naive_codes(seq[lo:hi])
+
+
+def test_uneven_lines_an_index_does_not_describe_are_refused(tmp_path):
+    """Lines moved under an index that no longer describes them: read at the index's
+    offsets, a base where it puts a line break is an InputError naming the record (never
+    shifted bases); through ``read_block`` the stale index is found first (and such a
+    file cannot be indexed: refused too)."""
+    path = tmp_path / "g.fa"
+    path.write_bytes(b">a\nACGTACGT\nACGTACGT\nACG\n")
+    fasta.fasta_sizes(str(path))
+    fai = fasta.read_fai(str(path) + ".fai")
+    truth = "ACGTACGT" * 2 + "ACG"
+    assert fasta.read_block(str(path), "a", 0, 19).tolist() == naive_codes(truth)
+    for body in (b">a\nACGTACG\nTACGTACGT\nACG\n", b">a\nACGTACGTA\nCGTACGT\nACG\n"):
+        path.write_bytes(body)  # the same size and bases, lines moved
+        handle = fasta.PlainFasta.__new__(fasta.PlainFasta)  # read with the old index
+        handle.path, handle.plain, handle.records = str(path), True, {r.name: r for r in fai}
+        handle._fh = open(path, "rb", buffering=0)  # noqa: SIM115
+        try:
+            with pytest.raises(InputError, match=r"lines of record 'a' are not where its index"):
+                handle.codes("a", 0, 19)
+            assert list(handle.codes("a", 0, 7)) == naive_codes(truth[:7])  # line 1 only
+        finally:
+            handle.close()
+        with pytest.raises(InputError, match="cannot be indexed: rewrap it"):
+            fasta.read_block(str(path), "a", 0, 19)  # the index is checked, and refused

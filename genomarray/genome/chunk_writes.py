@@ -4,17 +4,18 @@ zarr 3 writes each chunk through its event loop: from the threads of a dask writ
 1 MB chunk of sequence codes took ~8 ms (96 such chunks: 0.84 s on 2 threads), where
 compressing it takes 0.35 ms and writing its file well under 1 ms (the same 96 chunks:
 0.04-0.07 s). :func:`genomarray.genome.compute.write_dataset` lets xarray write what is
-small (the array metadata, the coordinates) and writes the data variable's chunks with
-:func:`chunk_writes`: each dask
-block, which is one zarr chunk, compressed with numcodecs' blosc as the array's metadata
-says (blosc releases the GIL, so the threads of the write compress side by side) and
-written to the chunk's file, padded to the chunk shape at the array's end as zarr pads
-it. A chunk that holds only the fill value is not written, as zarr does not write it.
+small (the array metadata, the coordinates: :func:`metadata_dataset`) and writes the
+data variable's chunks with :func:`chunk_writes`: each dask block, which is one zarr
+chunk, compressed with numcodecs' blosc as the array's metadata says (blosc releases the
+GIL, so the threads of the write compress side by side) and written to the chunk's file,
+padded to the chunk shape at the array's end as zarr pads it. A chunk that holds only
+the fill value is not written, as zarr does not write it.
 
 It does so only where the array's metadata is exactly the layout it writes: zarr 3, a
 regular chunk grid whose chunks are the dask blocks, the default chunk key encoding,
 ``bytes`` (little-endian) then ``blosc``, a numeric or boolean dtype. Anything else
-(another codec, a URL, blocks that are not chunks) is written by zarr, as before. The
+(another codec, a URL, blocks that are not chunks, a view: its every dim has
+coordinates) is written by zarr, as before. The
 store reads back through zarr exactly as zarr's own writes do (tested against zarr
 reading the same arrays written both ways).
 """

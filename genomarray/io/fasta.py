@@ -1,7 +1,10 @@
 """FASTA reader: numpy code blocks for ``(chrom, start, end)``, and the FASTA index.
 
-pysam handles are not picklable, so tasks never ship one: :func:`fasta_handle` opens (and
-caches, per process and thread) a handle from the path.
+A local uncompressed FASTA is read at its checked ``.fai``'s offsets with ``os.pread``
+(:class:`PlainFasta`: every line break checked where the index puts it, no htslib, whose
+import and open cost 10-25 ms in a fresh process); a bgzip-compressed one and a URL through
+pysam. Neither handle is shipped to tasks: :func:`fasta_handle` and :class:`PlainFasta`
+are opened (and cached, per process and thread) from the path.
 
 The ``.fai`` index is genomarray's to check and to write, not htslib's: see
 :mod:`genomarray.io.fasta_index`; bgzip-compressed FASTAs are read through
@@ -28,7 +31,7 @@ import numpy as np
 from genomarray import encode
 from genomarray.errors import InputError, check_exists, missing_file
 from genomarray.io import remote
-from genomarray.io.bgzf import bgzf_block_size, not_bgzip
+from genomarray.io.bgzf import bgzf_block_size, is_gzip, not_bgzip
 from genomarray.io.fasta_index import (
     BAD_BYTE,
     FastaScanner,
@@ -176,6 +179,104 @@ def fasta_handle(path: str, fingerprint: str | None = None):
     return cached_handle(path, _open, missing=lambda p: missing_file(p, "FASTA file"))
 
 
+class PlainFasta:
+    """A local FASTA read at its checked ``.fai``'s offsets with ``os.pread``, without
+    htslib (pysam's import and open cost 10-25 ms in a fresh process, and its fetch holds
+    the GIL): the bytes of a block are read in one call and laid out in lines of
+    ``linewidth`` bytes, every line's terminator checked where the index puts it, and
+    the bases encoded in one ``np.take`` (``plain`` is False for a bgzip-compressed
+    file: :func:`read_block` reads those with pysam).
+
+    Examples
+    --------
+    >>> from genomarray.data import example_path
+    >>> fa = PlainFasta(example_path("genome.fa"))
+    >>> fa.plain, list(fa.codes("chr1", 0, 5)) == read_block(example_path("genome.fa"),
+    ...                                                      "chr1", 0, 5).tolist()
+    (True, True)
+    """
+
+    def __init__(self, path: str) -> None:
+        _ensure_index(path)
+        self.path = path
+        self._fh = open(path, "rb", buffering=0)  # noqa: SIM115 - kept open (cached_handle)
+        self.plain = not is_gzip(path)
+        self.records = {r.name: r for r in read_fai(path + ".fai")} if self.plain else {}
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def length(self, chrom: str) -> int:
+        return int(self.records[chrom].length)
+
+    def byte_at(self, chrom: str, base: int) -> int:
+        """The byte of the file where the index puts base ``base`` of ``chrom``."""
+        rec = self.records[chrom]
+        line, col = divmod(base, int(rec.linebases))
+        return os.pread(self._fh.fileno(), 1, rec.offset + line * rec.linewidth + col)[0]
+
+    def codes(self, chrom: str, start: int, stop: int, alphabet: str = encode.DNA) -> bytes:
+        """Codes of ``chrom:start-stop`` (inside the record), one byte each,
+        :data:`encode.NOT_A_LETTER` where a byte cannot be a base; raises
+        :class:`InputError` where the lines are not the ones the index describes."""
+        rec = self.records[chrom]
+        lb, lw = int(rec.linebases), int(rec.linewidth)
+        if stop <= start:
+            return b""
+        term = b"\r\n"[-(lw - lb) :] if lw - lb in (1, 2) else b""
+        first, col = divmod(start, lb)
+        last, end_col = divmod(stop - 1, lb)  # the line and column of the last base
+        lo = rec.offset + first * lw + col
+        hi = rec.offset + last * lw + end_col + 1
+        raw = os.pread(self._fh.fileno(), hi - lo, lo)
+        if len(raw) != hi - lo:
+            raise InputError(
+                "cannot read the sequence (the file ends early): the file is truncated or "
+                "damaged; write or copy it again",
+                source=self.path,
+                record=f"{chrom}:{start}-{stop}",
+            )
+        # every line break where the index puts one (the bytes between two lines' bases)
+        buf = np.frombuffer(raw, np.uint8)
+        at = lb - col  # where the first line's terminator starts in ``raw``
+        ok = bool(term) or last == first
+        for i, byte in enumerate(term):
+            ok = ok and bool((buf[at + i : len(buf) : lw] == byte).all())
+        n_breaks = last - first
+        if ok and len(term) and len(buf[at : len(buf) : lw]) != n_breaks:
+            ok = False
+        # bases: the line terminators dropped, every other byte encoded (checked)
+        codes = encode.encode_bytes(raw, alphabet, checked=True, delete=term)
+        if not ok or len(codes) != stop - start:  # a line break where the index puts a base
+            raise InputError(
+                f"the lines of record {chrom!r} are not where its index puts them (bases "
+                f"{start}-{stop}): the FASTA has uneven lines or line breaks inside this "
+                "record that its index does not describe; make every sequence line but the "
+                "last of a record equally long and delete the .fai so that it is rebuilt "
+                "and checked",
+                source=self.path,
+                record=f"record {chrom!r}",
+            )
+        return codes
+
+
+def _not_a_base(path: str, chrom: str, base: int, byte: int) -> InputError:
+    return InputError(
+        f"{describe_byte(byte)} where a base was expected (base "
+        f"{base}): the FASTA has whitespace or uneven lines inside this record that "
+        "its index does not describe; remove the whitespace (sequence lines must hold "
+        "only letters) and delete the .fai so that it is rebuilt and checked",
+        source=path,
+        record=f"record {chrom!r}",
+    )
+
+
+def _plain_handle(path: str) -> PlainFasta:
+    return cached_handle(
+        path, PlainFasta, tag="plain", missing=lambda p: missing_file(p, "FASTA file")
+    )
+
+
 def read_block(
     path: str,
     chrom: str,
@@ -205,6 +306,18 @@ def read_block(
     >>> read_block(example_path("genome.fa"), "chr1", 0, 5).shape
     (5,)
     """
+    plain = _plain_handle(path) if fingerprint is None and not remote.is_url(path) else None
+    if plain is not None and plain.plain:
+        stop = min(end, plain.length(chrom))
+        out = np.empty(end - start, dtype=np.uint8)
+        out[max(stop - start, 0) :] = encode.unknown_code(alphabet)
+        if stop > start:
+            codes = plain.codes(chrom, start, stop, alphabet)
+            k = codes.find(bytes([encode.NOT_A_LETTER]))
+            if k >= 0:
+                raise _not_a_base(path, chrom, start + k, plain.byte_at(chrom, start + k))
+            out[: stop - start] = np.frombuffer(codes, np.uint8)
+        return out
     fa = fasta_handle(path, fingerprint)
     length = fa.get_reference_length(chrom)
     stop = min(end, length)
@@ -229,15 +342,7 @@ def read_block(
         codes = encode.encode_bytes(raw, alphabet, checked=True)
         k = codes.find(bytes([encode.NOT_A_LETTER]))
         if k >= 0:
-            base = start + k
-            raise InputError(
-                f"{describe_byte(raw[k])} where a base was expected (base "
-                f"{base}): the FASTA has whitespace or uneven lines inside this record that "
-                "its index does not describe; remove the whitespace (sequence lines must hold "
-                "only letters) and delete the .fai so that it is rebuilt and checked",
-                source=path,
-                record=f"record {chrom!r}",
-            )
+            raise _not_a_base(path, chrom, start + k, raw[k])
         out[: stop - start] = np.frombuffer(codes, np.uint8)
     return out
 
