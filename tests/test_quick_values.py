@@ -240,3 +240,22 @@ def test_subsets_and_shuffles_of_views_read_without_a_graph(tmp_path, monkeypatc
     np.testing.assert_array_equal(
         mixed.values, onehot.values[np.asarray(mixed["region_index"].values)]
     )
+
+
+def test_a_view_reopened_from_zarr_reads_without_a_graph(tmp_path, monkeypatch):
+    """``open_zarr`` of a written view: its ``.values`` reads the store's region chunks
+    as ``ga.load`` does; a genome-wide store array computes through dask."""
+    arrays = _views(tmp_path, monkeypatch)
+    path = ga.write_zarr(arrays["onehot"], tmp_path / "view.zarr", progress=False)
+    back = ga.open_zarr(path)
+    truth = back.data.compute(scheduler="sync")
+    with _Tasks() as tasks:
+        got = back.values
+    assert tasks.n == 0
+    np.testing.assert_array_equal(got, truth)
+    np.testing.assert_array_equal(got, arrays["onehot"].values)
+    genome = ga.read_fasta(ga.example_path("genome.fa"), progress=False)
+    assert getattr(genome.data, "recipe", None) is None
+    with _Tasks() as tasks:
+        _ = genome.values
+    assert tasks.n > 0

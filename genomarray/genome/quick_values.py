@@ -16,8 +16,9 @@ hold such arrays. Anything derived from them (arithmetic, ``isel``, ...) is a pl
 array again, and ``.compute()`` goes through xarray's ``dask.compute``, which looks as
 usual.
 
-A region view of a genome store, or its one-hot, also carries the recipe its maker
-recorded (:func:`with_recipe`; :func:`genomarray.model.record_recipe`). Its
+A region view of a genome store, its one-hot, a ``subset`` or ``shuffle`` of those and a
+view reopened from its store also carry the recipe their maker recorded
+(:func:`with_recipe`; :func:`genomarray.model.record_recipe`). Their
 ``np.asarray`` then reads the values as :func:`genomarray.load` does, with no dask graph,
 wherever dask would run the graph on its own threads (no scheduler configured, no
 ``distributed`` client running, whether or not ``distributed`` is imported):

@@ -38,7 +38,7 @@ from genomarray.errors import StoreError
 from genomarray.genome import manifest
 from genomarray.genome.compute import rechunk, write_dataset
 from genomarray.genome.graph import DEFAULT_CHUNK, decoded_as_stored
-from genomarray.genome.quick_values import quick_values
+from genomarray.genome.quick_values import quick_values, with_recipe
 from genomarray.io.remote import describe, is_url, local_path, remote_error
 from genomarray.paths import output_root
 
@@ -532,6 +532,8 @@ def open_zarr(
             digest=man["digest"],  # the write it checks chunks against (manifest)
             cache=cache,
         )
+        if arr.dims[:1] == (model.REGION,):  # a written view: .values as genomarray.load
+            with_recipe(arr)
     return arr
 
 
