@@ -16,7 +16,7 @@ Examples
 """
 
 import os as _os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 # Installed, ``genomarray.accessors`` is the top-level ``accessors/`` folder (setuptools
 # package-dir). In a source checkout that is imported without installing (``python -m
@@ -28,8 +28,19 @@ if not _os.path.isdir(_os.path.join(__path__[0], "accessors")) and _os.path.isfi
     __path__.append(_root)
 
 from genomarray import accessors as _accessors  # noqa: E402, F401  (registers .janggu)
+from genomarray import direct_reads as _direct_reads  # noqa: E402
 from genomarray._version import __version__  # noqa: E402
 from genomarray.model import BASE, CHROM, CONDITION, POS, REGION, STRAND  # noqa: E402
+
+
+def _read_recorded(data: Any, recipe: dict) -> Any:
+    """The batch engine's read of a recorded view (imported on first use)."""
+    from genomarray.batches.load import recorded_values
+
+    return recorded_values(data, recipe)
+
+
+_direct_reads.set_values_reader(_read_recorded)  # .values of recorded views: no dask graph
 
 _EXPORTS = {
     "genomarray.batches.load": ["load"],

@@ -194,6 +194,8 @@ def chunk_writes(target: str, name: str, data: Any) -> Any | None:
     >>> zarr.open_array(d, path="v")[:].tolist()
     [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
     """
+    from dask.base import tokenize
+
     meta_path = os.path.join(target, name, "zarr.json")
     try:
         with open(meta_path) as fh:
@@ -213,7 +215,7 @@ def chunk_writes(target: str, name: str, data: Any) -> Any | None:
         chunks=tuple((1,) * len(c) for c in data.chunks),
         dtype=np.int64,
         meta=np.empty((0,) * data.ndim, np.int64),
-        name=f"write-chunks-{data.name}",
+        name=f"write-chunks-{tokenize(data.name)}",  # tasks named "write-chunks"
     )
 
 

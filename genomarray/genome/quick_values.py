@@ -23,10 +23,10 @@ view reopened from its store also carry the recipe their maker recorded
 wherever dask would run the graph on its own threads (no scheduler configured, no
 ``distributed`` client running, whether or not ``distributed`` is imported):
 each zarr chunk the windows touch decoded once, the windows gathered straight into the
-result (:func:`genomarray.batches.load.recorded_values`, imported on first use: the one
-place where a lower layer hands work up the data flow, as dask hands a graph to its
-scheduler). Same values, same dtype; without a recipe, or where a client may exist, it
-computes as above.
+result (:func:`genomarray.batches.load.recorded_values`, a later stage, reached through
+the ground floor's slot :mod:`genomarray.direct_reads` that the package fills, as dask
+hands a graph to whichever scheduler is set). Same values, same dtype; without a recipe
+or a registered reader, or where a client may exist, it computes as above.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ import dask
 import dask.array as da
 import numpy as np
 
-from genomarray import model
+from genomarray import direct_reads, model
 from genomarray.genome.compute import distributed_client
 
 if TYPE_CHECKING:
@@ -96,15 +96,14 @@ class QuickValuesArray(da.Array):
         if kwargs or copy is False:
             return super().__array__(dtype, copy=copy, **kwargs)  # dask's own (and warnings)
         recipe = getattr(self, "recipe", None)
+        reader = direct_reads.values_reader() if recipe is not None else None
         if (
-            recipe is not None
+            reader is not None
             and recipe.get("name") == self.name
             and _no_scheduler_configured()
             and distributed_client() is None
         ):  # dask would run it on its threads here: the engine reads it without a graph
-            from genomarray.batches.load import recorded_values
-
-            x = recorded_values(self, recipe)
+            x = reader(self, recipe)
         elif no_client_possible():  # the scheduler dask itself would choose here
             x = self.compute(scheduler=self.__dask_scheduler__)
         else:
