@@ -15,9 +15,8 @@ It does so only where the array's metadata is exactly the layout it writes: zarr
 regular chunk grid whose chunks are the dask blocks, the default chunk key encoding,
 ``bytes`` (little-endian) then ``blosc``, a numeric or boolean dtype. Anything else
 (another codec, a URL, blocks that are not chunks, a view: its every dim has
-coordinates) is written by zarr, as before. The
-store reads back through zarr exactly as zarr's own writes do (tested against zarr
-reading the same arrays written both ways).
+coordinates) is written by zarr, as before. The store reads back through zarr exactly as
+zarr's own writes do (tested against zarr reading the same arrays written both ways).
 """
 
 from __future__ import annotations
@@ -137,11 +136,7 @@ def write_chunk(
 
     codec = Blosc(layout.cname, layout.clevel, layout.shuffle, layout.blocksize)
     encoded = codec.encode(block)
-    name = (
-        os.path.join(var_dir, *("c", *map(str, loc)))
-        if layout.separator == "/"
-        else (os.path.join(var_dir, layout.separator.join(("c", *map(str, loc)))))
-    )
+    name = os.path.join(var_dir, layout.separator.join(("c", *map(str, loc))))  # zarr's key
     os.makedirs(os.path.dirname(name), exist_ok=True)
     with open(name, "wb") as fh:
         fh.write(encoded)

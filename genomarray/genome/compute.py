@@ -100,7 +100,10 @@ def compute_writes(delayed: Any, progress: bool, what: str) -> None:
     import dask
 
     if dask.config.get("scheduler", None) in _SYNC:
-        delayed.compute()
+        from dask.local import get_sync  # the same scheduler, without the name lookup
+
+        with dask.config.set(scheduler=get_sync):
+            delayed.compute()
         return
     with local_writes(progress, what):
         delayed.compute()
@@ -334,7 +337,7 @@ def write_dataset(
                 small.to_zarr(target, compute=True, **options)  # metadata, coordinates
             writes = chunk_writes(os.fspath(target), direct, data)
             if writes is not None:
-                _run_writes(writes, progress, what)
+                compute_writes(writes, progress, what)
                 return
         # another layout: zarr writes it all (mode "w" replaces the metadata written)
     scheduler = dask.config.get("scheduler", None)
@@ -349,17 +352,3 @@ def write_dataset(
             ds.to_zarr(target, compute=True, **to_zarr)
         return
     compute_writes(ds.to_zarr(target, compute=False, **to_zarr), progress, what)
-
-
-def _run_writes(graph: Any, progress: bool, what: str) -> None:
-    """Compute a write graph (a dask collection) as :func:`write_dataset` runs its writes."""
-    import dask
-
-    with quick_fill_checks():
-        if dask.config.get("scheduler", None) in _SYNC and distributed_client() is None:
-            from dask.local import get_sync
-
-            with dask.config.set(scheduler=get_sync):
-                graph.compute()
-            return
-        compute_writes(graph, progress, what)

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import os
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
+from typing import Any
 
 import numpy as np
 
@@ -181,11 +182,11 @@ def fasta_handle(path: str, fingerprint: str | None = None):
 
 class PlainFasta:
     """A local FASTA read at its checked ``.fai``'s offsets with ``os.pread``, without
-    htslib (pysam's import and open cost 10-25 ms in a fresh process, and its fetch holds
-    the GIL): the bytes of a block are read in one call and laid out in lines of
-    ``linewidth`` bytes, every line's terminator checked where the index puts it, and
-    the bases encoded in one ``np.take`` (``plain`` is False for a bgzip-compressed
-    file: :func:`read_block` reads those with pysam).
+    htslib (pysam's import and open cost 10-25 ms in a fresh process): the bytes of a
+    block are read in one call, every line's terminator checked where the index puts it,
+    and the bases encoded by one ``bytes.translate`` that drops the terminators
+    (``plain`` is False for a bgzip-compressed file: :func:`read_block` reads those with
+    pysam).
 
     Examples
     --------
@@ -236,15 +237,13 @@ class PlainFasta:
                 source=self.path,
                 record=f"{chrom}:{start}-{stop}",
             )
-        # every line break where the index puts one (the bytes between two lines' bases)
+        # every line break where the index puts one: ``raw`` holds exactly ``last - first``
+        # of them, the first at ``lb - col``, then one every ``lw`` bytes
         buf = np.frombuffer(raw, np.uint8)
-        at = lb - col  # where the first line's terminator starts in ``raw``
-        ok = bool(term) or last == first
-        for i, byte in enumerate(term):
-            ok = ok and bool((buf[at + i : len(buf) : lw] == byte).all())
-        n_breaks = last - first
-        if ok and len(term) and len(buf[at : len(buf) : lw]) != n_breaks:
-            ok = False
+        ok = last == first or (
+            bool(term)
+            and all(bool((buf[lb - col + i :: lw] == byte).all()) for i, byte in enumerate(term))
+        )
         # bases: the line terminators dropped, every other byte encoded (checked)
         codes = encode.encode_bytes(raw, alphabet, checked=True, delete=term)
         if not ok or len(codes) != stop - start:  # a line break where the index puts a base
@@ -308,43 +307,50 @@ def read_block(
     """
     plain = _plain_handle(path) if fingerprint is None and not remote.is_url(path) else None
     if plain is not None and plain.plain:
-        stop = min(end, plain.length(chrom))
-        out = np.empty(end - start, dtype=np.uint8)
-        out[max(stop - start, 0) :] = encode.unknown_code(alphabet)
-        if stop > start:
+        length = plain.length(chrom)
+
+        def fetch(stop: int) -> tuple[bytes, Callable[[int], int]]:
             codes = plain.codes(chrom, start, stop, alphabet)
-            k = codes.find(bytes([encode.NOT_A_LETTER]))
-            if k >= 0:
-                raise _not_a_base(path, chrom, start + k, plain.byte_at(chrom, start + k))
-            out[: stop - start] = np.frombuffer(codes, np.uint8)
-        return out
-    fa = fasta_handle(path, fingerprint)
-    length = fa.get_reference_length(chrom)
+            return codes, lambda k: plain.byte_at(chrom, start + k)
+    else:
+        fa = fasta_handle(path, fingerprint)
+        length = fa.get_reference_length(chrom)
+
+        def fetch(stop: int) -> tuple[bytes, Callable[[int], int]]:
+            raw = _pysam_bases(fa, path, fingerprint, chrom, start, stop)
+            # bytes outside '!'..'~' (whitespace, control bytes) become NOT_A_LETTER
+            return encode.encode_bytes(raw, alphabet, checked=True), raw.__getitem__
+
     stop = min(end, length)
     out = np.empty(end - start, dtype=np.uint8)
     out[max(stop - start, 0) :] = encode.unknown_code(alphabet)
     if stop > start:
-        try:
-            seq = fa.fetch(chrom, start, stop)
-        except (OSError, ValueError) as err:
-            if remote.is_url(path):
-                discard_handle(path, fingerprint)
-                doing = f"read the sequence ({chrom}:{start}-{stop})"
-                raise remote.diagnose(path, err, doing) from err
-            raise InputError(
-                f"cannot read the sequence ({err}): the file is truncated or damaged; "
-                "write or copy it again",
-                source=path,
-                record=f"{chrom}:{start}-{stop}",
-            ) from err
-        raw = seq.encode("ascii", errors="replace")
-        # bytes outside '!'..'~' (whitespace, control bytes) become NOT_A_LETTER
-        codes = encode.encode_bytes(raw, alphabet, checked=True)
+        codes, byte_at = fetch(stop)
         k = codes.find(bytes([encode.NOT_A_LETTER]))
         if k >= 0:
-            raise _not_a_base(path, chrom, start + k, raw[k])
+            raise _not_a_base(path, chrom, start + k, byte_at(k))
         out[: stop - start] = np.frombuffer(codes, np.uint8)
     return out
+
+
+def _pysam_bases(
+    fa: Any, path: str, fingerprint: str | None, chrom: str, start: int, stop: int
+) -> bytes:
+    """The bytes of ``chrom:start-stop`` as htslib fetches them (bgzip files, URLs)."""
+    try:
+        seq = fa.fetch(chrom, start, stop)
+    except (OSError, ValueError) as err:
+        if remote.is_url(path):
+            discard_handle(path, fingerprint)
+            doing = f"read the sequence ({chrom}:{start}-{stop})"
+            raise remote.diagnose(path, err, doing) from err
+        raise InputError(
+            f"cannot read the sequence ({err}): the file is truncated or damaged; "
+            "write or copy it again",
+            source=path,
+            record=f"{chrom}:{start}-{stop}",
+        ) from err
+    return seq.encode("ascii", errors="replace")
 
 
 def _text_lines(path: str) -> Iterator[bytes]:
